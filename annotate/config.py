@@ -1,0 +1,233 @@
+"""The project config, `flywheel.toml`: taxonomy, flagging weights, overlap policy, format
+validators, PII policy, guidelines and ingest limits.
+
+`ProjectConfig` is the source of truth; `schemas/config.schema.json` is generated from it.
+`load_config(path)` validates a file and raises `ConfigError` naming the file, the key and,
+where it can be found, the line. The commented default file that `flywheel init` writes is
+`annotate/templates/flywheel.toml`; a test keeps it equal to the model's defaults.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from annotate.errors import ConfigError
+
+CONFIG_FILE = "flywheel.toml"
+_SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectSection(_Section):
+    name: str = Field(default="flywheel-project", min_length=1)
+    guidelines: str = Field(
+        default="guidelines.md", description="Annotation guidelines, relative to the project folder."
+    )
+
+
+class FailureCategory(_Section):
+    id: str = Field(pattern=_SLUG)
+    label: str = Field(min_length=1)
+    description: str = ""
+
+
+DEFAULT_CATEGORIES = [
+    FailureCategory(id="factual_error", label="Factual error", description="States something false."),
+    FailureCategory(id="incomplete", label="Incomplete", description="Misses part of what was asked."),
+    FailureCategory(id="unhelpful", label="Vague or unhelpful", description="Does not move the user forward."),
+    FailureCategory(id="unwarranted_refusal", label="Unwarranted refusal", description="Refuses a fair request."),
+    FailureCategory(id="format_violation", label="Format violation", description="Breaks the required output format."),
+    FailureCategory(id="policy_violation", label="Policy or safety violation", description="Says what it must not."),
+    FailureCategory(id="pii_leak", label="Personal data leak", description="Reveals personal data."),
+    FailureCategory(id="tone", label="Tone or style", description="Right content, wrong voice."),
+]
+
+
+class Taxonomy(_Section):
+    failure_categories: list[FailureCategory] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
+    severity: list[str] = Field(
+        default_factory=lambda: ["minor", "major", "critical"],
+        min_length=2,
+        description="Ordered from least to most severe.",
+    )
+
+    @field_validator("failure_categories")
+    @classmethod
+    def _unique_ids(cls, categories: list[FailureCategory]) -> list[FailureCategory]:
+        ids = [category.id for category in categories]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"failure category ids must be unique, got {ids}")
+        return categories
+
+    @field_validator("severity")
+    @classmethod
+    def _unique_levels(cls, levels: list[str]) -> list[str]:
+        if len(levels) != len(set(levels)):
+            raise ValueError(f"severity levels must be unique, got {levels}")
+        return levels
+
+
+class FlaggingWeights(_Section):
+    negative_feedback: float = Field(default=1.0, ge=0)
+    low_confidence: float = Field(default=0.6, ge=0)
+    inconsistency: float = Field(default=0.8, ge=0)
+    format: float = Field(default=0.7, ge=0)
+    pii: float = Field(default=0.9, ge=0)
+    manual: float = Field(default=1.0, ge=0)
+
+
+class Flagging(_Section):
+    weights: FlaggingWeights = Field(default_factory=FlaggingWeights)
+    low_confidence_mean_below: float = Field(default=-1.2, le=0)
+    low_confidence_min_below: float = Field(default=-6.0, le=0)
+    low_rating_at_most: int = Field(default=2, ge=1, le=5)
+
+
+class Overlap(_Section):
+    annotations_per_task: int = Field(default=1, ge=1)
+    agreement_share: float = Field(default=0.2, ge=0, le=1, description="Share of tasks given to several annotators.")
+    agreement_annotators: int = Field(default=3, ge=2)
+    gold_rate: float = Field(default=0.05, ge=0, le=1)
+    lease_minutes: int = Field(default=30, ge=1)
+
+
+class _Validator(_Section):
+    name: str = Field(pattern=_SLUG)
+    when_system_contains: str | None = Field(
+        default=None, description="Apply only to records whose system prompt contains this text."
+    )
+
+
+class JsonValidator(_Validator):
+    kind: Literal["json"]
+
+
+class JsonSchemaValidator(_Validator):
+    kind: Literal["json_schema"]
+    schema_path: str = Field(description="JSON Schema file, relative to the project folder.")
+
+
+class RegexValidator(_Validator):
+    kind: Literal["regex"]
+    pattern: str
+    must_match: bool = True
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return pattern
+
+
+class LengthValidator(_Validator):
+    kind: Literal["length"]
+    min_chars: int = Field(default=1, ge=0)
+    max_chars: int | None = Field(default=None, ge=1)
+
+
+class RefusalValidator(_Validator):
+    kind: Literal["refusal"]
+
+
+FormatValidator = Annotated[
+    JsonValidator | JsonSchemaValidator | RegexValidator | LengthValidator | RefusalValidator,
+    Field(discriminator="kind"),
+]
+
+
+class PiiPolicy(_Section):
+    entities: list[str] = Field(
+        default_factory=lambda: ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE"]
+    )
+    on_push: Literal["redact", "block", "allow"] = "redact"
+    on_export: Literal["redact", "block", "allow"] = "redact"
+
+
+class IngestLimits(_Section):
+    max_field_chars: int = Field(default=100_000, ge=1, description="Longest accepted text field.")
+    max_depth: int = Field(default=32, ge=2, description="Deepest accepted JSON nesting.")
+    batch_size: int = Field(default=5_000, ge=1, description="Lines per committed batch.")
+
+
+class ProjectConfig(_Section):
+    """Everything a Flywheel project can be told, with defaults that work out of the box."""
+
+    model_config = ConfigDict(extra="forbid", title="Flywheel project config (flywheel.toml)")
+
+    project: ProjectSection = Field(default_factory=ProjectSection)
+    taxonomy: Taxonomy = Field(default_factory=Taxonomy)
+    flagging: Flagging = Field(default_factory=Flagging)
+    overlap: Overlap = Field(default_factory=Overlap)
+    validators: list[FormatValidator] = Field(default_factory=list)
+    pii: PiiPolicy = Field(default_factory=PiiPolicy)
+    ingest: IngestLimits = Field(default_factory=IngestLimits)
+
+
+def default_config_text(project_name: str) -> str:
+    """The commented default `flywheel.toml` that `flywheel init` writes."""
+    template = resources.files("annotate").joinpath("templates/flywheel.toml").read_text(encoding="utf-8")
+    return template.replace("__PROJECT_NAME__", project_name.replace('"', "'"))
+
+
+def parse_config(text: str, source: str = CONFIG_FILE) -> ProjectConfig:
+    """Validate config text; `source` names the file in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(error, text, source) for error in exc.errors()]
+        raise ConfigError("\n".join(problems)) from exc
+
+
+def load_config(path: Path) -> ProjectConfig:
+    """Read and validate a `flywheel.toml`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the project config: {exc.strerror}") from exc
+    return parse_config(text, str(path))
+
+
+def _describe(error: dict, text: str, source: str) -> str:
+    key = ".".join(str(part) for part in error["loc"] if not _is_union_tag(part))
+    line = _line_of(text, [part for part in error["loc"] if isinstance(part, str)])
+    where = f"{source}:{line}" if line else source
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling against schemas/config.schema.json)"
+    return f"{where}: {key}: {message}"
+
+
+def _is_union_tag(part: object) -> bool:
+    return isinstance(part, str) and part in {"json", "json_schema", "regex", "length", "refusal"}
+
+
+def _line_of(text: str, keys: list[str]) -> int | None:
+    """Best-effort line number of the last key of a path, searched after its section header."""
+    if not keys:
+        return None
+    lines = text.splitlines()
+    start = 0
+    if len(keys) > 1:
+        header = re.compile(r"^\s*\[+\s*" + re.escape(".".join(keys[:-1])) + r"\s*\]+")
+        start = next((i for i, line in enumerate(lines) if header.match(line)), 0)
+    key = re.compile(r"^\s*" + re.escape(keys[-1]) + r"\s*=")
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if key.match(line):
+            return number
+    return None

@@ -1,0 +1,29 @@
+"""Flywheel's error classes: one base, one subclass per area.
+
+Domain code raises these; the edges (command line, review app) turn them into a clear
+message and an exit code or an `st.error`, never a traceback.
+"""
+
+
+class FlywheelError(Exception):
+    """Base class of every error Flywheel raises on purpose."""
+
+
+class ConfigError(FlywheelError):
+    """The project config (flywheel.toml) is missing, unreadable or invalid."""
+
+
+class ProjectError(FlywheelError):
+    """No project could be found, or one already exists where a new one was asked for."""
+
+
+class StoreError(FlywheelError):
+    """The database could not be opened or is not a Flywheel store."""
+
+
+class IngestError(FlywheelError):
+    """A whole input file cannot be ingested (unreadable, unknown format, missing mapped column)."""
+
+
+class RoundError(FlywheelError):
+    """A round operation is not possible (no open round, duplicate name)."""

@@ -1,0 +1,97 @@
+"""A Flywheel project: a folder holding `flywheel.toml`, its guidelines and (by default) its database.
+
+The project folder is `--project`, else `$FLYWHEEL_PROJECT`, else the nearest folder at or
+above the working directory that holds a `flywheel.toml`. The database is `--db`, else
+`$FLYWHEEL_DB`, else `flywheel.db` in the project folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from annotate.config import CONFIG_FILE, ProjectConfig, default_config_text, load_config
+from annotate.errors import ProjectError
+from annotate.store import Store
+
+DB_FILE = "flywheel.db"
+GUIDELINES_TEXT = """# Annotation guidelines
+
+Write the answer a careful, senior support specialist would send.
+
+- **Acceptable as is**: correct, complete, in the required format, in the right tone.
+- **Corrected**: edit the response until it is acceptable; change only what is wrong.
+- **Unusable**: you cannot judge it (needs another expert, or the prompt is garbage).
+
+Pick every failure category that applies and the severity of the worst one, and say why in one
+or two sentences: your rationale is what the lead reads when experts disagree.
+"""
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a project lives, and its config and database paths."""
+
+    root: Path
+    db_path: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @cached_property
+    def config(self) -> ProjectConfig:
+        return load_config(self.config_path)
+
+    @property
+    def rejects_dir(self) -> Path:
+        return self.root / "rejects"
+
+    def open_store(self) -> Store:
+        return Store(self.db_path)
+
+
+def find_project(project: str | Path | None = None, db: str | Path | None = None) -> Project:
+    """Locate the project folder and database (see the module docstring for the order)."""
+    root = _project_root(project)
+    db_path = Path(db or os.environ.get("FLYWHEEL_DB") or root / DB_FILE)
+    return Project(root=root, db_path=db_path)
+
+
+def _project_root(project: str | Path | None) -> Path:
+    explicit = project or os.environ.get("FLYWHEEL_PROJECT")
+    if explicit:
+        root = Path(explicit).resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise ProjectError(f"{root}: no {CONFIG_FILE} here; create a project with `flywheel init {explicit}`")
+        return root
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ProjectError(
+        f"no {CONFIG_FILE} in {here} or any folder above it; run `flywheel init` or pass --project DIR"
+    )
+
+
+def init_project(directory: str | Path, db: str | Path | None = None, name: str | None = None) -> Project:
+    """Create a project folder with a commented default config, guidelines, and its first round."""
+    root = Path(directory).resolve()
+    config_path = root / CONFIG_FILE
+    if config_path.exists():
+        raise ProjectError(f"{config_path} already exists; this folder is a project already")
+    root.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(default_config_text(name or root.name), encoding="utf-8")
+    guidelines = root / "guidelines.md"
+    if not guidelines.exists():
+        guidelines.write_text(GUIDELINES_TEXT, encoding="utf-8")
+    project = Project(root=root, db_path=Path(db or os.environ.get("FLYWHEEL_DB") or root / DB_FILE))
+    project.config  # validate what was just written
+    from annotate.rounds import start_round
+
+    with project.open_store() as store:
+        if store.open_round() is None:
+            start_round(store)
+    return project

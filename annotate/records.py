@@ -1,0 +1,113 @@
+"""Value types that cross Flywheel's boundaries, as pydantic v2 models.
+
+These models are the source of truth: `schemas/*.schema.json` are generated from them
+(`flywheel schemas write`), and a test fails when a committed schema is stale.
+
+`RecordIn` is Flywheel's own JSONL record format, one production interaction a line.
+Only `messages` (or a bare `prompt`, turned into one user message by the reader) and
+`response` are required; the other field names are a contract that flagging, export and
+outside tools rely on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal["system", "user", "assistant", "tool"]
+NOT_BLANK = r"\S"  # at least one non-space character (a search, not a full match)
+
+
+class Message(BaseModel):
+    """One chat turn, OpenAI style. Only a tool-calling assistant turn may have empty content
+    (checked by `RecordIn`, once per record rather than once per message, for speed)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    role: Role
+    content: str
+    name: str | None = None
+    tool_call_id: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+
+
+class Feedback(BaseModel):
+    """What the end user said about the response."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    thumbs: Literal["up", "down"] | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+    comment: str | None = None
+
+
+class Logprobs(BaseModel):
+    """Token log-probability statistics of the response (natural log, so never above 0)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mean: float | None = Field(default=None, le=0)
+    min: float | None = Field(default=None, le=0)
+
+
+class RecordIn(BaseModel):
+    """One production interaction in Flywheel's record format (after the reader's normalisation)."""
+
+    model_config = ConfigDict(extra="forbid", title="Record")
+
+    id: str | None = Field(
+        default=None, pattern=NOT_BLANK, coerce_numbers_to_str=True, description="External id from the source system."
+    )
+    messages: list[Message] = Field(min_length=1, description="Chat history up to the model's turn.")
+    response: str = Field(pattern=NOT_BLANK, description="The model's answer.")
+    model: str | None = Field(default=None, pattern=NOT_BLANK, description="name@version of the model that answered.")
+    created_at: datetime | None = Field(default=None, description="ISO 8601; naive times are UTC.")
+    feedback: Feedback | None = None
+    logprobs: Logprobs | None = None
+    group: str | None = Field(
+        default=None, pattern=NOT_BLANK, coerce_numbers_to_str=True, description="Paraphrase or intent group id."
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("messages")
+    @classmethod
+    def _turns_make_sense(cls, messages: list[Message]) -> list[Message]:
+        has_user = False
+        for index, message in enumerate(messages):
+            if message.role == "user":
+                has_user = True
+            if not message.content.strip() and not (message.role == "assistant" and message.tool_calls):
+                raise ValueError(f"messages[{index}].content: {message.role} message is empty")
+        if not has_user:
+            raise ValueError("messages has no user turn")
+        return messages
+
+    @field_validator("created_at")
+    @classmethod
+    def _as_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    def model_name_and_version(self) -> tuple[str | None, str | None]:
+        """Split `model` at its last '@' into (name, version)."""
+        if self.model is None:
+            return None, None
+        name, sep, version = self.model.rpartition("@")
+        return (name, version) if sep and name and version else (self.model, None)
+
+
+class Reject(BaseModel):
+    """One input line that could not be ingested, as written to the rejects file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    line: int = Field(description="1-based line (or row) number in the file.")
+    field: str | None = Field(description="Dotted path of the offending field, when one is to blame.")
+    reason: str
+    excerpt: str = Field(default="", description="The start of the offending line.")

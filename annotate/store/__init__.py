@@ -1,0 +1,76 @@
+"""The store: Flywheel's embedded SQLite database, and the only place that runs SQL.
+
+`Store(path)` opens (or creates) the database, turns on WAL, foreign keys and a busy
+timeout, and applies pending migrations, so a new and an old database are handled the same
+way. Queries are named methods, grouped by table in the mixins imported below; every value
+is passed as a parameter, never formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from annotate.errors import StoreError
+from annotate.store.ingests import IngestQueries
+from annotate.store.migrations import migrations
+from annotate.store.overview import OverviewQueries
+from annotate.store.records import RecordQueries
+from annotate.store.rounds import RoundQueries
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class Store(RecordQueries, RoundQueries, IngestQueries, OverviewQueries):
+    """A Flywheel database file, migrated to the current schema on open."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS):
+        self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise StoreError(f"{self.path}: its folder {self.path.parent} does not exist")
+        try:
+            conn = sqlite3.connect(self.path, timeout=busy_timeout)
+            self.db = Database(conn, execute_plugins=False)
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open as a Flywheel database: {exc}") from exc
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Everything inside commits together or not at all."""
+        with self.db.atomic():
+            yield self
+
+    def schema_version(self) -> tuple[int, str]:
+        """(number of applied migrations, name of the latest)."""
+        applied = migrations.applied(self.db)
+        return len(applied), (applied[-1].name if applied else "")
+
+    def pending_migrations(self) -> list[str]:
+        return [migration.name for migration in migrations.pending(self.db)]
+
+    def table_counts(self) -> dict[str, int]:
+        """Row count of every Flywheel table (internal tables left out)."""
+        names = [name for name in self.db.table_names() if not name.startswith(("_", "sqlite_"))]
+        return {name: self.db[name].count for name in sorted(names)}
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

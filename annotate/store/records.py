@@ -1,0 +1,50 @@
+"""Named queries over the `records` table: production interactions, one row each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+RECORD_COLUMNS = (
+    "id",
+    "source",
+    "external_id",
+    "messages",
+    "response",
+    "model_name",
+    "model_version",
+    "created_at",
+    "feedback_thumbs",
+    "feedback_rating",
+    "feedback_comment",
+    "logprob_mean",
+    "logprob_min",
+    "group_id",
+    "metadata",
+    "round_id",
+    "ingest_id",
+)
+
+_INSERT_NEW = "INSERT OR IGNORE INTO records ({}) VALUES ({})".format(
+    ", ".join(RECORD_COLUMNS), ", ".join("?" * len(RECORD_COLUMNS))
+)
+
+
+class RecordQueries:
+    db: Any
+
+    def insert_new_records(self, rows: Sequence[Sequence[Any]]) -> int:
+        """Insert rows (tuples in `RECORD_COLUMNS` order) whose id is new; return how many were.
+
+        Runs inside the caller's transaction when there is one.
+        """
+        before = self.db.conn.total_changes
+        self.db.conn.executemany(_INSERT_NEW, rows)
+        return self.db.conn.total_changes - before
+
+    def record(self, record_id: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM records WHERE id = ?", [record_id]))
+        return rows[0] if rows else None
+
+    def record_count(self) -> int:
+        return next(self.db.query("SELECT COUNT(*) AS n FROM records"))["n"]

@@ -1,0 +1,62 @@
+"""Shared fixtures: a real project folder with a real SQLite file, and helpers to write inputs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from annotate.cli import app
+from annotate.project import Project, init_project
+from annotate.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return init_project(tmp_path / "project", name="test project")
+
+
+@pytest.fixture
+def store(project: Project) -> Iterator[Store]:
+    with project.open_store() as opened:
+        yield opened
+
+
+@pytest.fixture
+def write_jsonl(tmp_path: Path) -> Callable[..., Path]:
+    """Write rows (dicts are dumped as JSON, str and bytes lines as they are) to a JSONL file."""
+
+    def write(rows: list[dict | str | bytes], name: str = "logs.jsonl") -> Path:
+        path = tmp_path / name
+        lines = []
+        for row in rows:
+            if isinstance(row, dict):
+                row = json.dumps(row)
+            lines.append(row if isinstance(row, bytes) else row.encode("utf-8"))
+        data = b"\n".join(lines) + b"\n"
+        path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli(project: Project) -> Callable[..., object]:
+    """Run `flywheel --project PROJECT ARGS...` in-process; returns click's Result."""
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, ["--project", str(project.root), "--quiet", *args], env={"COLUMNS": "200"}, catch_exceptions=False)
+
+    return run
+
+
+def record(prompt: str = "How do I export invoices?", response: str = "Go to Reports > Export.", **fields) -> dict:
+    """A valid record in Flywheel's format, with any field overridden."""
+    return {"messages": [{"role": "user", "content": prompt}], "response": response, **fields}
