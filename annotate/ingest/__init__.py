@@ -1,0 +1,205 @@
+"""Ingest: production logs into the `records` table, validated, streamed and idempotent.
+
+`ingest_files(store, paths, ...)` reads each file in batches; each batch of valid records and
+the ingest's progress commit together, so a run killed at any moment leaves a consistent store
+and a re-run completes it without duplicates (ids are stable, inserts skip known ids). Every
+bad line goes to a rejects file with file, line, field and reason; every valid line is kept.
+
+Exit codes (`IngestSummary.exit_code`): 0 every line ingested (or already present),
+3 some lines rejected, 2 nothing could be ingested or an input could not be read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from annotate.config import IngestLimits
+from annotate.errors import IngestError
+from annotate.ingest.normalise import from_table_row, record_from_data, record_from_json_line, tabular_columns
+from annotate.ingest.readers import LineProblem, Row, detect_format, open_reader
+from annotate.ingest.rows import to_row
+from annotate.records import Reject
+from annotate.rounds import current_round
+from annotate.store import Store
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_NOTHING_INGESTED, EXIT_SOME_REJECTED = 0, 2, 3
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass
+class FileSummary:
+    path: str
+    format: str = ""
+    read: int = 0
+    ingested: int = 0
+    present: int = 0
+    rejected: int = 0
+    rejects_path: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    files: list[FileSummary] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(summary, name) for summary in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        kept = self.total("ingested") + self.total("present")
+        if any(summary.error for summary in self.files):
+            return EXIT_NOTHING_INGESTED
+        if self.total("rejected"):
+            return EXIT_SOME_REJECTED if kept else EXIT_NOTHING_INGESTED
+        return EXIT_OK
+
+
+class RejectsFile:
+    """Rejected lines as JSONL, opened only when the first reject arrives."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def write(self, reject: Reject) -> None:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "w", encoding="utf-8")
+        self._handle.write(reject.model_dump_json() + "\n")
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def ingest_files(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    source: str = "production",
+    fmt: str = "auto",
+    mapping: dict[str, str] | None = None,
+    limits: IngestLimits | None = None,
+    rejects_path: Path | None = None,
+    rejects_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestSummary:
+    """Ingest every file into the open round. See the module docstring for the guarantees."""
+    limits = limits or IngestLimits()
+    round_id = current_round(store)["id"]
+    summary = IngestSummary()
+    shared_rejects = RejectsFile(rejects_path) if rejects_path else None
+    try:
+        for path in map(Path, paths):
+            file_summary = FileSummary(path=str(path))
+            summary.files.append(file_summary)
+            try:
+                file_summary.format = detect_format(path, fmt)
+                _ingest_one(store, path, file_summary, source, mapping or {}, limits, round_id,
+                            shared_rejects, rejects_dir or store.path.parent / "rejects", progress)  # fmt: skip
+            except IngestError as exc:
+                file_summary.error = str(exc)
+                log.error("%s", exc)
+    finally:
+        if shared_rejects:
+            shared_rejects.close()
+    return summary
+
+
+def _ingest_one(
+    store: Store,
+    path: Path,
+    summary: FileSummary,
+    source: str,
+    mapping: dict[str, str],
+    limits: IngestLimits,
+    round_id: int,
+    shared_rejects: RejectsFile | None,
+    rejects_dir: Path,
+    progress: ProgressCallback | None,
+) -> None:
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    reader = open_reader(path, summary.format)
+    columns = _columns_for(reader, path, summary.format, mapping)
+    ingest_id = store.start_ingest(round_id=round_id, source=source, path=str(path), fmt=summary.format)
+    rejects = shared_rejects or RejectsFile(rejects_dir / f"ingest-{ingest_id}-{path.name}.rejects.jsonl")
+    batch: list[tuple[Any, ...]] = []
+    batch_read = batch_rejected = 0
+    status = "failed"
+    try:
+        for row in reader:
+            if row.data is None and row.problem is None and not row.text:
+                continue  # a blank line
+            batch_read += 1
+            outcome = _validate(row, columns, summary.format, limits)
+            if isinstance(outcome, LineProblem):
+                batch_rejected += 1
+                rejects.write(_reject(path, row, outcome))
+            else:
+                batch.append(to_row(outcome, source=source, round_id=round_id, ingest_id=ingest_id))
+            if batch_read >= limits.batch_size:
+                _commit(store, ingest_id, summary, batch, batch_read, batch_rejected, rejects)
+                batch, batch_read, batch_rejected = [], 0, 0
+                if progress:
+                    progress(str(path), reader.done, reader.total)
+        _commit(store, ingest_id, summary, batch, batch_read, batch_rejected, rejects)
+        status = "done"
+    finally:
+        if not shared_rejects:
+            rejects.close()
+        store.finish_ingest(ingest_id, status)
+        if progress:
+            progress(str(path), reader.total, reader.total)
+
+
+def _columns_for(reader: Any, path: Path, fmt: str, mapping: dict[str, str]) -> dict[str, str] | None:
+    """For tables, the column-to-field map (a missing mapped column fails the whole file)."""
+    if fmt == "jsonl":
+        return {column: field for field, column in mapping.items()} if mapping else None
+    try:
+        return tabular_columns(reader.header(), mapping)
+    except ValueError as exc:
+        raise IngestError(f"{path}: {exc}") from exc
+
+
+def _validate(row: Row, columns: dict[str, str] | None, fmt: str, limits: IngestLimits) -> Any:
+    if row.problem is not None:
+        return row.problem
+    if fmt == "jsonl":
+        return record_from_json_line(row.text, limits, columns)
+    return record_from_data(from_table_row(row.data or {}, columns or {}), row.text, limits)
+
+
+def _reject(path: Path, row: Row, problem: LineProblem) -> Reject:
+    excerpt = row.text if row.text else json.dumps(row.data, default=str) if row.data else ""
+    return Reject(file=str(path), line=row.line, field=problem.field, reason=problem.reason, excerpt=excerpt[:200])
+
+
+def _commit(
+    store: Store,
+    ingest_id: int,
+    summary: FileSummary,
+    batch: list[tuple[Any, ...]],
+    n_read: int,
+    n_rejected: int,
+    rejects: RejectsFile,
+) -> None:
+    if not n_read:
+        return
+    rejects_path = str(rejects.path) if n_rejected else None
+    inserted = store.commit_ingest_batch(ingest_id, batch, n_read=n_read, n_rejected=n_rejected, rejects_path=rejects_path)
+    summary.read += n_read
+    summary.ingested += inserted
+    summary.present += len(batch) - inserted
+    summary.rejected += n_rejected
+    if n_rejected:
+        summary.rejects_path = rejects_path

@@ -1,0 +1,283 @@
+"""Turn one parsed input line into a validated `RecordIn`, or say exactly what is wrong with it.
+
+Accepted shapes: Flywheel's record format; a bare `prompt` string (one user message);
+OpenAI-style chat logs with `messages` and either `response`, a chat-completions
+`choices[0].message`, or a final assistant turn; tabular rows whose columns are mapped onto
+record fields (`--map FIELD=COLUMN`, dotted fields such as `feedback.rating`). Fields
+Flywheel does not know go into `metadata`, never into the void.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from annotate.config import IngestLimits
+from annotate.ingest.readers import LineProblem, parse_json_object
+from annotate.records import RecordIn
+
+RECORD_FIELDS = frozenset(RecordIn.model_fields)
+MAPPABLE_FIELDS = (
+    "id", "prompt", "messages", "response", "model", "created_at", "group",
+    "feedback.thumbs", "feedback.rating", "feedback.comment", "logprobs.mean", "logprobs.min",
+)  # fmt: skip
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """`["prompt=question", ...]` to `{"prompt": "question"}`; raises ValueError on a bad pair."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        field, column = field.strip(), column.strip()
+        if not sep or not field or not column:
+            raise ValueError(f"--map {pair!r}: expected FIELD=COLUMN")
+        if field not in MAPPABLE_FIELDS and not field.startswith("metadata."):
+            raise ValueError(f"--map {pair!r}: unknown field {field!r}; fields: {', '.join(MAPPABLE_FIELDS)}")
+        mapping[field] = column
+    return mapping
+
+
+def tabular_columns(header: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
+    """Column-to-field map for a table: explicit mappings plus columns named like a field.
+
+    Raises ValueError naming what is missing when a mapped column is absent, or when no
+    column gives the prompt or the response.
+    """
+    missing = [f"{column!r} (for {field})" for field, column in mapping.items() if column not in header]
+    if missing:
+        raise ValueError(f"mapped column {', '.join(missing)} not in the header; columns are: {', '.join(header)}")
+    columns = {column: field for field, column in mapping.items()}
+    for name in header:
+        if name not in columns and name in MAPPABLE_FIELDS and name not in mapping:
+            columns[name] = name
+    fields = set(columns.values())
+    if not fields & {"prompt", "messages"}:
+        raise ValueError(f"no column gives the prompt; map one with --map prompt=COLUMN (columns: {', '.join(header)})")
+    if "response" not in fields:
+        raise ValueError(f"no column gives the response; map one with --map response=COLUMN (columns: {', '.join(header)})")
+    return columns
+
+
+def from_table_row(row: dict[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
+    """A table row as a record-shaped dict: mapped columns nested, the rest into metadata."""
+    record: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
+    for column, value in row.items():
+        field = columns.get(column)
+        if field is None:
+            metadata[column] = value
+        elif field.startswith("metadata."):
+            metadata[field.removeprefix("metadata.")] = value
+        elif "." in field:
+            parent, child = field.split(".", 1)
+            record.setdefault(parent, {})[child] = value
+        elif field == "messages" and isinstance(value, str):
+            record[field] = _json_cell(value)
+        else:
+            record[field] = value
+    if metadata:
+        record["metadata"] = metadata
+    return record
+
+
+def rename_fields(data: dict[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
+    """A JSON object with mapped keys renamed to record fields (dotted fields nested)."""
+    record: dict[str, Any] = {}
+    for key, value in data.items():
+        field = columns.get(key, key)
+        if "." in field:
+            parent, child = field.split(".", 1)
+            nested = record.setdefault(parent, {})
+            if isinstance(nested, dict):
+                nested[child] = value
+        else:
+            record[field] = value
+    return record
+
+
+def _json_cell(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value  # validation then says messages is not a list
+
+
+def record_from_json_line(text: str, limits: IngestLimits, renames: Mapping[str, str] | None = None) -> RecordIn | LineProblem:
+    """Validate one JSONL line.
+
+    A clean line already in the record format is validated straight from its JSON text (the
+    fast path); anything else is parsed, reshaped and validated field by field.
+    """
+    if not renames and check_limits(None, text, limits) is None:
+        try:
+            return RecordIn.model_validate_json(text)
+        except ValidationError:
+            pass  # another accepted shape, or a real problem: the slow path tells which
+    data = parse_json_object(text)
+    if isinstance(data, LineProblem):
+        return data
+    return record_from_data(rename_fields(data, renames) if renames else data, text, limits)
+
+
+def record_from_data(data: dict[str, Any], text: str, limits: IngestLimits) -> RecordIn | LineProblem:
+    """Validate one parsed line or row (`text`, when there is one, lets clean lines skip the deep checks)."""
+    problem = check_limits(data, text, limits)
+    if problem is not None:
+        return problem
+    data = _reshape(data)
+    try:
+        return RecordIn.model_validate(data)
+    except ValidationError as exc:
+        return _first_problem(exc)
+
+
+def _reshape(data: dict[str, Any]) -> dict[str, Any]:
+    """Map the other accepted shapes onto the record format."""
+    data = dict(data)
+    extras: dict[str, Any] = {}
+    if "prompt" in data:
+        prompt = data.pop("prompt")
+        if "messages" in data:
+            extras["prompt"] = prompt
+        elif isinstance(prompt, list):
+            data["messages"] = prompt
+        else:
+            data["messages"] = [{"role": "user", "content": prompt}]
+    if "choices" in data:
+        choices = data.pop("choices")
+        if "response" in data:
+            extras["choices"] = choices
+        else:
+            _take_choice(data, choices, extras)
+    if isinstance(data.get("messages"), list):
+        data["messages"] = [_flatten_content(message) for message in data["messages"]]
+    if "created" in data and "created_at" not in data:
+        created = data.pop("created")
+        data["created_at"] = _from_unix(created) if isinstance(created, (int, float)) else created
+    if "response" not in data:
+        messages = data.get("messages")
+        if isinstance(messages, list) and len(messages) > 1 and isinstance(messages[-1], dict):
+            if messages[-1].get("role") == "assistant":
+                data["messages"] = messages[:-1]
+                data["response"] = messages[-1].get("content")
+    for key in [key for key in data if key not in RECORD_FIELDS]:
+        extras[key] = data.pop(key)
+    if extras:
+        metadata = data.get("metadata", {})
+        if not isinstance(metadata, dict):
+            return data  # validation reports the bad metadata
+        merged = dict(metadata)
+        for key, value in extras.items():
+            merged[key if key not in merged else f"top_level.{key}"] = value
+        data["metadata"] = merged
+    return data
+
+
+def _flatten_content(message: Any) -> Any:
+    """OpenAI content parts (`[{"type": "text", "text": ...}]`) joined into one string; a null
+    content (a tool-calling turn) as an empty one."""
+    if not isinstance(message, dict):
+        return message
+    content = message.get("content")
+    if content is None:
+        return {**message, "content": ""}
+    if isinstance(content, list) and all(isinstance(part, dict) and part.get("type") == "text" for part in content):
+        return {**message, "content": "\n".join(str(part.get("text", "")) for part in content)}
+    return message
+
+
+def _take_choice(data: dict[str, Any], choices: Any, extras: dict[str, Any]) -> None:
+    """Take the response (and logprob statistics) from a chat-completions `choices` list."""
+    if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
+        extras["choices"] = choices
+        return
+    choice = choices[0]
+    message = choice.get("message")
+    data["response"] = message.get("content") if isinstance(message, dict) else choice.get("text")
+    if choice.get("finish_reason") is not None:
+        extras["finish_reason"] = choice["finish_reason"]
+    if len(choices) > 1:
+        extras["other_choices"] = choices[1:]
+    token_logprobs = _token_logprobs(choice.get("logprobs"))
+    if token_logprobs and "logprobs" not in data:
+        data["logprobs"] = {
+            "mean": round(sum(token_logprobs) / len(token_logprobs), 4),
+            "min": round(min(token_logprobs), 4),
+        }
+
+
+def _token_logprobs(logprobs: Any) -> list[float]:
+    if not isinstance(logprobs, dict) or not isinstance(logprobs.get("content"), list):
+        return []
+    values = [token.get("logprob") for token in logprobs["content"] if isinstance(token, dict)]
+    return [float(value) for value in values if isinstance(value, (int, float))]
+
+
+def _from_unix(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+
+
+def _first_problem(exc: ValidationError) -> LineProblem:
+    error = exc.errors(include_url=False)[0]
+    field = _dotted(error["loc"]) or None
+    message = error["msg"].removeprefix("Value error, ")
+    if field and message.startswith(f"{field}[") and ": " in message:
+        field, message = message.split(": ", 1)  # a list validator naming the item at fault
+    if error["type"] == "string_pattern_mismatch":
+        message = "must not be empty or blank"
+    elif error["type"] == "missing" and field == "messages":
+        message = "missing: give messages or a prompt"
+    elif error["type"] == "missing" and field == "response":
+        message = "missing: give response, choices[0].message or a final assistant turn"
+    return LineProblem(field, message)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def check_limits(data: Any, text: str, limits: IngestLimits) -> LineProblem | None:
+    """NUL characters, over-long fields and over-deep nesting, named by field.
+
+    The raw line rules most records out cheaply: no field can be longer than the line, no
+    nesting deeper than its count of brackets, and a NUL shows in the text as one.
+    """
+    long_line = len(text) > limits.max_field_chars or not text
+    deep_line = text.count("{") + text.count("[") > limits.max_depth or not text
+    has_nul = "\\u0000" in text or "\x00" in text or not text
+    if not (long_line or deep_line or has_nul):
+        return None
+    if data is None:
+        return LineProblem(None, "needs the deep checks")
+    return _walk(data, "", 1, limits)
+
+
+def _walk(value: Any, path: str, depth: int, limits: IngestLimits) -> LineProblem | None:
+    if depth > limits.max_depth:
+        field = re.sub(r"(\[\d+\])+$", "", path)  # name the field, not the list index chain inside it
+        return LineProblem(field or None, f"nested deeper than {limits.max_depth} levels")
+    if isinstance(value, str):
+        if "\x00" in value:
+            return LineProblem(path or None, "contains a NUL character")
+        if len(value) > limits.max_field_chars:
+            return LineProblem(path or None, f"{len(value):,} characters, over the limit of {limits.max_field_chars:,}")
+        return None
+    if isinstance(value, dict):
+        items = ((f"{path}.{key}" if path else str(key), child) for key, child in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{index}]", child) for index, child in enumerate(value))
+    else:
+        return None
+    for child_path, child in items:
+        problem = _walk(child, child_path, depth + 1, limits)
+        if problem is not None:
+            return problem
+    return None

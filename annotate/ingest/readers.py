@@ -1,0 +1,188 @@
+"""Streaming readers for ingest: JSONL, CSV and Parquet files, optionally gzipped.
+
+Each reader yields a `Row` one input line (or table row) at a time, so memory stays flat
+however large the file: table rows come parsed (`data`), JSONL lines as decoded `text` (the
+normaliser parses them), a blank line as a Row with neither, and a line that cannot even be
+decoded with a `LineProblem`. A file that cannot be read at all raises `IngestError`. `done`/`total` report progress in bytes (rows for Parquet).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from annotate.errors import IngestError
+
+FORMATS = ("jsonl", "csv", "parquet")
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    field: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    data: dict[str, Any] | None
+    text: str = ""
+    problem: LineProblem | None = None
+
+
+def detect_format(path: Path, requested: str = "auto") -> str:
+    """The format named, or the one the file name says (`.gz` looked through)."""
+    if requested != "auto":
+        if requested not in FORMATS:
+            raise IngestError(f"{path}: unknown format {requested!r}; use one of auto, {', '.join(FORMATS)}")
+        return requested
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    if suffixes and suffixes[-1] in _SUFFIXES:
+        return _SUFFIXES[suffixes[-1]]
+    raise IngestError(f"{path}: cannot tell the format from the name; pass --format jsonl, csv or parquet")
+
+
+def open_reader(path: Path, fmt: str) -> "JsonlReader | CsvReader | ParquetReader":
+    readers = {"jsonl": JsonlReader, "csv": CsvReader, "parquet": ParquetReader}
+    return readers[fmt](path)
+
+
+class _ByteStream:
+    """An input file opened for bytes, gunzipped when it is gzip, with progress in raw bytes."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.raw: BinaryIO = open(path, "rb")
+        except OSError as exc:
+            raise IngestError(f"{path}: cannot open: {exc.strerror}") from exc
+        self.total = path.stat().st_size
+        is_gzip = self.raw.read(2) == b"\x1f\x8b"
+        self.raw.seek(0)
+        self.stream: BinaryIO = gzip.GzipFile(fileobj=self.raw) if is_gzip else self.raw  # type: ignore[assignment]
+
+    @property
+    def done(self) -> int:
+        return self.raw.tell()
+
+    def close(self) -> None:
+        self.stream.close()
+        self.raw.close()
+
+    def __enter__(self) -> _ByteStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class JsonlReader(_ByteStream):
+    """One JSON object a line. Blank lines are skipped; every other line yields a Row."""
+
+    def __iter__(self) -> Iterator[Row]:
+        number = 0
+        try:
+            for number, raw_line in enumerate(self.stream, start=1):
+                yield _parse_json_line(number, raw_line)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise IngestError(f"{self.path}: unreadable after line {number}: {exc}") from exc
+        finally:
+            self.close()
+
+
+def _parse_json_line(number: int, raw_line: bytes) -> Row:
+    """Decode one line; parsing the JSON is left to the normaliser (it may validate it directly)."""
+    try:
+        text = raw_line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        excerpt = raw_line[:120].decode("utf-8", "replace")
+        return Row(number, None, excerpt, LineProblem(None, f"invalid UTF-8 at byte {exc.start + 1} of the line"))
+    return Row(number, None, text if text.strip() else "")
+
+
+def parse_json_object(text: str) -> dict[str, Any] | LineProblem:
+    """One line of JSONL as a dict, or what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return LineProblem(None, f"malformed JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return LineProblem(None, "JSON nested too deeply to parse")
+    if not isinstance(data, dict):
+        return LineProblem(None, f"a line must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+class CsvReader(_ByteStream):
+    """A CSV file with a header row; empty cells count as missing values."""
+
+    def __iter__(self) -> Iterator[Row]:
+        text = io.TextIOWrapper(self.stream, encoding="utf-8", errors="surrogateescape", newline="")
+        try:
+            reader = csv.DictReader(text)
+            self.columns = list(reader.fieldnames or [])
+            for row in reader:
+                yield _csv_row(reader.line_num, row)
+        except csv.Error as exc:
+            raise IngestError(f"{self.path}: not valid CSV near line {reader.line_num}: {exc}") from exc
+        finally:
+            self.close()
+
+    def header(self) -> list[str]:
+        """The column names, read without consuming the iterator's rows."""
+        with _ByteStream(self.path) as peek:
+            first = io.TextIOWrapper(peek.stream, encoding="utf-8", errors="replace", newline="").readline()
+        return next(csv.reader([first]), [])
+
+
+def _csv_row(number: int, row: dict[str | None, Any]) -> Row:
+    if None in row:
+        return Row(number, None, str(row)[:200], LineProblem(None, "more cells than header columns"))
+    for column, value in row.items():
+        if isinstance(value, str) and _has_surrogates(value):
+            return Row(number, None, "", LineProblem(column, "invalid UTF-8"))
+    return Row(number, {key: value for key, value in row.items() if value not in ("", None)})
+
+
+def _has_surrogates(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class ParquetReader:
+    """A Parquet file, streamed a record batch at a time; null cells count as missing values."""
+
+    def __init__(self, path: Path):
+        import pyarrow.parquet as pq
+
+        self.path = path
+        try:
+            self.file = pq.ParquetFile(path)
+        except (OSError, ValueError) as exc:
+            raise IngestError(f"{path}: not a readable Parquet file: {exc}") from exc
+        self.total = self.file.metadata.num_rows
+        self.done = 0
+        self.columns = self.file.schema_arrow.names
+
+    def header(self) -> list[str]:
+        return list(self.columns)
+
+    def __iter__(self) -> Iterator[Row]:
+        number = 0
+        for batch in self.file.iter_batches(batch_size=2_000):
+            for row in batch.to_pylist():
+                number += 1
+                self.done = number
+                yield Row(number, {key: value for key, value in row.items() if value is not None})
