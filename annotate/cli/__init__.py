@@ -1,0 +1,66 @@
+"""The `flywheel` command: one entry point for every step of the loop.
+
+Commands parse their options, call the domain layer and show the result; they hold no SQL
+and no business rules. Domain errors (`FlywheelError`) become a one-line message on stderr
+and exit code 1 (ingest documents its own codes), never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.logging import RichHandler
+from typer.core import TyperGroup
+
+from annotate.cli import app_server, ingest, project, sample, schemas
+from annotate.cli.context import CliContext, err_console
+from annotate.errors import FlywheelError
+
+
+
+class _FlywheelGroup(TyperGroup):
+    """The command group that turns a `FlywheelError` from any command into message + exit 1."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except FlywheelError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+
+app = typer.Typer(
+    cls=_FlywheelGroup,
+    name="flywheel",
+    help="Turn a deployed LLM's production failures into better fine-tuning data.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    project_dir: str = typer.Option(
+        None, "--project", "-p", envvar="FLYWHEEL_PROJECT", help="Project folder (default: nearest with a flywheel.toml)."
+    ),
+    db: str = typer.Option(None, "--db", envvar="FLYWHEEL_DB", help="Database file (default: flywheel.db in the project)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    ctx.obj = CliContext(project_dir=project_dir, db=db, quiet=quiet)
+
+
+project.register(app)
+ingest.register(app)
+schemas.register(app)
+sample.register(app)
+app_server.register(app)
+
+
+def main() -> None:
+    """Console entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[RichHandler(console=err_console, show_path=False)])
+    app()

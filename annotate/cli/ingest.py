@@ -1,0 +1,99 @@
+"""`flywheel ingest`: production logs into the store, with a summary and documented exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from annotate.cli.context import console, err_console
+from annotate.ingest import IngestSummary, ingest_files
+from annotate.ingest.normalise import MAPPABLE_FIELDS, parse_mapping
+
+EXIT_CODES_HELP = "Exit codes: 0 every line ingested or already present; 3 some lines rejected; 2 nothing ingested or an input unreadable."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest", epilog=EXIT_CODES_HELP)(ingest)
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="JSONL, CSV or Parquet files (optionally .gz)."),
+    source: str = typer.Option("production", "--source", help="Where these logs come from; part of each record's id."),
+    fmt: str = typer.Option("auto", "--format", help="auto, jsonl, csv or parquet."),
+    maps: list[str] = typer.Option(
+        [], "--map", help=f"FIELD=COLUMN, repeatable. Fields: {', '.join(MAPPABLE_FIELDS)}, metadata.KEY."
+    ),
+    rejects: Path = typer.Option(None, "--rejects", help="Write rejected lines here (default: rejects/ in the project)."),
+) -> None:
+    """Ingest production interactions: validated, idempotent, streamed in committed batches."""
+    try:
+        mapping = parse_mapping(maps)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--map") from exc
+    project = ctx.obj.project()
+    with project.open_store() as store, _progress(ctx.obj.quiet) as progress:
+        summary = ingest_files(
+            store, paths, source=source, fmt=fmt, mapping=mapping, limits=project.config.ingest,
+            rejects_path=rejects, rejects_dir=project.rejects_dir, progress=progress,
+        )  # fmt: skip
+    _print_summary(summary)
+    raise typer.Exit(summary.exit_code)
+
+
+class _progress:
+    """A rich progress bar per file, fed by the ingest's progress callback; silent when quiet."""
+
+    def __init__(self, quiet: bool):
+        self.bar = None if quiet else Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=err_console, transient=True,
+        )  # fmt: skip
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.start()
+        return self
+
+    def __call__(self, path: str, done: int, total: int) -> None:
+        if path not in self.tasks:
+            self.tasks[path] = self.bar.add_task(Path(path).name, total=total)
+        self.bar.update(self.tasks[path], completed=done, total=total)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_summary(summary: IngestSummary) -> None:
+    table = Table("file", "read", "ingested", "already present", "rejected", title="Ingest summary", title_justify="left")
+    for file in summary.files:
+        rejected = f"[red]{file.rejected:,}[/]" if file.rejected else "0"
+        table.add_row(file.path, f"{file.read:,}", f"{file.ingested:,}", f"{file.present:,}", rejected)
+    if len(summary.files) > 1:
+        totals = [f"{summary.total(name):,}" for name in ("read", "ingested", "present", "rejected")]
+        table.add_row("[bold]total[/]", *totals)
+    console.print(table)
+    for file in summary.files:
+        if file.error:
+            err_console.print(f"[bold red]error:[/] {file.error}", highlight=False, soft_wrap=True)
+    shown = set()
+    for file in summary.files:
+        if file.rejects_path and file.rejects_path not in shown:
+            shown.add(file.rejects_path)
+            _print_first_rejects(Path(file.rejects_path))
+
+
+def _print_first_rejects(path: Path, limit: int = 5) -> None:
+    err_console.print(f"Rejected lines are in [bold]{path}[/]; the first of them:", highlight=False)
+    with open(path, encoding="utf-8") as handle:
+        for _, line in zip(range(limit), handle):
+            reject = json.loads(line)
+            field = f" {reject['field']}:" if reject["field"] else ""
+            err_console.print(f"  {reject['file']}:{reject['line']}:{field} {reject['reason']}", highlight=False, soft_wrap=True)

@@ -1,0 +1,54 @@
+"""JSON Schemas generated from the pydantic models, kept in `schemas/` and checked for staleness.
+
+The models are the source of truth; `flywheel schemas write` regenerates the files and a test
+fails when a committed file differs from what the models produce.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+import annotate
+from annotate.config import ProjectConfig
+from annotate.records import RecordIn, Reject
+
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {
+    "record.schema.json": RecordIn,
+    "config.schema.json": ProjectConfig,
+    "reject.schema.json": Reject,
+}
+
+
+def default_schemas_dir() -> Path:
+    """`schemas/` beside the `annotate` package (the repository's), else in the working folder."""
+    beside = Path(annotate.__file__).resolve().parent.parent / "schemas"
+    return beside if beside.is_dir() else Path("schemas")
+
+
+def render(model: type[BaseModel], file_name: str) -> str:
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": file_name}
+    schema.update(model.model_json_schema(mode="validation"))
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def stale_schemas(directory: Path) -> list[str]:
+    """File names in `directory` that are missing or differ from what the models produce."""
+    stale = []
+    for name, model in SCHEMA_MODELS.items():
+        path = directory / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != render(model, name):
+            stale.append(name)
+    return stale
+
+
+def write_schemas(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in SCHEMA_MODELS.items():
+        path = directory / name
+        path.write_text(render(model, name), encoding="utf-8")
+        written.append(path)
+    return written
