@@ -1,0 +1,62 @@
+"""The store overview page: records by source and model, the feedback mix, rounds, recent ingests."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from annotate.overview import store_overview
+from annotate.ui.store_access import current_project, open_store
+
+
+def overview_page() -> None:
+    st.title("Store overview")
+    project = current_project()
+    with open_store() as store:
+        overview = store_overview(store)
+    round_name = overview.open_round["name"] if overview.open_round else "none"
+    st.caption(f"Project **{project.config.project.name}** · database `{project.db_path}` · open round **{round_name}**")
+    if not overview.total_records:
+        st.info("No records yet. Ingest production logs with `flywheel ingest LOGS.jsonl`.")
+        return
+
+    feedback = overview.feedback
+    columns = st.columns(4)
+    columns[0].metric("Records", f"{overview.total_records:,}")
+    columns[1].metric("Thumbs down", f"{feedback['thumbs_down']:,}")
+    columns[2].metric("Rated 1 or 2", f"{feedback['rated_1_or_2']:,}")
+    columns[3].metric("No feedback", f"{feedback['no_feedback']:,}")
+
+    st.subheader("Records by source and model")
+    st.dataframe(pd.DataFrame(overview.by_source_and_model), hide_index=True, width="stretch")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Feedback mix")
+        mix = {
+            "thumbs up": feedback["thumbs_up"],
+            "thumbs down": feedback["thumbs_down"],
+            "with a comment": feedback["commented"],
+            "no feedback": feedback["no_feedback"],
+        }
+        st.bar_chart(pd.Series(mix, name="records"), horizontal=True)
+    with right:
+        st.subheader("Ratings")
+        if overview.ratings:
+            st.bar_chart(pd.DataFrame(overview.ratings).set_index("rating"))
+        else:
+            st.write("No ratings in these logs.")
+    signals = st.columns(2)
+    signals[0].metric("With logprob statistics", f"{feedback['with_logprobs']:,}")
+    signals[1].metric("In a paraphrase group", f"{feedback['in_a_group']:,}")
+
+    st.subheader("Rounds")
+    st.dataframe(pd.DataFrame(overview.rounds), hide_index=True, width="stretch")
+    st.subheader("Recent ingests")
+    ingests = pd.DataFrame(overview.recent_ingests)
+    columns_shown = ["id", "path", "source", "format", "status", "n_read", "n_ingested", "n_present", "n_rejected", "started_at"]
+    st.dataframe(ingests[columns_shown], hide_index=True, width="stretch")
+    st.caption(
+        "Flagging, expert review, agreement, export and training arrive with their own pages; "
+        "this page only reports what is in the store."
+    )

@@ -1,0 +1,52 @@
+"""The review app's store overview, run through Streamlit's AppTest against a real project."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotate.ingest import ingest_files
+from tests.conftest import REPO, record
+
+
+@pytest.fixture
+def app_for(monkeypatch):
+    def run(project):
+        monkeypatch.setenv("FLYWHEEL_PROJECT", str(project.root))
+        monkeypatch.delenv("FLYWHEEL_DB", raising=False)
+        return AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30).run()
+
+    return run
+
+
+def test_an_empty_project_says_how_to_ingest(project, app_for):
+    app = app_for(project)
+    assert not app.exception
+    assert app.title[0].value == "Store overview"
+    assert "flywheel ingest" in app.info[0].value
+
+
+def test_the_overview_counts_records_and_feedback(project, store, write_jsonl, app_for):
+    rows = [
+        record(id="1", feedback={"thumbs": "down"}, model="m@1"),
+        record(id="2", feedback={"rating": 1}, model="m@2"),
+        record(id="3", feedback={"thumbs": "up", "rating": 5}, model="m@2"),
+        record(id="4"),
+    ]
+    ingest_files(store, [write_jsonl(rows)], source="web")
+    app = app_for(project)
+    assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Records"] == "4"
+    assert metrics["Thumbs down"] == "1"
+    assert metrics["Rated 1 or 2"] == "1"
+    assert metrics["No feedback"] == "1"
+    by_model = app.dataframe[0].value
+    assert sorted(zip(by_model["version"], by_model["records"])) == [("", 1), ("1", 1), ("2", 2)]
+    ingests = app.dataframe[-1].value
+    assert list(ingests["n_ingested"]) == [4]
+
+
+def test_a_broken_config_is_shown_as_an_error_not_a_traceback(project, app_for):
+    project.config_path.write_text("[overlap]\ngold_rate = 7\n")
+    app = app_for(project)
+    assert not app.exception
+    assert "overlap.gold_rate" in app.error[0].value
