@@ -1,0 +1,41 @@
+# Two promises on a fresh machine: `make demo` (set up, then serve the review app on seeded sample
+# data) and `make test` (set up, then pass the whole suite). Both build .venv themselves.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := demo-project
+HOST ?= 127.0.0.1
+PORT ?= 8501
+
+.PHONY: install demo demo-data test bench schemas clean
+
+install: $(STAMP)
+
+# Everything: the app, the training extra (torch pinned to the CPU wheel on our machines) and dev tools.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[train,dev]"
+	touch $(STAMP)
+
+demo-data: install
+	test -f $(DEMO)/flywheel.toml || $(BIN)/flywheel init $(DEMO) --name "Ledgerly support (demo)"
+	$(BIN)/flywheel --project $(DEMO) --quiet ingest data/sample/records.jsonl --source ledgerly-prod
+
+demo: demo-data
+	@echo "Review app on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(BIN)/flywheel --project $(DEMO) app --host $(HOST) --port $(PORT)
+
+test: install
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+schemas: install
+	$(BIN)/flywheel schemas write
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache
