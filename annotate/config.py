@@ -158,7 +158,7 @@ class PiiPolicy(_Section):
 class IngestLimits(_Section):
     max_field_chars: int = Field(default=100_000, ge=1, description="Longest accepted text field.")
     max_depth: int = Field(default=32, ge=2, description="Deepest accepted JSON nesting.")
-    batch_size: int = Field(default=5_000, ge=1, description="Lines per committed batch.")
+    batch_size: int = Field(default=20_000, ge=1, description="Lines per committed batch.")
 
 
 class ProjectConfig(_Section):

@@ -58,7 +58,8 @@ def test_records_belong_to_the_round_that_is_open(store, write_jsonl):
 @pytest.mark.slow
 def test_a_run_killed_partway_leaves_a_consistent_store_that_a_rerun_completes(project, write_jsonl):
     total, batch = 60_000, 500
-    config = project.config_path.read_text().replace("batch_size = 5000", f"batch_size = {batch}")
+    config = project.config_path.read_text().replace("batch_size = 20000", f"batch_size = {batch}")
+    assert f"batch_size = {batch}" in config
     project.config_path.write_text(config)
     path = write_jsonl([record(id=f"c-{n}", prompt=f"question {n}") for n in range(total)])
     command = [sys.executable, "-m", "annotate", "--project", str(project.root), "--quiet", "ingest", str(path)]

@@ -42,9 +42,5 @@ class RecordQueries:
         self.db.conn.executemany(_INSERT_NEW, rows)
         return self.db.conn.total_changes - before
 
-    def record(self, record_id: str) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM records WHERE id = ?", [record_id]))
-        return rows[0] if rows else None
-
     def record_count(self) -> int:
         return next(self.db.query("SELECT COUNT(*) AS n FROM records"))["n"]
