@@ -7,10 +7,8 @@ import streamlit as st
 
 from annotate.errors import FlywheelError
 from annotate.ui.overview import overview_page
-from annotate.ui.state import init_session_state
 
 st.set_page_config(page_title="Flywheel", page_icon="🔁", layout="wide")
-init_session_state()
 
 pages = [st.Page(overview_page, title="Store overview", icon="📊", url_path="overview", default=True)]
 navigation = st.navigation(pages)

@@ -1,2 +1,2 @@
 """Review app pages. Each page is a function that calls the domain layer and shows the result:
-no SQL and no business rules here. Session keys are initialised in `state.py`, once."""
+no SQL and no business rules here."""
