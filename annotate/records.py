@@ -12,9 +12,9 @@ outside tools rely on.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Role = Literal["system", "user", "assistant", "tool"]
 NOT_BLANK = r"\S"  # at least one non-space character (a search, not a full match)
@@ -111,3 +111,48 @@ class Reject(BaseModel):
     field: str | None = Field(description="Dotted path of the offending field, when one is to blame.")
     reason: str
     excerpt: str = Field(default="", description="The start of the offending line.")
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    failure_categories: list[str] = Field(default_factory=list, description="Ids from the project taxonomy.")
+    severity: str | None = Field(default=None, description="A level from the project's severity scale.")
+    rationale: str = Field(default="", max_length=10_000)
+    seconds_spent: float | None = Field(default=None, ge=0, description="Time on task, measured by the client.")
+
+
+class CorrectionAnswer(_Answer):
+    """An expert's answer to a correction task: accept the response, correct it, or mark it unusable."""
+
+    model_config = ConfigDict(extra="forbid", title="CorrectionAnswer")
+
+    kind: Literal["correction"] = "correction"
+    verdict: Literal["acceptable", "corrected", "unusable"]
+    corrected_response: str | None = Field(default=None, description="Required when the verdict is 'corrected'.")
+
+    @model_validator(mode="after")
+    def _correction_needs_text(self) -> CorrectionAnswer:
+        if self.verdict == "corrected" and not (self.corrected_response or "").strip():
+            raise ValueError("a 'corrected' verdict needs the corrected response")
+        if self.verdict != "corrected" and self.corrected_response is not None:
+            raise ValueError(f"a corrected response goes with the 'corrected' verdict, not {self.verdict!r}")
+        return self
+
+
+class PreferenceAnswer(_Answer):
+    """An expert's judgment of two responses shown as A and B (the mapping to records is kept apart)."""
+
+    model_config = ConfigDict(extra="forbid", title="PreferenceAnswer")
+
+    kind: Literal["preference"] = "preference"
+    choice: Literal["a", "b", "tie", "both_bad"]
+    better_response: str | None = Field(default=None, description="Optional: a better answer the expert wrote.")
+
+    @field_validator("better_response")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value if value and value.strip() else None
+
+
+Answer = Annotated[CorrectionAnswer | PreferenceAnswer, Field(discriminator="kind")]

@@ -21,12 +21,13 @@ from annotate.store.migrations import migrations
 from annotate.store.overview import OverviewQueries
 from annotate.store.records import RecordQueries
 from annotate.store.rounds import RoundQueries
+from annotate.store.signals import SignalQueries
 
 BUSY_TIMEOUT_SECONDS = 30.0
 CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% faster ingest at 1M records
 
 
-class Store(RecordQueries, RoundQueries, IngestQueries, OverviewQueries):
+class Store(RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries):
     """A Flywheel database file, migrated to the current schema on open."""
 
     def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS):

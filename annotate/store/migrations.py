@@ -95,3 +95,138 @@ def create_records(db: Database) -> None:
     db.execute("CREATE INDEX records_round ON records (round_id)")
     db.execute("CREATE INDEX records_source_model ON records (source, model_name, model_version)")
     db.execute("CREATE INDEX records_group ON records (group_id) WHERE group_id IS NOT NULL")
+
+
+@migrations()
+def create_flags(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE flags (
+            record_id TEXT NOT NULL REFERENCES records(id),
+            reason TEXT NOT NULL,
+            score REAL NOT NULL CHECK (score BETWEEN 0 AND 1),
+            detail TEXT NOT NULL,
+            flagged_at TEXT NOT NULL,
+            PRIMARY KEY (record_id, reason)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX flags_reason ON flags (reason)")
+    db.execute(
+        """
+        CREATE TABLE flagger_progress (
+            flagger TEXT PRIMARY KEY,
+            last_rowid INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+@migrations()
+def create_signals(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE signals (
+            record_id TEXT NOT NULL REFERENCES records(id),
+            scorer TEXT NOT NULL,
+            logprob_mean REAL NOT NULL,
+            logprob_min REAL NOT NULL,
+            entropy_mean REAL NOT NULL,
+            n_tokens INTEGER NOT NULL,
+            scored_at TEXT NOT NULL,
+            PRIMARY KEY (record_id, scorer)
+        ) WITHOUT ROWID
+        """
+    )
+
+
+@migrations()
+def create_tasks_claims_annotations(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('correction', 'preference')),
+            record_id TEXT NOT NULL REFERENCES records(id),
+            record_b_id TEXT REFERENCES records(id),
+            origin TEXT NOT NULL,
+            priority REAL NOT NULL,
+            why TEXT NOT NULL DEFAULT '',
+            cluster INTEGER,
+            required_annotations INTEGER NOT NULL CHECK (required_annotations >= 1),
+            done_annotations INTEGER NOT NULL DEFAULT 0,
+            active_claims INTEGER NOT NULL DEFAULT 0,
+            is_gold INTEGER NOT NULL DEFAULT 0,
+            gold_answer TEXT,
+            route TEXT NOT NULL DEFAULT 'app' CHECK (route IN ('app', 'labelstudio')),
+            external_id TEXT,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'cancelled')),
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            created_at TEXT NOT NULL,
+            CHECK ((kind = 'preference') = (record_b_id IS NOT NULL))
+        )
+        """
+    )
+    db.execute("CREATE UNIQUE INDEX tasks_once ON tasks (kind, record_id, COALESCE(record_b_id, ''))")
+    db.execute("CREATE INDEX tasks_queue ON tasks (route, priority DESC, id) WHERE status = 'open'")
+    db.execute("CREATE INDEX tasks_record_b ON tasks (record_b_id) WHERE record_b_id IS NOT NULL")
+    db.execute(
+        """
+        CREATE TABLE claims (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            claimed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            outcome TEXT NOT NULL DEFAULT 'active'
+                CHECK (outcome IN ('active', 'submitted', 'skipped', 'expired')),
+            ended_at TEXT,
+            reason TEXT
+        )
+        """
+    )
+    db.execute("CREATE UNIQUE INDEX claims_one_active ON claims (task_id, annotator_id) WHERE outcome = 'active'")
+    db.execute("CREATE INDEX claims_expiry ON claims (expires_at) WHERE outcome = 'active'")
+    db.execute("CREATE INDEX claims_annotator ON claims (annotator_id, task_id)")
+    db.execute(
+        """
+        CREATE TABLE annotations (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            kind TEXT NOT NULL CHECK (kind IN ('correction', 'preference')),
+            answer TEXT NOT NULL,
+            verdict TEXT CHECK (verdict IN ('acceptable', 'corrected', 'unusable')),
+            choice TEXT CHECK (choice IN ('a', 'b', 'tie', 'both_bad')),
+            corrected_response TEXT,
+            failure_categories TEXT NOT NULL DEFAULT '[]',
+            severity TEXT,
+            rationale TEXT NOT NULL DEFAULT '',
+            seconds_spent REAL,
+            source TEXT NOT NULL DEFAULT 'app' CHECK (source IN ('app', 'labelstudio', 'import')),
+            external_id TEXT,
+            supersedes INTEGER REFERENCES annotations(id),
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE UNIQUE INDEX annotations_first ON annotations (task_id, annotator_id) WHERE supersedes IS NULL")
+    db.execute("CREATE INDEX annotations_annotator ON annotations (annotator_id, created_at)")
+
+
+@migrations()
+def create_gold_answers(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE gold_answers (
+            record_id TEXT NOT NULL REFERENCES records(id),
+            kind TEXT NOT NULL CHECK (kind IN ('correction', 'preference')),
+            record_b_id TEXT REFERENCES records(id),
+            answer TEXT NOT NULL,
+            source TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (kind, record_id)
+        )
+        """
+    )

@@ -1,0 +1,49 @@
+"""Named queries over `signals`: confidence statistics a local model computed for a record's response."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from annotate.store.rounds import utc_now
+
+
+class SignalQueries:
+    db: Any
+
+    def records_to_score(self, scorer: str, *, after_rowid: int = 0, limit: int = 256) -> list[dict]:
+        """Records (rowid, id, messages, response) with no signals from `scorer`, in rowid order."""
+        return list(
+            self.db.query(
+                """
+                SELECT records.rowid AS rowid, records.id, records.messages, records.response
+                FROM records
+                WHERE records.rowid > :after
+                  AND NOT EXISTS (SELECT 1 FROM signals WHERE signals.record_id = records.id AND signals.scorer = :scorer)
+                ORDER BY records.rowid LIMIT :limit
+                """,
+                {"after": after_rowid, "scorer": scorer, "limit": limit},
+            )
+        )
+
+    def count_records_to_score(self, scorer: str) -> int:
+        return next(
+            self.db.query(
+                "SELECT COUNT(*) AS n FROM records WHERE NOT EXISTS "
+                "(SELECT 1 FROM signals WHERE signals.record_id = records.id AND signals.scorer = ?)",
+                [scorer],
+            )
+        )["n"]
+
+    def save_signals(self, scorer: str, rows: Sequence[tuple[str, float, float, float, int]]) -> None:
+        """Store (record_id, logprob_mean, logprob_min, entropy_mean, n_tokens) rows in one transaction."""
+        now = utc_now()
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO signals (record_id, scorer, logprob_mean, logprob_min, entropy_mean, n_tokens, scored_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(record_id, scorer, mean, low, entropy, n, now) for record_id, mean, low, entropy, n in rows],
+            )
+
+    def signals_for(self, record_id: str) -> list[dict]:
+        return list(self.db.query("SELECT * FROM signals WHERE record_id = ? ORDER BY scorer", [record_id]))
