@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from annotate.errors import ConfigError
 
@@ -85,11 +85,29 @@ class FlaggingWeights(_Section):
     manual: float = Field(default=1.0, ge=0)
 
 
+DEFAULT_COMPLAINTS = [
+    "wrong", "incorrect", "not helpful", "unhelpful", "useless", "didn't", "doesn't", "does not", "did not",
+    "not what i asked", "makes no sense", "confusing", "still", "false", "not true", "rubbish", "terrible",
+]  # fmt: skip
+
+
 class Flagging(_Section):
     weights: FlaggingWeights = Field(default_factory=FlaggingWeights)
     low_confidence_mean_below: float = Field(default=-1.2, le=0)
     low_confidence_min_below: float = Field(default=-6.0, le=0)
     low_rating_at_most: int = Field(default=2, ge=1, le=5)
+    complaint_words: list[str] = Field(default_factory=lambda: list(DEFAULT_COMPLAINTS))
+    similarity: Literal["lexical", "embedding"] = "lexical"
+    embedding_model: str | None = Field(default=None, description="Local model folder for similarity = embedding.")
+    inconsistent_below: float = Field(default=0.55, ge=0, le=1, description="Answers less similar than this disagree.")
+    same_prompt_above: float = Field(default=0.75, ge=0, le=1, description="Ungrouped prompts this similar form a group.")
+    pii_min_score: float = Field(default=0.5, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _embedding_needs_a_model(self) -> Flagging:
+        if self.similarity == "embedding" and not self.embedding_model:
+            raise ValueError("similarity = 'embedding' needs embedding_model (a local model folder)")
+        return self
 
 
 class Overlap(_Section):
@@ -170,7 +188,9 @@ class ProjectConfig(_Section):
     taxonomy: Taxonomy = Field(default_factory=Taxonomy)
     flagging: Flagging = Field(default_factory=Flagging)
     overlap: Overlap = Field(default_factory=Overlap)
-    validators: list[FormatValidator] = Field(default_factory=list)
+    validators: list[FormatValidator] = Field(
+        default_factory=lambda: [RefusalValidator(name="unexpected-refusal", kind="refusal")]
+    )
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
     ingest: IngestLimits = Field(default_factory=IngestLimits)
 

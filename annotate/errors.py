@@ -27,3 +27,27 @@ class IngestError(FlywheelError):
 
 class RoundError(FlywheelError):
     """A round operation is not possible (no open round, duplicate name)."""
+
+
+class AnnotatorError(FlywheelError):
+    """An unknown, inactive or invalid annotator."""
+
+
+class FlaggingError(FlywheelError):
+    """A flagger cannot run (bad validator setup, unknown record, missing dependency)."""
+
+
+class SelectionError(FlywheelError):
+    """Tasks cannot be selected as asked."""
+
+
+class ReviewError(FlywheelError):
+    """A claim or submission is not allowed (unknown task, wrong kind, invalid answer)."""
+
+
+class ClaimLost(ReviewError):
+    """The annotator's lease expired and the slot was taken by someone else."""
+
+
+class ScoringError(FlywheelError):
+    """Records cannot be scored: the model cannot be loaded, or torch/transformers are not installed."""

@@ -13,12 +13,14 @@ from pydantic import BaseModel
 
 import annotate
 from annotate.config import ProjectConfig
-from annotate.records import RecordIn, Reject
+from annotate.records import CorrectionAnswer, PreferenceAnswer, RecordIn, Reject
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "record.schema.json": RecordIn,
     "config.schema.json": ProjectConfig,
     "reject.schema.json": Reject,
+    "correction-answer.schema.json": CorrectionAnswer,
+    "preference-answer.schema.json": PreferenceAnswer,
 }
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from annotate.errors import StoreError
+from annotate.store.annotators import AnnotatorQueries
+from annotate.store.flags import FlagQueries
 from annotate.store.ingests import IngestQueries
 from annotate.store.migrations import migrations
 from annotate.store.overview import OverviewQueries
@@ -27,7 +29,9 @@ BUSY_TIMEOUT_SECONDS = 30.0
 CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% faster ingest at 1M records
 
 
-class Store(RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries):
+class Store(
+    RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries
+):
     """A Flywheel database file, migrated to the current schema on open."""
 
     def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS):

@@ -230,3 +230,21 @@ def create_gold_answers(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def create_preference_candidates(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE preference_candidates (
+            record_id TEXT NOT NULL REFERENCES records(id),
+            record_b_id TEXT NOT NULL REFERENCES records(id),
+            origin TEXT NOT NULL CHECK (origin IN ('inconsistency', 'model_versions')),
+            score REAL NOT NULL CHECK (score BETWEEN 0 AND 1),
+            detail TEXT NOT NULL,
+            found_at TEXT NOT NULL,
+            PRIMARY KEY (record_id, record_b_id),
+            CHECK (record_id < record_b_id)
+        ) WITHOUT ROWID
+        """
+    )

@@ -1,0 +1,162 @@
+"""Flagging: decide which production records deserve an expert's time, and say why.
+
+Each flagger is a small function registered by reason name. `run_flaggers` runs them over the
+records each has not seen yet (a per-flagger progress mark, so re-running adds only what is
+new and never duplicates a flag), writing one `flags` row per (record, reason) with a score in
+[0, 1] and the detail an expert sees under "why am I looking at this". `--recheck` re-runs
+them over everything (after a config change), updating scores and dropping flags that no
+longer apply. Manual flags are never touched by a re-check.
+
+Reasons: negative_feedback, low_confidence, format, pii (per record); inconsistency (per
+paraphrase group, which also yields preference candidates, as do two model versions answering
+the same conversation); manual (`flag_manually`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotate.config import ProjectConfig
+from annotate.errors import FlaggingError
+from annotate.flagging.base import Flag, RecordView
+from annotate.flagging.confidence import flag_low_confidence
+from annotate.flagging.consistency import PreferencePair, flag_inconsistency
+from annotate.flagging.feedback import flag_negative_feedback
+from annotate.flagging.formats import flag_format
+from annotate.flagging.pii import flag_pii
+from annotate.flagging.prompt_groups import group_similar_prompts
+from annotate.flagging.versions import model_version_pairs
+from annotate.similarity import similarity_for
+from annotate.store import Store
+
+log = logging.getLogger(__name__)
+
+RecordFlagger = Callable[[list[RecordView], ProjectConfig, Path], Iterable[Flag]]
+RECORD_FLAGGERS: dict[str, RecordFlagger] = {
+    "negative_feedback": lambda records, config, root: flag_negative_feedback(records, config.flagging),
+    "low_confidence": lambda records, config, root: flag_low_confidence(records, config.flagging),
+    "format": lambda records, config, root: flag_format(records, config.validators, root),
+    "pii": lambda records, config, root: flag_pii(records, config.pii, config.flagging),
+}
+GROUP_FLAGGER = "inconsistency"
+MANUAL = "manual"
+REASONS = (*RECORD_FLAGGERS, GROUP_FLAGGER, MANUAL)
+CHUNK = 5_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FlagSummary:
+    records_checked: int = 0
+    flags: Counter = field(default_factory=Counter)
+    preference_pairs: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def run_flaggers(
+    store: Store,
+    config: ProjectConfig,
+    project_root: Path,
+    *,
+    only: Iterable[str] | None = None,
+    recheck: bool = False,
+    progress: Progress | None = None,
+) -> FlagSummary:
+    """Run the chosen flaggers (default: all with a weight above zero) over unseen records."""
+    reasons = _chosen(config, only)
+    started = time.perf_counter()
+    summary = FlagSummary()
+    per_record = [reason for reason in reasons if reason in RECORD_FLAGGERS]
+    if per_record:
+        _run_record_flaggers(store, config, project_root, per_record, recheck, summary, progress)
+    if GROUP_FLAGGER in reasons:
+        _run_group_flagger(store, config, recheck, summary)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def flag_manually(store: Store, record_id: str, note: str = "") -> Flag:
+    """Flag one record by hand, with a note for the expert."""
+    if not store.record_exists(record_id):
+        raise FlaggingError(f"no record with id {record_id!r}")
+    flag = Flag(record_id, MANUAL, 1.0, note.strip() or "flagged by hand")
+    store.save_flags([flag.as_row()])
+    return flag
+
+
+def _chosen(config: ProjectConfig, only: Iterable[str] | None) -> list[str]:
+    automatic = [reason for reason in REASONS if reason != MANUAL]
+    if only:
+        unknown = sorted(set(only) - set(automatic))
+        if unknown:
+            raise FlaggingError(f"unknown flagger {', '.join(unknown)}; flaggers: {', '.join(automatic)}")
+        return [reason for reason in automatic if reason in set(only)]
+    weights = config.flagging.weights.model_dump()
+    return [reason for reason in automatic if weights[reason] > 0]
+
+
+def _run_record_flaggers(store, config, root, reasons, recheck, summary, progress) -> None:
+    marks = {reason: 0 if recheck else store.flagger_progress(reason) for reason in reasons}
+    last = store.max_record_rowid()
+    position = min(marks.values())
+    while position < last:
+        records = [RecordView(row) for row in store.records_for_flagging(after_rowid=position, limit=CHUNK)]
+        if not records:
+            break
+        flags: list[tuple] = []
+        for reason in reasons:
+            unseen = [record for record in records if record["rowid"] > marks[reason]]
+            for flag in RECORD_FLAGGERS[reason](unseen, config, root):
+                flags.append(flag.as_row())
+                summary.flags[reason] += 1
+        position = records[-1]["rowid"]
+        clear = (reasons, [record["id"] for record in records]) if recheck else None
+        store.save_flags(flags, progress={reason: max(marks[reason], position) for reason in reasons}, clear=clear)
+        summary.records_checked += len(records)
+        if progress:
+            progress(position, last)
+
+
+def _run_group_flagger(store: Store, config: ProjectConfig, recheck: bool, summary: FlagSummary) -> None:
+    mark = 0 if recheck else store.flagger_progress(GROUP_FLAGGER)
+    last = store.max_record_rowid()
+    if last <= mark:
+        return
+    groups = _groups_touched(store, config, mark)
+    similarity = similarity_for(config.flagging)
+    flags, pairs = [], []
+    for item in flag_inconsistency(groups, similarity, config.flagging.inconsistent_below):
+        if isinstance(item, PreferencePair):
+            pairs.append(item.as_row())
+        else:
+            flags.append(item.as_row())
+    pairs += [pair.as_row() for pair in model_version_pairs(store.conversations(), new_after_rowid=mark)]
+    store.save_preference_candidates(pairs)
+    grouped_ids = [record["id"] for members in groups.values() for record in members] if recheck else []
+    store.save_flags(flags, progress={GROUP_FLAGGER: last}, clear=([GROUP_FLAGGER], grouped_ids) if recheck else None)
+    summary.flags[GROUP_FLAGGER] += len(flags)
+    summary.preference_pairs.update(row[2] for row in pairs)
+
+
+def _groups_touched(store: Store, config: ProjectConfig, mark: int) -> dict[str, list[RecordView]]:
+    """Named groups with a record newer than `mark`, plus found groups of ungrouped records likewise."""
+    groups: dict[str, list[RecordView]] = {}
+    for row in store.grouped_records(touched_after_rowid=mark):
+        groups.setdefault(f"group {row['group_id']}", []).append(RecordView(row))
+    ungrouped = [RecordView(row) for row in store.ungrouped_records()]
+    prompts = [record.last_user_message for record in ungrouped]
+    for members in group_similar_prompts(prompts, config.flagging.same_prompt_above):
+        records = [ungrouped[index] for index in members]
+        if any(record["rowid"] > mark for record in records):
+            groups[f"similar prompts of {_label(records[0])}"] = records
+    return groups
+
+
+def _label(record: RecordView) -> str:
+    return record.get("external_id") or record["id"][:10]

@@ -1,0 +1,92 @@
+"""Text similarity in [0, 1], pluggable: lexical by default (no model), embeddings when configured.
+
+Used to decide whether answers within a paraphrase group agree (the inconsistency flagger) and,
+later, by evaluation's consistency metric, so both measure the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from annotate.config import Flagging
+
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+
+
+class TextSimilarity(Protocol):
+    def matrix(self, texts: list[str]) -> np.ndarray:
+        """Symmetric pairwise similarities in [0, 1], ones on the diagonal."""
+
+
+class LexicalSimilarity:
+    """Token-set overlap (rapidfuzz), discounted when the texts state different numbers.
+
+    Token sets forgive word order and an answer that is a shortened form of another; the number
+    check catches the disagreement token overlap misses ("refunds take 5 days" vs "14 days").
+    """
+
+    def matrix(self, texts: list[str]) -> np.ndarray:
+        from rapidfuzz import fuzz, process
+
+        scores = process.cdist(texts, texts, scorer=fuzz.token_set_ratio, processor=str.lower, workers=1) / 100.0
+        numbers = [set(_NUMBER.findall(text)) for text in texts]
+        for i in range(len(texts)):
+            for j in range(i + 1, len(texts)):
+                factor = _number_agreement(numbers[i], numbers[j])
+                scores[i, j] *= factor
+                scores[j, i] *= factor
+        np.fill_diagonal(scores, 1.0)
+        return scores
+
+
+def _number_agreement(a: set[str], b: set[str]) -> float:
+    """1 when either text states no number or both state the same ones; down to 0.5 when disjoint."""
+    if not a or not b:
+        return 1.0
+    return 0.5 + 0.5 * len(a & b) / len(a | b)
+
+
+class EmbeddingSimilarity:
+    """Cosine similarity of mean-pooled hidden states of a local transformers model."""
+
+    def __init__(self, model_path: str):
+        self.model_path = model_path
+
+    def matrix(self, texts: list[str]) -> np.ndarray:
+        vectors = _embed(self.model_path, tuple(texts))
+        return np.clip(vectors @ vectors.T, 0.0, 1.0)
+
+
+def _embed(model_path: str, texts: tuple[str, ...]) -> np.ndarray:
+    import torch
+
+    tokenizer, model = _load(model_path)
+    with torch.inference_mode():
+        batch = tokenizer(list(texts), padding=True, truncation=True, max_length=256, return_tensors="pt")
+        hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+        pooled = torch.nn.functional.normalize(pooled, dim=-1)
+    return pooled.numpy()
+
+
+@lru_cache(maxsize=2)
+def _load(model_path: str):
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModel.from_pretrained(model_path)
+    model.eval()
+    return tokenizer, model
+
+
+def similarity_for(settings: Flagging) -> TextSimilarity:
+    if settings.similarity == "embedding":
+        return EmbeddingSimilarity(settings.embedding_model or "")
+    return LexicalSimilarity()

@@ -1,0 +1,139 @@
+"""Named queries over `flags` (why a record deserves an expert) and the flaggers' progress marks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from annotate.store.rounds import utc_now
+
+_RECORD_FIELDS = """
+    records.rowid AS rowid, records.id, records.external_id, records.messages, records.response, records.model_name,
+    records.model_version, records.feedback_thumbs, records.feedback_rating, records.feedback_comment,
+    records.logprob_mean, records.logprob_min, records.group_id, records.round_id
+"""
+
+
+class FlagQueries:
+    db: Any
+
+    def records_for_flagging(self, *, after_rowid: int, limit: int) -> list[dict]:
+        """Records after a rowid, in order, with the most recent model-computed signals when any."""
+        return list(
+            self.db.query(
+                f"""
+                SELECT {_RECORD_FIELDS}, signals.logprob_mean AS signal_mean, signals.logprob_min AS signal_min,
+                       signals.scorer AS signal_scorer
+                FROM records
+                LEFT JOIN signals ON signals.record_id = records.id AND signals.scorer = (
+                    SELECT s.scorer FROM signals AS s WHERE s.record_id = records.id ORDER BY s.scored_at DESC LIMIT 1)
+                WHERE records.rowid > :after ORDER BY records.rowid LIMIT :limit
+                """,
+                {"after": after_rowid, "limit": limit},
+            )
+        )
+
+    def max_record_rowid(self) -> int:
+        return next(self.db.query("SELECT COALESCE(MAX(rowid), 0) AS n FROM records"))["n"]
+
+    def flagger_progress(self, flagger: str) -> int:
+        rows = list(self.db.query("SELECT last_rowid FROM flagger_progress WHERE flagger = ?", [flagger]))
+        return rows[0]["last_rowid"] if rows else 0
+
+    def save_flags(
+        self,
+        flags: Iterable[tuple[str, str, float, str]],
+        *,
+        progress: dict[str, int] | None = None,
+        clear: tuple[Sequence[str], Sequence[str]] | None = None,
+    ) -> None:
+        """Upsert (record_id, reason, score, detail) flags and progress marks in one transaction.
+
+        `clear=(reasons, record_ids)` first removes those reasons' flags from those records, so a
+        re-check drops flags that no longer apply.
+        """
+        now = utc_now()
+        with self.db.atomic():
+            if clear:
+                reasons, record_ids = clear
+                self.db.conn.executemany(
+                    "DELETE FROM flags WHERE record_id = ? AND reason = ?",
+                    [(record_id, reason) for record_id in record_ids for reason in reasons],
+                )
+            self.db.conn.executemany(
+                """
+                INSERT INTO flags (record_id, reason, score, detail, flagged_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (record_id, reason) DO UPDATE SET
+                    score = excluded.score, detail = excluded.detail, flagged_at = excluded.flagged_at
+                """,
+                [(record_id, reason, score, detail, now) for record_id, reason, score, detail in flags],
+            )
+            for flagger, rowid in (progress or {}).items():
+                self.db.execute(
+                    "INSERT INTO flagger_progress (flagger, last_rowid, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (flagger) DO UPDATE SET last_rowid = excluded.last_rowid, updated_at = excluded.updated_at",
+                    [flagger, rowid, now],
+                )
+
+    def record_exists(self, record_id: str) -> bool:
+        return bool(list(self.db.query("SELECT 1 FROM records WHERE id = ?", [record_id])))
+
+    def grouped_records(self, *, touched_after_rowid: int) -> list[dict]:
+        """Every record of each group that has a record after the given rowid."""
+        return list(
+            self.db.query(
+                f"""
+                SELECT {_RECORD_FIELDS} FROM records
+                WHERE group_id IN (SELECT DISTINCT group_id FROM records
+                                   WHERE rowid > :after AND group_id IS NOT NULL)
+                ORDER BY group_id, records.rowid
+                """,
+                {"after": touched_after_rowid},
+            )
+        )
+
+    def ungrouped_records(self) -> list[dict]:
+        return list(self.db.query(f"SELECT {_RECORD_FIELDS} FROM records WHERE group_id IS NULL ORDER BY rowid"))
+
+    def flag_counts(self) -> list[dict]:
+        return list(
+            self.db.query(
+                "SELECT reason, COUNT(*) AS records, ROUND(AVG(score), 3) AS mean_score FROM flags "
+                "GROUP BY reason ORDER BY records DESC"
+            )
+        )
+
+    def flags_for(self, record_ids: Sequence[str]) -> list[dict]:
+        """Flags of these records (chunked to stay under SQLite's variable limit)."""
+        rows: list[dict] = []
+        for start in range(0, len(record_ids), 500):
+            chunk = list(record_ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            rows += self.db.query(f"SELECT * FROM flags WHERE record_id IN ({marks}) ORDER BY record_id, reason", chunk)
+        return rows
+
+    def count_flagged_records(self) -> int:
+        return next(self.db.query("SELECT COUNT(DISTINCT record_id) AS n FROM flags"))["n"]
+
+    def save_preference_candidates(self, rows: Sequence[tuple[str, str, str, float, str]]) -> None:
+        """Upsert (record_id, record_b_id, origin, score, detail) pairs, record_id < record_b_id."""
+        now = utc_now()
+        with self.db.atomic():
+            self.db.conn.executemany(
+                """
+                INSERT INTO preference_candidates (record_id, record_b_id, origin, score, detail, found_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (record_id, record_b_id) DO UPDATE SET score = excluded.score, detail = excluded.detail
+                """,
+                [(*row, now) for row in rows],
+            )
+
+    def conversations(self) -> Iterable[dict]:
+        """Every record's id, rowid, model and conversation, streamed in rowid order."""
+        return self.db.query(
+            "SELECT rowid, id, external_id, model_name, model_version, messages FROM records ORDER BY rowid"
+        )
+
+    def preference_candidate_counts(self) -> dict[str, int]:
+        rows = self.db.query("SELECT origin, COUNT(*) AS n FROM preference_candidates GROUP BY origin")
+        return {row["origin"]: row["n"] for row in rows}
