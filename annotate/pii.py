@@ -9,6 +9,7 @@ data at all: every supported entity has an '@' or a run of digits.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -44,6 +45,7 @@ def find_personal_data(text: str, entities: list[str], min_score: float = 0.5) -
 @lru_cache(maxsize=1)
 def _engine():
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # tldextract must not reach the network
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # it warns about every non-English recognizer
     import spacy
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider

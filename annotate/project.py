@@ -50,7 +50,12 @@ class Project:
         return self.root / "rejects"
 
     def open_store(self) -> Store:
-        return Store(self.db_path)
+        """The project's store, told the project rules that domain functions apply on their own."""
+        store = Store(self.db_path)
+        store.save_settings(
+            {"taxonomy": self.config.taxonomy.model_dump(), "lease_minutes": self.config.overlap.lease_minutes}
+        )
+        return store
 
 
 def find_project(project: str | Path | None = None, db: str | Path | None = None) -> Project:

@@ -13,7 +13,7 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperGroup
 
-from annotate.cli import app_server, ingest, project, sample, schemas
+from annotate.cli import app_server, flag, gold, ingest, project, queue, sample, schemas
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
 
@@ -55,6 +55,9 @@ def _global_options(
 
 project.register(app)
 ingest.register(app)
+flag.register(app)
+queue.register(app)
+gold.register(app)
 schemas.register(app)
 sample.register(app)
 app_server.register(app)

@@ -168,7 +168,7 @@ def create_tasks_claims_annotations(db: Database) -> None:
         )
         """
     )
-    db.execute("CREATE UNIQUE INDEX tasks_once ON tasks (kind, record_id, COALESCE(record_b_id, ''))")
+    db.execute("CREATE UNIQUE INDEX tasks_once ON tasks (kind, record_id, COALESCE(record_b_id, '')) WHERE is_gold = 0")
     db.execute("CREATE INDEX tasks_queue ON tasks (route, priority DESC, id) WHERE status = 'open'")
     db.execute("CREATE INDEX tasks_record_b ON tasks (record_b_id) WHERE record_b_id IS NOT NULL")
     db.execute(
@@ -246,5 +246,18 @@ def create_preference_candidates(db: Database) -> None:
             PRIMARY KEY (record_id, record_b_id),
             CHECK (record_id < record_b_id)
         ) WITHOUT ROWID
+        """
+    )
+
+
+@migrations()
+def create_settings(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
         """
     )

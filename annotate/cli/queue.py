@@ -1,0 +1,66 @@
+"""`flywheel select` (choose tasks) and `flywheel queue` (where the slots stand)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import typer
+from rich.table import Table
+
+from annotate.cli.context import console
+from annotate.selection import SelectionReport, select_tasks
+
+
+def register(app: typer.Typer) -> None:
+    app.command("select")(select)
+    app.command("queue")(queue)
+
+
+def select(
+    ctx: typer.Context,
+    budget: int = typer.Option(..., "--budget", min=1, help="How many tasks to create (gold items included)."),
+    kind: str = typer.Option("correction", "--kind", help="correction or preference."),
+    route: str = typer.Option("app", "--route", help="app (the review app) or labelstudio."),
+    seed: int = typer.Option(0, "--seed", help="Seed for clustering, overlap and display order."),
+) -> None:
+    """Choose the most informative, diverse flagged records and make them expert tasks."""
+    project = ctx.obj.project()
+    with project.open_store() as store:
+        report = select_tasks(store, project.config, budget=budget, kind=kind, route=route, seed=seed)
+    _print_report(report)
+
+
+def _print_report(report: SelectionReport) -> None:
+    made = len(report.task_ids)
+    console.print(
+        f"Created [bold]{made}[/] {report.kind} tasks (route {report.route}) from {report.candidates:,} candidates: "
+        f"{len(report.selected)} selected, {report.gold} gold, {report.with_overlap} with overlap for agreement."
+    )
+    if not report.selected:
+        console.print("Nothing to select: run `flywheel flag` first, or every flagged record already has a task.")
+        return
+    reasons = Table("reason", "selected tasks with it", title="By reason", title_justify="left")
+    for reason, count in report.by_reason().most_common():
+        reasons.add_row(reason, str(count))
+    console.print(reasons)
+    clusters = Table("cluster", "selected", "best priority", "example prompt", title="By prompt cluster", title_justify="left")
+    for cluster, count in report.by_cluster().most_common(15):
+        members = [c for c in report.selected if c.cluster == cluster]
+        best = max(members, key=lambda c: c.priority)
+        clusters.add_row(str(cluster), str(count), f"{best.priority:.2f}", best.prompt[:70])
+    console.print(clusters)
+    console.print(
+        f"Diversity: the batch covers {report.clusters_covered} of {report.clusters} prompt clusters; "
+        f"the top {len(report.selected)} by priority alone would cover {report.top_n_clusters_covered}."
+    )
+
+
+def queue(ctx: typer.Context) -> None:
+    """Slots by kind and route: open, claimed, overdue (lease expired), done."""
+    with ctx.obj.project().open_store() as store:
+        rows = store.queue_counts(datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+    table = Table("kind", "route", "tasks", "open", "claimed", "overdue", "done", "gold tasks", title="Queue", title_justify="left")
+    for row in rows:
+        table.add_row(row["kind"], row["route"], *(f"{row[key] or 0:,}" for key in
+                      ("tasks", "open_slots", "claimed_slots", "overdue_slots", "done_slots", "gold_tasks")))  # fmt: skip
+    console.print(table if rows else "No tasks yet: `flywheel flag`, then `flywheel select --budget N`.")

@@ -1,0 +1,201 @@
+"""Claims and submissions: how experts take task slots and hand in answers, safely.
+
+The review app, the Label Studio sync, the command line and the tests all use these three
+functions. `annotator` is the annotator's email (a registered, active annotator); `answer` is
+a `CorrectionAnswer` or `PreferenceAnswer` (or a dict in their shape).
+
+- `next_task(store, annotator, kind=None)` returns the highest-priority open slot this annotator
+  has not annotated, skipped or is holding elsewhere, and claims it with a lease (the project's
+  `overlap.lease_minutes`, default 30), all in one `BEGIN IMMEDIATE` transaction, so two experts
+  never get the same slot. An expert who still holds a claim gets that task back (a page reload
+  loses nothing). `None` when there is nothing to do.
+- `submit(store, task_id, annotator, answer)` validates the answer against the task's kind and
+  the project taxonomy, writes the annotation, ends the claim and marks the task done when its
+  overlap is met. Submitting twice (a double click, a retry) stores one annotation and returns
+  it. A lease that expired still submits while a slot is free; if someone else has taken the
+  last slot, `ClaimLost` says so and nothing is written.
+- `release(store, task_id, annotator, reason)` gives the slot back (a skip); the same expert is
+  not offered that task again. Expired leases return their slots to the queue on the next claim.
+
+What an expert sees (`TaskView`) never includes other experts' answers, gold answers, whether
+the task is gold, or which model wrote which preference response.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from annotate.annotators import active_annotator
+from annotate.config import Taxonomy
+from annotate.errors import ClaimLost, ReviewError
+from annotate.records import Answer, CorrectionAnswer, PreferenceAnswer
+from annotate.store import Store
+
+DEFAULT_LEASE_MINUTES = 30
+_ANSWER = TypeAdapter(Answer)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """One task as an expert sees it: blind to other experts, to gold status and to model identity."""
+
+    task_id: int
+    kind: str
+    messages: list[dict]
+    response: str | None
+    response_a: str | None
+    response_b: str | None
+    flags: list[tuple[str, str]]
+    lease_expires_at: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    annotation_id: int
+    created: bool  # False when this was a repeat of an earlier submit
+
+
+def next_task(store: Store, annotator: str, kind: str | None = None, *, route: str = "app") -> TaskView | None:
+    """Claim the best open slot for `annotator` (see the module docstring)."""
+    person = active_annotator(store, annotator)
+    now = _now()
+    expires = _iso(now + timedelta(minutes=_lease_minutes(store)))
+    with store.immediate():
+        store.expire_claims(_iso(now))
+        held = store.active_claim(person["id"], kind=kind, route=route)
+        if held is not None:
+            store.extend_claim(held["id"], expires)
+            task_id = held["task_id"]
+        else:
+            task_id = store.best_open_task(person["id"], kind=kind, route=route)
+            if task_id is None:
+                return None
+            store.insert_claim(task_id, person["id"], _iso(now), expires)
+    return task_view(store, task_id, expires)
+
+
+def submit(
+    store: Store, task_id: int, annotator: str, answer: CorrectionAnswer | PreferenceAnswer | dict[str, Any],
+    *, source: str = "app", external_id: str | None = None,
+) -> Submission:  # fmt: skip
+    """Store `annotator`'s answer to the task (see the module docstring for the rules)."""
+    person = active_annotator(store, annotator)
+    task = _task(store, task_id)
+    parsed = validate_answer(answer, task["kind"], taxonomy_of(store))
+    now = _now()
+    with store.immediate():
+        earlier = store.first_annotation(task_id, person["id"])
+        claim = store.active_claim(person["id"], task_id=task_id)
+        if earlier is not None:
+            if claim is not None:
+                store.end_claim(claim, "submitted", _iso(now))
+            return Submission(earlier["id"], created=False)
+        store.expire_claims(_iso(now))
+        claim = store.active_claim(person["id"], task_id=task_id)
+        if claim is None:
+            current = store.task(task_id)
+            if current["status"] != "open" or current["done_annotations"] + current["active_claims"] >= current["required_annotations"]:
+                raise ClaimLost(
+                    f"your hold on task {task_id} expired and another expert has taken its last slot; "
+                    "your answer was not saved (copy it before moving on)"
+                )
+        else:
+            store.end_claim(claim, "submitted", _iso(now))
+        annotation_id = store.insert_annotation(_annotation_row(task_id, person["id"], parsed, source, external_id, now))
+        store.count_done(task_id)
+    return Submission(annotation_id, created=True)
+
+
+def release(store: Store, task_id: int, annotator: str, reason: str) -> bool:
+    """Give back `annotator`'s slot on the task (a skip, with its reason); False when none was held."""
+    person = active_annotator(store, annotator)
+    with store.immediate():
+        claim = store.active_claim(person["id"], task_id=task_id)
+        if claim is None:
+            return False
+        store.end_claim(claim, "skipped", _iso(_now()), reason.strip() or "skipped")
+    return True
+
+
+def validate_answer(answer: Any, kind: str, taxonomy: Taxonomy) -> CorrectionAnswer | PreferenceAnswer:
+    """Parse an answer and check it fits the task kind and the project taxonomy."""
+    try:
+        parsed = answer if isinstance(answer, (CorrectionAnswer, PreferenceAnswer)) else _ANSWER.validate_python(answer)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise ReviewError(f"invalid answer: {field}: {error['msg']}") from exc
+    if parsed.kind != kind:
+        raise ReviewError(f"a {parsed.kind} answer does not fit a {kind} task")
+    known = {category.id for category in taxonomy.failure_categories}
+    unknown = [category for category in parsed.failure_categories if category not in known]
+    if unknown:
+        raise ReviewError(f"unknown failure categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if parsed.severity is not None and parsed.severity not in taxonomy.severity:
+        raise ReviewError(f"unknown severity {parsed.severity!r}; the scale is {', '.join(taxonomy.severity)}")
+    return parsed
+
+
+def task_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskView:
+    task = _task(store, task_id)
+    ids = [task["record_id"]] + ([task["record_b_id"]] if task["record_b_id"] else [])
+    records = store.records_by_id(ids)
+    first = records[task["record_id"]]
+    flags = [(flag["reason"], flag["detail"]) for flag in store.flags_for(ids)]
+    if task["kind"] == "correction":
+        return TaskView(task_id, "correction", json.loads(first["messages"]), first["response"], None, None, flags, lease_expires_at)
+    second = records[task["record_b_id"]]
+    return TaskView(
+        task_id, "preference", json.loads(first["messages"]), None, first["response"], second["response"], flags, lease_expires_at
+    )
+
+
+def taxonomy_of(store: Store) -> Taxonomy:
+    """The project taxonomy the store was last opened with (the defaults on a bare database)."""
+    saved = store.setting("taxonomy")
+    return Taxonomy.model_validate(saved) if saved else Taxonomy()
+
+
+def _lease_minutes(store: Store) -> int:
+    return int(store.setting("lease_minutes", DEFAULT_LEASE_MINUTES))
+
+
+def _task(store: Store, task_id: int) -> dict:
+    task = store.task(task_id)
+    if task is None:
+        raise ReviewError(f"no task with id {task_id}")
+    return task
+
+
+def _annotation_row(task_id: int, annotator_id: int, answer, source: str, external_id: str | None, now: datetime) -> dict:
+    correction = isinstance(answer, CorrectionAnswer)
+    return {
+        "task_id": task_id,
+        "annotator_id": annotator_id,
+        "kind": answer.kind,
+        "answer": answer.model_dump_json(),
+        "verdict": answer.verdict if correction else None,
+        "choice": None if correction else answer.choice,
+        "corrected_response": answer.corrected_response if correction else answer.better_response,
+        "failure_categories": json.dumps(answer.failure_categories),
+        "severity": answer.severity,
+        "rationale": answer.rationale,
+        "seconds_spent": answer.seconds_spent,
+        "source": source,
+        "external_id": external_id,
+        "supersedes": None,
+        "created_at": _iso(now),
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")

@@ -1,0 +1,107 @@
+"""Named queries over `claims` and `annotations`: who holds which task slot, and what they answered.
+
+Callers run these inside `Store.immediate()`; the task's `active_claims` and
+`done_annotations` counters move in the same transaction as the rows they count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReviewQueries:
+    db: Any
+
+    def expire_claims(self, now: str) -> int:
+        """Return overdue leases to the queue; how many were expired."""
+        overdue = list(self.db.query("SELECT id, task_id FROM claims WHERE outcome = 'active' AND expires_at <= ?", [now]))
+        for claim in overdue:
+            self.db.execute("UPDATE claims SET outcome = 'expired', ended_at = ? WHERE id = ?", [now, claim["id"]])
+            self.db.execute("UPDATE tasks SET active_claims = active_claims - 1 WHERE id = ?", [claim["task_id"]])
+        return len(overdue)
+
+    def active_claim(self, annotator_id: int, *, task_id: int | None = None, kind: str | None = None,
+                     route: str | None = None) -> dict | None:  # fmt: skip
+        rows = list(
+            self.db.query(
+                """
+                SELECT claims.* FROM claims JOIN tasks ON tasks.id = claims.task_id
+                WHERE claims.annotator_id = :me AND claims.outcome = 'active'
+                  AND (:task IS NULL OR claims.task_id = :task) AND (:kind IS NULL OR tasks.kind = :kind)
+                  AND (:route IS NULL OR tasks.route = :route)
+                ORDER BY claims.id LIMIT 1
+                """,
+                {"me": annotator_id, "task": task_id, "kind": kind, "route": route},
+            )
+        )
+        return rows[0] if rows else None
+
+    def best_open_task(self, annotator_id: int, *, kind: str | None, route: str) -> int | None:
+        """The highest-priority task with a free slot this annotator has not answered, held or skipped."""
+        rows = list(
+            self.db.query(
+                """
+                SELECT id FROM tasks INDEXED BY tasks_queue
+                WHERE status = 'open' AND route = :route AND (:kind IS NULL OR kind = :kind)
+                  AND done_annotations + active_claims < required_annotations
+                  AND NOT EXISTS (SELECT 1 FROM annotations WHERE annotations.task_id = tasks.id
+                                  AND annotations.annotator_id = :me AND annotations.supersedes IS NULL)
+                  AND NOT EXISTS (SELECT 1 FROM claims WHERE claims.annotator_id = :me AND claims.task_id = tasks.id
+                                  AND claims.outcome IN ('active', 'skipped'))
+                ORDER BY priority DESC, id LIMIT 1
+                """,
+                {"me": annotator_id, "kind": kind, "route": route},
+            )
+        )
+        return rows[0]["id"] if rows else None
+
+    def insert_claim(self, task_id: int, annotator_id: int, now: str, expires_at: str) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO claims (task_id, annotator_id, claimed_at, expires_at) VALUES (?, ?, ?, ?)",
+            [task_id, annotator_id, now, expires_at],
+        )
+        self.db.execute("UPDATE tasks SET active_claims = active_claims + 1 WHERE id = ?", [task_id])
+        return cursor.lastrowid
+
+    def extend_claim(self, claim_id: int, expires_at: str) -> None:
+        self.db.execute("UPDATE claims SET expires_at = ? WHERE id = ?", [expires_at, claim_id])
+
+    def end_claim(self, claim: dict, outcome: str, now: str, reason: str | None = None) -> None:
+        """Close an active claim (submitted or skipped) and give its slot back to the task's count."""
+        self.db.execute(
+            "UPDATE claims SET outcome = ?, ended_at = ?, reason = ? WHERE id = ? AND outcome = 'active'",
+            [outcome, now, reason, claim["id"]],
+        )
+        self.db.execute("UPDATE tasks SET active_claims = active_claims - 1 WHERE id = ?", [claim["task_id"]])
+
+    def first_annotation(self, task_id: int, annotator_id: int) -> dict | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM annotations WHERE task_id = ? AND annotator_id = ? AND supersedes IS NULL",
+                [task_id, annotator_id],
+            )
+        )
+        return rows[0] if rows else None
+
+    def insert_annotation(self, row: dict) -> int:
+        columns = ", ".join(row)
+        marks = ", ".join(f":{column}" for column in row)
+        return self.db.execute(f"INSERT INTO annotations ({columns}) VALUES ({marks})", row).lastrowid
+
+    def count_done(self, task_id: int) -> None:
+        """One more annotation on the task; it is done when its overlap is met."""
+        self.db.execute(
+            """
+            UPDATE tasks SET done_annotations = done_annotations + 1,
+                status = CASE WHEN done_annotations + 1 >= required_annotations THEN 'done' ELSE status END
+            WHERE id = ?
+            """,
+            [task_id],
+        )
+
+    def records_by_id(self, record_ids: list[str]) -> dict[str, dict]:
+        marks = ", ".join("?" * len(record_ids))
+        return {row["id"]: row for row in self.db.query(f"SELECT * FROM records WHERE id IN ({marks})", record_ids)}
+
+    def annotations_of(self, task_id: int) -> list[dict]:
+        return list(self.db.query("SELECT * FROM annotations WHERE task_id = ? ORDER BY id", [task_id]))

@@ -1,0 +1,121 @@
+"""Named queries over `tasks` (units of expert work) and the candidates they are chosen from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from annotate.store.rounds import utc_now
+
+TASK_COLUMNS = (
+    "kind", "record_id", "record_b_id", "origin", "priority", "why", "cluster", "required_annotations",
+    "is_gold", "gold_answer", "route", "round_id",
+)  # fmt: skip
+
+
+class TaskQueries:
+    db: Any
+
+    def correction_candidates(self, round_id: int | None) -> list[dict]:
+        """Flagged records with no correction task and no gold answer, with their flags as 'reason=score,...'."""
+        return list(
+            self.db.query(
+                """
+                SELECT records.id AS record_id, records.messages, records.round_id,
+                       GROUP_CONCAT(flags.reason || '=' || flags.score) AS flags
+                FROM flags JOIN records ON records.id = flags.record_id
+                WHERE (:round IS NULL OR records.round_id = :round)
+                  AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.kind = 'correction' AND tasks.record_id = records.id)
+                  AND NOT EXISTS (SELECT 1 FROM gold_answers WHERE gold_answers.record_id = records.id)
+                GROUP BY records.id
+                """,
+                {"round": round_id},
+            )
+        )
+
+    def preference_candidates_open(self, round_id: int | None) -> list[dict]:
+        """Preference candidates with no task yet, with both records' flags."""
+        return list(
+            self.db.query(
+                """
+                SELECT pc.record_id, pc.record_b_id, pc.origin, pc.score, pc.detail, a.messages, a.round_id,
+                       (SELECT GROUP_CONCAT(reason || '=' || score) FROM flags WHERE record_id = pc.record_id) AS flags,
+                       (SELECT GROUP_CONCAT(reason || '=' || score) FROM flags WHERE record_id = pc.record_b_id) AS flags_b
+                FROM preference_candidates AS pc JOIN records AS a ON a.id = pc.record_id
+                WHERE (:round IS NULL OR a.round_id = :round)
+                  AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.kind = 'preference'
+                                  AND ((tasks.record_id = pc.record_id AND tasks.record_b_id = pc.record_b_id)
+                                    OR (tasks.record_id = pc.record_b_id AND tasks.record_b_id = pc.record_id)))
+                """,
+                {"round": round_id},
+            )
+        )
+
+    def gold_pool(self, kind: str) -> list[dict]:
+        """Gold answers of this kind whose record has no open task."""
+        return list(
+            self.db.query(
+                """
+                SELECT gold_answers.* FROM gold_answers
+                WHERE kind = :kind AND NOT EXISTS (
+                    SELECT 1 FROM tasks WHERE tasks.kind = :kind AND tasks.record_id = gold_answers.record_id
+                      AND tasks.is_gold = 1 AND tasks.status = 'open')
+                ORDER BY record_id
+                """,
+                {"kind": kind},
+            )
+        )
+
+    def insert_tasks(self, rows: Sequence[dict]) -> list[int]:
+        """Insert tasks (dicts with `TASK_COLUMNS`) in one transaction; return their ids."""
+        now = utc_now()
+        sql = "INSERT INTO tasks ({}, created_at) VALUES ({}, ?)".format(
+            ", ".join(TASK_COLUMNS), ", ".join("?" * len(TASK_COLUMNS))
+        )
+        ids = []
+        with self.db.atomic():
+            for row in rows:
+                ids.append(self.db.execute(sql, [*(row[column] for column in TASK_COLUMNS), now]).lastrowid)
+        return ids
+
+    def upsert_gold_answers(self, rows: Sequence[tuple[str, str, str | None, str, str]]) -> int:
+        """(record_id, kind, record_b_id, answer_json, source) rows; returns how many were new or changed."""
+        now = utc_now()
+        with self.db.atomic():
+            before = self.db.conn.total_changes
+            self.db.conn.executemany(
+                """
+                INSERT INTO gold_answers (record_id, kind, record_b_id, answer, source, added_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (kind, record_id) DO UPDATE SET answer = excluded.answer, record_b_id = excluded.record_b_id
+                WHERE answer IS NOT excluded.answer OR record_b_id IS NOT excluded.record_b_id
+                """,
+                [(*row, now) for row in rows],
+            )
+            return self.db.conn.total_changes - before
+
+    def task(self, task_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM tasks WHERE id = ?", [task_id]))
+        return rows[0] if rows else None
+
+    def queue_counts(self, now: str) -> list[dict]:
+        """Slots by kind and route: open (free), claimed, overdue (lease expired, not yet returned), done."""
+        return list(
+            self.db.query(
+                """
+                SELECT kind, route,
+                       COUNT(*) AS tasks,
+                       SUM(CASE WHEN status = 'open' THEN required_annotations - done_annotations - active_claims ELSE 0 END) AS open_slots,
+                       SUM(active_claims) - COALESCE(SUM(overdue), 0) AS claimed_slots,
+                       COALESCE(SUM(overdue), 0) AS overdue_slots,
+                       SUM(done_annotations) AS done_slots,
+                       SUM(is_gold) AS gold_tasks
+                FROM tasks LEFT JOIN (
+                    SELECT task_id, COUNT(*) AS overdue FROM claims
+                    WHERE outcome = 'active' AND expires_at <= :now GROUP BY task_id
+                ) AS late ON late.task_id = tasks.id
+                GROUP BY kind, route ORDER BY kind, route
+                """,
+                {"now": now},
+            )
+        )
