@@ -513,8 +513,14 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
     return count
 
 
+def _gold(n: int, seed: int) -> Iterable[dict]:
+    from annotate.sample_gold import generate_gold  # it builds on this module
+
+    return generate_gold(n, seed)
+
+
 def write_sample(out_dir: str | os.PathLike, n: int = 3000, seed: int = 7) -> dict[str, int]:
-    """Write records.jsonl, rehearsal_general.jsonl and rehearsal_safety.jsonl into `out_dir`; return counts."""
+    """Write records.jsonl, the two rehearsal sets and gold.jsonl into `out_dir`; return line counts."""
     os.makedirs(out_dir, exist_ok=True)
     counts = {
         "records.jsonl": write_jsonl(os.path.join(out_dir, "records.jsonl"), generate_records(n, seed)),
@@ -522,6 +528,7 @@ def write_sample(out_dir: str | os.PathLike, n: int = 3000, seed: int = 7) -> di
                                                generate_rehearsal_general(seed=seed)),
         "rehearsal_safety.jsonl": write_jsonl(os.path.join(out_dir, "rehearsal_safety.jsonl"),
                                               generate_rehearsal_safety(seed=seed)),
+        "gold.jsonl": write_jsonl(os.path.join(out_dir, "gold.jsonl"), _gold(n, seed)),
     }
     log.info("wrote sample data to %s: %s", out_dir, counts)
     return counts

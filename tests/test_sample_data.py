@@ -20,7 +20,7 @@ def records() -> list[dict]:
 
 def test_the_committed_sample_is_exactly_what_the_generator_writes(tmp_path):
     counts = write_sample(tmp_path)
-    assert counts == {"records.jsonl": 3000, "rehearsal_general.jsonl": 200, "rehearsal_safety.jsonl": 150}
+    assert counts == {"records.jsonl": 3000, "rehearsal_general.jsonl": 200, "rehearsal_safety.jsonl": 150, "gold.jsonl": 32}
     for name in counts:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), f"{name} is stale: run `flywheel sample write data/sample`"
 
