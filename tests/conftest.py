@@ -60,3 +60,30 @@ def cli(project: Project) -> Callable[..., object]:
 def record(prompt: str = "How do I export invoices?", response: str = "Go to Reports > Export.", **fields) -> dict:
     """A valid record in Flywheel's format, with any field overridden."""
     return {"messages": [{"role": "user", "content": prompt}], "response": response, **fields}
+
+
+def make_tasks(store, n: int, *, required: int = 1, kind: str = "correction", route: str = "app",
+               gold_answer: str | None = None) -> list[int]:  # fmt: skip
+    """n tasks of `kind` with `required` slots each, on fresh records, highest priority first; returns ids."""
+    from annotate.ingest.rows import to_row
+    from annotate.records import RecordIn
+
+    round_id = store.open_round()["id"]
+    per_task = 2 if kind == "preference" else 1
+    rows = [
+        to_row(RecordIn(id=f"{kind}-{number}", messages=[{"role": "user", "content": f"question {number}"}],
+                        response=f"answer {number}"), source="test", round_id=round_id, ingest_id=None)
+        for number in range(n * per_task)
+    ]  # fmt: skip
+    with store.transaction():
+        store.insert_new_records(rows)
+    ids = [row[0] for row in rows]
+    tasks = [
+        {
+            "kind": kind, "record_id": ids[number * per_task], "record_b_id": ids[number * 2 + 1] if per_task == 2 else None,
+            "origin": "test", "priority": float(n - number), "why": "", "cluster": None, "required_annotations": required,
+            "is_gold": int(gold_answer is not None), "gold_answer": gold_answer, "route": route, "round_id": round_id,
+        }  # fmt: skip
+        for number in range(n)
+    ]
+    return store.insert_tasks(tasks)

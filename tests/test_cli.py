@@ -127,3 +127,41 @@ def test_init_from_the_command_line(tmp_path):
 def store_version(project) -> tuple[int, str]:
     with project.open_store() as store:
         return store.schema_version()
+
+
+def test_flag_select_and_queue_from_the_command_line(cli, write_jsonl):
+    rows = [record(id=f"r{n}", prompt=f"Question number {n} about invoices?", feedback={"thumbs": "down"}) for n in range(12)]
+    cli("ingest", str(write_jsonl(rows)))
+    flagged = cli("flag", "--only", "negative_feedback")
+    assert flagged.exit_code == 0 and "negative_feedback" in flagged.output and "12 records checked" in flagged.output
+    selected = cli("select", "--budget", "5")
+    assert selected.exit_code == 0
+    assert "Created 5 correction tasks" in selected.output and "Diversity: the batch covers" in selected.output
+    queue = cli("queue")
+    assert queue.exit_code == 0 and "correction" in queue.output
+    assert cli("select", "--budget", "3", "--kind", "ranking").exit_code == 1
+
+
+def test_manual_flag_from_the_command_line(cli, write_jsonl, project):
+    cli("ingest", str(write_jsonl([record(id="x")])))
+    with project.open_store() as store:
+        (row,) = store.db.query("SELECT id FROM records")
+    result = cli("flag", "--manual", row["id"], "--note", "wrong VAT rate")
+    assert result.exit_code == 0 and "wrong VAT rate" in result.output
+    assert cli("flag", "--manual", "nope").exit_code == 1
+
+
+def test_gold_import_reports_bad_lines_and_keeps_the_rest(cli, write_jsonl, tmp_path):
+    cli("ingest", str(write_jsonl([record(id="known")])), "--source", "shop")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        '{"source": "shop", "id": "known", "answer": {"kind": "correction", "verdict": "acceptable"}}\n'
+        '{"source": "shop", "id": "unknown", "answer": {"kind": "correction", "verdict": "acceptable"}}\n'
+        '{"source": "shop", "id": "known", "answer": {"kind": "correction", "verdict": "corrected"}}\n'
+    )
+    result = cli("gold", "import", str(gold))
+    assert result.exit_code == 3
+    assert "1 new or changed" in result.output
+    assert "gold.jsonl:2: id: no ingested record 'unknown' from source 'shop'" in result.output
+    assert "gold.jsonl:3: answer:" in result.output
+    assert "0 new or changed, 1 unchanged" in cli("gold", "import", str(gold)).output
