@@ -13,7 +13,7 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperGroup
 
-from annotate.cli import app_server, flag, gold, ingest, project, queue, sample, schemas
+from annotate.cli import app_server, flag, gold, ingest, project, queue, sample, schemas, score
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
 
@@ -56,6 +56,7 @@ def _global_options(
 project.register(app)
 ingest.register(app)
 flag.register(app)
+score.register(app)
 queue.register(app)
 gold.register(app)
 schemas.register(app)

@@ -47,3 +47,17 @@ class SignalQueries:
 
     def signals_for(self, record_id: str) -> list[dict]:
         return list(self.db.query("SELECT * FROM signals WHERE record_id = ? ORDER BY scorer", [record_id]))
+
+    def signals_by(self, scorer: str) -> list[dict]:
+        """Every signal row of `scorer`, with the scored record's messages and response, in record order."""
+        return list(
+            self.db.query(
+                """
+                SELECT signals.*, records.messages, records.response
+                FROM signals JOIN records ON records.id = signals.record_id
+                WHERE signals.scorer = ?
+                ORDER BY records.rowid
+                """,
+                [scorer],
+            )
+        )
