@@ -20,9 +20,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[train,dev]"
 	touch $(STAMP)
 
+# The demo project: sample logs ingested and flagged, gold items imported, and (once) a first batch
+# of tasks selected. Every step is idempotent, so `make demo` can be run again.
+FW := $(BIN)/flywheel --project $(DEMO)
 demo-data: install
-	test -f $(DEMO)/flywheel.toml || $(BIN)/flywheel init $(DEMO) --name "Ledgerly support (demo)"
-	$(BIN)/flywheel --project $(DEMO) --quiet ingest data/sample/records.jsonl --source ledgerly-prod
+	if [ ! -f $(DEMO)/flywheel.toml ]; then \
+	  $(BIN)/flywheel init $(DEMO) --name "Ledgerly support (demo)" && \
+	  cat data/sample/demo-validators.toml >> $(DEMO)/flywheel.toml && \
+	  cp data/sample/triage.schema.json data/sample/invoice.schema.json $(DEMO)/; fi
+	$(FW) --quiet ingest data/sample/records.jsonl --source ledgerly-prod
+	$(FW) --quiet flag
+	$(FW) gold import data/sample/gold.jsonl
+	if $(FW) queue | grep -q "No tasks yet"; then \
+	  $(FW) select --budget 120 && $(FW) select --budget 40 --kind preference; fi
+	$(FW) queue
 
 demo: demo-data
 	@echo "Review app on http://$(HOST):$(PORT)  (Ctrl-C to stop)"

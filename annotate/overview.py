@@ -1,11 +1,14 @@
-"""The store overview: what has come in, from where, and what users thought of it.
+"""The store overview: what has come in, from where, what users thought of it, what was flagged
+and what waits in the experts' queue.
 
 An honest summary for the review app's first page while the expert workspaces are being built.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from annotate.store import Store
 
@@ -19,6 +22,10 @@ class StoreOverview:
     feedback: dict[str, int]
     ratings: list[dict]
     recent_ingests: list[dict]
+    flags: list[dict]
+    preference_candidates: dict[str, int]
+    queue: list[dict]
+    queue_head: list[dict]
 
 
 def store_overview(store: Store, recent: int = 10) -> StoreOverview:
@@ -31,4 +38,14 @@ def store_overview(store: Store, recent: int = 10) -> StoreOverview:
         feedback=feedback,
         ratings=store.rating_histogram(),
         recent_ingests=store.recent_ingests(recent),
+        flags=store.flag_counts(),
+        preference_candidates=store.preference_candidate_counts(),
+        queue=store.queue_counts(datetime.now(timezone.utc).isoformat(timespec="milliseconds")),
+        queue_head=[_with_prompt(task) for task in store.top_open_tasks(recent)],
     )
+
+
+def _with_prompt(task: dict) -> dict:
+    conversation = json.loads(task.pop("messages"))
+    task["prompt"] = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
+    return task

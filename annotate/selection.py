@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -192,10 +193,13 @@ def _cluster(candidates: list[Candidate], seed: int) -> int:
             candidate.cluster = 0
         return 1
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectors = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1).fit_transform([c.prompt for c in candidates])
-    labels = KMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(vectors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # identical prompts make fewer distinct clusters: fine
+        labels = KMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(vectors)
     for candidate, label in zip(candidates, labels):
         candidate.cluster = int(label)
     return int(len(np.unique(labels)))

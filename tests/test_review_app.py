@@ -50,3 +50,20 @@ def test_a_broken_config_is_shown_as_an_error_not_a_traceback(project, app_for):
     app = app_for(project)
     assert not app.exception
     assert "overlap.gold_rate" in app.error[0].value
+
+
+def test_the_overview_shows_flags_and_the_head_of_the_queue(project, store, write_jsonl, app_for):
+    from annotate.flagging import run_flaggers
+    from annotate.selection import select_tasks
+
+    rows = [record(id=str(n), prompt=f"Invoice question {n}?", feedback={"thumbs": "down"}) for n in range(6)]
+    ingest_files(store, [write_jsonl(rows)])
+    run_flaggers(store, project.config, project.root, only=["negative_feedback"])
+    select_tasks(store, project.config, budget=3)
+    app = app_for(project)
+    assert not app.exception
+    subheaders = [header.value for header in app.subheader]
+    assert "Flags" in subheaders and "Expert queue" in subheaders
+    head = app.dataframe[2].value
+    assert len(head) == 3 and set(head["kind"]) == {"correction"}
+    assert head["why"].str.contains("negative_feedback").all()

@@ -119,3 +119,18 @@ class TaskQueries:
                 {"now": now},
             )
         )
+
+    def top_open_tasks(self, limit: int = 10) -> list[dict]:
+        """The head of the app's queue: open tasks by priority, with their prompt and why."""
+        return list(
+            self.db.query(
+                """
+                SELECT tasks.id, tasks.kind, tasks.priority, tasks.why, tasks.required_annotations,
+                       tasks.done_annotations, tasks.active_claims, records.messages
+                FROM tasks INDEXED BY tasks_queue JOIN records ON records.id = tasks.record_id
+                WHERE tasks.status = 'open' AND tasks.route = 'app' AND tasks.is_gold = 0
+                ORDER BY tasks.priority DESC, tasks.id LIMIT ?
+                """,
+                [limit],
+            )
+        )

@@ -50,6 +50,25 @@ def overview_page() -> None:
     signals[0].metric("With logprob statistics", f"{feedback['with_logprobs']:,}")
     signals[1].metric("In a paraphrase group", f"{feedback['in_a_group']:,}")
 
+    st.subheader("Flags")
+    if overview.flags:
+        st.bar_chart(pd.DataFrame(overview.flags).set_index("reason")["records"], horizontal=True)
+        pairs = ", ".join(f"{origin}: {count:,}" for origin, count in sorted(overview.preference_candidates.items()))
+        st.caption(f"Preference candidates — {pairs or 'none'}")
+    else:
+        st.write("Nothing flagged yet: `flywheel flag`.")
+
+    st.subheader("Expert queue")
+    if overview.queue:
+        st.dataframe(pd.DataFrame(overview.queue), hide_index=True, width="stretch")
+        st.caption("Top of the review app's queue, and why each task is there:")
+        head = pd.DataFrame(overview.queue_head)
+        if not head.empty:
+            shown = ["id", "kind", "priority", "prompt", "why", "required_annotations", "done_annotations"]
+            st.dataframe(head[shown], hide_index=True, width="stretch")
+    else:
+        st.write("No tasks yet: `flywheel select --budget N` after flagging.")
+
     st.subheader("Rounds")
     st.dataframe(pd.DataFrame(overview.rounds), hide_index=True, width="stretch")
     st.subheader("Recent ingests")
@@ -57,6 +76,6 @@ def overview_page() -> None:
     columns_shown = ["id", "path", "source", "format", "status", "n_read", "n_ingested", "n_present", "n_rejected", "started_at"]
     st.dataframe(ingests[columns_shown], hide_index=True, width="stretch")
     st.caption(
-        "Flagging, expert review, agreement, export and training arrive with their own pages; "
+        "Expert review, agreement, export and training arrive with their own pages; "
         "this page only reports what is in the store."
     )
