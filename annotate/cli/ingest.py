@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from annotate.cli.context import console, err_console
+from annotate.cli.progress import progress_bar
 from annotate.ingest import IngestSummary, ingest_files
 from annotate.ingest.normalise import MAPPABLE_FIELDS, parse_mapping
 
@@ -36,39 +36,14 @@ def ingest(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--map") from exc
     project = ctx.obj.project()
-    with project.open_store() as store, _progress(ctx.obj.quiet) as progress:
+    with project.open_store() as store, progress_bar(ctx.obj.quiet, "ingest", in_bytes=True) as update:
         summary = ingest_files(
             store, paths, source=source, fmt=fmt, mapping=mapping, limits=project.config.ingest,
-            rejects_path=rejects, rejects_dir=project.rejects_dir, progress=progress,
+            rejects_path=rejects, rejects_dir=project.rejects_dir,
+            progress=(lambda path, done, total: update(done, total, Path(path).name)) if update else None,
         )  # fmt: skip
     _print_summary(summary)
     raise typer.Exit(summary.exit_code)
-
-
-class _progress:
-    """A rich progress bar per file, fed by the ingest's progress callback; silent when quiet."""
-
-    def __init__(self, quiet: bool):
-        self.bar = None if quiet else Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=err_console, transient=True,
-        )  # fmt: skip
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        if self.bar is None:
-            return None
-        self.bar.start()
-        return self
-
-    def __call__(self, path: str, done: int, total: int) -> None:
-        if path not in self.tasks:
-            self.tasks[path] = self.bar.add_task(Path(path).name, total=total)
-        self.bar.update(self.tasks[path], completed=done, total=total)
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _print_summary(summary: IngestSummary) -> None:

@@ -5,19 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from annotate.cli.context import err_console
 
+ProgressCallback = Callable[..., None]
+
 
 @contextmanager
-def progress_bar(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """Yields a `(done, total)` callback, or None when quiet."""
+def progress_bar(quiet: bool, label: str, *, in_bytes: bool = False) -> Iterator[ProgressCallback | None]:
+    """Yields `update(done, total, label=None)` (a new label starts a new bar), or None when quiet."""
     if quiet:
         yield None
         return
-    with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err_console, transient=True
-    ) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    counter = DownloadColumn() if in_bytes else MofNCompleteColumn()
+    columns = (TextColumn("{task.description}"), BarColumn(), counter, TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(done: int, total: int, name: str | None = None) -> None:
+            name = name or label
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        yield update
