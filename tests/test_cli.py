@@ -26,7 +26,7 @@ ALL_COMMANDS = list(command_paths())
 def test_the_top_level_help_lists_every_step_built_so_far():
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for step in ("init", "ingest", "db", "round", "schemas", "sample", "app"):
+    for step in ("init", "ingest", "flag", "score", "select", "queue", "gold", "db", "round", "schemas", "sample", "app"):
         assert step in result.output
 
 
