@@ -50,9 +50,9 @@ def _engine():
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    folder = tempfile.mkdtemp(prefix="flywheel-spacy-")
-    spacy.blank("en").to_disk(folder)
-    provider = NlpEngineProvider(
-        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": folder}]}
-    )
-    return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+    with tempfile.TemporaryDirectory(prefix="flywheel-spacy-") as folder:  # loaded into memory, then removed
+        spacy.blank("en").to_disk(folder)
+        provider = NlpEngineProvider(
+            nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": folder}]}
+        )
+        return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])

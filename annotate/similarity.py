@@ -18,8 +18,8 @@ _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
 class TextSimilarity(Protocol):
-    def matrix(self, texts: list[str]) -> np.ndarray:
-        """Symmetric pairwise similarities in [0, 1], ones on the diagonal."""
+    def cross(self, texts: list[str], others: list[str]) -> np.ndarray:
+        """Similarities in [0, 1] of every text (rows) to every other text (columns)."""
 
 
 class LexicalSimilarity:
@@ -29,17 +29,17 @@ class LexicalSimilarity:
     check catches the disagreement token overlap misses ("refunds take 5 days" vs "14 days").
     """
 
-    def matrix(self, texts: list[str]) -> np.ndarray:
+    def cross(self, texts: list[str], others: list[str]) -> np.ndarray:
         from rapidfuzz import fuzz, process
 
-        scores = process.cdist(texts, texts, scorer=fuzz.token_set_ratio, processor=str.lower, workers=1) / 100.0
-        numbers = [set(_NUMBER.findall(text)) for text in texts]
-        for i in range(len(texts)):
-            for j in range(i + 1, len(texts)):
-                factor = _number_agreement(numbers[i], numbers[j])
-                scores[i, j] *= factor
-                scores[j, i] *= factor
-        np.fill_diagonal(scores, 1.0)
+        scores = process.cdist(texts, others, scorer=fuzz.token_set_ratio, processor=str.lower, workers=1) / 100.0
+        numbers = [frozenset(_NUMBER.findall(text)) for text in texts]
+        other_numbers = [frozenset(_NUMBER.findall(text)) for text in others]
+        for i, mine in enumerate(numbers):
+            if mine:
+                for j, theirs in enumerate(other_numbers):
+                    if theirs and mine != theirs:
+                        scores[i, j] *= _number_agreement(mine, theirs)
         return scores
 
 
@@ -56,9 +56,8 @@ class EmbeddingSimilarity:
     def __init__(self, model_path: str):
         self.model_path = model_path
 
-    def matrix(self, texts: list[str]) -> np.ndarray:
-        vectors = _embed(self.model_path, tuple(texts))
-        return np.clip(vectors @ vectors.T, 0.0, 1.0)
+    def cross(self, texts: list[str], others: list[str]) -> np.ndarray:
+        return np.clip(_embed(self.model_path, tuple(texts)) @ _embed(self.model_path, tuple(others)).T, 0.0, 1.0)
 
 
 def _embed(model_path: str, texts: tuple[str, ...]) -> np.ndarray:

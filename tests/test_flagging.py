@@ -143,7 +143,7 @@ def test_pii_in_a_response_is_flagged_and_shown_masked(store, project):
     assert "jane.doe@example.com" not in detail and "4111 1111 1111 1111" not in detail
 
 
-def test_inconsistent_answers_in_a_group_are_flagged_and_paired(store, project):
+def test_the_answer_that_disagrees_with_its_group_is_flagged_and_paired(store, project):
     run(
         store, project,
         record(id="g1", prompt="How long do refunds take?", response="Refunds reach your card in 5 business days.", group="refunds", model="m@1"),
@@ -154,8 +154,8 @@ def test_inconsistent_answers_in_a_group_are_flagged_and_paired(store, project):
         only=["inconsistency"],
     )  # fmt: skip
     flags = flags_of(store)
-    assert {key[0] for key in flags} == {"g1", "g2", "g3"}
-    assert "answers in group refunds" in flags[("g3", "inconsistency")]["detail"]
+    assert {key[0] for key in flags} == {"g3"}, "only the odd answer out, not the whole group"
+    assert "disagrees with most of group refunds" in flags[("g3", "inconsistency")]["detail"]
     pairs = list(store.db.query("SELECT * FROM preference_candidates WHERE origin = 'inconsistency'"))
     assert len(pairs) == 1
     ids = {row["id"]: row["external_id"] for row in store.db.query("SELECT id, external_id FROM records")}

@@ -2,9 +2,11 @@
 
 Groups are the log's `group` ids, or found by prompt similarity when the log has none. Within a
 group, answers are compared per model version (two versions differing is not inconsistency).
-A record is flagged when some answer in its group is less similar to it than the configured
-threshold; its score is one minus that lowest similarity. The least similar pair of each
-inconsistent group becomes a preference candidate: experts then judge which answer is right.
+A record is flagged when its answer disagrees with most of its group: its median similarity to
+the group's other answers is below the configured threshold (in a group of two, both answers).
+So one odd answer out flags that answer, not the whole group. Its score is one minus that
+median. The least similar pair of each group becomes a preference candidate: experts then
+judge which answer is right.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from annotate.flagging.base import Flag, RecordView
 from annotate.similarity import TextSimilarity
 
 REASON = "inconsistency"
+REFERENCES = 50  # answers each answer is compared with, at most
 
 
 @dataclass(frozen=True)
@@ -45,24 +48,32 @@ def flag_inconsistency(
 
 
 def _compare(name: str, records: list[RecordView], similarity: TextSimilarity, threshold: float):
+    """Flag the answers that disagree with most of their group; pair the two least similar.
+
+    Each answer is compared with up to `REFERENCES` answers of the group (all of a small group,
+    an even spread of a large one), which estimates its median agreement at linear cost.
+    """
     if len(records) < 2:
         return
-    scores = similarity.matrix([record["response"] for record in records])
-    np.fill_diagonal(scores, np.inf)
-    worst = scores.argmin(axis=1)
+    step = max(1, len(records) // REFERENCES)
+    reference = list(range(0, len(records), step))[:REFERENCES]
+    scores = similarity.cross([r["response"] for r in records], [records[j]["response"] for j in reference])
+    itself = np.array([[index == j for j in reference] for index in range(len(records))])
+    masked = np.where(itself, np.inf, scores)
     for index, record in enumerate(records):
-        lowest = float(scores[index, worst[index]])
-        if lowest < threshold:
-            other = records[worst[index]]
+        typical = float(np.median(scores[index][~itself[index]]))
+        if typical < threshold:
+            other = records[reference[int(masked[index].argmin())]]
             detail = (
-                f"answers in {name} ({len(records)} from this model) disagree: "
-                f"{lowest:.2f} similar to {_label(other)} (threshold {threshold})"
+                f"answer disagrees with most of {name} ({len(records)} answers from this model): median similarity "
+                f"{typical:.2f} < {threshold}; least similar to {_label(other)} ({masked[index].min():.2f})"
             )
-            yield Flag(record["id"], REASON, 1.0 - lowest, detail)
-    i, j = np.unravel_index(np.argmin(scores), scores.shape)
-    if scores[i, j] < threshold:
-        detail = f"least similar answers in {name}: {scores[i, j]:.2f}"
-        yield PreferencePair(records[i]["id"], records[j]["id"], "inconsistency", 1.0 - float(scores[i, j]), detail)
+            yield Flag(record["id"], REASON, 1.0 - typical, detail)
+    i, j = np.unravel_index(np.argmin(masked), masked.shape)
+    if masked[i, j] < threshold:
+        detail = f"least similar answers in {name}: {masked[i, j]:.2f}"
+        first, second = records[i]["id"], records[reference[j]]["id"]
+        yield PreferencePair(first, second, "inconsistency", 1.0 - float(masked[i, j]), detail)
 
 
 def _label(record: RecordView) -> str:

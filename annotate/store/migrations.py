@@ -189,6 +189,7 @@ def create_tasks_claims_annotations(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX claims_one_active ON claims (task_id, annotator_id) WHERE outcome = 'active'")
     db.execute("CREATE INDEX claims_expiry ON claims (expires_at) WHERE outcome = 'active'")
     db.execute("CREATE INDEX claims_annotator ON claims (annotator_id, task_id)")
+    db.execute("CREATE INDEX claims_active_by_annotator ON claims (annotator_id, task_id) WHERE outcome = 'active'")
     db.execute(
         """
         CREATE TABLE annotations (
