@@ -1,18 +1,31 @@
 """Flywheel's review app (Streamlit entry point): a router over pages, nothing more.
 
-Run it with `flywheel app` (or `make demo`); the project comes from FLYWHEEL_PROJECT / FLYWHEEL_DB.
+Nobody sees a page before signing in; the pages offered depend on the signed-in role, and a page
+not offered cannot be reached by its URL either. Run it with `flywheel app` (or `make demo`);
+the project comes from FLYWHEEL_PROJECT / FLYWHEEL_DB.
 """
 
 import streamlit as st
 
 from annotate.errors import FlywheelError
-from annotate.ui.overview import overview_page
+from annotate.ui.pages import pages_for
+from annotate.ui.session import current_user, sign_in_page, sign_out
+from annotate.ui.state import init_session_state
 
-st.set_page_config(page_title="Flywheel", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="Flywheel review", page_icon="🔁", layout="wide")
+init_session_state()
 
-pages = [st.Page(overview_page, title="Store overview", icon="📊", url_path="overview", default=True)]
-navigation = st.navigation(pages)
 try:
+    user = current_user()
+    if user is None:
+        navigation = st.navigation([st.Page(sign_in_page, title="Sign in", url_path="sign-in")], position="hidden")
+    else:
+        navigation = st.navigation(pages_for(user["role"]))
+        with st.sidebar:
+            st.caption(f"Signed in as **{user['email']}** ({user['role']})")
+            if st.button("Sign out"):
+                sign_out("You have signed out.")
+                st.rerun()
     navigation.run()
 except FlywheelError as exc:
     st.error(str(exc))

@@ -1,9 +1,14 @@
-"""Annotators: identity and role. (Passwords and sign-in arrive with the review app.)"""
+"""Annotators: identity, role and active flag. Passwords and sign-in live in `annotate.auth`.
+
+The email is a person's identity everywhere (compared case-insensitively). Every function
+raises `AnnotatorError` for an unknown email, an invalid email or an unknown role.
+"""
 
 from __future__ import annotations
 
 import re
 
+from annotate.auth import hash_password, without_password_hash
 from annotate.errors import AnnotatorError
 from annotate.store import Store
 
@@ -11,16 +16,22 @@ ROLES = ("annotator", "lead", "engineer", "admin")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def add_annotator(store: Store, email: str, role: str = "annotator", name: str | None = None) -> dict:
-    """Register a person; the email is their identity everywhere (case-insensitive)."""
+def add_annotator(
+    store: Store, email: str, role: str = "annotator", name: str | None = None, *, password: str | None = None
+) -> dict:
+    """Register a person, with a password when one is given (rules: `annotate.auth.hash_password`)."""
     email = email.strip()
     if not _EMAIL.match(email):
         raise AnnotatorError(f"{email!r} is not an email address")
-    if role not in ROLES:
-        raise AnnotatorError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    _check_role(role)
     if store.annotator_by_email(email) is not None:
         raise AnnotatorError(f"{email} is already registered")
-    return store.insert_annotator(email, role, name)
+    if password is None:
+        return without_password_hash(store.insert_annotator(email, role, name))
+    password_hash = hash_password(password)  # slow on purpose, so done before the transaction
+    with store.transaction():
+        store.insert_annotator(email, role, name)
+        return without_password_hash(store.set_password_hash(email, password_hash))
 
 
 def active_annotator(store: Store, email: str) -> dict:
@@ -31,3 +42,30 @@ def active_annotator(store: Store, email: str) -> dict:
     if not annotator["active"]:
         raise AnnotatorError(f"{email} has been deactivated; ask your lead")
     return annotator
+
+
+def deactivate(store: Store, email: str) -> dict:
+    """Stop a person from signing in and taking tasks; their annotations stay."""
+    return _changed(store.set_annotator_active(email.strip(), False), email)
+
+
+def set_role(store: Store, email: str, role: str) -> dict:
+    """Give a person another role."""
+    _check_role(role)
+    return _changed(store.set_annotator_role(email.strip(), role), email)
+
+
+def list_annotators(store: Store) -> list[dict]:
+    """Everyone registered, by email, without password hashes."""
+    return [without_password_hash(row) for row in store.list_annotators()]
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AnnotatorError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+
+
+def _changed(row: dict | None, email: str) -> dict:
+    if row is None:
+        raise AnnotatorError(f"{email.strip()} is not a registered annotator")
+    return without_password_hash(row)

@@ -1,5 +1,5 @@
 """The project config, `flywheel.toml`: taxonomy, flagging weights, overlap policy, format
-validators, PII policy, guidelines and ingest limits.
+validators, PII policy, guidelines, ingest limits and review app settings.
 
 `ProjectConfig` is the source of truth; `schemas/config.schema.json` is generated from it.
 `load_config(path)` validates a file and raises `ConfigError` naming the file, the key and,
@@ -179,6 +179,17 @@ class IngestLimits(_Section):
     batch_size: int = Field(default=20_000, ge=1, description="Lines per committed batch.")
 
 
+class AppSettings(_Section):
+    session_idle_minutes: int = Field(
+        default=60, ge=1, description="Sign an expert out after this many minutes without activity."
+    )
+    max_failed_sign_ins: int = Field(default=5, ge=1, description="Consecutive failed sign-ins that lock an account.")
+    lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account stays locked.")
+    edit_window_minutes: int = Field(
+        default=60, ge=0, description="How long after submitting an expert may still edit an annotation (0: never)."
+    )
+
+
 class ProjectConfig(_Section):
     """Everything a Flywheel project can be told, with defaults that work out of the box."""
 
@@ -193,6 +204,7 @@ class ProjectConfig(_Section):
     )
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
     ingest: IngestLimits = Field(default_factory=IngestLimits)
+    app: AppSettings = Field(default_factory=AppSettings)
 
 
 def default_config_text(project_name: str) -> str:

@@ -51,3 +51,7 @@ class ClaimLost(ReviewError):
 
 class ScoringError(FlywheelError):
     """Records cannot be scored: the model cannot be loaded, or torch/transformers are not installed."""
+
+
+class SignInError(FlywheelError):
+    """A sign-in was refused: wrong email or password, a locked account or a deactivated one."""

@@ -52,9 +52,13 @@ class Project:
     def open_store(self) -> Store:
         """The project's store, told the project rules that domain functions apply on their own."""
         store = Store(self.db_path)
-        store.save_settings(
-            {"taxonomy": self.config.taxonomy.model_dump(), "lease_minutes": self.config.overlap.lease_minutes}
-        )
+        settings = {
+            "taxonomy": self.config.taxonomy.model_dump(),
+            "lease_minutes": self.config.overlap.lease_minutes,
+            "edit_window_minutes": self.config.app.edit_window_minutes,
+        }
+        if any(store.setting(key) != value for key, value in settings.items()):
+            store.save_settings(settings)  # only when changed: a write per page run would contend
         return store
 
 

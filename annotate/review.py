@@ -37,6 +37,7 @@ from annotate.records import Answer, CorrectionAnswer, PreferenceAnswer
 from annotate.store import Store
 
 DEFAULT_LEASE_MINUTES = 30
+DEFAULT_EDIT_WINDOW_MINUTES = 60
 _ANSWER = TypeAdapter(Answer)
 
 
@@ -199,3 +200,54 @@ def _now() -> datetime:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Progress:
+    done_today: int
+    open_slots: int
+
+
+def progress_of(store: Store, annotator: str, kind: str | None = None, *, route: str = "app") -> Progress:
+    """What the annotator did today (UTC) and how many slots remain open in the queue."""
+    person = active_annotator(store, annotator)
+    midnight = _now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Progress(store.annotations_since(person["id"], _iso(midnight)), store.open_slots(kind=kind, route=route))
+
+
+def history(store: Store, annotator: str, search: str = "", limit: int = 200) -> list[dict]:
+    """The annotator's own submitted work, newest first, current versions only; `search` filters
+    (case-insensitively) on the prompt, the responses, the correction and the rationale."""
+    person = active_annotator(store, annotator)
+    rows = store.annotator_history(person["id"], limit)
+    needle = search.strip().lower()
+    if needle:
+        fields = ("messages", "response_a", "response_b", "corrected_response", "rationale")
+        rows = [row for row in rows if any(needle in (row[field] or "").lower() for field in fields)]
+    return rows
+
+
+def edit_annotation(
+    store: Store, annotation_id: int, annotator: str, answer: CorrectionAnswer | PreferenceAnswer | dict[str, Any]
+) -> Submission:
+    """Replace the annotator's own answer with a new one that supersedes it (nothing is overwritten).
+
+    Allowed within the project's edit window (`app.edit_window_minutes`) of the first submission.
+    """
+    person = active_annotator(store, annotator)
+    original = store.annotation(annotation_id)
+    if original is None or original["annotator_id"] != person["id"]:
+        raise ReviewError(f"annotation {annotation_id} is not one of yours")
+    task = _task(store, original["task_id"])
+    parsed = validate_answer(answer, task["kind"], taxonomy_of(store))
+    window = timedelta(minutes=int(store.setting("edit_window_minutes", DEFAULT_EDIT_WINDOW_MINUTES)))
+    first = store.first_annotation(original["task_id"], person["id"])
+    now = _now()
+    if now - datetime.fromisoformat(first["created_at"]) > window:
+        raise ReviewError(f"the edit window of {window.total_seconds() / 60:g} minutes has passed; ask your lead")
+    with store.immediate():
+        current = store.latest_in_chain(annotation_id)
+        row = _annotation_row(original["task_id"], person["id"], parsed, current["source"], current["external_id"], now)
+        row["supersedes"] = current["id"]
+        new_id = store.insert_annotation(row)
+    return Submission(new_id, created=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from annotate.cli import app
@@ -87,3 +89,30 @@ def make_tasks(store, n: int, *, required: int = 1, kind: str = "correction", ro
         for number in range(n)
     ]
     return store.insert_tasks(tasks)
+
+
+def run_page(render_name: str, email: str, role: str = "annotator") -> AppTest:
+    """One page function run on its own, with a signed-in user in the session."""
+
+    def script():
+        import importlib
+
+        from annotate.ui.state import init_session_state
+
+        init_session_state()
+        module, function = NAME.rsplit(".", 1)
+        getattr(importlib.import_module(module), function)()
+
+    source = f"NAME = {render_name!r}\n" + _body(script)
+    app = AppTest.from_string(source, default_timeout=30)
+    app.session_state["user"] = {"id": 0, "email": email, "name": None, "role": role, "active": 1}
+    app.session_state["last_active"] = time.time()
+    return app.run()
+
+
+def _body(function) -> str:
+    import inspect
+    import textwrap
+
+    lines = inspect.getsource(function).splitlines()[1:]
+    return textwrap.dedent("\n".join(lines))

@@ -4,15 +4,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotate.ingest import ingest_files
-from tests.conftest import REPO, record
+from tests.conftest import REPO, record, run_page
 
 
 @pytest.fixture
 def app_for(monkeypatch):
+    """The store overview page as a signed-in lead sees it."""
+
     def run(project):
         monkeypatch.setenv("FLYWHEEL_PROJECT", str(project.root))
         monkeypatch.delenv("FLYWHEEL_DB", raising=False)
-        return AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30).run()
+        return run_page("annotate.ui.overview.overview_page", "lea@example.com", role="lead")
 
     return run
 
@@ -45,9 +47,15 @@ def test_the_overview_counts_records_and_feedback(project, store, write_jsonl, a
     assert list(ingests["n_ingested"]) == [4]
 
 
-def test_a_broken_config_is_shown_as_an_error_not_a_traceback(project, app_for):
+def test_a_broken_config_is_shown_as_an_error_not_a_traceback(project, monkeypatch):
+    import time
+
+    monkeypatch.setenv("FLYWHEEL_PROJECT", str(project.root))
     project.config_path.write_text("[overlap]\ngold_rate = 7\n")
-    app = app_for(project)
+    app = AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30)
+    app.session_state["user"] = {"id": 1, "email": "lea@example.com", "name": None, "role": "lead", "active": 1}
+    app.session_state["last_active"] = time.time()
+    app.run()
     assert not app.exception
     assert "overlap.gold_rate" in app.error[0].value
 

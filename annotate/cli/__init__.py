@@ -13,7 +13,7 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperGroup
 
-from annotate.cli import app_server, flag, gold, ingest, project, queue, sample, schemas, score
+from annotate.cli import app_server, flag, gold, ingest, project, queue, sample, schemas, score, users
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
 
@@ -62,6 +62,7 @@ gold.register(app)
 schemas.register(app)
 sample.register(app)
 app_server.register(app)
+users.register(app)
 
 
 def main() -> None:

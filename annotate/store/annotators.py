@@ -1,4 +1,8 @@
-"""Named queries over `annotators`: the people who review, lead and engineer."""
+"""Named queries over `annotators`: the people who review, lead and engineer, and their sign-in state.
+
+Timestamps (`now`, `locked_until`) are ISO 8601 UTC strings. Updates return the changed row,
+or None when no annotator has that email.
+"""
 
 from __future__ import annotations
 
@@ -24,3 +28,50 @@ class AnnotatorQueries:
 
     def list_annotators(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM annotators ORDER BY email"))
+
+    def set_password_hash(self, email: str, password_hash: str) -> dict | None:
+        """Store a new password hash; a new password also clears failed sign-ins and any lockout."""
+        return self._update_annotator(
+            """
+            UPDATE annotators SET password_hash = :hash, failed_sign_ins = 0, locked_until = NULL
+            WHERE email = :email
+            """,
+            {"hash": password_hash, "email": email},
+        )
+
+    def record_failed_sign_in(self, email: str, *, max_failed: int, locked_until: str) -> dict | None:
+        """Count one more consecutive failure; at `max_failed` or more, lock the account until `locked_until`."""
+        return self._update_annotator(
+            """
+            UPDATE annotators
+            SET failed_sign_ins = failed_sign_ins + 1,
+                locked_until = CASE WHEN failed_sign_ins + 1 >= :max_failed THEN :locked_until ELSE locked_until END
+            WHERE email = :email
+            """,
+            {"max_failed": max_failed, "locked_until": locked_until, "email": email},
+        )
+
+    def record_sign_in(self, email: str, now: str) -> dict | None:
+        """A successful sign-in: failures and lockout cleared, `last_sign_in_at` set."""
+        return self._update_annotator(
+            """
+            UPDATE annotators SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = :now
+            WHERE email = :email
+            """,
+            {"now": now, "email": email},
+        )
+
+    def set_annotator_active(self, email: str, active: bool) -> dict | None:
+        return self._update_annotator(
+            "UPDATE annotators SET active = :active WHERE email = :email", {"active": int(active), "email": email}
+        )
+
+    def set_annotator_role(self, email: str, role: str) -> dict | None:
+        return self._update_annotator(
+            "UPDATE annotators SET role = :role WHERE email = :email", {"role": role, "email": email}
+        )
+
+    def _update_annotator(self, sql: str, params: dict) -> dict | None:
+        with self.db.atomic():
+            changed = self.db.execute(sql, params).rowcount
+        return self.annotator_by_email(params["email"]) if changed else None

@@ -262,3 +262,11 @@ def create_settings(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def add_sign_in_columns(db: Database) -> None:
+    """Per-account sign-in state: consecutive failures, a lockout end, the last success."""
+    db.execute("ALTER TABLE annotators ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE annotators ADD COLUMN locked_until TEXT")
+    db.execute("ALTER TABLE annotators ADD COLUMN last_sign_in_at TEXT")

@@ -105,3 +105,56 @@ class ReviewQueries:
 
     def annotations_of(self, task_id: int) -> list[dict]:
         return list(self.db.query("SELECT * FROM annotations WHERE task_id = ? ORDER BY id", [task_id]))
+
+    def annotation(self, annotation_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM annotations WHERE id = ?", [annotation_id]))
+        return rows[0] if rows else None
+
+    def latest_in_chain(self, annotation_id: int) -> dict:
+        """The newest annotation that (transitively) supersedes this one, or itself."""
+        current = self.annotation(annotation_id)
+        while True:
+            newer = list(self.db.query("SELECT * FROM annotations WHERE supersedes = ?", [current["id"]]))
+            if not newer:
+                return current
+            current = newer[0]
+
+    def annotator_history(self, annotator_id: int, limit: int = 200) -> list[dict]:
+        """The annotator's current annotations (edits replace what they supersede), newest first,
+        with the task's kind, prompt and response(s)."""
+        return list(
+            self.db.query(
+                """
+                SELECT a.*, t.kind AS task_kind, r.messages, r.response AS response_a, rb.response AS response_b,
+                       (SELECT MIN(first.created_at) FROM annotations AS first
+                        WHERE first.task_id = a.task_id AND first.annotator_id = a.annotator_id) AS first_submitted_at
+                FROM annotations AS a
+                JOIN tasks AS t ON t.id = a.task_id
+                JOIN records AS r ON r.id = t.record_id
+                LEFT JOIN records AS rb ON rb.id = t.record_b_id
+                WHERE a.annotator_id = :me
+                  AND NOT EXISTS (SELECT 1 FROM annotations AS newer WHERE newer.supersedes = a.id)
+                ORDER BY a.created_at DESC, a.id DESC LIMIT :limit
+                """,
+                {"me": annotator_id, "limit": limit},
+            )
+        )
+
+    def annotations_since(self, annotator_id: int, since: str) -> int:
+        return next(
+            self.db.query(
+                "SELECT COUNT(*) AS n FROM annotations WHERE annotator_id = ? AND created_at >= ? AND supersedes IS NULL",
+                [annotator_id, since],
+            )
+        )["n"]
+
+    def open_slots(self, *, kind: str | None, route: str) -> int:
+        return next(
+            self.db.query(
+                """
+                SELECT COALESCE(SUM(required_annotations - done_annotations - active_claims), 0) AS n
+                FROM tasks WHERE status = 'open' AND route = :route AND (:kind IS NULL OR kind = :kind)
+                """,
+                {"kind": kind, "route": route},
+            )
+        )["n"]

@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from annotate.overview import store_overview
+from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
 
 
 def overview_page() -> None:
+    require_role("lead", "engineer", "admin")
     st.title("Store overview")
     project = current_project()
     with open_store() as store:

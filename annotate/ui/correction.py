@@ -1,0 +1,73 @@
+"""The correction workspace: fix or accept one response, or mark it unusable."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotate.review import TaskView
+from annotate.ui.text import diff_markdown, show_text
+from annotate.ui.workspace import (
+    run_workspace, show_conversation, show_form_error, show_guidelines, show_why, skip_form, submit_answer, taxonomy_inputs,
+)  # fmt: skip
+
+VERDICTS = {"acceptable": "Acceptable as is", "corrected": "Corrected", "unusable": "Unusable (needs another expert)"}
+
+
+def correction_page() -> None:
+    st.title("Correct responses")
+    run_workspace("correction", _render)
+
+
+def _render(view: TaskView) -> None:
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        show_conversation(view)
+        st.markdown("**The model's response**")
+        with st.container(border=True):
+            show_text(view.response or "")
+    with right:
+        show_why(view)
+        show_guidelines()
+    key = str(view.task_id)
+    edited = st.text_area(
+        "Your corrected response (starts as the model's; edit it, or leave it if it is fine)",
+        value=view.response or "", height=220, key=f"corrected-{key}",
+    )  # fmt: skip
+    if edited != view.response:
+        st.markdown("**Your changes**")
+        st.markdown(diff_markdown(view.response or "", edited))
+    st.radio("Verdict", options=list(VERDICTS), format_func=VERDICTS.get, horizontal=True, key=f"verdict-{key}")
+    taxonomy_inputs(key)
+    st.text_area("Why (one or two sentences; the lead reads this when experts disagree)", key=f"rationale-{key}")
+    show_form_error()
+    submit_column, skip_column = st.columns([1, 5])
+    submit_column.button("Submit", type="primary", key=f"submit-{key}", on_click=_on_submit, args=(view,))
+    with skip_column:
+        skip_form(view)
+
+
+def _on_submit(view: TaskView) -> None:
+    key = str(view.task_id)
+    state = st.session_state
+    edited, verdict = state[f"corrected-{key}"], state[f"verdict-{key}"]
+    problem = _problem(view, edited, verdict)
+    if problem:
+        state.form_error = problem
+        return
+    answer = {
+        "kind": "correction", "verdict": verdict, "failure_categories": state[f"categories-{key}"],
+        "severity": state[f"severity-{key}"], "rationale": state[f"rationale-{key}"],
+        "corrected_response": edited if verdict == "corrected" else None,
+    }  # fmt: skip
+    submit_answer(view, answer, edited)
+
+
+def _problem(view: TaskView, edited: str, verdict: str) -> str | None:
+    changed = edited.strip() != (view.response or "").strip()
+    if verdict == "corrected" and not changed:
+        return "You chose 'Corrected' but did not change the response: edit it, or choose another verdict."
+    if verdict != "corrected" and changed:
+        return f"You edited the response but chose '{VERDICTS[verdict]}': choose 'Corrected', or undo the edit."
+    if verdict == "corrected" and not edited.strip():
+        return "The corrected response is empty."
+    return None

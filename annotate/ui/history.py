@@ -1,0 +1,82 @@
+"""An expert's own submitted work: searchable, and editable within the project's edit window
+(an edit is a new annotation that supersedes the old one; nothing is overwritten)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import streamlit as st
+
+from annotate.errors import FlywheelError
+from annotate.review import edit_annotation, history
+from annotate.ui.correction import VERDICTS
+from annotate.ui.preference import CHOICES
+from annotate.ui.store_access import current_project, open_store
+from annotate.ui.text import show_text
+
+
+def history_page() -> None:
+    st.title("My work")
+    if st.session_state.flash:
+        st.success(st.session_state.flash)
+        st.session_state.flash = ""
+    search = st.text_input("Search your answers", placeholder="words from the prompt, response, correction or rationale")
+    email = st.session_state.user["email"]
+    with open_store() as store:
+        rows = history(store, email, search)
+    window = timedelta(minutes=current_project().config.app.edit_window_minutes)
+    st.caption(f"{len(rows)} annotations. You can edit one for {window.total_seconds() / 60:g} minutes after submitting it.")
+    for row in rows:
+        _show(row, window)
+
+
+def _show(row: dict, window: timedelta) -> None:
+    conversation = json.loads(row["messages"])
+    prompt = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
+    outcome = VERDICTS.get(row["verdict"]) if row["kind"] == "correction" else CHOICES.get(row["choice"])
+    edited = " · edited" if row["supersedes"] else ""
+    with st.expander(f"{row['created_at'][:16].replace('T', ' ')} · {row['kind']} · {outcome}{edited} · {prompt[:80]}"):
+        st.markdown("**Prompt**")
+        show_text(prompt)
+        if row["kind"] == "correction":
+            st.markdown("**Model's response**")
+            show_text(row["response_a"] or "")
+        else:
+            st.markdown("**Response A**")
+            show_text(row["response_a"] or "")
+            st.markdown("**Response B**")
+            show_text(row["response_b"] or "")
+        if row["corrected_response"]:
+            st.markdown("**Your text**")
+            show_text(row["corrected_response"])
+        if row["rationale"]:
+            st.markdown("**Your rationale**")
+            show_text(row["rationale"])
+        first = datetime.fromisoformat(row["first_submitted_at"])
+        if datetime.now(timezone.utc) - first <= window:
+            _edit_form(row)
+
+
+def _edit_form(row: dict) -> None:
+    key = f"edit-{row['id']}"
+    with st.form(key):
+        answer = json.loads(row["answer"])
+        if row["kind"] == "correction":
+            verdict = st.radio("Verdict", list(VERDICTS), index=list(VERDICTS).index(answer["verdict"]), format_func=VERDICTS.get, horizontal=True)
+            text = st.text_area("Corrected response", value=answer.get("corrected_response") or row["response_a"] or "")
+            answer.update(verdict=verdict, corrected_response=text if verdict == "corrected" else None)
+        else:
+            choice = st.radio("Judgment", list(CHOICES), index=list(CHOICES).index(answer["choice"]), format_func=CHOICES.get, horizontal=True)
+            better = st.text_area("Better answer (optional)", value=answer.get("better_response") or "")
+            answer.update(choice=choice, better_response=better or None)
+        answer["rationale"] = st.text_area("Rationale", value=answer.get("rationale", ""))
+        if st.form_submit_button("Save edit"):
+            try:
+                with open_store() as store:
+                    edit_annotation(store, row["id"], st.session_state.user["email"], answer)
+            except FlywheelError as exc:
+                st.error(str(exc))
+                return
+            st.session_state.flash = "Edit saved (your earlier answer is kept in the history)."
+            st.rerun()

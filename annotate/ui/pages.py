@@ -1,0 +1,28 @@
+"""Which pages each role is offered. A page not offered is not routed, so its URL shows nothing."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotate.ui.correction import correction_page
+from annotate.ui.history import history_page
+from annotate.ui.overview import overview_page
+from annotate.ui.preference import preference_page
+
+ANNOTATOR_PAGES = ("correct", "compare", "history")
+PAGES_BY_ROLE = {
+    "annotator": ANNOTATOR_PAGES,
+    "lead": (*ANNOTATOR_PAGES, "overview"),
+    "engineer": ("overview",),
+    "admin": (*ANNOTATOR_PAGES, "overview"),
+}
+
+
+def pages_for(role: str) -> list:
+    pages = {
+        "correct": st.Page(correction_page, title="Correct", icon="✏️", url_path="correct"),
+        "compare": st.Page(preference_page, title="Compare", icon="⚖️", url_path="compare"),
+        "history": st.Page(history_page, title="My work", icon="🗂️", url_path="history"),
+        "overview": st.Page(overview_page, title="Store overview", icon="📊", url_path="overview"),
+    }
+    return [pages[name] for name in PAGES_BY_ROLE.get(role, ())]

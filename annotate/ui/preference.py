@@ -1,0 +1,56 @@
+"""The preference workspace: which of two responses is better (shown in random order, blind)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotate.review import TaskView
+from annotate.ui.text import show_text
+from annotate.ui.workspace import (
+    run_workspace, show_conversation, show_form_error, show_guidelines, show_why, skip_form, submit_answer, taxonomy_inputs,
+)  # fmt: skip
+
+CHOICES = {"a": "A is better", "b": "B is better", "tie": "Tie (equally good)", "both_bad": "Both are bad"}
+
+
+def preference_page() -> None:
+    st.title("Compare responses")
+    run_workspace("preference", _render)
+
+
+def _render(view: TaskView) -> None:
+    show_conversation(view)
+    left, right = st.columns(2, gap="large")
+    for column, label, text in ((left, "Response A", view.response_a), (right, "Response B", view.response_b)):
+        with column:
+            st.markdown(f"**{label}**")
+            with st.container(border=True):
+                show_text(text or "")
+    with st.expander("Why am I looking at this? / Guidelines"):
+        show_why(view)
+        show_guidelines()
+    key = str(view.task_id)
+    st.radio("Your judgment", options=list(CHOICES), format_func=CHOICES.get, horizontal=True, index=None, key=f"choice-{key}")
+    st.text_area("Optional: write a better answer (stored as a correction too)", key=f"better-{key}")
+    taxonomy_inputs(key)
+    st.text_area("Why", key=f"rationale-{key}")
+    show_form_error()
+    submit_column, skip_column = st.columns([1, 5])
+    submit_column.button("Submit", type="primary", key=f"submit-{key}", on_click=_on_submit, args=(view,))
+    with skip_column:
+        skip_form(view)
+
+
+def _on_submit(view: TaskView) -> None:
+    key = str(view.task_id)
+    state = st.session_state
+    if state[f"choice-{key}"] is None:
+        state.form_error = "Choose A, B, tie or both bad first."
+        return
+    better = state[f"better-{key}"]
+    answer = {
+        "kind": "preference", "choice": state[f"choice-{key}"], "better_response": better or None,
+        "failure_categories": state[f"categories-{key}"], "severity": state[f"severity-{key}"],
+        "rationale": state[f"rationale-{key}"],
+    }  # fmt: skip
+    submit_answer(view, answer, better)

@@ -1,0 +1,99 @@
+"""Who is signed in: local accounts (argon2 passwords) or single sign-on, with an idle timeout.
+
+Nobody sees anything before signing in. With `[auth]` in `.streamlit/secrets.toml`, Streamlit's
+OpenID Connect login (`st.login`) is used instead of passwords, and the role still comes from
+the annotators table by email: an unknown email is asked to see its lead, not let in. Every page
+run re-reads the annotator, so a deactivation or a role change takes effect at once.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from annotate.auth import sign_in
+from annotate.errors import FlywheelError
+from annotate.ui.store_access import current_project, open_store
+
+
+def sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises its own not-found error
+        return False
+
+
+def current_user() -> dict | None:
+    """The signed-in, active annotator (refreshed from the store), or None."""
+    user = st.session_state.user
+    if user is None and sso_configured() and st.user.is_logged_in:
+        user = _user_from_sso()
+    if user is None:
+        return None
+    idle_limit = current_project().config.app.session_idle_minutes * 60
+    if time.time() - st.session_state.last_active > idle_limit:
+        sign_out(f"You were signed out after {idle_limit // 60} idle minutes.")
+        return None
+    with open_store() as store:
+        fresh = store.annotator_by_email(user["email"])
+    if fresh is None or not fresh["active"]:
+        sign_out("This account has been deactivated; ask your lead.")
+        return None
+    st.session_state.user = _public(fresh)
+    st.session_state.last_active = time.time()
+    return st.session_state.user
+
+
+def sign_out(reason: str = "") -> None:
+    st.session_state.user = None
+    st.session_state.signed_out_reason = reason
+    st.session_state.task_started = {}
+    st.session_state.lost_answer = None
+    if sso_configured() and st.user.is_logged_in:
+        st.logout()
+
+
+def sign_in_page() -> None:
+    st.title("Flywheel review")
+    if st.session_state.signed_out_reason:
+        st.info(st.session_state.signed_out_reason)
+    if sso_configured():
+        if st.user.is_logged_in:
+            st.warning(f"{st.user.email} is not registered as an annotator here. Ask your lead to add you.")
+            st.button("Sign out", on_click=st.logout)
+        else:
+            st.button("Sign in with single sign-on", on_click=st.login, type="primary")
+        return
+    with st.form("sign-in"):
+        email = st.text_input("Email", key="sign_in_email")
+        password = st.text_input("Password", type="password", key="sign_in_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        settings = current_project().config.app
+        try:
+            with open_store() as store:
+                user = sign_in(store, email.strip(), password, max_failed=settings.max_failed_sign_ins,
+                               lockout_minutes=settings.lockout_minutes)  # fmt: skip
+        except FlywheelError as exc:
+            st.error(str(exc))
+            return
+        st.session_state.user = _public(user)
+        st.session_state.last_active = time.time()
+        st.session_state.signed_out_reason = ""
+        st.rerun()
+
+
+def _user_from_sso() -> dict | None:
+    with open_store() as store:
+        annotator = store.annotator_by_email(str(st.user.email or ""))
+    if annotator is None or not annotator["active"]:
+        return None
+    st.session_state.user = _public(annotator)
+    st.session_state.last_active = time.time()
+    return st.session_state.user
+
+
+def _public(annotator: dict) -> dict:
+    """The annotator row without secrets, as kept in the browser session."""
+    return {key: annotator[key] for key in ("id", "email", "name", "role", "active")}

@@ -1,0 +1,151 @@
+"""What the correction and preference workspaces share: claiming the next task, showing why it is
+here, timing it, submitting or skipping it, and keeping an answer the store refused on screen."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from annotate.errors import ClaimLost, FlywheelError
+from annotate.review import TaskView, next_task, progress_of, release, submit
+from annotate.ui.store_access import current_project, open_store
+from annotate.ui.text import show_text
+
+REASON_LABELS = {
+    "negative_feedback": "The user was unhappy",
+    "low_confidence": "The model was unsure",
+    "inconsistency": "Answers to similar questions disagree",
+    "format": "Format or policy check failed",
+    "pii": "Personal data in the response",
+    "manual": "Flagged by a colleague",
+}
+
+
+def claim_next(kind: str) -> TaskView | None:
+    """The task this expert holds, or a newly claimed one; starts its clock on first sight."""
+    with open_store() as store:
+        view = next_task(store, st.session_state.user["email"], kind)
+    if view is not None:
+        st.session_state.task_started.setdefault(view.task_id, time.time())
+    return view
+
+
+def show_progress(kind: str) -> None:
+    with open_store() as store:
+        progress = progress_of(store, st.session_state.user["email"], kind)
+    st.caption(f"Done today: **{progress.done_today}** · open in the queue: **{progress.open_slots}**")
+
+
+def show_flash_and_lost_answer() -> None:
+    if st.session_state.flash:
+        st.success(st.session_state.flash)
+        st.session_state.flash = ""
+    lost = st.session_state.lost_answer
+    if lost:
+        st.error(lost["message"])
+        st.caption("Your text, to copy before you move on:")
+        st.code(lost["text"] or "(empty)", language=None, wrap_lines=True)
+        if st.button("Dismiss"):
+            st.session_state.lost_answer = None
+            st.rerun()
+
+
+def show_conversation(view: TaskView) -> None:
+    system = [m for m in view.messages if m["role"] == "system"]
+    if system:
+        with st.expander("System prompt"):
+            for message in system:
+                show_text(message["content"])
+    for message in view.messages:
+        if message["role"] == "system":
+            continue
+        avatar = {"user": "user", "assistant": "assistant"}.get(message["role"], "🛠️")
+        with st.chat_message(message["role"], avatar=avatar):
+            show_text(message["content"])
+
+
+def show_why(view: TaskView) -> None:
+    if not view.flags:
+        return
+    with st.container(border=True):
+        st.markdown("**Why am I looking at this?**")
+        for reason, detail in view.flags:
+            st.markdown(f"- **{REASON_LABELS.get(reason, reason)}**")
+            show_text(detail)
+
+
+def show_guidelines() -> None:
+    project = current_project()
+    path = project.root / project.config.project.guidelines
+    with st.popover("Guidelines"):
+        st.markdown(_read(path))
+
+
+def submit_answer(view: TaskView, answer: dict, kept_text: str) -> None:
+    """A Submit button's callback: store the answer before the page claims anything else.
+
+    Callbacks run before the script, so even when the lease has lapsed and the task is gone from
+    this expert's queue, the submit is attempted and its outcome reported: saved, or refused
+    with the expert's text kept on screen to copy.
+    """
+    started = st.session_state.task_started.get(view.task_id, time.time())
+    answer = {**answer, "seconds_spent": round(time.time() - started, 1)}
+    try:
+        with open_store() as store:
+            submit(store, view.task_id, st.session_state.user["email"], answer)
+    except ClaimLost as exc:
+        st.session_state.lost_answer = {"task_id": view.task_id, "text": kept_text, "message": str(exc)}
+    except FlywheelError as exc:
+        st.session_state.form_error = str(exc)
+        return
+    else:
+        st.session_state.flash = "Saved. Here is the next one."
+    st.session_state.task_started.pop(view.task_id, None)
+
+
+def show_form_error() -> None:
+    if st.session_state.form_error:
+        st.error(st.session_state.form_error)
+        st.session_state.form_error = ""
+
+
+def skip_form(view: TaskView) -> None:
+    with st.popover("Skip"):
+        reason_key = f"skip-reason-{view.task_id}"
+        reason = st.text_input("Why skip? (your lead sees this)", key=reason_key)
+        st.button("Skip this task", key=f"skip-{view.task_id}", disabled=not reason.strip(), on_click=_skip, args=(view, reason_key))
+
+
+def _skip(view: TaskView, reason_key: str) -> None:
+    with open_store() as store:
+        release(store, view.task_id, st.session_state.user["email"], st.session_state[reason_key])
+    st.session_state.task_started.pop(view.task_id, None)
+    st.session_state.flash = "Skipped."
+
+
+def taxonomy_inputs(key: str) -> tuple[list[str], str | None]:
+    taxonomy = current_project().config.taxonomy
+    labels = {category.id: category.label for category in taxonomy.failure_categories}
+    categories = st.multiselect("What is wrong", options=list(labels), format_func=labels.get, key=f"categories-{key}")
+    severity = st.selectbox("Severity", options=[None, *taxonomy.severity], format_func=lambda s: s or "—", key=f"severity-{key}")
+    return categories, severity
+
+
+def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
+    show_flash_and_lost_answer()
+    view = claim_next(kind)
+    show_progress(kind)
+    if view is None:
+        st.success("Nothing waiting for you here. Thank you!")
+        return
+    render(view)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return f"No guidelines at {path}. Ask your lead."

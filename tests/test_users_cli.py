@@ -1,0 +1,148 @@
+"""`flywheel users`: add, list, deactivate, reset-password and role, through the real command."""
+
+import pytest
+from typer.testing import CliRunner
+
+import annotate.cli.users
+from annotate.auth import sign_in
+from annotate.cli import app
+from annotate.errors import SignInError
+
+PASSWORD = "correct horse battery"
+LIMITS = {"max_failed": 5, "lockout_minutes": 15}
+
+
+@pytest.fixture
+def users(project):
+    """Run `flywheel --project P --quiet users ARGS...` with `input` on stdin."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(app, ["--project", str(project.root), "--quiet", "users", *args], input=input,
+                             env={"COLUMNS": "200"}, catch_exceptions=False)  # fmt: skip
+
+    return run
+
+
+def signs_in(project, email: str, password: str) -> bool:
+    with project.open_store() as store:
+        try:
+            sign_in(store, email, password, **LIMITS)
+        except SignInError:
+            return False
+    return True
+
+
+def test_add_reads_the_password_from_stdin(users, project):
+    result = users("add", "ana@example.com", "--role", "lead", "--name", "Ana", "--password-stdin",
+                   input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Added ana@example.com as lead" in result.output
+    assert PASSWORD not in result.output
+    assert signs_in(project, "ana@example.com", PASSWORD)
+
+
+def test_add_prompts_twice_for_a_hidden_password_on_a_terminal(users, project, monkeypatch):
+    monkeypatch.setattr(annotate.cli.users, "stdin_is_terminal", lambda: True)
+    result = users("add", "ana@example.com", "--role", "annotator", input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "Repeat for confirmation" in result.output
+    assert PASSWORD not in result.output
+    assert signs_in(project, "ana@example.com", PASSWORD)
+
+
+def test_add_without_a_terminal_or_a_password_option_says_what_to_pass(users):
+    result = users("add", "ana@example.com", "--role", "annotator", input="")
+    assert result.exit_code == 1
+    assert "pass --password-stdin or --generate" in result.output
+
+
+def test_a_generated_password_is_printed_once_and_works(users, project):
+    result = users("add", "ana@example.com", "--role", "annotator", "--generate")
+    assert result.exit_code == 0, result.output
+    password = result.output.split("Password: ")[1].split()[0]
+    assert len(password) >= 16 and result.output.count(password) == 1
+    assert signs_in(project, "ana@example.com", password)
+
+
+def test_list_shows_people_and_never_hashes(users):
+    users("add", "ana@example.com", "--role", "lead", "--name", "Ana Silva", "--password-stdin", input=PASSWORD)
+    users("add", "bo@example.com", "--role", "engineer", "--generate")
+    result = users("list")
+    assert result.exit_code == 0, result.output
+    for text in ("ana@example.com", "Ana Silva", "lead", "bo@example.com", "engineer", "never"):
+        assert text in result.output
+    assert "argon2" not in result.output
+
+
+def test_list_shows_a_sign_in_and_a_lockout(users, project):
+    users("add", "ana@example.com", "--role", "lead", "--password-stdin", input=PASSWORD)
+    users("add", "bo@example.com", "--role", "annotator", "--password-stdin", input=PASSWORD)
+    assert signs_in(project, "ana@example.com", PASSWORD)
+    for _ in range(LIMITS["max_failed"]):
+        assert not signs_in(project, "bo@example.com", "wrong password")
+    output = users("list").output
+    ana_line = next(line for line in output.splitlines() if "ana@example.com" in line)
+    bo_line = next(line for line in output.splitlines() if "bo@example.com" in line)
+    assert "never" not in ana_line
+    assert "locked until" in bo_line
+
+
+def test_reset_password_replaces_the_password_and_clears_a_lockout(users, project):
+    users("add", "ana@example.com", "--role", "annotator", "--password-stdin", input=PASSWORD)
+    for _ in range(LIMITS["max_failed"]):
+        assert not signs_in(project, "ana@example.com", "wrong password")
+    assert not signs_in(project, "ana@example.com", PASSWORD)  # locked
+    result = users("reset-password", "ana@example.com", "--password-stdin", input="another good one\n")
+    assert result.exit_code == 0, result.output
+    assert "lockout is cleared" in result.output
+    assert signs_in(project, "ana@example.com", "another good one")
+    assert not signs_in(project, "ana@example.com", PASSWORD)
+
+
+def test_reset_password_can_generate_one(users, project):
+    users("add", "ana@example.com", "--role", "annotator", "--password-stdin", input=PASSWORD)
+    result = users("reset-password", "ana@example.com", "--generate")
+    assert result.exit_code == 0, result.output
+    assert signs_in(project, "ana@example.com", result.output.split("Password: ")[1].split()[0])
+
+
+def test_deactivate_stops_sign_in(users, project):
+    users("add", "ana@example.com", "--role", "annotator", "--password-stdin", input=PASSWORD)
+    result = users("deactivate", "ana@example.com")
+    assert result.exit_code == 0, result.output
+    assert "Deactivated ana@example.com" in result.output
+    assert not signs_in(project, "ana@example.com", PASSWORD)
+    assert " no " in next(line for line in users("list").output.splitlines() if "ana@example.com" in line)
+
+
+def test_role_changes_the_role(users, project):
+    users("add", "ana@example.com", "--role", "annotator", "--password-stdin", input=PASSWORD)
+    result = users("role", "ana@example.com", "admin")
+    assert result.exit_code == 0, result.output
+    assert "ana@example.com is now admin" in result.output
+    with project.open_store() as store:
+        assert store.annotator_by_email("ana@example.com")["role"] == "admin"
+
+
+@pytest.mark.parametrize("args, input, message", [
+    (["add", "ana@example.com", "--role", "boss", "--generate"], None, "unknown role 'boss'"),
+    (["add", "not-an-email", "--role", "lead", "--generate"], None, "is not an email address"),
+    (["add", "ana@example.com", "--role", "lead", "--password-stdin"], "short\n", "at least 8 characters"),
+    (["add", "ana@example.com", "--role", "lead", "--password-stdin", "--generate"], PASSWORD, "choose one of"),
+    (["deactivate", "nobody@example.com"], None, "nobody@example.com is not a registered annotator"),
+    (["reset-password", "nobody@example.com", "--generate"], None, "is not a registered annotator"),
+    (["role", "nobody@example.com", "lead"], None, "is not a registered annotator"),
+])  # fmt: skip
+def test_mistakes_are_one_line_and_exit_1(users, args, input, message):
+    result = users(*args, input=input)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_adding_someone_twice_is_refused(users):
+    users("add", "ana@example.com", "--role", "lead", "--generate")
+    result = users("add", "ANA@example.com", "--role", "lead", "--generate")
+    assert result.exit_code == 1
+    assert "already registered" in result.output
