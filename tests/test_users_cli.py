@@ -146,3 +146,18 @@ def test_adding_someone_twice_is_refused(users):
     result = users("add", "ANA@example.com", "--role", "lead", "--generate")
     assert result.exit_code == 1
     assert "already registered" in result.output
+
+
+def test_add_if_missing_leaves_an_existing_account_alone(project):
+    from typer.testing import CliRunner
+
+    from annotate.auth import sign_in
+    from annotate.cli import app
+
+    runner = CliRunner()
+    args = ["--project", str(project.root), "users", "add", "demo@example.com", "--role", "lead", "--password-stdin", "--if-missing"]
+    assert runner.invoke(app, args, input="first-password\n").exit_code == 0
+    again = runner.invoke(app, args, input="other-password\n")
+    assert again.exit_code == 0 and "already registered" in again.output
+    with project.open_store() as store:
+        assert sign_in(store, "demo@example.com", "first-password", max_failed=5, lockout_minutes=15)["role"] == "lead"

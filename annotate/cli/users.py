@@ -36,8 +36,14 @@ def add(
     name: str = typer.Option(None, "--name", help="Name shown in the app."),
     password_stdin: bool = _PASSWORD_STDIN,
     generate: bool = _GENERATE,
+    if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing if the email is registered (for setup scripts)."),
 ) -> None:
     """Register a person with a password (prompted, from stdin, or generated)."""
+    if if_missing:
+        with ctx.obj.project().open_store() as store:
+            if store.annotator_by_email(email.strip()) is not None:
+                console.print(f"{escape(email)} is already registered; left as it is.", highlight=False)
+                return
     password = _new_password(password_stdin, generate)
     with ctx.obj.project().open_store() as store:
         added = add_annotator(store, email, role, name, password=password)
