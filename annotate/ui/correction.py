@@ -7,7 +7,7 @@ import streamlit as st
 from annotate.review import TaskView
 from annotate.ui.text import diff_markdown, show_text
 from annotate.ui.workspace import (
-    run_workspace, show_conversation, show_form_error, show_guidelines, show_why, skip_form, submit_answer, taxonomy_inputs,
+    answer_controls, answer_fields, run_workspace, show_conversation, show_guidelines, show_why, submit_answer,
 )  # fmt: skip
 
 VERDICTS = {"acceptable": "Acceptable as is", "corrected": "Corrected", "unusable": "Unusable (needs another expert)"}
@@ -37,13 +37,7 @@ def _render(view: TaskView) -> None:
         st.markdown("**Your changes**")
         st.markdown(diff_markdown(view.response or "", edited))
     st.radio("Verdict", options=list(VERDICTS), format_func=VERDICTS.get, horizontal=True, key=f"verdict-{key}")
-    taxonomy_inputs(key)
-    st.text_area("Why (one or two sentences; the lead reads this when experts disagree)", key=f"rationale-{key}")
-    show_form_error()
-    submit_column, skip_column = st.columns([1, 5])
-    submit_column.button("Submit", type="primary", key=f"submit-{key}", on_click=_on_submit, args=(view,))
-    with skip_column:
-        skip_form(view)
+    answer_controls(view, "Why (one or two sentences; the lead reads this when experts disagree)", _on_submit)
 
 
 def _on_submit(view: TaskView) -> None:
@@ -54,11 +48,8 @@ def _on_submit(view: TaskView) -> None:
     if problem:
         state.form_error = problem
         return
-    answer = {
-        "kind": "correction", "verdict": verdict, "failure_categories": state[f"categories-{key}"],
-        "severity": state[f"severity-{key}"], "rationale": state[f"rationale-{key}"],
-        "corrected_response": edited if verdict == "corrected" else None,
-    }  # fmt: skip
+    answer = {"kind": "correction", "verdict": verdict, "corrected_response": edited if verdict == "corrected" else None,
+              **answer_fields(view)}  # fmt: skip
     submit_answer(view, answer, edited)
 
 

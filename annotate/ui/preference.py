@@ -6,9 +6,7 @@ import streamlit as st
 
 from annotate.review import TaskView
 from annotate.ui.text import show_text
-from annotate.ui.workspace import (
-    run_workspace, show_conversation, show_form_error, show_guidelines, show_why, skip_form, submit_answer, taxonomy_inputs,
-)  # fmt: skip
+from annotate.ui.workspace import answer_controls, answer_fields, run_workspace, show_conversation, show_guidelines, show_why, submit_answer
 
 CHOICES = {"a": "A is better", "b": "B is better", "tie": "Tie (equally good)", "both_bad": "Both are bad"}
 
@@ -32,13 +30,7 @@ def _render(view: TaskView) -> None:
     key = str(view.task_id)
     st.radio("Your judgment", options=list(CHOICES), format_func=CHOICES.get, horizontal=True, index=None, key=f"choice-{key}")
     st.text_area("Optional: write a better answer (stored as a correction too)", key=f"better-{key}")
-    taxonomy_inputs(key)
-    st.text_area("Why", key=f"rationale-{key}")
-    show_form_error()
-    submit_column, skip_column = st.columns([1, 5])
-    submit_column.button("Submit", type="primary", key=f"submit-{key}", on_click=_on_submit, args=(view,))
-    with skip_column:
-        skip_form(view)
+    answer_controls(view, "Why", _on_submit)
 
 
 def _on_submit(view: TaskView) -> None:
@@ -48,9 +40,5 @@ def _on_submit(view: TaskView) -> None:
         state.form_error = "Choose A, B, tie or both bad first."
         return
     better = state[f"better-{key}"]
-    answer = {
-        "kind": "preference", "choice": state[f"choice-{key}"], "better_response": better or None,
-        "failure_categories": state[f"categories-{key}"], "severity": state[f"severity-{key}"],
-        "rationale": state[f"rationale-{key}"],
-    }  # fmt: skip
+    answer = {"kind": "preference", "choice": state[f"choice-{key}"], "better_response": better or None, **answer_fields(view)}
     submit_answer(view, answer, better)

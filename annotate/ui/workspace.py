@@ -134,6 +134,25 @@ def taxonomy_inputs(key: str) -> tuple[list[str], str | None]:
     return categories, severity
 
 
+def answer_controls(view: TaskView, rationale_label: str, on_submit: Callable[[TaskView], None]) -> None:
+    """What every answer ends with: taxonomy, rationale, any refusal message, Submit and Skip."""
+    key = str(view.task_id)
+    taxonomy_inputs(key)
+    st.text_area(rationale_label, key=f"rationale-{key}")
+    show_form_error()
+    submit_column, skip_column = st.columns([1, 5])
+    submit_column.button("Submit", type="primary", key=f"submit-{key}", on_click=on_submit, args=(view,))
+    with skip_column:
+        skip_form(view)
+
+
+def answer_fields(view: TaskView) -> dict:
+    """The taxonomy and rationale fields of the answer being submitted, from the widgets' state."""
+    key, state = str(view.task_id), st.session_state
+    return {"failure_categories": state[f"categories-{key}"], "severity": state[f"severity-{key}"],
+            "rationale": state[f"rationale-{key}"]}  # fmt: skip
+
+
 def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
     show_flash_and_lost_answer()
     view = claim_next(kind)
