@@ -205,14 +205,23 @@ def _iso(moment: datetime) -> str:
 @dataclass(frozen=True)
 class Progress:
     done_today: int
-    open_slots: int
+    open_tasks: int  # counted up to PROGRESS_CAP
+    more: bool  # True when there are more than PROGRESS_CAP
+
+    def open_label(self) -> str:
+        return f"{self.open_tasks:,}+" if self.more else f"{self.open_tasks:,}"
+
+
+PROGRESS_CAP = 1_000
 
 
 def progress_of(store: Store, annotator: str, kind: str | None = None, *, route: str = "app") -> Progress:
-    """What the annotator did today (UTC) and how many slots remain open in the queue."""
+    """What the annotator did today (UTC) and how many tasks remain open in the queue (up to a cap,
+    so the count costs the same at 200,000 open tasks as at 200)."""
     person = active_annotator(store, annotator)
     midnight = _now().replace(hour=0, minute=0, second=0, microsecond=0)
-    return Progress(store.annotations_since(person["id"], _iso(midnight)), store.open_slots(kind=kind, route=route))
+    counted = store.open_tasks(kind=kind, route=route, cap=PROGRESS_CAP + 1)
+    return Progress(store.annotations_since(person["id"], _iso(midnight)), min(counted, PROGRESS_CAP), counted > PROGRESS_CAP)
 
 
 def history(store: Store, annotator: str, search: str = "", limit: int = 200) -> list[dict]:

@@ -166,3 +166,15 @@ def test_kind_filter_and_route(store, experts):
     (preference,) = make_tasks(store, 1, kind="preference")
     assert next_task(store, experts[0], kind="correction") is None, "labelstudio tasks are not offered in the app"
     assert next_task(store, experts[0], kind="preference").task_id == preference
+
+
+def test_progress_counts_todays_work_and_caps_the_queue_count(store, experts, monkeypatch):
+    import annotate.review as review
+
+    first, *_ = make_tasks(store, 5)
+    next_task(store, experts[0])
+    submit(store, first, experts[0], ACCEPT)
+    progress = review.progress_of(store, experts[0])
+    assert (progress.done_today, progress.open_label()) == (1, "4")
+    monkeypatch.setattr(review, "PROGRESS_CAP", 3)
+    assert review.progress_of(store, experts[0]).open_label() == "3+"

@@ -148,13 +148,15 @@ class ReviewQueries:
             )
         )["n"]
 
-    def open_slots(self, *, kind: str | None, route: str) -> int:
+    def open_tasks(self, *, kind: str | None, route: str, cap: int) -> int:
+        """Open tasks in the queue, counted up to `cap` (a page shows "1,000+" rather than scan them all)."""
         return next(
             self.db.query(
                 """
-                SELECT COALESCE(SUM(required_annotations - done_annotations - active_claims), 0) AS n
-                FROM tasks WHERE status = 'open' AND route = :route AND (:kind IS NULL OR kind = :kind)
+                SELECT COUNT(*) AS n FROM (
+                    SELECT 1 FROM tasks INDEXED BY tasks_queue
+                    WHERE status = 'open' AND route = :route AND (:kind IS NULL OR kind = :kind) LIMIT :cap)
                 """,
-                {"kind": kind, "route": route},
+                {"kind": kind, "route": route, "cap": cap},
             )
         )["n"]

@@ -36,7 +36,7 @@ def claim_next(kind: str) -> TaskView | None:
 def show_progress(kind: str) -> None:
     with open_store() as store:
         progress = progress_of(store, st.session_state.user["email"], kind)
-    st.caption(f"Done today: **{progress.done_today}** · open in the queue: **{progress.open_slots}**")
+    st.caption(f"Done today: **{progress.done_today}** · open tasks in the queue: **{progress.open_label()}**")
 
 
 def show_flash_and_lost_answer() -> None:
