@@ -6,10 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo-project
+DEMO_PASSWORD := flywheel-demo
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: install demo demo-data test bench schemas clean
+.PHONY: install demo demo-data test browser bench schemas clean
 
 install: $(STAMP)
 
@@ -34,13 +35,27 @@ demo-data: install
 	if $(FW) queue | grep -q "No tasks yet"; then \
 	  $(FW) select --budget 120 && $(FW) select --budget 40 --kind preference; fi
 	$(FW) queue
+	for account in expert@demo.local:annotator expert2@demo.local:annotator lead@demo.local:lead \
+	               engineer@demo.local:engineer; do \
+	  echo "$(DEMO_PASSWORD)" | $(FW) users add $${account%%:*} --role $${account##*:} --password-stdin --if-missing; done
 
 demo: demo-data
 	@echo "Review app on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@echo "Sign in as expert@demo.local, expert2@demo.local (annotators), lead@demo.local or engineer@demo.local;"
+	@echo "the password of each demo account is $(DEMO_PASSWORD)"
 	$(BIN)/flywheel --project $(DEMO) app --host $(HOST) --port $(PORT)
 
-test: install
+test: install browser
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
+
+# Chromium for the browser tests (tests/test_browser.py): Debian's package, as Playwright's own
+# browser download is not reachable from our machines. Without it those tests skip.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then echo "Chromium: $(CHROMIUM)"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "Chromium is missing and cannot be installed here (needs apt-get as root): the browser tests will skip."; fi
 
 bench: install
 	$(BIN)/python bench/ingest.py

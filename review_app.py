@@ -12,7 +12,7 @@ from annotate.ui.pages import pages_for
 from annotate.ui.session import current_user, sign_in_page, sign_out
 from annotate.ui.state import init_session_state
 
-st.set_page_config(page_title="Flywheel review", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="Flywheel review", page_icon=":material/cycle:", layout="wide")
 init_session_state()
 
 try:

@@ -20,9 +20,9 @@ PAGES_BY_ROLE = {
 
 def pages_for(role: str) -> list:
     pages = {
-        "correct": st.Page(correction_page, title="Correct", icon="✏️", url_path="correct"),
-        "compare": st.Page(preference_page, title="Compare", icon="⚖️", url_path="compare"),
-        "history": st.Page(history_page, title="My work", icon="🗂️", url_path="history"),
-        "overview": st.Page(overview_page, title="Store overview", icon="📊", url_path="overview"),
+        "correct": st.Page(correction_page, title="Correct", icon=":material/edit:", url_path="correct"),
+        "compare": st.Page(preference_page, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+        "history": st.Page(history_page, title="My work", icon=":material/history:", url_path="history"),
+        "overview": st.Page(overview_page, title="Store overview", icon=":material/monitoring:", url_path="overview"),
     }
     return [pages[name] for name in PAGES_BY_ROLE.get(role, ())]
