@@ -54,20 +54,17 @@ import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and bench/queue.py would stand in for the
-# standard library's `queue` (which urllib3 imports, via presidio and spacy): take the folder off.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
 from streamlit.testing.v1 import AppTest
 
 from annotate.annotators import add_annotator
 from annotate.flagging import run_flaggers
-from annotate.ingest import ingest_files
-from annotate.project import Project, init_project
+from annotate.project import Project
 from annotate.review import next_task, progress_of
-from annotate.sample_data import generate_records, write_jsonl
 from annotate.store import Store
 from annotate.ui.store_access import current_project
+from bench.common import ingested_project, percentile, summary_line
 
 TARGET_P95_MS = 150.0
 SHARE_WITH_OVERLAP = 0.2
@@ -85,21 +82,9 @@ correction_page()
 
 def build_project(workdir: Path, n_records: int, n_tasks: int, seed: int) -> tuple[Project, dict, dict]:
     """The project with records ingested and flagged, tasks queued and one annotator; setup timings and counts."""
-    timings, counts = {}, {}
-    project = init_project(workdir / "project")
-    logs = workdir / "logs.jsonl"
-    started = time.perf_counter()
-    write_jsonl(logs, generate_records(n_records, seed=seed))
-    timings["generate"] = time.perf_counter() - started
-
+    counts = {}
+    project, timings = ingested_project(workdir, n_records, seed)
     with project.open_store() as store:
-        started = time.perf_counter()
-        summary = ingest_files(store, [logs], limits=project.config.ingest)
-        timings["ingest"] = time.perf_counter() - started
-        if summary.exit_code != 0:
-            sys.exit(f"ingest failed (exit {summary.exit_code}): {summary.files}")
-        logs.unlink()
-
         started = time.perf_counter()
         run_flaggers(store, project.config, project.root, only=FLAGGERS)
         timings["flag"] = time.perf_counter() - started
@@ -221,20 +206,6 @@ def measure_progress(store: Store, runs: int) -> list[float]:
         progress_of(store, EMAIL, "correction")
         times.append(time.perf_counter() - started)
     return times
-
-
-def percentile(seconds: list[float], share: float) -> float:
-    """Nearest-rank percentile, in milliseconds."""
-    ordered = sorted(seconds)
-    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
-    return ordered[rank - 1] * 1000
-
-
-def summary_line(seconds: list[float]) -> str:
-    return (
-        f"p50 {percentile(seconds, .50):8.3f}   p95 {percentile(seconds, .95):8.3f}   "
-        f"p99 {percentile(seconds, .99):8.3f}   mean {sum(seconds) / len(seconds) * 1000:8.3f}   ms"
-    )
 
 
 def verdict(name: str, seconds: list[float]) -> str:

@@ -44,16 +44,13 @@ import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and bench/queue.py would stand in for the
-# standard library's `queue` (which urllib3 imports, via presidio and spacy): take the folder off.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
 from annotate.flagging import GROUP_FLAGGER, RECORD_FLAGGERS, run_flaggers
-from annotate.ingest import ingest_files
 from annotate.pii import find_personal_data
-from annotate.project import Project, init_project
-from annotate.sample_data import generate_records, write_jsonl
+from annotate.project import Project
 from annotate.store import Store
+from bench.common import ingested_project
 
 FLAGGERS = (*RECORD_FLAGGERS, GROUP_FLAGGER)  # negative_feedback, low_confidence, format, pii, inconsistency
 SCAN = (
@@ -64,20 +61,7 @@ SCAN = (
 
 def build_project(workdir: Path, n_records: int, seed: int) -> tuple[Project, Path, dict]:
     """The ingested project, an unflagged copy of its database, and the setup timings."""
-    timings = {}
-    project = init_project(workdir / "project")
-    logs = workdir / "logs.jsonl"
-    started = time.perf_counter()
-    write_jsonl(logs, generate_records(n_records, seed=seed))
-    timings["generate"] = time.perf_counter() - started
-    with project.open_store() as store:
-        started = time.perf_counter()
-        summary = ingest_files(store, [logs], limits=project.config.ingest)
-        timings["ingest"] = time.perf_counter() - started
-        if summary.exit_code != 0:
-            sys.exit(f"ingest failed (exit {summary.exit_code}): {summary.files}")
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before copying it
-    logs.unlink()
+    project, timings = ingested_project(workdir, n_records, seed)
     pristine = workdir / "unflagged.db"
     shutil.copyfile(project.db_path, pristine)
     return project, pristine, timings

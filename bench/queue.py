@@ -39,16 +39,12 @@ import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, and bench/queue.py would stand in for the
-# standard library's `queue` (which urllib3 imports, via presidio and spacy): take the folder off.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
 from annotate.annotators import add_annotator
-from annotate.ingest import ingest_files
-from annotate.project import init_project
 from annotate.review import next_task, submit
-from annotate.sample_data import generate_records, write_jsonl
 from annotate.store import Store
+from bench.common import ingested_project, percentile, summary_line
 
 TARGET_P95_MS = 20.0
 SHARE_WITH_OVERLAP = 0.2
@@ -65,20 +61,8 @@ ANSWER = {
 
 def build_store(workdir: Path, n_records: int, n_tasks: int, n_annotators: int, seed: int) -> tuple[Store, list[str], dict]:
     """A project with the records ingested, the tasks queued and the annotators added; setup timings."""
-    timings = {}
-    project = init_project(workdir / "project")
-    logs = workdir / "logs.jsonl"
-    started = time.perf_counter()
-    write_jsonl(logs, generate_records(n_records, seed=seed))
-    timings["generate"] = time.perf_counter() - started
-
+    project, timings = ingested_project(workdir, n_records, seed)
     store = project.open_store()
-    started = time.perf_counter()
-    summary = ingest_files(store, [logs], limits=project.config.ingest)
-    timings["ingest"] = time.perf_counter() - started
-    if summary.exit_code != 0:
-        sys.exit(f"ingest failed (exit {summary.exit_code}): {summary.files}")
-    logs.unlink()
 
     record_ids = [row[0] for row in store.conn.execute("SELECT id FROM records ORDER BY rowid")]
     if n_tasks > len(record_ids):
@@ -147,20 +131,6 @@ def measure_baseline(conn: sqlite3.Connection, iterations: int) -> list[float]:
         conn.execute(BASELINE).fetchall()
         times.append(time.perf_counter() - started)
     return times
-
-
-def percentile(seconds: list[float], share: float) -> float:
-    """Nearest-rank percentile, in milliseconds."""
-    ordered = sorted(seconds)
-    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
-    return ordered[rank - 1] * 1000
-
-
-def summary_line(seconds: list[float]) -> str:
-    return (
-        f"p50 {percentile(seconds, .50):7.3f}   p95 {percentile(seconds, .95):7.3f}   "
-        f"p99 {percentile(seconds, .99):7.3f}   mean {sum(seconds) / len(seconds) * 1000:7.3f}   ms"
-    )
 
 
 def main() -> None:

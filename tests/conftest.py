@@ -19,6 +19,20 @@ from annotate.store import Store
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default tiny model, built once per session (shared by every test that needs a model)."""
+    import torch
+
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.getbasetemp() / "tiny-model"
+    if not (folder / "config.json").is_file():
+        from train.tiny_model import build_tiny_model
+
+        build_tiny_model(folder)
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return init_project(tmp_path / "project", name="test project")
@@ -100,8 +114,8 @@ def run_page(render_name: str, email: str, role: str = "annotator") -> AppTest:
         from annotate.ui.state import init_session_state
 
         init_session_state()
-        module, function = NAME.rsplit(".", 1)
-        getattr(importlib.import_module(module), function)()
+        module, function = NAME.rsplit(".", 1)  # noqa: F821 (prepended to the script below)
+        getattr(importlib.import_module(module), function)()  # noqa: F821 (NAME is prepended to the script)
 
     source = f"NAME = {render_name!r}\n" + _body(script)
     app = AppTest.from_string(source, default_timeout=30)

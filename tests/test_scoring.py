@@ -19,7 +19,7 @@ from annotate.errors import ScoringError
 from annotate.ingest import ingest_files
 from annotate.scoring import score_records, scorer_name
 from tests.conftest import record
-from tests.test_tiny_model import TEXTS, tiny_model  # noqa: F401  (session fixture: the model is built once)
+from tests.test_tiny_model import TEXTS
 from train.tiny_model import build_tiny_model
 
 SYSTEM = {"role": "system", "content": "You are Ledgerly's support assistant. Be concise."}

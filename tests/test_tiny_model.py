@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
 
 from train.tiny_model import build_tiny_model
 
 TEXTS = ["How do I export invoices?", "Go to Reports > Export.", "Can I add a user?", "Yes, under Settings > Users."]
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default tiny model, built once per session (other test modules import this fixture)."""
-    import torch
-
-    torch.set_num_threads(1)
-    folder = tmp_path_factory.getbasetemp() / "tiny-model"
-    if not (folder / "config.json").is_file():
-        build_tiny_model(folder)
-    return folder
 
 
 def test_the_tiny_model_reloads_through_the_auto_classes(tiny_model):

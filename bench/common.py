@@ -1,0 +1,48 @@
+"""What the benchmarks share: a project with N sample records ingested, and percentile lines.
+
+Each script starts with `sys.path[0] = <repository root>`: run as a script, Python puts bench/
+first on the path, where bench/queue.py would stand in for the standard library's `queue`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from annotate.ingest import ingest_files
+from annotate.project import Project, init_project
+from annotate.sample_data import generate_records, write_jsonl
+
+
+def ingested_project(workdir: Path, n_records: int, seed: int) -> tuple[Project, dict[str, float]]:
+    """A new project with `n_records` sample records ingested; seconds spent generating and ingesting."""
+    timings = {}
+    project = init_project(workdir / "project")
+    logs = workdir / "logs.jsonl"
+    started = time.perf_counter()
+    write_jsonl(logs, generate_records(n_records, seed=seed))
+    timings["generate"] = time.perf_counter() - started
+    with project.open_store() as store:
+        started = time.perf_counter()
+        summary = ingest_files(store, [logs], limits=project.config.ingest)
+        timings["ingest"] = time.perf_counter() - started
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file (some copy it)
+    if summary.exit_code != 0:
+        sys.exit(f"ingest failed (exit {summary.exit_code}): {summary.files}")
+    logs.unlink()
+    return project, timings
+
+
+def percentile(seconds: list[float], share: float) -> float:
+    """Nearest-rank percentile, in milliseconds."""
+    ordered = sorted(seconds)
+    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
+    return ordered[rank - 1] * 1000
+
+
+def summary_line(seconds: list[float], width: int = 8) -> str:
+    return (
+        f"p50 {percentile(seconds, .50):{width}.3f}   p95 {percentile(seconds, .95):{width}.3f}   "
+        f"p99 {percentile(seconds, .99):{width}.3f}   mean {sum(seconds) / len(seconds) * 1000:{width}.3f}   ms"
+    )
