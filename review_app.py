@@ -5,6 +5,8 @@ not offered cannot be reached by its URL either. Run it with `flywheel app` (or 
 the project comes from FLYWHEEL_PROJECT / FLYWHEEL_DB.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from annotate.errors import FlywheelError
@@ -12,7 +14,8 @@ from annotate.ui.pages import pages_for
 from annotate.ui.session import current_user, sign_in_page, sign_out
 from annotate.ui.state import init_session_state
 
-st.set_page_config(page_title="Flywheel review", page_icon=":material/cycle:", layout="wide")
+# A local favicon: otherwise Streamlit uses the page's Material icon, which the browser fetches from a CDN.
+st.set_page_config(page_title="Flywheel review", page_icon=str(Path(__file__).parent / "annotate/ui/favicon.png"), layout="wide")
 init_session_state()
 
 try:

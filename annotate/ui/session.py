@@ -52,6 +52,11 @@ def sign_out(reason: str = "") -> None:
     st.session_state.lost_answer = None
     if sso_configured() and st.user.is_logged_in:
         st.logout()
+        # End this run here: st.logout() only queues the browser's redirect to /auth/logout (which
+        # clears the identity cookie), and a rerun started now (review_app's `st.rerun()` after
+        # sign_out) clears that queue before it reaches the browser, leaving the cookie in place
+        # so that the next page load signs the person straight back in.
+        st.stop()
 
 
 def sign_in_page() -> None:
@@ -60,7 +65,7 @@ def sign_in_page() -> None:
         st.info(st.session_state.signed_out_reason)
     if sso_configured():
         if st.user.is_logged_in:
-            st.warning(f"{st.user.email} is not registered as an annotator here. Ask your lead to add you.")
+            st.warning(_why_not_let_in(str(st.user.email or "")))
             st.button("Sign out", on_click=st.logout)
         else:
             st.button("Sign in with single sign-on", on_click=st.login, type="primary")
@@ -85,6 +90,8 @@ def sign_in_page() -> None:
 
 
 def _user_from_sso() -> dict | None:
+    if st.user.get("email_verified") is False:
+        return None  # an identity provider that says the email is unverified does not vouch for it
     with open_store() as store:
         annotator = store.annotator_by_email(str(st.user.email or ""))
     if annotator is None or not annotator["active"]:
@@ -92,6 +99,17 @@ def _user_from_sso() -> dict | None:
     st.session_state.user = _public(annotator)
     st.session_state.last_active = time.time()
     return st.session_state.user
+
+
+def _why_not_let_in(email: str) -> str:
+    """The polite refusal for a single-sign-on identity that is not an active annotator."""
+    if st.user.get("email_verified") is False:
+        return f"Your identity provider has not verified {email}. Verify it there, then sign in again."
+    with open_store() as store:
+        annotator = store.annotator_by_email(email)
+    if annotator is not None and not annotator["active"]:
+        return "This account has been deactivated; ask your lead."
+    return f"{email} is not registered as an annotator here. Ask your lead to add you."
 
 
 def _public(annotator: dict) -> dict:
