@@ -60,6 +60,10 @@ browser:
 bench: install
 	$(BIN)/python bench/ingest.py
 
+# Refresh the README's screenshots from the real-browser tests.
+screenshots: install browser
+	FLYWHEEL_SCREENSHOTS=docs/screenshots OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/test_browser.py
+
 schemas: install
 	$(BIN)/flywheel schemas write
 

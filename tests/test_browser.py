@@ -3,15 +3,17 @@ and Chromium driven by Playwright, against a real project and SQLite file.
 
 What AppTest (tests/test_review_pages.py) cannot show: the sign-in form and the workspaces as a
 browser renders them, two browser sessions claiming at once, and untrusted text that must not
-run as script. The run also refreshes the screenshots in docs/screenshots/.
+run as script. The run also saves screenshots of each workspace (see SCREENSHOTS below).
 
 Chromium comes from Debian (`make browser`; `make test` runs it first); without it, these skip.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -22,7 +24,15 @@ from annotate.project import Project, init_project
 from annotate.records import RecordIn
 from annotate.store import Store
 from tests.browser import (
-    CHROMIUM, CHROMIUM_MISSING, REPO, VIEWPORT, ReviewServer, launch_chromium, screenshot, settle, sign_in,
+    CHROMIUM,
+    CHROMIUM_MISSING,
+    REPO,
+    VIEWPORT,
+    ReviewServer,
+    launch_chromium,
+    screenshot,
+    settle,
+    sign_in,
 )  # fmt: skip
 
 pytestmark = [
@@ -31,7 +41,9 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
 ]
 
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# Screenshots go to build/screenshots (ignored by git) unless FLYWHEEL_SCREENSHOTS names a folder:
+# `make screenshots` points it at docs/screenshots to refresh the README's pictures.
+SCREENSHOTS = Path(os.environ.get("FLYWHEEL_SCREENSHOTS") or REPO / "build" / "screenshots")
 PASSWORD = "correct horse battery"
 ANA, BEN, EVE, LEA = "ana@example.com", "ben@example.com", "eve@example.com", "lea@example.com"
 TIMEOUT_MS = 20_000
