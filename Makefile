@@ -10,7 +10,7 @@ DEMO_PASSWORD := flywheel-demo
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: install demo demo-data test browser bench schemas clean
+.PHONY: install demo demo-data test browser bench schemas screenshots clean
 
 install: $(STAMP)
 
@@ -57,8 +57,9 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "Chromium is missing and cannot be installed here (needs apt-get as root): the browser tests will skip."; fi
 
+# Every benchmark at its default size, one after another (about 10 minutes; run nothing else meanwhile).
 bench: install
-	$(BIN)/python bench/ingest.py
+	for script in ingest queue flag app; do $(BIN)/python bench/$$script.py || exit 1; done
 
 # Refresh the README's screenshots from the real-browser tests.
 screenshots: install browser
