@@ -5,6 +5,7 @@ not offered cannot be reached by its URL either. Run it with `flywheel app` (or 
 the project comes from FLYWHEEL_PROJECT / FLYWHEEL_DB.
 """
 
+import sqlite3
 from pathlib import Path
 
 import streamlit as st
@@ -32,3 +33,5 @@ try:
     navigation.run()
 except FlywheelError as exc:
     st.error(str(exc))
+except sqlite3.Error as exc:  # e.g. the database stayed locked past the busy timeout
+    st.error(f"The database could not be used just now ({exc}). Nothing was lost: try again in a moment.")

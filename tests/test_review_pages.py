@@ -185,3 +185,35 @@ def test_lead_pages_refuse_an_annotator_who_reaches_them(env, people):
     assert not app.exception
     assert app.error[0].value == "This page is only for lead, engineer, admin accounts."
     assert not app.title
+
+
+def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(env, people, monkeypatch, tmp_path):
+    broken = tmp_path / "broken.db"
+    broken.write_text("not a database " * 200)
+    monkeypatch.setenv("FLYWHEEL_DB", str(broken))
+    app = AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30)
+    app.session_state["user"] = {"id": 1, "email": "ana@example.com", "name": None, "role": "annotator", "active": 1}
+    app.session_state["last_active"] = time.time()
+    app.run()
+    assert not app.exception
+    assert "cannot open as a Flywheel database" in app.error[0].value
+
+
+def test_a_busy_database_at_submit_keeps_the_task_and_the_text(env, people, monkeypatch):
+    import sqlite3
+
+    import annotate.ui.workspace as workspace
+
+    (task,) = make_tasks(people, 1)
+    app = run_page("annotate.ui.correction.correction_page", "ana@example.com")
+
+    def busy(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(workspace, "submit", busy)
+    app.text_area(key=f"corrected-{task}").input("kept text")
+    app.radio(key=f"verdict-{task}").set_value("corrected")
+    app.button(key=f"submit-{task}").click().run()
+    assert not app.exception
+    assert "Could not save just now (database is locked)" in app.error[0].value
+    assert app.text_area(key=f"corrected-{task}").value == "kept text"

@@ -3,6 +3,7 @@ here, timing it, submitting or skipping it, and keeping an answer the store refu
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,6 +101,9 @@ def submit_answer(view: TaskView, answer: dict, kept_text: str) -> None:
         st.session_state.lost_answer = {"task_id": view.task_id, "text": kept_text, "message": str(exc)}
     except FlywheelError as exc:
         st.session_state.form_error = str(exc)
+        return
+    except sqlite3.Error as exc:  # the store was busy past its timeout: keep the task and the text
+        st.session_state.form_error = f"Could not save just now ({exc}); your answer is still here: submit again."
         return
     else:
         st.session_state.flash = "Saved. Here is the next one."
