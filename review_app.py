@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from annotate.errors import FlywheelError
-from annotate.ui.pages import pages_for
+from annotate.ui.pages import pages_for, sign_in_pages
 from annotate.ui.session import current_user, sign_in_page, sign_out
 from annotate.ui.state import init_session_state
 
@@ -22,7 +22,7 @@ init_session_state()
 try:
     user = current_user()
     if user is None:
-        navigation = st.navigation([st.Page(sign_in_page, title="Sign in", url_path="sign-in")], position="hidden")
+        navigation = st.navigation(sign_in_pages(sign_in_page), position="hidden")
     else:
         navigation = st.navigation(pages_for(user["role"]))
         with st.sidebar:

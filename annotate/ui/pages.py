@@ -19,10 +19,24 @@ PAGES_BY_ROLE = {
 
 
 def pages_for(role: str) -> list:
-    pages = {
+    pages = _pages()
+    return [pages[name] for name in PAGES_BY_ROLE.get(role, ())]
+
+
+def sign_in_pages(sign_in) -> list:
+    """Before sign-in, every page's address leads to the sign-in form, so a bookmarked page opens
+    after signing in (when the role allows it) instead of "page not found"."""
+    form = st.Page(sign_in, title="Sign in", url_path="sign-in", default=True)
+    others = [
+        st.Page(sign_in, title="Sign in", url_path=page.url_path) for name, page in _pages().items()
+    ]
+    return [form, *others]
+
+
+def _pages() -> dict:
+    return {
         "correct": st.Page(correction_page, title="Correct", icon=":material/edit:", url_path="correct"),
         "compare": st.Page(preference_page, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
         "history": st.Page(history_page, title="My work", icon=":material/history:", url_path="history"),
         "overview": st.Page(overview_page, title="Store overview", icon=":material/monitoring:", url_path="overview"),
     }
-    return [pages[name] for name in PAGES_BY_ROLE.get(role, ())]
