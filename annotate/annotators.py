@@ -7,6 +7,7 @@ raises `AnnotatorError` for an unknown email, an invalid email or an unknown rol
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 from annotate.auth import hash_password, without_password_hash
 from annotate.errors import AnnotatorError
@@ -45,14 +46,28 @@ def active_annotator(store: Store, email: str) -> dict:
 
 
 def deactivate(store: Store, email: str) -> dict:
-    """Stop a person from signing in and taking tasks; their annotations stay."""
-    return _changed(store.set_annotator_active(email.strip(), False), email)
+    """Stop a person from signing in and taking tasks; their annotations stay, and the task slots
+    they hold go back to the queue at once (rather than when their leases run out)."""
+    person = _registered(store, email)
+    _keep_an_admin(store, person, "deactivate")
+    with store.immediate():
+        row = store.set_annotator_active(person["email"], False)
+        store.return_claims_of(person["id"], datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "deactivated")
+    return without_password_hash(row)
+
+
+def reactivate(store: Store, email: str) -> dict:
+    """Let a deactivated person sign in and take tasks again."""
+    return _changed(store.set_annotator_active(email.strip(), True), email)
 
 
 def set_role(store: Store, email: str, role: str) -> dict:
     """Give a person another role."""
     _check_role(role)
-    return _changed(store.set_annotator_role(email.strip(), role), email)
+    person = _registered(store, email)
+    if role != "admin":
+        _keep_an_admin(store, person, "change the role of")
+    return _changed(store.set_annotator_role(person["email"], role), email)
 
 
 def list_annotators(store: Store) -> list[dict]:
@@ -63,6 +78,19 @@ def list_annotators(store: Store) -> list[dict]:
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise AnnotatorError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+
+
+def _registered(store: Store, email: str) -> dict:
+    person = store.annotator_by_email(email.strip())
+    if person is None:
+        raise AnnotatorError(f"{email.strip()} is not a registered annotator")
+    return person
+
+
+def _keep_an_admin(store: Store, person: dict, action: str) -> None:
+    """Refuse to remove the last active admin: nobody could manage accounts from the app then."""
+    if person["role"] == "admin" and person["active"] and store.count_active_admins() <= 1:
+        raise AnnotatorError(f"cannot {action} {person['email']}: the last active admin; make someone else admin first")
 
 
 def _changed(row: dict | None, email: str) -> dict:

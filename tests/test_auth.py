@@ -167,3 +167,32 @@ def test_an_unknown_email_still_costs_one_password_check(store, ana, monkeypatch
     with pytest.raises(SignInError):
         sign_in(store, "nobody@example.com", PASSWORD, **LIMITS, now=NOON)
     assert len(checked) == 1 and checked[0].startswith("$argon2id$")
+
+
+def test_deactivating_an_expert_returns_the_slots_they_hold_at_once(store):
+    from annotate.annotators import add_annotator, deactivate, reactivate
+    from annotate.review import next_task
+    from tests.conftest import make_tasks
+
+    (task,) = make_tasks(store, 1)
+    add_annotator(store, "gone@example.com")
+    add_annotator(store, "next@example.com")
+    assert next_task(store, "gone@example.com").task_id == task
+    assert next_task(store, "next@example.com") is None
+    deactivate(store, "gone@example.com")
+    assert store.task(task)["active_claims"] == 0
+    assert next_task(store, "next@example.com").task_id == task
+    assert reactivate(store, "gone@example.com")["active"] == 1
+
+
+def test_the_last_active_admin_cannot_be_deactivated_or_demoted(store):
+    from annotate.annotators import add_annotator, deactivate, set_role
+    from annotate.errors import AnnotatorError
+
+    add_annotator(store, "root@example.com", role="admin")
+    with pytest.raises(AnnotatorError, match="the last active admin"):
+        deactivate(store, "root@example.com")
+    with pytest.raises(AnnotatorError, match="the last active admin"):
+        set_role(store, "root@example.com", "lead")
+    add_annotator(store, "second@example.com", role="admin")
+    assert set_role(store, "root@example.com", "lead")["role"] == "lead"

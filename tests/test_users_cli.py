@@ -114,6 +114,9 @@ def test_deactivate_stops_sign_in(users, project):
     assert "Deactivated ana@example.com" in result.output
     assert not signs_in(project, "ana@example.com", PASSWORD)
     assert " no " in next(line for line in users("list").output.splitlines() if "ana@example.com" in line)
+    again = users("reactivate", "ana@example.com")
+    assert again.exit_code == 0 and "Reactivated ana@example.com" in again.output
+    assert signs_in(project, "ana@example.com", PASSWORD)
 
 
 def test_role_changes_the_role(users, project):

@@ -1,4 +1,4 @@
-"""`flywheel users add|list|deactivate|reset-password|role`: the people who may sign in to the review app.
+"""`flywheel users add|list|deactivate|reactivate|reset-password|role`: the people who may sign in to the review app.
 
 A password comes from a hidden prompt (typed twice) when stdin is a terminal, from stdin with
 `--password-stdin` (for scripts), or is generated with `--generate` and printed once.
@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from annotate.annotators import ROLES, add_annotator, deactivate, list_annotators, set_role
+from annotate.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
 from annotate.auth import generate_password, lock_ends, set_password
 from annotate.cli.context import console
 from annotate.errors import AnnotatorError
@@ -69,6 +69,14 @@ def deactivate_command(ctx: typer.Context, email: str = typer.Argument(..., help
     with ctx.obj.project().open_store() as store:
         person = deactivate(store, email)
     console.print(f"Deactivated [bold]{escape(person['email'])}[/].", highlight=False)
+
+
+@users_app.command("reactivate")
+def reactivate_command(ctx: typer.Context, email: str = typer.Argument(..., help="Who to let back in.")) -> None:
+    """Let a deactivated person sign in and take tasks again."""
+    with ctx.obj.project().open_store() as store:
+        person = reactivate(store, email)
+    console.print(f"Reactivated [bold]{escape(person['email'])}[/].", highlight=False)
 
 
 @users_app.command("reset-password")

@@ -75,3 +75,6 @@ class AnnotatorQueries:
         with self.db.atomic():
             changed = self.db.execute(sql, params).rowcount
         return self.annotator_by_email(params["email"]) if changed else None
+
+    def count_active_admins(self) -> int:
+        return next(self.db.query("SELECT COUNT(*) AS n FROM annotators WHERE role = 'admin' AND active = 1"))["n"]

@@ -160,3 +160,11 @@ class ReviewQueries:
                 {"kind": kind, "route": route, "cap": cap},
             )
         )["n"]
+
+    def return_claims_of(self, annotator_id: int, now: str, reason: str) -> int:
+        """End every active claim the annotator holds, giving the slots back to the queue."""
+        claims = list(self.db.query("SELECT * FROM claims WHERE annotator_id = ? AND outcome = 'active'", [annotator_id]))
+        for claim in claims:
+            self.db.execute("UPDATE claims SET outcome = 'expired', ended_at = ?, reason = ? WHERE id = ?", [now, reason, claim["id"]])
+            self.db.execute("UPDATE tasks SET active_claims = active_claims - 1 WHERE id = ?", [claim["task_id"]])
+        return len(claims)
