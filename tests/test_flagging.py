@@ -218,3 +218,16 @@ def test_manual_flags_carry_the_note_and_survive_a_recheck(store, project):
 def test_an_unknown_flagger_name_is_refused(store, project):
     with pytest.raises(FlaggingError, match="unknown flagger spelling"):
         run(store, project, only=["spelling"])
+
+
+def test_prompt_groups_are_found_within_a_round(store, project):
+    from annotate.rounds import start_round
+
+    run(store, project, record(id="old", prompt="How do I export my invoices to CSV?", response="Reports > Export > CSV."), only=["inconsistency"])
+    start_round(store, "next")
+    run(
+        store, project,
+        record(id="new-1", prompt="How do I export my invoices to CSV?", response="You cannot export invoices, sorry."),
+        only=["inconsistency"],
+    )  # fmt: skip
+    assert flags_of(store) == {}, "a lone record in its round has no paraphrases to disagree with"

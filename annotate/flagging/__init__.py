@@ -145,16 +145,21 @@ def _run_group_flagger(store: Store, config: ProjectConfig, recheck: bool, summa
 
 
 def _groups_touched(store: Store, config: ProjectConfig, mark: int) -> dict[str, list[RecordView]]:
-    """Named groups with a record newer than `mark`, plus found groups of ungrouped records likewise."""
+    """Named groups with a record newer than `mark`, plus found groups of ungrouped records likewise.
+
+    Groups are found within a round (one round's production logs), so the work per run is bounded
+    by the size of the rounds that received new records, not by the whole store.
+    """
     groups: dict[str, list[RecordView]] = {}
     for row in store.grouped_records(touched_after_rowid=mark):
         groups.setdefault(f"group {row['group_id']}", []).append(RecordView(row))
-    ungrouped = [RecordView(row) for row in store.ungrouped_records()]
-    prompts = [record.last_user_message for record in ungrouped]
-    for members in group_similar_prompts(prompts, config.flagging.same_prompt_above):
-        records = [ungrouped[index] for index in members]
-        if any(record["rowid"] > mark for record in records):
-            groups[f"similar prompts of {_label(records[0])}"] = records
+    for round_id in store.rounds_with_records_after(mark):
+        ungrouped = [RecordView(row) for row in store.ungrouped_records(round_id)]
+        prompts = [record.last_user_message for record in ungrouped]
+        for members in group_similar_prompts(prompts, config.flagging.same_prompt_above):
+            records = [ungrouped[index] for index in members]
+            if any(record["rowid"] > mark for record in records):
+                groups[f"similar prompts of {_label(records[0])}"] = records
     return groups
 
 

@@ -92,8 +92,17 @@ class FlagQueries:
             )
         )
 
-    def ungrouped_records(self) -> list[dict]:
-        return list(self.db.query(f"SELECT {_RECORD_FIELDS} FROM records WHERE group_id IS NULL ORDER BY rowid"))
+    def rounds_with_records_after(self, rowid: int) -> list[int]:
+        return [row["round_id"] for row in self.db.query(
+            "SELECT DISTINCT round_id FROM records WHERE rowid > ? ORDER BY round_id", [rowid]
+        )]  # fmt: skip
+
+    def ungrouped_records(self, round_id: int) -> list[dict]:
+        return list(
+            self.db.query(
+                f"SELECT {_RECORD_FIELDS} FROM records WHERE group_id IS NULL AND round_id = ? ORDER BY rowid", [round_id]
+            )
+        )
 
     def flag_counts(self) -> list[dict]:
         return list(
