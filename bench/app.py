@@ -64,10 +64,9 @@ from annotate.project import Project
 from annotate.review import next_task, progress_of
 from annotate.store import Store
 from annotate.ui.store_access import current_project
-from bench.common import ingested_project, percentile, summary_line
+from bench.common import correction_task_rows, ingested_project, percentile, summary_line
 
 TARGET_P95_MS = 150.0
-SHARE_WITH_OVERLAP = 0.2
 EMAIL = "expert@bench.example"
 PASSWORD = "bench-password-1234"
 FLAGGERS = ["negative_feedback", "low_confidence"]
@@ -98,16 +97,7 @@ def build_project(workdir: Path, n_records: int, n_tasks: int, seed: int) -> tup
         without = [record_id for record_id in record_ids if record_id not in flagged]
         chosen = rng.sample(with_flags, min(n_tasks, len(with_flags)))
         chosen += rng.sample(without, n_tasks - len(chosen))
-        round_id = store.open_round()["id"]
-        rows = [
-            {
-                "kind": "correction", "record_id": record_id, "record_b_id": None, "origin": "bench",
-                "priority": rng.random(), "why": "", "cluster": None,
-                "required_annotations": 3 if rng.random() < SHARE_WITH_OVERLAP else 1,
-                "is_gold": 0, "gold_answer": None, "route": "app", "round_id": round_id,
-            }  # fmt: skip
-            for record_id in chosen
-        ]
+        rows = correction_task_rows(chosen, store.open_round()["id"], rng)
         started = time.perf_counter()
         store.insert_tasks(rows)
         timings["tasks"] = time.perf_counter() - started

@@ -6,6 +6,7 @@ first on the path, where bench/queue.py would stand in for the standard library'
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,22 @@ def ingested_project(workdir: Path, n_records: int, seed: int) -> tuple[Project,
         sys.exit(f"ingest failed (exit {summary.exit_code}): {summary.files}")
     logs.unlink()
     return project, timings
+
+
+SHARE_WITH_OVERLAP = 0.2  # share of benchmark tasks that need 3 annotations (the rest need 1)
+
+
+def correction_task_rows(record_ids: list[str], round_id: int, rng: random.Random) -> list[dict]:
+    """Open correction tasks on these records, routed to the app, with random priorities and overlap."""
+    return [
+        {
+            "kind": "correction", "record_id": record_id, "record_b_id": None, "origin": "bench",
+            "priority": rng.random(), "why": "", "cluster": None,
+            "required_annotations": 3 if rng.random() < SHARE_WITH_OVERLAP else 1,
+            "is_gold": 0, "gold_answer": None, "route": "app", "round_id": round_id,
+        }  # fmt: skip
+        for record_id in record_ids
+    ]
 
 
 def percentile(seconds: list[float], share: float) -> float:

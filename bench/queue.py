@@ -44,10 +44,9 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not
 from annotate.annotators import add_annotator
 from annotate.review import next_task, submit
 from annotate.store import Store
-from bench.common import ingested_project, percentile, summary_line
+from bench.common import correction_task_rows, ingested_project, percentile, summary_line
 
 TARGET_P95_MS = 20.0
-SHARE_WITH_OVERLAP = 0.2
 BASELINE = "SELECT id FROM tasks WHERE status = 'open' AND route = 'app' ORDER BY priority DESC, id LIMIT 1"
 ANSWER = {
     "kind": "correction",
@@ -68,16 +67,7 @@ def build_store(workdir: Path, n_records: int, n_tasks: int, n_annotators: int, 
     if n_tasks > len(record_ids):
         sys.exit(f"--tasks {n_tasks:,} needs at least that many records; the store has {len(record_ids):,}")
     rng = random.Random(seed)
-    round_id = store.open_round()["id"]
-    rows = [
-        {
-            "kind": "correction", "record_id": record_id, "record_b_id": None, "origin": "bench",
-            "priority": rng.random(), "why": "", "cluster": None,
-            "required_annotations": 3 if rng.random() < SHARE_WITH_OVERLAP else 1,
-            "is_gold": 0, "gold_answer": None, "route": "app", "round_id": round_id,
-        }  # fmt: skip
-        for record_id in rng.sample(record_ids, n_tasks)
-    ]
+    rows = correction_task_rows(rng.sample(record_ids, n_tasks), store.open_round()["id"], rng)
     started = time.perf_counter()
     store.insert_tasks(rows)
     timings["tasks"] = time.perf_counter() - started

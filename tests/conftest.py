@@ -119,9 +119,19 @@ def run_page(render_name: str, email: str, role: str = "annotator") -> AppTest:
 
     source = f"NAME = {render_name!r}\n" + _body(script)
     app = AppTest.from_string(source, default_timeout=30)
+    return signed_in(app, email, role).run()
+
+
+def signed_in(app: AppTest, email: str, role: str = "annotator") -> AppTest:
+    """Put a signed-in user into an AppTest's session, as the sign-in form would."""
     app.session_state["user"] = {"id": 0, "email": email, "name": None, "role": role, "active": 1}
     app.session_state["last_active"] = time.time()
-    return app.run()
+    return app
+
+
+def review_app_as(email: str, role: str = "annotator") -> AppTest:
+    """The whole review app (router included), run once for a signed-in user."""
+    return signed_in(AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30), email, role).run()
 
 
 def _body(function) -> str:

@@ -1,10 +1,9 @@
 """The review app's store overview, run through Streamlit's AppTest against a real project."""
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from annotate.ingest import ingest_files
-from tests.conftest import REPO, record, run_page
+from tests.conftest import record, review_app_as, run_page
 
 
 @pytest.fixture
@@ -48,14 +47,9 @@ def test_the_overview_counts_records_and_feedback(project, store, write_jsonl, a
 
 
 def test_a_broken_config_is_shown_as_an_error_not_a_traceback(project, monkeypatch):
-    import time
-
     monkeypatch.setenv("FLYWHEEL_PROJECT", str(project.root))
     project.config_path.write_text("[overlap]\ngold_rate = 7\n")
-    app = AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30)
-    app.session_state["user"] = {"id": 1, "email": "lea@example.com", "name": None, "role": "lead", "active": 1}
-    app.session_state["last_active"] = time.time()
-    app.run()
+    app = review_app_as("lea@example.com", role="lead")
     assert not app.exception
     assert "overlap.gold_rate" in app.error[0].value
 

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from annotate.annotators import add_annotator
 from annotate.review import next_task, submit
-from tests.conftest import REPO, make_tasks, run_page
+from tests.conftest import REPO, make_tasks, review_app_as, run_page
 
 PASSWORD = "correct horse battery"
 
@@ -191,10 +191,7 @@ def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(env, peop
     broken = tmp_path / "broken.db"
     broken.write_text("not a database " * 200)
     monkeypatch.setenv("FLYWHEEL_DB", str(broken))
-    app = AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30)
-    app.session_state["user"] = {"id": 1, "email": "ana@example.com", "name": None, "role": "annotator", "active": 1}
-    app.session_state["last_active"] = time.time()
-    app.run()
+    app = review_app_as("ana@example.com")
     assert not app.exception
     assert "cannot open as a Flywheel database" in app.error[0].value
 
