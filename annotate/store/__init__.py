@@ -19,6 +19,7 @@ from annotate.errors import StoreError
 from annotate.store.annotators import AnnotatorQueries
 from annotate.store.flags import FlagQueries
 from annotate.store.ingests import IngestQueries
+from annotate.store.labelstudio import LabelStudioQueries
 from annotate.store.migrations import migrations
 from annotate.store.overview import OverviewQueries
 from annotate.store.records import RecordQueries
@@ -34,7 +35,7 @@ CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% fast
 
 class Store(
     RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries,
-    TaskQueries, SettingQueries, ReviewQueries,
+    TaskQueries, SettingQueries, ReviewQueries, LabelStudioQueries,
 ):
     """A Flywheel database file, migrated to the current schema on open."""
 

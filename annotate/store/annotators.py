@@ -18,6 +18,10 @@ class AnnotatorQueries:
         rows = list(self.db.query("SELECT * FROM annotators WHERE email = ?", [email]))
         return rows[0] if rows else None
 
+    def annotator_by_id(self, annotator_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM annotators WHERE id = ?", [annotator_id]))
+        return rows[0] if rows else None
+
     def insert_annotator(self, email: str, role: str, name: str | None = None) -> dict:
         with self.db.atomic():
             self.db.execute(

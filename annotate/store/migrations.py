@@ -270,3 +270,54 @@ def add_sign_in_columns(db: Database) -> None:
     db.execute("ALTER TABLE annotators ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE annotators ADD COLUMN locked_until TEXT")
     db.execute("ALTER TABLE annotators ADD COLUMN last_sign_in_at TEXT")
+
+
+@migrations()
+def create_labelstudio_links(db: Database) -> None:
+    """Label Studio: one project per (task kind, round) on a server, and what each pull saw.
+
+    `ls_projects.push_started_at` is set while a batch of tasks is in flight, so a push that was
+    cut off is reconciled (tasks the server did take are matched, not pushed again). `ls_annotations`
+    remembers each Label Studio annotation pulled: its result hash (an edit changes it), what it
+    became (`stored`, `skipped`, `invalid`, `deleted`) and the Flywheel annotation it last wrote.
+    """
+    db.execute(
+        """
+        CREATE TABLE ls_projects (
+            id INTEGER PRIMARY KEY,
+            server_url TEXT NOT NULL,
+            ls_project_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('correction', 'preference')),
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            title TEXT NOT NULL,
+            label_config_hash TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'gone')),
+            pull_cursor TEXT,
+            push_started_at TEXT,
+            created_at TEXT NOT NULL,
+            last_push_at TEXT,
+            last_pull_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE UNIQUE INDEX ls_projects_one_active ON ls_projects (kind, round_id) WHERE status = 'active'")
+    db.execute("ALTER TABLE tasks ADD COLUMN ls_project INTEGER REFERENCES ls_projects(id)")
+    db.execute("CREATE INDEX tasks_external ON tasks (ls_project, external_id) WHERE ls_project IS NOT NULL")
+    db.execute(
+        """
+        CREATE TABLE ls_annotations (
+            ls_project INTEGER NOT NULL REFERENCES ls_projects(id),
+            ls_annotation_id INTEGER NOT NULL,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            annotator_id INTEGER REFERENCES annotators(id),
+            result_hash TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('stored', 'skipped', 'invalid', 'deleted')),
+            problem TEXT,
+            annotation_id INTEGER REFERENCES annotations(id),
+            ls_updated_at TEXT NOT NULL,
+            pulled_at TEXT NOT NULL,
+            PRIMARY KEY (ls_project, ls_annotation_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX ls_annotations_task ON ls_annotations (task_id)")

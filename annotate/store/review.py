@@ -74,6 +74,16 @@ class ReviewQueries:
         )
         self.db.execute("UPDATE tasks SET active_claims = active_claims - 1 WHERE id = ?", [claim["task_id"]])
 
+    def insert_skip(self, task_id: int, annotator_id: int, now: str, reason: str) -> None:
+        """A skip made elsewhere (in Label Studio): an already-ended claim, so the slot count is untouched."""
+        self.db.execute(
+            """
+            INSERT INTO claims (task_id, annotator_id, claimed_at, expires_at, outcome, ended_at, reason)
+            VALUES (?, ?, ?, ?, 'skipped', ?, ?)
+            """,
+            [task_id, annotator_id, now, now, now, reason],
+        )
+
     def first_annotation(self, task_id: int, annotator_id: int) -> dict | None:
         rows = list(
             self.db.query(

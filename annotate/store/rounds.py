@@ -18,6 +18,10 @@ class RoundQueries:
         rows = list(self.db.query("SELECT * FROM rounds WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1"))
         return rows[0] if rows else None
 
+    def round_by_id(self, round_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM rounds WHERE id = ?", [round_id]))
+        return rows[0] if rows else None
+
     def round_named(self, name: str) -> dict | None:
         rows = list(self.db.query("SELECT * FROM rounds WHERE name = :name", {"name": name}))
         return rows[0] if rows else None
