@@ -1,4 +1,6 @@
-"""JSON Schemas generated from the pydantic models, kept in `schemas/` and checked for staleness.
+"""Files generated into `schemas/` and checked for staleness: the JSON Schemas of the pydantic
+models, and the Label Studio labeling configs for the default taxonomy (`labelstudio/*.xml`;
+a project with its own taxonomy gets its own configs from `flywheel ls config`).
 
 The models are the source of truth; `flywheel schemas write` regenerates the files and a test
 fails when a committed file differs from what the models produce.
@@ -12,7 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 import annotate
-from annotate.config import ProjectConfig
+from annotate.config import ProjectConfig, Taxonomy
+from annotate.labeling_configs import labeling_config
 from annotate.records import CorrectionAnswer, PreferenceAnswer, RecordIn, Reject
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
@@ -22,6 +25,16 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "correction-answer.schema.json": CorrectionAnswer,
     "preference-answer.schema.json": PreferenceAnswer,
 }
+
+
+LABELING_CONFIGS = {f"labelstudio/{kind}.xml": kind for kind in ("correction", "preference")}
+
+
+def generated_files() -> dict[str, str]:
+    """Every generated file's path (relative to `schemas/`) and its text."""
+    files = {name: render(model, name) for name, model in SCHEMA_MODELS.items()}
+    files.update({name: labeling_config(kind, Taxonomy()) + "\n" for name, kind in LABELING_CONFIGS.items()})
+    return files
 
 
 def default_schemas_dir() -> Path:
@@ -37,20 +50,20 @@ def render(model: type[BaseModel], file_name: str) -> str:
 
 
 def stale_schemas(directory: Path) -> list[str]:
-    """File names in `directory` that are missing or differ from what the models produce."""
+    """Generated files in `directory` that are missing or differ from what the models produce."""
     stale = []
-    for name, model in SCHEMA_MODELS.items():
+    for name, text in generated_files().items():
         path = directory / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != render(model, name):
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
             stale.append(name)
     return stale
 
 
 def write_schemas(directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, model in SCHEMA_MODELS.items():
+    for name, text in generated_files().items():
         path = directory / name
-        path.write_text(render(model, name), encoding="utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written

@@ -9,7 +9,7 @@ import typer
 from annotate.cli.context import console, err_console
 from annotate.json_schemas import default_schemas_dir, stale_schemas, write_schemas
 
-schemas_app = typer.Typer(help="JSON Schemas generated from the record models.", no_args_is_help=True)
+schemas_app = typer.Typer(help="JSON Schemas and Label Studio labeling configs generated from the models.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
