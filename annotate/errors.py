@@ -55,3 +55,11 @@ class ScoringError(FlywheelError):
 
 class SignInError(FlywheelError):
     """A sign-in was refused: wrong email or password, a locked account or a deactivated one."""
+
+
+class LabelStudioError(FlywheelError):
+    """Label Studio could not be reached, refused us, or holds something Flywheel cannot use."""
+
+
+class LabelStudioProjectGone(LabelStudioError):
+    """A Label Studio project Flywheel pushed to no longer exists on the server."""

@@ -56,3 +56,16 @@ def _engine():
             nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": folder}]}
         )
         return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+
+
+def redact_personal_data(text: str, entities: list[str], min_score: float = 0.5) -> tuple[str, list[str]]:
+    """`text` with each piece of personal data replaced by its entity type in angle brackets
+    (`<EMAIL_ADDRESS>`), and the entity types replaced."""
+    findings = find_personal_data(text, entities, min_score)
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda found: (found.start, -found.end)):
+        if not kept or finding.start >= kept[-1].end:  # overlapping findings: the first, longest wins
+            kept.append(finding)
+    for finding in reversed(kept):
+        text = text[: finding.start] + f"<{finding.entity}>" + text[finding.end :]
+    return text, [finding.entity for finding in kept]

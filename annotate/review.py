@@ -123,6 +123,25 @@ def release(store: Store, task_id: int, annotator: str, reason: str) -> bool:
     return True
 
 
+def store_external_annotation(
+    store: Store, task_id: int, annotator_id: int, answer: CorrectionAnswer | PreferenceAnswer,
+    *, source: str, external_id: str, replaces: int | None = None,
+) -> int:  # fmt: skip
+    """Store an answer made outside the review app (Label Studio, an import), inside the caller's
+    transaction. It supersedes the current version of `replaces` when given, else the annotator's
+    own earlier answer to the task if there is one; otherwise it is a first answer and fills a slot.
+    Slots are not claimed: the other tool assigned the work."""
+    now = _now()
+    row = _annotation_row(task_id, annotator_id, answer, source, external_id, now)
+    earlier = store.annotation(replaces) if replaces is not None else store.first_annotation(task_id, annotator_id)
+    if earlier is not None:
+        row["supersedes"] = store.latest_in_chain(earlier["id"])["id"]
+        return store.insert_annotation(row)
+    annotation_id = store.insert_annotation(row)
+    store.count_done(task_id)
+    return annotation_id
+
+
 def validate_answer(answer: Any, kind: str, taxonomy: Taxonomy) -> CorrectionAnswer | PreferenceAnswer:
     """Parse an answer and check it fits the task kind and the project taxonomy."""
     try:

@@ -1,0 +1,202 @@
+"""The Label Studio client: the only module that imports `label_studio_sdk`.
+
+`LabelStudioClient.from_env()` connects with `LABEL_STUDIO_URL` and `LABEL_STUDIO_API_KEY`
+(a legacy token or a personal access token; the SDK refreshes a PAT's access token itself).
+The key is held by the SDK only: it is never printed, logged or written to the store, and no
+error message includes it. Every server failure becomes a `LabelStudioError` that says what
+to do. Tested against server 1.23 with SDK 2.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+import httpx
+from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
+from label_studio_sdk.label_interface import LabelInterface
+
+from annotate.errors import LabelStudioError, LabelStudioProjectGone
+
+DEFAULT_TIMEOUT_SECONDS = 120.0
+PAGE_SIZE = 1000
+CURSOR_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the only updated_at filter format the server accepts
+
+
+class LabelStudioClient:
+    """What Flywheel asks of a Label Studio server, with its failures explained."""
+
+    def __init__(self, url: str, api_key: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS,
+                 import_timeout: float | None = None):  # fmt: skip
+        """`timeout` bounds every request; `import_timeout`, when given, bounds task imports instead
+        (the one slow, large request)."""
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.import_timeout = import_timeout or timeout
+        self._sdk = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout)
+
+    @classmethod
+    def from_env(cls, *, timeout: float | None = None) -> LabelStudioClient:
+        url = os.environ.get("LABEL_STUDIO_URL", "").strip()
+        key = os.environ.get("LABEL_STUDIO_API_KEY", "").strip()
+        missing = [name for name, value in (("LABEL_STUDIO_URL", url), ("LABEL_STUDIO_API_KEY", key)) if not value]
+        if missing:
+            raise LabelStudioError(
+                f"set {' and '.join(missing)}: the server's address (e.g. http://localhost:8080) and an API key "
+                "(Label Studio: Account & Settings > Personal Access Token, or a legacy token)"
+            )
+        return cls(url, key, timeout=timeout or float(os.environ.get("FLYWHEEL_LS_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)))
+
+    def whoami(self) -> str:
+        """The email of the account the key belongs to (checks address and key)."""
+        with self._explained("checking the API key"):
+            return self._sdk.users.whoami().email
+
+    def users(self) -> dict[int, str]:
+        """Every user of the organization: id -> email."""
+        with self._explained("listing users"):
+            return {user.id: user.email for user in self._sdk.users.list()}
+
+    def create_project(self, title: str, label_config: str, *, description: str, maximum_annotations: int) -> int:
+        with self._explained(f"creating project {title!r}"):
+            project = self._sdk.projects.create(
+                title=title, label_config=label_config, description=description,
+                maximum_annotations=maximum_annotations, show_skip_button=True, show_collab_predictions=True,
+            )  # fmt: skip
+        return project.id
+
+    def project(self, project_id: int) -> dict[str, Any]:
+        """The project's title, labeling config and overlap; `LabelStudioProjectGone` when deleted."""
+        with self._explained(f"reading project {project_id}", project_id=project_id):
+            project = self._sdk.projects.get(id=project_id)
+        return {"title": project.title, "label_config": project.label_config, "maximum_annotations": project.maximum_annotations}
+
+    def update_project(self, project_id: int, **fields: Any) -> None:
+        with self._explained(f"updating project {project_id}", project_id=project_id):
+            self._sdk.projects.update(id=project_id, **fields)
+
+    def import_tasks(self, project_id: int, tasks: list[dict]) -> list[int]:
+        """Import tasks in one request (never retried); their new ids, in order."""
+        options = {"max_retries": 0, "timeout_in_seconds": self.import_timeout}  # a retry could import twice
+        with self._explained(f"importing {len(tasks)} tasks into project {project_id}", project_id=project_id,
+                             timeout=self.import_timeout):  # fmt: skip
+            reply = self._sdk.projects.import_tasks(project_id, request=tasks, return_task_ids=True, request_options=options)
+        ids = list(reply.task_ids or [])
+        if len(ids) != len(tasks):
+            raise LabelStudioError(f"project {project_id}: imported {len(tasks)} tasks but the server returned {len(ids)} ids")
+        return ids
+
+    def tasks(self, project_id: int, *, updated_after: str | None = None, fields: str = "all") -> Iterator[dict]:
+        """The project's tasks as plain dicts, by id; only those updated after the cursor (a
+        `CURSOR_FORMAT` UTC time) when one is given. `updated_at` is normalised to that format.
+
+        By id, not by update time: pages are numbered, and a task updated while the list is being
+        read would move from a page already read to the end, shifting an unread one onto it."""
+        query: dict[str, Any] = {"ordering": ["tasks:id"]}
+        if updated_after:
+            query["filters"] = {"conjunction": "and", "items": [
+                {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": updated_after}
+            ]}  # fmt: skip
+        with self._explained(f"listing tasks of project {project_id}", project_id=project_id):
+            pager = self._sdk.tasks.list(project=project_id, fields=fields, query=json.dumps(query), page_size=PAGE_SIZE)
+            for task in pager:
+                row = task.model_dump(mode="json") if hasattr(task, "model_dump") else dict(task)
+                row["updated_at"] = cursor_text(row.get("updated_at"))
+                yield row
+
+    @contextmanager
+    def _explained(self, action: str, *, project_id: int | None = None, timeout: float | None = None) -> Iterator[None]:
+        """Turn transport and HTTP failures into one `LabelStudioError` that says what to do."""
+        try:
+            yield
+        except ApiError as exc:
+            raise self._api_error(exc, action, project_id) from None
+        except httpx.TimeoutException:
+            raise LabelStudioError(
+                f"Label Studio at {self.url} did not answer within {timeout or self.timeout:g} s while {action}; "
+                "nothing is lost: run the command again (a push completes without duplicates), "
+                "or allow more time with FLYWHEEL_LS_TIMEOUT=SECONDS"
+            ) from None
+        except httpx.TransportError as exc:
+            raise LabelStudioError(
+                f"cannot reach Label Studio at {self.url} while {action} ({type(exc).__name__}): is the server "
+                "running and LABEL_STUDIO_URL right? Start it with `label-studio start`, then run this again"
+            ) from None
+
+    def _api_error(self, exc: ApiError, action: str, project_id: int | None) -> LabelStudioError:
+        status = exc.status_code
+        detail = _detail(exc.body)
+        if status == 401:
+            return LabelStudioError(
+                f"Label Studio at {self.url} refused the API key (HTTP 401: {detail}) while {action}. "
+                "Use a personal access token (Account & Settings > Personal Access Token), or a legacy token, "
+                "which works only on a server started with LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true "
+                "(or with legacy tokens enabled under Organization > API Tokens Settings); "
+                "put it in LABEL_STUDIO_API_KEY"
+            )
+        if status == 403:
+            return LabelStudioError(f"Label Studio at {self.url} forbids this account {action} (HTTP 403: {detail})")
+        if status == 404 and project_id is not None:
+            return LabelStudioProjectGone(
+                f"Label Studio project {project_id} no longer exists on {self.url} (deleted on the server?); "
+                "run `flywheel ls push --recreate` to push its open tasks to a new project"
+            )
+        return LabelStudioError(f"Label Studio at {self.url} answered HTTP {status} while {action}: {detail}")
+
+
+def _detail(body: Any) -> str:
+    if isinstance(body, dict):
+        body = body.get("detail") or body.get("validation_errors") or body
+    return str(body)[:300]
+
+
+def cursor_text(value: Any) -> str | None:
+    """A timestamp from the server (text or datetime) as `CURSOR_FORMAT` in UTC."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime(CURSOR_FORMAT)
+
+
+def config_problems(server_config: str, expected: dict[str, tuple[str, set[str] | None]]) -> list[str]:
+    """Why results made with `server_config` would not fit Flywheel: each expected control
+    (name -> (tag, allowed choice aliases or None)) must be there, of that tag, offering no other choice."""
+    try:
+        interface = _interface(server_config)
+    except Exception as exc:  # the SDK raises several kinds on a config it cannot parse
+        return [f"the labeling config does not parse: {exc}"]
+    problems = []
+    controls = {control.name: control for control in interface.controls}
+    for name, (tag, allowed) in expected.items():
+        control = controls.get(name)
+        if control is None:
+            problems.append(f"the {tag} control {name!r} is missing")
+        elif control.tag.lower() != tag.lower():
+            problems.append(f"{name!r} is a {control.tag}, not a {tag}")
+        elif allowed is not None:
+            extra = sorted(set(control.labels) - allowed)
+            if extra:
+                problems.append(f"{name!r} offers choices Flywheel does not know: {', '.join(extra)}")
+    return problems
+
+
+def result_problems(label_config: str, result: list[dict]) -> list[str]:
+    """What in an annotation's result does not fit the labeling config (the server does not check)."""
+    interface = _interface(label_config)
+    problems = []
+    for index, region in enumerate(result):
+        problems.extend(interface.validate_region(region, return_errors=True, region_index=index))
+    return problems
+
+
+@lru_cache(maxsize=16)
+def _interface(label_config: str) -> LabelInterface:
+    return LabelInterface(label_config)
