@@ -10,7 +10,7 @@ DEMO_PASSWORD := flywheel-demo
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: install demo demo-data test browser bench schemas screenshots clean
+.PHONY: install demo demo-data test browser labelstudio bench schemas screenshots clean
 
 install: $(STAMP)
 
@@ -45,8 +45,20 @@ demo: demo-data
 	@echo "the password of each demo account is $(DEMO_PASSWORD)"
 	$(BIN)/flywheel --project $(DEMO) app --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install browser labelstudio
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest
+
+# A Label Studio server for the integration tests and bench/labelstudio.py, in its own venv: its
+# tight pins (Django, openai<2, pyarrow) would hold ours back. The tests start it on a free loopback
+# port from a migrated template data folder (build/labelstudio-template, made on first use).
+LS_VENV := .venv-ls
+LS_STAMP := $(LS_VENV)/.installed-1.23.2
+labelstudio: $(LS_STAMP)
+$(LS_STAMP):
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "label-studio==1.23.2"
+	touch $(LS_STAMP)
 
 # Chromium for the browser tests (tests/test_browser.py): Debian's package, as Playwright's own
 # browser download is not reachable from our machines. Without it those tests skip.
@@ -58,15 +70,15 @@ browser:
 	else echo "Chromium is missing and cannot be installed here (needs apt-get as root): the browser tests will skip."; fi
 
 # Every benchmark at its default size, one after another (about 10 minutes; run nothing else meanwhile).
-bench: install
-	for script in ingest queue flag app; do $(BIN)/python bench/$$script.py || exit 1; done
+bench: install labelstudio
+	for script in ingest queue flag app labelstudio; do $(BIN)/python bench/$$script.py || exit 1; done
 
 # Refresh the README's screenshots from the real-browser tests.
 screenshots: install browser
-	FLYWHEEL_SCREENSHOTS=docs/screenshots OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/test_browser.py
+	FLYWHEEL_SCREENSHOTS=docs/screenshots OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/test_browser.py tests/test_labelstudio_browser.py
 
 schemas: install
 	$(BIN)/flywheel schemas write
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache
+	rm -rf $(VENV) $(LS_VENV) $(DEMO) .pytest_cache build/labelstudio-template

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from annotate.cli import app
 from annotate.project import Project, init_project
 from annotate.store import Store
+from tests.labelstudio_server import LabelStudioServer, start_server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,16 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
         build_tiny_model(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def labelstudio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStudioServer]:
+    """A real Label Studio server for the whole session (started from a migrated template, stopped by PID)."""
+    server = start_server(tmp_path_factory.mktemp("labelstudio"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -79,16 +90,19 @@ def record(prompt: str = "How do I export invoices?", response: str = "Go to Rep
 
 
 def make_tasks(store, n: int, *, required: int = 1, kind: str = "correction", route: str = "app",
-               gold_answer: str | None = None) -> list[int]:  # fmt: skip
-    """n tasks of `kind` with `required` slots each, on fresh records, highest priority first; returns ids."""
+               gold_answer: str | None = None, texts: Callable[[int], tuple[str, str]] | None = None) -> list[int]:  # fmt: skip
+    """n tasks of `kind` with `required` slots each, on fresh records, highest priority first; returns ids.
+    `texts(number)` gives record `number`'s (prompt, response) (default "question N", "answer N")."""
+    texts = texts or (lambda number: (f"question {number}", f"answer {number}"))
     from annotate.ingest.rows import to_row
     from annotate.records import RecordIn
 
     round_id = store.open_round()["id"]
+    first = store.db["records"].count  # so a second call makes new records
     per_task = 2 if kind == "preference" else 1
     rows = [
-        to_row(RecordIn(id=f"{kind}-{number}", messages=[{"role": "user", "content": f"question {number}"}],
-                        response=f"answer {number}"), source="test", round_id=round_id, ingest_id=None)
+        to_row(RecordIn(id=f"{kind}-{first + number}", messages=[{"role": "user", "content": texts(number)[0]}],
+                        response=texts(number)[1]), source="test", round_id=round_id, ingest_id=None)
         for number in range(n * per_task)
     ]  # fmt: skip
     with store.transaction():
