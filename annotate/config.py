@@ -118,6 +118,27 @@ class Overlap(_Section):
     lease_minutes: int = Field(default=30, ge=1)
 
 
+class Resolution(_Section):
+    """How overlapping answers become one decision; what is left goes to the lead's adjudication queue."""
+
+    auto_unanimous: bool = Field(default=True, description="Resolve a task when every annotator gave the same answer.")
+    majority_min_annotators: int = Field(
+        default=3, ge=2, description="A strict majority resolves a task when at least this many annotated it."
+    )
+    correction_similarity_below: float = Field(
+        default=0.6, ge=0, le=1,
+        description="Corrected texts less similar than this (mean pairwise, 0..1) go to adjudication, even on one verdict.",
+    )  # fmt: skip
+
+
+class AgreementSettings(_Section):
+    min_shared_items: int = Field(
+        default=10, ge=1, description="Cohen's kappa only for annotator pairs sharing at least this many items."
+    )
+    bootstrap_samples: int = Field(default=1000, ge=0, description="Resamplings for alpha's confidence interval (0: none).")
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="Confidence level of the intervals.")
+
+
 class _Validator(_Section):
     name: str = Field(pattern=_SLUG)
     when_system_contains: str | None = Field(
@@ -199,6 +220,8 @@ class ProjectConfig(_Section):
     taxonomy: Taxonomy = Field(default_factory=Taxonomy)
     flagging: Flagging = Field(default_factory=Flagging)
     overlap: Overlap = Field(default_factory=Overlap)
+    resolution: Resolution = Field(default_factory=Resolution)
+    agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     validators: list[FormatValidator] = Field(
         default_factory=lambda: [RefusalValidator(name="unexpected-refusal", kind="refusal")]
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 import annotate
+from annotate.agreement import AgreementReport
 from annotate.config import ProjectConfig, Taxonomy
 from annotate.labeling_configs import labeling_config
 from annotate.records import CorrectionAnswer, PreferenceAnswer, RecordIn, Reject
@@ -24,6 +25,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "reject.schema.json": Reject,
     "correction-answer.schema.json": CorrectionAnswer,
     "preference-answer.schema.json": PreferenceAnswer,
+    "agreement-report.schema.json": AgreementReport,
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from annotate.errors import StoreError
+from annotate.store.agreement import AgreementQueries
 from annotate.store.annotators import AnnotatorQueries
 from annotate.store.flags import FlagQueries
 from annotate.store.ingests import IngestQueries
@@ -35,7 +36,7 @@ CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% fast
 
 class Store(
     RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries,
-    TaskQueries, SettingQueries, ReviewQueries, LabelStudioQueries,
+    TaskQueries, SettingQueries, ReviewQueries, LabelStudioQueries, AgreementQueries,
 ):
     """A Flywheel database file, migrated to the current schema on open."""
 

@@ -321,3 +321,29 @@ def create_labelstudio_links(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX ls_annotations_task ON ls_annotations (task_id)")
+
+
+@migrations()
+def create_adjudications(db: Database) -> None:
+    """A lead's final decision on a task: the answer that wins in every export, with its reason.
+    Append-only like annotations: a new decision supersedes the last one."""
+    db.execute(
+        """
+        CREATE TABLE adjudications (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            lead_id INTEGER NOT NULL REFERENCES annotators(id),
+            kind TEXT NOT NULL CHECK (kind IN ('correction', 'preference')),
+            answer TEXT NOT NULL,
+            verdict TEXT CHECK (verdict IN ('acceptable', 'corrected', 'unusable')),
+            choice TEXT CHECK (choice IN ('a', 'b', 'tie', 'both_bad')),
+            method TEXT NOT NULL CHECK (method IN ('picked', 'merged', 'written')),
+            picked_annotation_id INTEGER REFERENCES annotations(id),
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            supersedes INTEGER REFERENCES adjudications(id),
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX adjudications_task ON adjudications (task_id)")
+    db.execute("CREATE INDEX annotations_supersedes ON annotations (supersedes) WHERE supersedes IS NOT NULL")

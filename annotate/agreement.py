@@ -1,0 +1,198 @@
+"""Agreement between annotators, per field and per annotator, over tasks with overlap.
+
+`agreement_report(store, config, filters)` covers the current answers of every task two or more
+annotators answered, from the review app and from Label Studio alike:
+
+| field | units | measure |
+| --- | --- | --- |
+| `verdict` | correction tasks | Krippendorff's alpha, nominal (acceptable / corrected / unusable) |
+| `failure_category` | (task, category) pairs | alpha, nominal on chosen / not chosen, every taxonomy category |
+| `severity` | tasks with two or more severities given | alpha, ordinal (the taxonomy's scale) |
+| `preference` | preference tasks | alpha, nominal (a / b / tie / both bad) |
+| `correction` | correction tasks two or more annotators corrected | mean pairwise similarity of the corrected texts (in `alpha`, with `measure` saying so); `edit_alpha` and `observed_agreement` are about whether the response needed editing |
+
+Each field carries its bootstrap interval and the numbers of items and annotators it rests on;
+`kappa` holds Cohen's kappa per annotator pair (null where they share too few items, with the
+shared counts in `kappa_items`). Per annotator: answers, gold accuracy (verdict or choice equal
+to the gold answer's), agreement with the resolved decision (tasks others answered too),
+throughput (answers per active day), median seconds per task, and a weekly trend.
+The JSON shape is a contract: `schemas/agreement-report.schema.json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from annotate.answer_table import AnswerFilter, answer_frame, gold_main
+from annotate.config import ProjectConfig
+from annotate.reliability import MISSING, alpha_with_ci, kappa_matrix, text_similarity
+from annotate.resolution import RESOLVED, resolve
+from annotate.store import Store
+
+VERDICTS = ("acceptable", "corrected", "unusable")
+CHOICES = ("a", "b", "tie", "both_bad")
+FIELDS = ("verdict", "failure_category", "severity", "preference", "correction")
+
+
+class FieldAgreement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alpha: float | None = Field(description="Krippendorff's alpha; for `correction`, the mean corrected-text similarity.")
+    alpha_ci: tuple[float, float] | None = Field(description="Bootstrap interval of `alpha` at the configured level.")
+    observed_agreement: float | None = Field(description="Share of answer pairs that agree.")
+    n_items: int
+    n_annotators: int
+    measure: str = Field(description="What `alpha` holds: krippendorff_alpha_nominal, _ordinal, or text_similarity.")
+    edit_alpha: float | None = Field(default=None, description="`correction` only: alpha on whether the response needed editing.")
+
+
+class AnnotatorAgreement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str
+    n_annotations: int
+    gold_accuracy: float | None
+    n_gold: int
+    agreement_with_resolved: float | None
+    n_resolved: int
+    median_seconds: float | None
+    per_active_day: float | None = Field(description="Throughput: answers per day with at least one answer.")
+    weekly: list[dict[str, Any]] = Field(description="Per ISO week: n, gold_accuracy, agreement_with_resolved.")
+
+
+class AgreementReport(BaseModel):
+    """`flywheel agreement --json`."""
+
+    model_config = ConfigDict(extra="forbid", title="AgreementReport")
+
+    fields: dict[str, FieldAgreement]
+    kappa: dict[str, dict[str, dict[str, float | None]]]
+    kappa_items: dict[str, dict[str, dict[str, int]]] = Field(description="Items each pair of annotators shares.")
+    annotators: list[AnnotatorAgreement]
+    n_tasks: int = Field(description="Tasks with two or more answers (what the fields rest on).")
+
+
+def agreement_report(store: Store, config: ProjectConfig, filters: AnswerFilter = AnswerFilter()) -> AgreementReport:
+    frame = answer_frame(store, filters)
+    resolution = resolve(frame, config.resolution, store.latest_adjudications())
+    return report_from_frame(frame, resolution, config)
+
+
+def report_from_frame(frame: pd.DataFrame, resolution: pd.DataFrame, config: ProjectConfig) -> AgreementReport:
+    overlap = frame[frame.groupby("task_id")["task_id"].transform("size") >= 2]
+    emails = sorted(overlap["email"].unique())
+    settings = config.agreement
+    fields: dict[str, FieldAgreement] = {}
+    kappas: dict[str, Any] = {}
+    items: dict[str, Any] = {}
+    for name, (codes, n_values, level) in _coded_fields(overlap, emails, config).items():
+        stats = alpha_with_ci(codes, n_values, level, samples=settings.bootstrap_samples, confidence=settings.confidence)
+        fields[name] = FieldAgreement(alpha=stats.alpha, alpha_ci=stats.ci, observed_agreement=stats.observed_agreement,
+                                      n_items=stats.n_items, n_annotators=stats.n_annotators,
+                                      measure=f"krippendorff_alpha_{level}")  # fmt: skip
+        kappas[name], items[name] = kappa_matrix(codes, emails, min_shared=settings.min_shared_items)
+    fields["correction"] = _correction_field(overlap, emails, fields.pop("correction_edit"), settings)
+    return AgreementReport(
+        fields={name: fields[name] for name in FIELDS}, kappa=kappas, kappa_items=items,
+        annotators=_annotator_rows(frame, resolution), n_tasks=int(overlap["task_id"].nunique()),
+    )  # fmt: skip
+
+
+def _coded_fields(overlap: pd.DataFrame, emails: list[str], config: ProjectConfig) -> dict[str, tuple[np.ndarray, int, str]]:
+    """Each field as a units x annotators matrix of codes (MISSING where no answer)."""
+    corrections = overlap[overlap["kind"] == "correction"]
+    preferences = overlap[overlap["kind"] == "preference"]
+    severity = {level: code for code, level in enumerate(config.taxonomy.severity)}
+    categories = [category.id for category in config.taxonomy.failure_categories]
+    return {
+        "verdict": (_matrix(corrections, emails, corrections["verdict"].map(_codes(VERDICTS))), len(VERDICTS), "nominal"),
+        "failure_category": (_category_matrix(overlap, emails, categories), 2, "nominal"),
+        "severity": (_matrix(overlap, emails, overlap["severity"].map(severity)), len(severity), "ordinal"),
+        "preference": (_matrix(preferences, emails, preferences["choice"].map(_codes(CHOICES))), len(CHOICES), "nominal"),
+        "correction_edit": (_matrix(corrections, emails, (corrections["verdict"] == "corrected").astype(float)), 2, "nominal"),
+    }
+
+
+def _codes(values: tuple[str, ...]) -> dict[str, int]:
+    return {value: code for code, value in enumerate(values)}
+
+
+def _matrix(rows: pd.DataFrame, emails: list[str], codes: pd.Series) -> np.ndarray:
+    """Tasks x annotators codes from one code per answer (NaN codes count as no answer)."""
+    if rows.empty:
+        return np.empty((0, len(emails)), dtype=np.int64)
+    table = pd.DataFrame({"task_id": rows["task_id"].to_numpy(), "email": rows["email"].to_numpy(), "code": codes.to_numpy()})
+    wide = table.pivot(index="task_id", columns="email", values="code").reindex(columns=emails)
+    return wide.fillna(MISSING).to_numpy(dtype=np.int64)
+
+
+def _category_matrix(rows: pd.DataFrame, emails: list[str], categories: list[str]) -> np.ndarray:
+    """(task, category) units x annotators: 1 chosen, 0 not chosen, MISSING where the annotator did not answer the task."""
+    if rows.empty:
+        return np.empty((0, len(emails)), dtype=np.int64)
+    answered = _matrix(rows, emails, pd.Series(np.zeros(len(rows)), index=rows.index))  # tasks x annotators: 0 or MISSING
+    blocks = []
+    for category in categories:
+        chosen = rows["categories"].map(lambda chosen_ids, wanted=category: float(wanted in chosen_ids))
+        block = _matrix(rows, emails, chosen)
+        blocks.append(np.where(answered == MISSING, MISSING, block))
+    return np.concatenate(blocks, axis=0)
+
+
+def _correction_field(overlap: pd.DataFrame, emails: list[str], edit: FieldAgreement, settings) -> FieldAgreement:
+    """Mean corrected-text similarity over tasks two or more annotators corrected, with a bootstrap
+    interval over those tasks; whether editing was needed comes from `edit` (alpha on verdict = corrected)."""
+    corrected = overlap[(overlap["kind"] == "correction") & (overlap["verdict"] == "corrected")]
+    per_task = [text_similarity([text or "" for text in texts]) for _task, texts in corrected.groupby("task_id")["corrected_response"]]
+    scores = np.array([score for score in per_task if score is not None])
+    annotators = corrected[corrected.groupby("task_id")["task_id"].transform("size") >= 2]["email"].nunique()
+    interval = None
+    if len(scores) >= 2 and settings.bootstrap_samples:
+        rng = np.random.default_rng(0)
+        means = scores[rng.integers(0, len(scores), (settings.bootstrap_samples, len(scores)))].mean(axis=1)
+        tail = (1 - settings.confidence) / 2 * 100
+        interval = tuple(float(value) for value in np.percentile(means, [tail, 100 - tail]))
+    return FieldAgreement(
+        alpha=float(scores.mean()) if len(scores) else None, alpha_ci=interval,
+        observed_agreement=edit.observed_agreement, n_items=len(scores), n_annotators=int(annotators),
+        measure="text_similarity", edit_alpha=edit.alpha,
+    )  # fmt: skip
+
+
+def _annotator_rows(frame: pd.DataFrame, resolution: pd.DataFrame) -> list[AnnotatorAgreement]:
+    if frame.empty:
+        return []
+    scored = frame.copy()
+    gold = scored["is_gold"] == 1
+    scored["gold_hit"] = np.where(gold, scored["main"] == scored["gold_answer"].map(gold_main), np.nan)
+    scored.loc[~gold, "gold_hit"] = np.nan
+    decided = resolution[(resolution["status"] == RESOLVED) & ~resolution["method"].isin(["single", "gold"])]["value"]
+    shared = scored["task_id"].map(decided)
+    scored["resolved_hit"] = np.where(shared.notna(), scored["main"] == shared, np.nan)
+    scored["week"] = scored["created_at"].dt.strftime("%G-W%V")
+    scored["day"] = scored["created_at"].dt.date
+    rows = []
+    for email, mine in scored.groupby("email"):
+        seconds = mine["seconds_spent"].dropna()
+        weekly = [
+            {"week": week, "n": int(len(part)), "gold_accuracy": _mean(part["gold_hit"]),
+             "agreement_with_resolved": _mean(part["resolved_hit"])}
+            for week, part in mine.groupby("week")
+        ]  # fmt: skip
+        rows.append(AnnotatorAgreement(
+            email=email, n_annotations=int(len(mine)),
+            gold_accuracy=_mean(mine["gold_hit"]), n_gold=int(mine["gold_hit"].notna().sum()),
+            agreement_with_resolved=_mean(mine["resolved_hit"]), n_resolved=int(mine["resolved_hit"].notna().sum()),
+            median_seconds=float(seconds.median()) if len(seconds) else None,
+            per_active_day=float(len(mine) / mine["day"].nunique()), weekly=weekly,
+        ))  # fmt: skip
+    return rows
+
+
+def _mean(values: pd.Series) -> float | None:
+    values = values.dropna()
+    return float(values.astype(float).mean()) if len(values) else None

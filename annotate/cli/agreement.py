@@ -1,0 +1,115 @@
+"""`flywheel agreement` (how much annotators agree) and `flywheel adjudicate list|decide|promote`."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from annotate.adjudication import adjudicate, adjudication_queue, promote_to_gold
+from annotate.agreement import AgreementReport, agreement_report
+from annotate.answer_table import AnswerFilter
+from annotate.cli.context import console
+
+adjudicate_app = typer.Typer(help="The lead's adjudication queue: list it, decide tasks, promote decisions to gold.",
+                             no_args_is_help=True)  # fmt: skip
+
+_ROUND = typer.Option(None, "--round", help="Only this round (by name).")
+_KIND = typer.Option(None, "--kind", help="Only this task kind: correction or preference.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("agreement")(agreement)
+    app.add_typer(adjudicate_app, name="adjudicate")
+
+
+def agreement(
+    ctx: typer.Context,
+    round_name: str = _ROUND,
+    kind: str = _KIND,
+    since: str = typer.Option(None, "--since", help="Answers first submitted on or after this date (YYYY-MM-DD)."),
+    until: str = typer.Option(None, "--until", help="Answers first submitted before this date (YYYY-MM-DD)."),
+    annotator: str = typer.Option(None, "--annotator", help="Only tasks this annotator (email) answered."),
+    as_json: bool = typer.Option(False, "--json", help="The report as JSON (schemas/agreement-report.schema.json)."),
+) -> None:
+    """Agreement per field (Krippendorff's alpha with its interval), per annotator pair (Cohen's
+    kappa) and per annotator (gold accuracy, agreement with the resolved decision, pace)."""
+    project = ctx.obj.project()
+    filters = AnswerFilter(round=round_name, kind=kind, since=since, until=until, annotator=annotator)
+    with project.open_store() as store:
+        report = agreement_report(store, project.config, filters)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+        return
+    _print_report(report)
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _print_report(report: AgreementReport) -> None:
+    if report.n_tasks == 0:
+        console.print("No task has two or more answers yet: agreement needs overlap (`[overlap]` in flywheel.toml).")
+    table = Table("field", "measure", "value", "interval", "observed agreement", "items", "annotators",
+                  title=f"Agreement over {report.n_tasks:,} tasks with overlap", title_justify="left")  # fmt: skip
+    for name, field in report.fields.items():
+        interval = "—" if field.alpha_ci is None else f"{field.alpha_ci[0]:.3f} – {field.alpha_ci[1]:.3f}"
+        table.add_row(name, field.measure.replace("krippendorff_", ""), _number(field.alpha), interval,
+                      _number(field.observed_agreement), f"{field.n_items:,}", str(field.n_annotators))  # fmt: skip
+    console.print(table)
+    people = Table("annotator", "answers", "gold accuracy", "gold items", "agrees with decision", "decided tasks",
+                   "median s", "per active day", title="Annotators", title_justify="left")  # fmt: skip
+    for row in report.annotators:
+        people.add_row(escape(row.email), f"{row.n_annotations:,}", _number(row.gold_accuracy, 2), str(row.n_gold),
+                       _number(row.agreement_with_resolved, 2), str(row.n_resolved), _number(row.median_seconds, 1),
+                       _number(row.per_active_day, 1))  # fmt: skip
+    console.print(people)
+    console.print("Cohen's kappa per annotator pair: `flywheel agreement --json` (kappa, kappa_items), or the lead's dashboard.")
+
+
+@adjudicate_app.command("list")
+def list_queue(ctx: typer.Context, round_name: str = _ROUND, kind: str = _KIND) -> None:
+    """Tasks whose answers need a lead, and why."""
+    project = ctx.obj.project()
+    with project.open_store() as store:
+        queue = adjudication_queue(store, project.config, AnswerFilter(round=round_name, kind=kind))
+    if queue.empty:
+        console.print("Nothing to adjudicate: every task with overlap is resolved or still collecting answers.")
+        return
+    table = Table("task", "kind", "answers", "why", "prompt", title=f"Adjudication queue ({len(queue):,} tasks)", title_justify="left")
+    for row in queue.itertuples():
+        table.add_row(str(row.task_id), row.kind, str(row.n_answers), escape(row.reason), escape((row.prompt or "")[:60]))
+    console.print(table)
+
+
+@adjudicate_app.command("decide")
+def decide(
+    ctx: typer.Context,
+    task_id: int = typer.Argument(..., help="The task."),
+    lead: str = typer.Option(..., "--lead", help="Your email (a lead or admin)."),
+    pick: int = typer.Option(..., "--pick", help="The annotation whose answer is the decision."),
+    reason: str = typer.Option(..., "--reason", help="Why this answer is right (required)."),
+) -> None:
+    """Decide a task by picking one annotator's answer (the review app also merges and rewrites)."""
+    project = ctx.obj.project()
+    with project.open_store() as store:
+        picked = next((row for row in store.task_answers(task_id) if row["id"] == pick), None)
+        if picked is None:
+            raise typer.BadParameter(f"annotation {pick} is not a current answer to task {task_id}")
+        decision = adjudicate(store, task_id, lead, _answer_of(picked), reason, "picked", pick)
+    console.print(f"Task {task_id} decided (adjudication {decision}): {picked['verdict'] or picked['choice']}, from annotation {pick}.")
+
+
+@adjudicate_app.command("promote")
+def promote(ctx: typer.Context, task_id: int = typer.Argument(...), lead: str = typer.Option(..., "--lead")) -> None:
+    """Make a decided task a gold item, so later batches score annotators against it."""
+    with ctx.obj.project().open_store() as store:
+        changed = promote_to_gold(store, task_id, lead)
+    console.print(f"Task {task_id}'s decision is {'now' if changed else 'already'} a gold item.")
+
+
+def _answer_of(annotation: dict) -> dict:
+    return json.loads(annotation["answer"])

@@ -1,0 +1,95 @@
+"""Named queries for agreement, resolution and adjudication: current answers and leads' decisions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ANSWER_COLUMNS = (
+    "annotation_id", "task_id", "annotator_id", "email", "kind", "required_annotations", "is_gold", "gold_answer",
+    "round_id", "task_status", "verdict", "choice", "severity", "failure_categories", "corrected_response",
+    "seconds_spent", "source", "created_at",
+)  # fmt: skip
+
+
+class AgreementQueries:
+    db: Any
+
+    def current_answers(self, *, round_id: int | None = None, kind: str | None = None, since: str | None = None,
+                        until: str | None = None) -> tuple[tuple[str, ...], list[tuple]]:  # fmt: skip
+        """Every annotator's current answer (the last of each edit chain) with its task: (columns, rows).
+        `since`/`until` bound the answer's first submission (ISO dates or times, `until` exclusive)."""
+        rows = self.db.execute(
+            """
+            SELECT a.id, a.task_id, a.annotator_id, p.email, t.kind, t.required_annotations, t.is_gold, t.gold_answer,
+                   t.round_id, t.status, a.verdict, a.choice, a.severity, a.failure_categories, a.corrected_response,
+                   a.seconds_spent, a.source,
+                   COALESCE((SELECT first.created_at FROM annotations AS first WHERE first.task_id = a.task_id
+                             AND first.annotator_id = a.annotator_id AND first.supersedes IS NULL), a.created_at)
+            FROM annotations AS a
+            JOIN tasks AS t ON t.id = a.task_id
+            JOIN annotators AS p ON p.id = a.annotator_id
+            WHERE NOT EXISTS (SELECT 1 FROM annotations AS newer WHERE newer.supersedes = a.id)
+              AND (:round IS NULL OR t.round_id = :round) AND (:kind IS NULL OR t.kind = :kind)
+            """,
+            {"round": round_id, "kind": kind},
+        ).fetchall()
+        if since or until:
+            created = len(ANSWER_COLUMNS) - 1
+            rows = [row for row in rows if (not since or row[created] >= since) and (not until or row[created] < until)]
+        return ANSWER_COLUMNS, rows
+
+    def latest_adjudications(self, task_ids: list[int] | None = None) -> dict[int, dict]:
+        """Each task's standing decision (the newest), by task id."""
+        rows = self.db.query(
+            """
+            SELECT adj.*, p.email AS lead_email FROM adjudications AS adj JOIN annotators AS p ON p.id = adj.lead_id
+            WHERE NOT EXISTS (SELECT 1 FROM adjudications AS newer WHERE newer.supersedes = adj.id)
+            """
+        )
+        wanted = set(task_ids) if task_ids is not None else None
+        return {row["task_id"]: row for row in rows if wanted is None or row["task_id"] in wanted}
+
+    def insert_adjudication(self, row: dict) -> int:
+        columns = ", ".join(row)
+        marks = ", ".join(f":{column}" for column in row)
+        return self.db.execute(f"INSERT INTO adjudications ({columns}) VALUES ({marks})", row).lastrowid
+
+    def adjudication_history(self, task_id: int) -> list[dict]:
+        return list(
+            self.db.query(
+                """
+                SELECT adj.*, p.email AS lead_email FROM adjudications AS adj JOIN annotators AS p ON p.id = adj.lead_id
+                WHERE adj.task_id = ? ORDER BY adj.id
+                """,
+                [task_id],
+            )
+        )
+
+    def task_answers(self, task_id: int) -> list[dict]:
+        """The current answers to one task, with who wrote them (for the adjudication workspace)."""
+        return list(
+            self.db.query(
+                """
+                SELECT a.*, p.email, p.name FROM annotations AS a JOIN annotators AS p ON p.id = a.annotator_id
+                WHERE a.task_id = ? AND NOT EXISTS (SELECT 1 FROM annotations AS newer WHERE newer.supersedes = a.id)
+                ORDER BY a.id
+                """,
+                [task_id],
+            )
+        )
+
+    def task_prompts(self, task_ids: list[int]) -> dict[int, str]:
+        """Each task's last user message (what the expert was answering), by task id."""
+        prompts = {}
+        for start in range(0, len(task_ids), 500):
+            chunk = task_ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.query(
+                f"SELECT tasks.id, records.messages FROM tasks JOIN records ON records.id = tasks.record_id WHERE tasks.id IN ({marks})",
+                chunk,
+            ):
+                messages = json.loads(row["messages"])
+                users = [message.get("content") or "" for message in messages if message.get("role") == "user"]
+                prompts[row["id"]] = users[-1] if users else ""
+        return prompts
