@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -21,7 +22,7 @@ from annotate.config import ProjectConfig
 from annotate.errors import LabelStudioError, LabelStudioProjectGone
 from annotate.labeling_configs import CONTROLS, choice_aliases, labeling_config
 from annotate.labelstudio import LabelStudioClient, config_problems
-from annotate.ls_results import task_payload
+from annotate.ls_results import Payload, task_payload
 from annotate.store import Store
 from annotate.store.rounds import utc_now
 
@@ -89,23 +90,33 @@ def _outcome_for(store: Store, key: tuple[str, int]) -> ProjectPush:
 
 def _push_group(store, client, config, outcome: ProjectPush, server: dict | None, tasks: list[dict], batch_size,
                 on_batch) -> None:  # fmt: skip
+    """Push one project's tasks batch by batch. The next batch's payloads (PII redaction is the
+    costly part) are built in a worker thread while the current batch is on the wire."""
     kind = outcome.kind
     link = _project_for(store, client, config, outcome, server, max(t["required_annotations"] for t in tasks))
-    for start in range(0, len(tasks), batch_size):
-        payloads = [task_payload(task, config.pii, config.flagging.pii_min_score) for task in tasks[start : start + batch_size]]
-        ready = [payload for payload in payloads if payload.data is not None]
-        outcome.held_back += len(payloads) - len(ready)
-        for payload in payloads:
-            outcome.redacted.update(payload.redacted)
-            outcome.redacted_tasks += bool(payload.redacted) and payload.data is not None
-        if ready:
-            store.update_ls_project(link["id"], push_started_at=utc_now())
-            ls_ids = client.import_tasks(link["ls_project_id"], [payload.as_import(kind) for payload in ready])
-            with store.transaction():
-                outcome.pushed += store.record_pushed(link["id"], [(p.task_id, i) for p, i in zip(ready, ls_ids)])
-                store.update_ls_project(link["id"], push_started_at=None, last_push_at=utc_now())
-        if on_batch:
-            on_batch(len(payloads))
+    batches = [tasks[start : start + batch_size] for start in range(0, len(tasks), batch_size)]
+
+    def build(batch: list[dict]) -> list[Payload]:
+        return [task_payload(task, config.pii, config.flagging.pii_min_score) for task in batch]
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flywheel-payloads") as builder:
+        upcoming = builder.submit(build, batches[0]) if batches else None
+        for index in range(len(batches)):
+            payloads = upcoming.result()
+            upcoming = builder.submit(build, batches[index + 1]) if index + 1 < len(batches) else None
+            ready = [payload for payload in payloads if payload.data is not None]
+            outcome.held_back += len(payloads) - len(ready)
+            for payload in payloads:
+                outcome.redacted.update(payload.redacted)
+                outcome.redacted_tasks += bool(payload.redacted) and payload.data is not None
+            if ready:
+                store.update_ls_project(link["id"], push_started_at=utc_now())
+                ls_ids = client.import_tasks(link["ls_project_id"], [payload.as_import(kind) for payload in ready])
+                with store.transaction():
+                    outcome.pushed += store.record_pushed(link["id"], [(p.task_id, i) for p, i in zip(ready, ls_ids)])
+                    store.update_ls_project(link["id"], push_started_at=None, last_push_at=utc_now())
+            if on_batch:
+                on_batch(len(payloads))
 
 
 def _project_for(store, client, config, outcome: ProjectPush, server: dict | None, overlap: int) -> dict:
