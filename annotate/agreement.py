@@ -196,3 +196,23 @@ def _annotator_rows(frame: pd.DataFrame, resolution: pd.DataFrame) -> list[Annot
 def _mean(values: pd.Series) -> float | None:
     values = values.dropna()
     return float(values.astype(float).mean()) if len(values) else None
+
+
+def agreement_by_week(store: Store, config: ProjectConfig, filters: AnswerFilter = AnswerFilter(), *,
+                      samples: int = 200) -> pd.DataFrame:  # fmt: skip
+    """Alpha per field per ISO week (a task counts in the week of its first answer), with its
+    interval: columns week, field, alpha, low, high, n_items. For the lead's trend chart."""
+    frame = answer_frame(store, filters)
+    if frame.empty:
+        return pd.DataFrame(columns=["week", "field", "alpha", "low", "high", "n_items"])
+    first = frame.groupby("task_id")["created_at"].transform("min")
+    frame = frame.assign(week=first.dt.strftime("%G-W%V"))
+    settings = config.agreement.model_copy(update={"bootstrap_samples": samples})
+    weekly_config = config.model_copy(update={"agreement": settings})
+    rows = []
+    for week, part in frame.groupby("week"):
+        report = report_from_frame(part, resolve(part, config.resolution, {}), weekly_config)
+        for name, field in report.fields.items():
+            low, high = field.alpha_ci if field.alpha_ci else (None, None)
+            rows.append({"week": week, "field": name, "alpha": field.alpha, "low": low, "high": high, "n_items": field.n_items})
+    return pd.DataFrame(rows)

@@ -89,6 +89,19 @@ def lock_ends(annotator: dict, now: datetime | None = None) -> datetime | None:
     return ends if ends > _utc(now) else None
 
 
+def account_status(annotator: dict) -> str:
+    """'no' (deactivated), 'yes', or 'yes, locked until 2026-10-03 14:22' (UTC), for account lists."""
+    if not annotator["active"]:
+        return "no"
+    ends = lock_ends(annotator)
+    return f"yes, locked until {minute_text(ends.isoformat())}" if ends else "yes"
+
+
+def minute_text(timestamp: str | None) -> str:
+    """'2026-10-03T14:22:05+00:00' as '2026-10-03 14:22' ('' for None)."""
+    return timestamp[:16].replace("T", " ") if timestamp else ""
+
+
 def _refuse_if_locked(annotator: dict, now: datetime) -> None:
     ends = lock_ends(annotator, now)
     if ends is not None:

@@ -27,6 +27,9 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 VIEWPORT = {"width": 1400, "height": 900}
+# Screenshots go to build/screenshots (ignored by git) unless FLYWHEEL_SCREENSHOTS names a folder:
+# `make screenshots` points it at docs/screenshots to refresh the README's pictures.
+SCREENSHOTS = Path(os.environ.get("FLYWHEEL_SCREENSHOTS") or REPO / "build" / "screenshots")
 
 
 def free_port() -> int:

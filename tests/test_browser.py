@@ -10,10 +10,8 @@ Chromium comes from Debian (`make browser`; `make test` runs it first); without 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -26,7 +24,7 @@ from annotate.store import Store
 from tests.browser import (
     CHROMIUM,
     CHROMIUM_MISSING,
-    REPO,
+    SCREENSHOTS,
     VIEWPORT,
     ReviewServer,
     launch_chromium,
@@ -41,9 +39,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
 ]
 
-# Screenshots go to build/screenshots (ignored by git) unless FLYWHEEL_SCREENSHOTS names a folder:
-# `make screenshots` points it at docs/screenshots to refresh the README's pictures.
-SCREENSHOTS = Path(os.environ.get("FLYWHEEL_SCREENSHOTS") or REPO / "build" / "screenshots")
 PASSWORD = "correct horse battery"
 ANA, BEN, EVE, LEA = "ana@example.com", "ben@example.com", "eve@example.com", "lea@example.com"
 TIMEOUT_MS = 20_000

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -18,13 +16,12 @@ from playwright.sync_api import expect, sync_playwright
 from annotate.labelstudio import LabelStudioClient
 from annotate.ls_pull import pull
 from annotate.ls_push import push
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, REPO, launch_chromium
+from tests.browser import CHROMIUM, CHROMIUM_MISSING, SCREENSHOTS, launch_chromium
 from tests.conftest import make_tasks
 from tests.labelstudio_server import ADMIN_TOKEN, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
 
-SCREENSHOTS = Path(os.environ.get("FLYWHEEL_SCREENSHOTS") or REPO / "build" / "screenshots")
 EXPERT, PASSWORD = "mia@ledgerly.test", "mia-label-studio-pw"
 
 

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotate.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
-from annotate.auth import generate_password, lock_ends, set_password
+from annotate.auth import account_status, generate_password, minute_text, set_password
 from annotate.cli.context import console
 from annotate.errors import AnnotatorError
 
@@ -58,8 +58,8 @@ def list_command(ctx: typer.Context) -> None:
         people = list_annotators(store)
     table = Table("email", "name", "role", "active", "last sign-in (UTC)")
     for person in people:
-        table.add_row(escape(person["email"]), escape(person["name"] or ""), person["role"], _status(person),
-                      _minute(person["last_sign_in_at"]) or "never")  # fmt: skip
+        table.add_row(escape(person["email"]), escape(person["name"] or ""), person["role"], account_status(person),
+                      minute_text(person["last_sign_in_at"]) or "never")  # fmt: skip
     console.print(table)
 
 
@@ -128,13 +128,3 @@ def _show_if_generated(password: str, generate: bool) -> None:
         console.print("It is shown only this once; pass it on safely.")
 
 
-def _status(person: dict) -> str:
-    if not person["active"]:
-        return "no"
-    ends = lock_ends(person)
-    return f"yes, locked until {_minute(ends.isoformat())}" if ends else "yes"
-
-
-def _minute(timestamp: str | None) -> str:
-    """'2026-10-03T14:22:05+00:00' as '2026-10-03 14:22'."""
-    return timestamp[:16].replace("T", " ") if timestamp else ""

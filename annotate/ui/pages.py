@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
+from annotate.ui.adjudication import adjudication_page
+from annotate.ui.agreement import agreement_page
 from annotate.ui.correction import correction_page
 from annotate.ui.history import history_page
 from annotate.ui.overview import overview_page
+from annotate.ui.people import people_page
 from annotate.ui.preference import preference_page
 
 ANNOTATOR_PAGES = ("correct", "compare", "history")
+LEAD_PAGES = ("agreement", "adjudicate", "people")
 PAGES_BY_ROLE = {
     "annotator": ANNOTATOR_PAGES,
-    "lead": (*ANNOTATOR_PAGES, "overview"),
+    "lead": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES),
     "engineer": ("overview",),
-    "admin": (*ANNOTATOR_PAGES, "overview"),
+    "admin": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES),
 }
 
 
@@ -39,4 +43,7 @@ def _pages() -> dict:
         "compare": st.Page(preference_page, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
         "history": st.Page(history_page, title="My work", icon=":material/history:", url_path="history"),
         "overview": st.Page(overview_page, title="Store overview", icon=":material/monitoring:", url_path="overview"),
+        "agreement": st.Page(agreement_page, title="Agreement", icon=":material/insights:", url_path="agreement"),
+        "adjudicate": st.Page(adjudication_page, title="Adjudicate", icon=":material/gavel:", url_path="adjudicate"),
+        "people": st.Page(people_page, title="Annotators", icon=":material/group:", url_path="people"),
     }

@@ -1,0 +1,308 @@
+"""The lead's adjudication workspace: settle the tasks resolution could not.
+
+A task is shown once, then every current answer side by side. The lead picks one answer, merges
+(starts from one answer and edits it) or writes the final answer anew, always with a reason; a
+decided task can be revised (the new decision supersedes) or promoted to gold.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pandas as pd
+import streamlit as st
+
+from annotate.adjudication import adjudicate, adjudication_queue, promote_to_gold
+from annotate.errors import FlywheelError
+from annotate.review import TaskView, task_view, taxonomy_of
+from annotate.ui.access import require_role
+from annotate.ui.correction import VERDICTS
+from annotate.ui.preference import CHOICES
+from annotate.ui.store_access import current_project, open_store
+from annotate.ui.text import escape_markdown, show_text
+from annotate.ui.workspace import show_conversation
+
+TASK_KEY = "adjudicate-task"
+DECIDED_KEY = "adjudicate-decided-task"
+ERROR_KEY = "adjudication_error"  # (task id, message): why the last decision was refused
+LAST_KEY = "adjudication_last"  # the task decided last, offered for promotion
+NOTICE_KEY = "adjudication_notice"  # why the last promotion was refused
+MODES = {"waiting": "Waiting for a decision", "decided": "Decided"}
+
+
+def adjudication_page() -> None:
+    require_role("lead", "admin")
+    st.title("Adjudicate")
+    _show_flash()
+    with open_store() as store:
+        queue = adjudication_queue(store, current_project().config)
+        decided = store.latest_adjudications()
+    st.caption(f"Waiting for a decision: **{len(queue):,}** · decided: **{len(decided):,}**")
+    mode = st.radio(
+        "Show", list(MODES), format_func=MODES.get, horizontal=True, key="adjudicate-mode", label_visibility="collapsed"
+    )
+    if mode == "waiting":
+        _waiting(queue)
+    else:
+        _decided(decided)
+
+
+def _show_flash() -> None:
+    if st.session_state.get("flash"):
+        st.success(st.session_state.flash)
+        st.session_state.flash = ""
+    if st.session_state.get(NOTICE_KEY):
+        st.error(st.session_state[NOTICE_KEY])
+        st.session_state[NOTICE_KEY] = ""
+    last = st.session_state.get(LAST_KEY)
+    st.session_state[LAST_KEY] = None  # offered once, right after the decision (the Decided view keeps it)
+    if last is not None:
+        st.button(f"Promote task #{last} to gold", key="promote-last", on_click=_promote, args=(last,))
+
+
+def _waiting(queue: pd.DataFrame) -> None:
+    if queue.empty:
+        st.success("Nothing to adjudicate: every task with overlap is resolved or still collecting answers.")
+        return
+    shown = pd.DataFrame({
+        "task": queue["task_id"], "kind": queue["kind"], "answers": queue["n_answers"], "why": queue["reason"],
+        "prompt": [_excerpt(prompt, 120) for prompt in queue["prompt"]],
+    })  # fmt: skip
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(shown)))
+    labels = {row.task_id: f"#{row.task_id} · {row.kind} · {row.n_answers} answers · {_excerpt(row.prompt, 60)}"
+              for row in queue.itertuples()}  # fmt: skip
+    task_id = st.selectbox("Task", list(labels), format_func=labels.get, key=TASK_KEY)
+    reason = queue.loc[queue["task_id"] == task_id, "reason"].iloc[0]
+    _workspace(int(task_id), why=reason)
+
+
+def _decided(decided: dict[int, dict]) -> None:
+    if not decided:
+        st.info("No task has been decided yet.")
+        return
+    rows = sorted(decided.values(), key=lambda row: row["created_at"], reverse=True)
+    shown = pd.DataFrame([
+        {"task": row["task_id"], "kind": row["kind"], "decision": row["verdict"] or row["choice"], "method": row["method"],
+         "by": row["lead_email"], "when": _minute(row["created_at"]), "reason": row["reason"]}
+        for row in rows
+    ])  # fmt: skip
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(shown)))
+    labels = {row["task_id"]: f"#{row['task_id']} · {row['kind']} · {row['verdict'] or row['choice']}" for row in rows}
+    task_id = st.selectbox("Task", list(labels), format_func=labels.get, key=DECIDED_KEY)
+    _workspace(int(task_id), why=None)
+
+
+def _workspace(task_id: int, why: str | None) -> None:
+    """The task, its answers side by side, the ways to decide it, and its earlier decisions."""
+    with open_store() as store:
+        view = task_view(store, task_id)
+        answers = store.task_answers(task_id)
+        history = store.adjudication_history(task_id)
+        taxonomy = taxonomy_of(store)
+    labels = {category.id: category.label for category in taxonomy.failure_categories}
+    st.subheader(f"Task #{task_id} ({view.kind})")
+    if why:
+        st.markdown("**Why it needs you**")
+        show_text(why)
+    _show_task(view)
+    if history:
+        _history(task_id, history)
+    st.subheader(f"{len(answers)} answers")
+    st.text_area("Your reason (required for any decision: picking, merging or writing)", key=f"reason-{task_id}",
+                 placeholder="Why this is the right answer; annotators and later leads read it.")  # fmt: skip
+    _answers(task_id, answers, labels)
+    error = st.session_state.get(ERROR_KEY)
+    if error and error[0] == task_id:
+        st.error(error[1])
+        st.toast(error[1], icon=":material/error:")  # seen wherever the page is scrolled to
+        st.session_state[ERROR_KEY] = None
+    merge, write = st.tabs(["Merge: start from an answer and edit it", "Write the final answer"])
+    with merge:
+        _merge_form(view, answers, taxonomy)
+    with write:
+        _write_form(view, taxonomy)
+
+
+def _show_task(view: TaskView) -> None:
+    show_conversation(view)
+    if view.kind == "correction":
+        st.markdown("**The model's response**")
+        with st.container(border=True):
+            show_text(view.response or "")
+        return
+    for column, label, text in zip(
+        st.columns(2, gap="large"), ("Response A", "Response B"), (view.response_a, view.response_b)
+    ):
+        with column:
+            st.markdown(f"**{label}**")
+            with st.container(border=True):
+                show_text(text or "")
+
+
+def _answers(task_id: int, answers: list[dict], labels: dict[str, str]) -> None:
+    """Every current answer in its own column, with a button to pick it."""
+    per_row = 3 if len(answers) > 4 else max(len(answers), 1)
+    for start in range(0, len(answers), per_row):
+        for column, answer in zip(st.columns(per_row), answers[start : start + per_row]):
+            with column, st.container(border=True):
+                _show_answer(answer, labels)
+                st.button("Pick this answer", key=f"pick-{task_id}-{answer['id']}", type="primary",
+                          on_click=_pick, args=(task_id, answer["id"]))  # fmt: skip
+
+
+def _show_answer(answer: dict, labels: dict[str, str]) -> None:
+    st.markdown(f"**{escape_markdown(answer['name'] or answer['email'])}**")
+    st.caption(f"{escape_markdown(answer['email'])} · {answer['source']} · {_minute(answer['created_at'])}")
+    if answer["kind"] == "correction":
+        st.markdown(f"Verdict: **{VERDICTS.get(answer['verdict'], answer['verdict'])}**")
+        text_label = "Corrected response"
+    else:
+        st.markdown(f"Judgment: **{CHOICES.get(answer['choice'], answer['choice'])}**")
+        text_label = "Better response"
+    if answer["corrected_response"]:
+        st.markdown(f"*{text_label}*")
+        show_text(answer["corrected_response"])
+    categories = json.loads(answer["failure_categories"] or "[]")
+    st.markdown(f"Categories: {escape_markdown(', '.join(labels.get(c, c) for c in categories)) or '—'}")
+    st.markdown(f"Severity: {escape_markdown(answer['severity'] or '—')}")
+    st.markdown("*Rationale*")
+    show_text(answer["rationale"] or "—")
+
+
+def _history(task_id: int, history: list[dict]) -> None:
+    st.markdown("**Decisions so far** (the newest stands)")
+    st.dataframe(pd.DataFrame([
+        {"when": _minute(row["created_at"]), "by": row["lead_email"], "decision": row["verdict"] or row["choice"],
+         "method": row["method"], "reason": row["reason"]}
+        for row in history
+    ]), hide_index=True, width="stretch")  # fmt: skip
+    st.button("Promote to gold", key=f"promote-{task_id}", on_click=_promote, args=(task_id,),
+              help="Make the standing decision a gold item: later batches score annotators against it.")  # fmt: skip
+
+
+def _merge_form(view: TaskView, answers: list[dict], taxonomy) -> None:
+    names = {answer["id"]: answer["name"] or answer["email"] for answer in answers}
+    if not names:
+        st.write("No answers to start from.")
+        return
+    base_id = st.selectbox("Start from", list(names), format_func=names.get, key=f"merge-base-{view.task_id}")
+    base = next(answer for answer in answers if answer["id"] == base_id)
+    prefix = f"merge-{view.task_id}-{base_id}"
+    with st.form(prefix):
+        _answer_inputs(view, taxonomy, prefix, json.loads(base["answer"]))
+        st.form_submit_button("Save the merged answer", type="primary", key=f"{prefix}-save", on_click=_save_form,
+                              args=(view.task_id, view.kind, prefix, "merged"))  # fmt: skip
+
+
+def _write_form(view: TaskView, taxonomy) -> None:
+    prefix = f"write-{view.task_id}"
+    with st.form(prefix):
+        _answer_inputs(view, taxonomy, prefix, None)
+        st.form_submit_button("Save the written answer", type="primary", key=f"{prefix}-save", on_click=_save_form,
+                              args=(view.task_id, view.kind, prefix, "written"))  # fmt: skip
+
+
+def _answer_inputs(view: TaskView, taxonomy, prefix: str, start: dict | None) -> None:
+    """The answer's fields for the task's kind, starting from `start` (an answer) or blank."""
+    start = start or {}
+    if view.kind == "correction":
+        verdicts = list(VERDICTS)
+        index = verdicts.index(start["verdict"]) if start.get("verdict") in verdicts else None
+        st.radio("Verdict", verdicts, format_func=VERDICTS.get, index=index, horizontal=True, key=f"{prefix}-verdict")
+        st.text_area("Corrected response (kept only with the verdict 'Corrected')", height=160, key=f"{prefix}-text",
+                     value=start.get("corrected_response") or view.response or "")  # fmt: skip
+    else:
+        choices = list(CHOICES)
+        index = choices.index(start["choice"]) if start.get("choice") in choices else None
+        st.radio("Judgment", choices, format_func=CHOICES.get, index=index, horizontal=True, key=f"{prefix}-choice")
+        st.text_area("A better response (optional)", value=start.get("better_response") or "", key=f"{prefix}-text")
+    labels = {category.id: category.label for category in taxonomy.failure_categories}
+    chosen = [category for category in start.get("failure_categories", []) if category in labels]
+    st.multiselect("What is wrong", list(labels), default=chosen, format_func=labels.get, key=f"{prefix}-categories")
+    levels = [None, *taxonomy.severity]
+    severity = levels.index(start.get("severity")) if start.get("severity") in levels else 0
+    st.selectbox("Severity", levels, index=severity, format_func=lambda level: level or "—", key=f"{prefix}-severity")
+    st.text_area("Rationale (stored with the answer)", value=start.get("rationale") or "", key=f"{prefix}-rationale")
+
+
+def answer_from_state(kind: str, prefix: str) -> dict:
+    """The answer a merge or write form holds, in the shape `adjudicate` takes."""
+    state = st.session_state
+    common = {"failure_categories": state[f"{prefix}-categories"], "severity": state[f"{prefix}-severity"],
+              "rationale": state[f"{prefix}-rationale"]}  # fmt: skip
+    text = state[f"{prefix}-text"]
+    if kind == "correction":
+        verdict = state[f"{prefix}-verdict"]
+        return {
+            "kind": "correction",
+            "verdict": verdict,
+            "corrected_response": text if verdict == "corrected" else None,
+            **common,
+        }
+    return {
+        "kind": "preference",
+        "choice": state[f"{prefix}-choice"],
+        "better_response": text.strip() or None,
+        **common,
+    }
+
+
+def _pick(task_id: int, annotation_id: int) -> None:
+    with open_store() as store:
+        picked = next((row for row in store.task_answers(task_id) if row["id"] == annotation_id), None)
+    if picked is None:
+        st.session_state[ERROR_KEY] = (task_id, "That answer was edited meanwhile; look at the answers again.")
+        return
+    answer = {**json.loads(picked["answer"]), "seconds_spent": None}  # the decision is not timed work
+    _decide(task_id, answer, "picked", annotation_id, f"{picked['name'] or picked['email']}'s answer")
+
+
+def _save_form(task_id: int, kind: str, prefix: str, method: str) -> None:
+    if kind == "correction" and st.session_state[f"{prefix}-verdict"] is None:
+        st.session_state[ERROR_KEY] = (task_id, "Choose a verdict first.")
+        return
+    if kind == "preference" and st.session_state[f"{prefix}-choice"] is None:
+        st.session_state[ERROR_KEY] = (task_id, "Choose a judgment first.")
+        return
+    _decide(task_id, answer_from_state(kind, prefix), method, None, f"a {method} answer")
+
+
+def _decide(task_id: int, answer: dict, method: str, picked_id: int | None, what: str) -> None:
+    """Store the decision; on success the next queue item comes up, on refusal the message shows."""
+    state = st.session_state
+    try:
+        with open_store() as store:
+            adjudicate(
+                store, task_id, state.user["email"], answer, state.get(f"reason-{task_id}", ""), method, picked_id
+            )
+    except (FlywheelError, sqlite3.Error) as exc:
+        state[ERROR_KEY] = (task_id, f"Not saved: {exc}")
+        return
+    value = answer.get("verdict") or answer.get("choice")
+    revising = state.get("adjudicate-mode") == "decided"
+    state.flash = f"Task #{task_id} decided: {value} ({what})." + (
+        "" if revising else " The next task in the queue is below."
+    )
+    state[LAST_KEY] = task_id
+    state.pop(f"reason-{task_id}", None)
+    state.pop(TASK_KEY, None)  # the decided task has left the queue: show its head
+
+
+def _promote(task_id: int) -> None:
+    try:
+        with open_store() as store:
+            changed = promote_to_gold(store, task_id, st.session_state.user["email"])
+    except (FlywheelError, sqlite3.Error) as exc:
+        st.session_state[NOTICE_KEY] = f"Task #{task_id} was not promoted: {exc}"
+        return
+    st.session_state.flash = f"Task #{task_id}'s decision is {'now' if changed else 'already'} a gold item."
+
+
+def _excerpt(text: str | None, length: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _minute(timestamp: str | None) -> str:
+    return timestamp[:16].replace("T", " ") if timestamp else ""

@@ -1,0 +1,238 @@
+"""The lead's agreement dashboard: how much annotators agree, per field, over time, per pair and
+per annotator, for the answers the filters select (see `annotate.agreement`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from annotate.agreement import AgreementReport, agreement_by_week, agreement_report
+from annotate.annotators import list_annotators
+from annotate.answer_table import AnswerFilter
+from annotate.ui.access import require_role
+from annotate.ui.store_access import current_project, open_store
+
+FIELD_LABELS = {
+    "verdict": "Verdict",
+    "failure_category": "Failure categories",
+    "severity": "Severity",
+    "preference": "Preference",
+    "correction": "Corrected text (similarity)",
+    "correction_edit": "Needs editing (verdict 'corrected' or not)",
+}
+ALL = "All"
+TOO_FEW = "too few items"
+UNDEFINED = "undefined"
+
+
+def agreement_page() -> None:
+    require_role("lead", "admin")
+    st.title("Agreement")
+    project = current_project()
+    filters = _filters()
+    with open_store() as store:
+        report = agreement_report(store, project.config, filters)
+        weekly = agreement_by_week(store, project.config, filters) if report.n_tasks else None
+    if report.n_tasks == 0:
+        st.info(
+            "No overlap yet: no task in this selection has two or more answers, so there is nothing to compare. "
+            "Agreement needs tasks that several annotators answer (`[overlap]` in flywheel.toml)."
+        )
+    else:
+        st.caption(f"Over **{report.n_tasks:,}** tasks with two or more answers.")
+        _field_section(report)
+        _trend_section(weekly)
+        _kappa_section(report, project.config.agreement.min_shared_items)
+    _annotator_section(report)
+
+
+def _filters() -> AnswerFilter:
+    """Round, kind, date range and annotator, as the filter the domain functions take."""
+    with open_store() as store:
+        rounds = [row["name"] for row in store.rounds_with_counts()]
+        emails = [person["email"] for person in list_annotators(store)]
+    round_col, kind_col, date_col, person_col = st.columns(4)
+    round_name = round_col.selectbox("Round", [ALL, *rounds], key="agreement-round")
+    kind = kind_col.selectbox("Task kind", [ALL, "correction", "preference"], key="agreement-kind")
+    dates = date_col.date_input("Answered between (UTC days)", value=(), key="agreement-dates")
+    annotator = person_col.selectbox("Annotator (tasks they answered)", [ALL, *emails], key="agreement-annotator")
+    since = dates[0].isoformat() if len(dates) >= 1 else None
+    until = (dates[1] + timedelta(days=1)).isoformat() if len(dates) == 2 else None  # the end day included
+    return AnswerFilter(round=None if round_name == ALL else round_name, kind=None if kind == ALL else kind,
+                        since=since, until=until, annotator=None if annotator == ALL else annotator)  # fmt: skip
+
+
+def field_table(report: AgreementReport) -> pd.DataFrame:
+    """One row per field: its measure, value, interval and what it rests on."""
+    rows = []
+    for name, field in report.fields.items():
+        low, high = field.alpha_ci if field.alpha_ci else (None, None)
+        rows.append({
+            "field": FIELD_LABELS[name], "measure": field.measure.replace("krippendorff_", ""), "alpha": field.alpha,
+            "low": low, "high": high, "observed agreement": field.observed_agreement, "items": field.n_items,
+            "annotators": field.n_annotators,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _field_section(report: AgreementReport) -> None:
+    st.subheader("Agreement per field")
+    table = field_table(report)
+    shown = table.dropna(subset=["alpha"])
+    if shown.empty:
+        st.write("No field has enough paired answers for a value yet.")
+    else:
+        st.altair_chart(_interval_chart(shown), width="stretch")
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={name: st.column_config.NumberColumn(format="%.3f")
+                       for name in ("alpha", "low", "high", "observed agreement")},
+    )  # fmt: skip
+    correction = report.fields["correction"]
+    edit = "—" if correction.edit_alpha is None else f"{correction.edit_alpha:.3f}"
+    st.caption(
+        "Krippendorff's alpha: 1 is perfect agreement, 0 what chance gives; 0.8 and above is reliable, "
+        "0.667 the least for tentative conclusions. The bars are the bootstrap interval. For corrected text "
+        f"the value is the mean similarity (0..1) of the corrected responses; alpha on whether a response needed "
+        f"editing at all is {edit}. An empty value means too few paired answers."
+    )
+
+
+def _interval_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """Alpha per field as a point with its interval as an error bar, and the 0.667 / 0.8 guides."""
+    low = min(0.0, float(table[["alpha", "low"]].min(skipna=True).min()))
+    x_scale = alt.Scale(domain=[low, 1.0])
+    base = alt.Chart(table).encode(y=alt.Y("field:N", sort=None, title=None))
+    tooltip = ["field", alt.Tooltip("alpha:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
+               alt.Tooltip("high:Q", format=".3f"), "items", "annotators"]  # fmt: skip
+    bars = base.mark_rule(strokeWidth=3, color="#7f8c8d").encode(
+        x=alt.X("low:Q", scale=x_scale, title="alpha"), x2="high:Q"
+    )
+    points = base.mark_point(filled=True, size=120, color="#1f77b4").encode(
+        x=alt.X("alpha:Q", scale=x_scale), tooltip=tooltip
+    )
+    guides = alt.Chart(pd.DataFrame({"x": [0.667, 0.8]})).mark_rule(strokeDash=[4, 4], color="#c0392b").encode(x="x:Q")
+    return (guides + bars + points).properties(height=40 * len(table) + 40)
+
+
+def _trend_section(weekly: pd.DataFrame | None) -> None:
+    st.subheader("Agreement over time")
+    trend = None if weekly is None else weekly.dropna(subset=["alpha"])
+    if trend is None or trend.empty:
+        st.write("No week has enough paired answers for a value yet.")
+        return
+    trend = trend.assign(field=trend["field"].map(FIELD_LABELS))
+    base = alt.Chart(trend).encode(
+        x=alt.X("week:O", title="ISO week (of a task's first answer)"),
+        color=alt.Color("field:N", title=None, scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(orient="bottom", symbolOpacity=1)),
+    )  # fmt: skip
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("low:Q", title="alpha"), y2="high:Q")
+    bars = base.mark_rule(opacity=0.5).encode(y="low:Q", y2="high:Q")  # the interval even for a lone week
+    line = base.mark_line(point=True).encode(
+        y="alpha:Q",
+        tooltip=["week", "field", alt.Tooltip("alpha:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
+                 alt.Tooltip("high:Q", format=".3f"), alt.Tooltip("n_items:Q", title="items")],
+    )  # fmt: skip
+    st.altair_chart((band + bars + line).properties(height=280), width="stretch")
+    st.caption("Each week's alpha with its interval (the band): a task counts in the week of its first answer.")
+
+
+def kappa_table(report: AgreementReport, field: str, min_shared: int) -> pd.DataFrame:
+    """Annotator x annotator cells: kappa (None where there is no value), shared items, and the label shown."""
+    kappas, items = report.kappa.get(field, {}), report.kappa_items.get(field, {})
+    rows = []
+    for a in kappas:
+        for b in kappas[a]:
+            shared = items[a][b]
+            value = None if a == b else kappas[a][b]
+            if a == b:
+                label = "—"
+            elif value is not None:
+                label = f"{value:.2f}"
+            else:
+                label = TOO_FEW if shared < min_shared else UNDEFINED
+            rows.append({"annotator": a, "other": b, "kappa": value, "shared items": shared, "label": label})
+    return pd.DataFrame(rows, columns=["annotator", "other", "kappa", "shared items", "label"])
+
+
+def _kappa_section(report: AgreementReport, min_shared: int) -> None:
+    st.subheader("Cohen's kappa per pair of annotators")
+    fields = [name for name in FIELD_LABELS if name in report.kappa]
+    field = st.selectbox("Field", fields, format_func=FIELD_LABELS.get, key="agreement-kappa-field")
+    cells = kappa_table(report, field, min_shared)
+    if cells.empty:
+        st.write("No two annotators answered the same items of this field yet.")
+        return
+    st.altair_chart(_heatmap(cells), width="stretch")
+    st.caption(
+        f"A pair gets a kappa once they share at least {min_shared} items (`[agreement] min_shared_items`); "
+        f"'{TOO_FEW}' cells show the count on hover. '{UNDEFINED}': both gave one and the same value throughout."
+    )
+    with st.expander("As a table"):
+        wide = cells.pivot(index="annotator", columns="other", values="label")
+        st.dataframe(wide, width="stretch")
+
+
+def _heatmap(cells: pd.DataFrame) -> alt.LayerChart:
+    """Coloured cells where kappa has a value, grey ones with their label where it has none."""
+    axes = {"x": alt.X("other:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelLimit=220)),
+            "y": alt.Y("annotator:N", title=None, axis=alt.Axis(labelLimit=220))}  # fmt: skip
+    tooltip = ["annotator", "other", alt.Tooltip("kappa:Q", format=".3f"), "shared items", "label"]
+    blank = alt.Chart(cells).mark_rect(color="#eeeeee", stroke="white").encode(**axes, tooltip=tooltip)
+    valued = alt.Chart(cells.dropna(subset=["kappa"])).mark_rect(stroke="white").encode(
+        **axes, tooltip=tooltip,
+        color=alt.Color("kappa:Q", scale=alt.Scale(domain=[-1, 1], scheme="redblue"), title="kappa",
+                        legend=alt.Legend(gradientLength=120)),
+    )  # fmt: skip
+    strong = "abs(datum.kappa) > 0.5"  # white text on the dark ends of the scale
+    text = alt.Chart(cells).mark_text(fontSize=13).encode(
+        **axes, text="label:N", tooltip=tooltip, color=alt.condition(strong, alt.value("white"), alt.value("#262730")),
+    )  # fmt: skip
+    size = max(180, 70 * cells["annotator"].nunique())
+    return (blank + valued + text).properties(height=size)
+
+
+def annotator_table(report: AgreementReport) -> pd.DataFrame:
+    """One row per annotator: volume, quality and pace."""
+    rows = [
+        {"annotator": row.email, "answers": row.n_annotations, "gold accuracy": row.gold_accuracy, "gold items": row.n_gold,
+         "agrees with decision": row.agreement_with_resolved, "decided tasks": row.n_resolved,
+         "median seconds": row.median_seconds, "per active day": row.per_active_day}
+        for row in report.annotators
+    ]  # fmt: skip
+    columns = ["annotator", "answers", "gold accuracy", "gold items", "agrees with decision", "decided tasks",
+               "median seconds", "per active day"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _annotator_section(report: AgreementReport) -> None:
+    st.subheader("Annotators")
+    table = annotator_table(report)
+    if table.empty:
+        st.write("No answers in this selection yet.")
+        return
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={
+            "gold accuracy": st.column_config.NumberColumn(format="percent"),
+            "agrees with decision": st.column_config.NumberColumn(format="percent"),
+            "median seconds": st.column_config.NumberColumn(format="%.0f"),
+            "per active day": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )  # fmt: skip
+    st.caption("Agreement with the decision counts tasks others answered too and that were decided "
+               "(by majority, unanimity or a lead).")  # fmt: skip
+    scored = table.dropna(subset=["gold accuracy"])
+    if scored.empty:
+        st.write("No gold items answered yet, so no gold accuracy.")
+        return
+    st.markdown("**Gold accuracy**")
+    chart = alt.Chart(scored).mark_bar().encode(
+        x=alt.X("gold accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y=alt.Y("annotator:N", sort="-x", title=None),
+        tooltip=["annotator", alt.Tooltip("gold accuracy:Q", format=".0%"), "gold items"],
+    )  # fmt: skip
+    st.altair_chart(chart.properties(height=40 * len(scored) + 40), width="stretch")

@@ -1,0 +1,142 @@
+"""The annotators page: who may sign in, with which role; add people, deactivate, reactivate,
+change roles. Leads manage everyone but admins; only an admin grants or changes the admin role."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import streamlit as st
+
+from annotate.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
+from annotate.auth import account_status, generate_password, minute_text
+from annotate.errors import FlywheelError
+from annotate.ui.access import require_role
+from annotate.ui.store_access import open_store
+
+NOTICE_KEY = "people_notice"  # ("success" | "error", message) from the last action
+PASSWORD_KEY = "people_password"  # (email, password): a generated password, shown once
+PERSON_KEY = "people-person"
+
+
+def people_page() -> None:
+    require_role("lead", "admin")
+    st.title("Annotators")
+    _show_notice()
+    with open_store() as store:
+        people = list_annotators(store)
+    st.dataframe(people_table(people), hide_index=True, width="stretch")
+    add, change = st.columns(2, gap="large")
+    with add:
+        _add_form()
+    with change:
+        _change_form(people)
+
+
+def people_table(people: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"email": person["email"], "name": person["name"] or "", "role": person["role"], "active": account_status(person),
+          "last sign-in (UTC)": minute_text(person["last_sign_in_at"]) or "never"} for person in people],
+        columns=["email", "name", "role", "active", "last sign-in (UTC)"],
+    )  # fmt: skip
+
+
+def _show_notice() -> None:
+    notice = st.session_state.get(NOTICE_KEY)
+    if notice:
+        (st.success if notice[0] == "success" else st.error)(notice[1])
+        st.session_state[NOTICE_KEY] = None
+    shown = st.session_state.get(PASSWORD_KEY)
+    if shown:
+        st.markdown("Their password (shown only this once; pass it on safely):")
+        st.code(shown[1], language=None)
+        st.session_state[PASSWORD_KEY] = None
+
+
+def _grantable() -> list[str]:
+    """The roles the signed-in user may give: everything for an admin, all but admin for a lead."""
+    return list(ROLES) if st.session_state.user["role"] == "admin" else [role for role in ROLES if role != "admin"]
+
+
+def _add_form() -> None:
+    st.subheader("Add someone")
+    with st.form("people-add"):
+        st.text_input("Email", key="people-add-email")
+        st.selectbox("Role", _grantable(), key="people-add-role")
+        st.text_input("Name (optional)", key="people-add-name")
+        st.form_submit_button("Add with a generated password", type="primary", key="people-add-submit", on_click=_add)
+
+
+def _change_form(people: list[dict]) -> None:
+    st.subheader("Change someone")
+    if not people:
+        st.write("Nobody is registered yet.")
+        return
+    by_email = {person["email"]: person for person in people}
+    email = st.selectbox("Person", list(by_email), key=PERSON_KEY)
+    person = by_email[email]
+    roles = _grantable()
+    options = roles if person["role"] in roles else [person["role"], *roles]
+    role_column, button_column = st.columns([3, 2], vertical_alignment="bottom")
+    role_column.selectbox("Role", options, index=options.index(person["role"]), key=f"people-role-{email}")
+    button_column.button("Change role", key="people-set-role", on_click=_set_role, args=(email,))
+    if person["active"]:
+        st.button("Deactivate", key="people-deactivate", on_click=_deactivate, args=(email,),
+                  help="They can no longer sign in or take tasks; their answers stay, held tasks go back to the queue.")  # fmt: skip
+    else:
+        st.button("Reactivate", key="people-reactivate", on_click=_reactivate, args=(email,))
+
+
+def _add() -> None:
+    state = st.session_state
+    email, role, name = state["people-add-email"].strip(), state["people-add-role"], state["people-add-name"].strip()
+    password = generate_password()
+    if _run(
+        lambda store: add_annotator(store, email, role, name or None, password=password), f"Added {email} as {role}."
+    ):
+        state[PASSWORD_KEY] = (email, password)
+        state["people-add-email"] = state["people-add-name"] = ""
+
+
+def _set_role(email: str) -> None:
+    role = st.session_state[f"people-role-{email}"]
+    if _guarded(email, role):
+        _run(lambda store: set_role(store, email, role), f"{email} is now {role}.")
+
+
+def _deactivate(email: str) -> None:
+    if email == st.session_state.user["email"]:
+        st.session_state[NOTICE_KEY] = ("error", "You cannot deactivate your own account; ask another lead or admin.")
+    elif _guarded(email, None):
+        _run(lambda store: deactivate(store, email), f"Deactivated {email}: they can no longer sign in.")
+
+
+def _reactivate(email: str) -> None:
+    if _guarded(email, None):
+        _run(lambda store: reactivate(store, email), f"Reactivated {email}.")
+
+
+def _guarded(email: str, new_role: str | None) -> bool:
+    """A lead may not change an admin's account nor grant the admin role (an admin may)."""
+    if st.session_state.user["role"] == "admin":
+        return True
+    with open_store() as store:
+        person = store.annotator_by_email(email)
+    if (person and person["role"] == "admin") or new_role == "admin":
+        st.session_state[NOTICE_KEY] = ("error", "Only an admin can change an admin's account or grant the admin role.")
+        return False
+    return True
+
+
+def _run(action, message: str) -> bool:
+    """Run `action(store)`; keep the outcome as the notice shown on the next run."""
+    try:
+        with open_store() as store:
+            action(store)
+    except (FlywheelError, sqlite3.Error) as exc:
+        st.session_state[NOTICE_KEY] = ("error", str(exc))
+        return False
+    st.session_state[NOTICE_KEY] = ("success", message)
+    return True
+
+
