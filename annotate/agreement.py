@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from annotate.answer_table import AnswerFilter, answer_frame, gold_main
+from annotate.answer_table import AnswerFilter, answer_frame, corrected_text_similarity, gold_main
 from annotate.config import ProjectConfig
-from annotate.reliability import MISSING, alpha_with_ci, kappa_matrix, text_similarity
+from annotate.reliability import MISSING, alpha_with_ci, kappa_matrix
 from annotate.resolution import RESOLVED, resolve
 from annotate.store import Store
 
@@ -78,11 +78,16 @@ class AgreementReport(BaseModel):
 
 def agreement_report(store: Store, config: ProjectConfig, filters: AnswerFilter = AnswerFilter()) -> AgreementReport:
     frame = answer_frame(store, filters)
-    resolution = resolve(frame, config.resolution, store.latest_adjudications())
-    return report_from_frame(frame, resolution, config)
+    similarities = corrected_text_similarity(frame)
+    resolution = resolve(frame, config.resolution, store.latest_adjudications(), similarities)
+    return report_from_frame(frame, resolution, config, similarities)
 
 
-def report_from_frame(frame: pd.DataFrame, resolution: pd.DataFrame, config: ProjectConfig) -> AgreementReport:
+def report_from_frame(frame: pd.DataFrame, resolution: pd.DataFrame, config: ProjectConfig,
+                      similarities: pd.Series | None = None) -> AgreementReport:  # fmt: skip
+    """The report from an answer table and its resolution (`agreement_report` without the loading)."""
+    if similarities is None:
+        similarities = corrected_text_similarity(frame)
     overlap = frame[frame.groupby("task_id")["task_id"].transform("size") >= 2]
     emails = sorted(overlap["email"].unique())
     settings = config.agreement
@@ -95,7 +100,7 @@ def report_from_frame(frame: pd.DataFrame, resolution: pd.DataFrame, config: Pro
                                       n_items=stats.n_items, n_annotators=stats.n_annotators,
                                       measure=f"krippendorff_alpha_{level}")  # fmt: skip
         kappas[name], items[name] = kappa_matrix(codes, emails, min_shared=settings.min_shared_items)
-    fields["correction"] = _correction_field(overlap, emails, fields.pop("correction_edit"), settings)
+    fields["correction"] = _correction_field(overlap, similarities, fields.pop("correction_edit"), settings)
     return AgreementReport(
         fields={name: fields[name] for name in FIELDS}, kappa=kappas, kappa_items=items,
         annotators=_annotator_rows(frame, resolution), n_tasks=int(overlap["task_id"].nunique()),
@@ -121,46 +126,66 @@ def _codes(values: tuple[str, ...]) -> dict[str, int]:
     return {value: code for code, value in enumerate(values)}
 
 
-def _matrix(rows: pd.DataFrame, emails: list[str], codes: pd.Series) -> np.ndarray:
+def _matrix(rows: pd.DataFrame, emails: list[str], codes: pd.Series | np.ndarray) -> np.ndarray:
     """Tasks x annotators codes from one code per answer (NaN codes count as no answer)."""
-    if rows.empty:
-        return np.empty((0, len(emails)), dtype=np.int64)
-    table = pd.DataFrame({"task_id": rows["task_id"].to_numpy(), "email": rows["email"].to_numpy(), "code": codes.to_numpy()})
-    wide = table.pivot(index="task_id", columns="email", values="code").reindex(columns=emails)
-    return wide.fillna(MISSING).to_numpy(dtype=np.int64)
+    return _scatter(*_positions(rows, emails), np.asarray(codes, dtype=float))
+
+
+def _positions(rows: pd.DataFrame, emails: list[str]) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Each answer's (task row, annotator column) in a tasks x annotators matrix, and its shape."""
+    task_rows, tasks = pd.factorize(rows["task_id"])
+    columns = pd.Index(emails).get_indexer(rows["email"])
+    return task_rows, columns, len(tasks), len(emails)
+
+
+def _scatter(task_rows: np.ndarray, columns: np.ndarray, n_tasks: int, n_emails: int, codes: np.ndarray) -> np.ndarray:
+    matrix = np.full((n_tasks, n_emails), MISSING, dtype=np.int64)
+    present = ~np.isnan(codes) & (columns >= 0)
+    matrix[task_rows[present], columns[present]] = codes[present].astype(np.int64)
+    return matrix
 
 
 def _category_matrix(rows: pd.DataFrame, emails: list[str], categories: list[str]) -> np.ndarray:
     """(task, category) units x annotators: 1 chosen, 0 not chosen, MISSING where the annotator did not answer the task."""
     if rows.empty:
         return np.empty((0, len(emails)), dtype=np.int64)
-    answered = _matrix(rows, emails, pd.Series(np.zeros(len(rows)), index=rows.index))  # tasks x annotators: 0 or MISSING
-    blocks = []
-    for category in categories:
-        chosen = rows["categories"].map(lambda chosen_ids, wanted=category: float(wanted in chosen_ids))
-        block = _matrix(rows, emails, chosen)
-        blocks.append(np.where(answered == MISSING, MISSING, block))
-    return np.concatenate(blocks, axis=0)
+    positions = _positions(rows, emails)
+    lists, inverse = np.unique(np.array([",".join(chosen) for chosen in rows["categories"]], dtype=object), return_inverse=True)
+    hot = np.array([[float(category in chosen.split(",")) for category in categories] for chosen in lists]).reshape(len(lists), len(categories))
+    per_answer = hot[inverse.ravel()]  # answers x categories
+    return np.concatenate([_scatter(*positions, per_answer[:, index]) for index in range(len(categories))], axis=0)
 
 
-def _correction_field(overlap: pd.DataFrame, emails: list[str], edit: FieldAgreement, settings) -> FieldAgreement:
+def _correction_field(overlap: pd.DataFrame, similarities: pd.Series, edit: FieldAgreement, settings) -> FieldAgreement:
     """Mean corrected-text similarity over tasks two or more annotators corrected, with a bootstrap
     interval over those tasks; whether editing was needed comes from `edit` (alpha on verdict = corrected)."""
-    corrected = overlap[(overlap["kind"] == "correction") & (overlap["verdict"] == "corrected")]
-    per_task = [text_similarity([text or "" for text in texts]) for _task, texts in corrected.groupby("task_id")["corrected_response"]]
-    scores = np.array([score for score in per_task if score is not None])
-    annotators = corrected[corrected.groupby("task_id")["task_id"].transform("size") >= 2]["email"].nunique()
-    interval = None
-    if len(scores) >= 2 and settings.bootstrap_samples:
-        rng = np.random.default_rng(0)
-        means = scores[rng.integers(0, len(scores), (settings.bootstrap_samples, len(scores)))].mean(axis=1)
-        tail = (1 - settings.confidence) / 2 * 100
-        interval = tuple(float(value) for value in np.percentile(means, [tail, 100 - tail]))
+    tasks = overlap["task_id"].unique()
+    scores = similarities.reindex(tasks).dropna().to_numpy()
+    corrected = overlap[(overlap["kind"] == "correction") & (overlap["verdict"] == "corrected") & overlap["task_id"].isin(similarities.index)]
+    annotators = corrected["email"].nunique()
+    interval = _mean_interval(scores, settings) if len(scores) >= 2 and settings.bootstrap_samples else None
     return FieldAgreement(
         alpha=float(scores.mean()) if len(scores) else None, alpha_ci=interval,
         observed_agreement=edit.observed_agreement, n_items=len(scores), n_annotators=int(annotators),
         measure="text_similarity", edit_alpha=edit.alpha,
     )  # fmt: skip
+
+
+def _mean_interval(scores: np.ndarray, settings) -> tuple[float, float]:
+    """Bootstrap percentile interval of the mean of `scores` (in [0, 1]). Resamples are drawn over
+    bins of width 0.001, each standing for the mean of its scores, so a replicate costs the number
+    of bins, not of scores; a resampled mean moves by at most half a bin width."""
+    bins = np.round(scores * 1000).astype(np.int64)
+    totals = np.bincount(bins, weights=scores, minlength=1001)
+    counts = np.bincount(bins, minlength=1001)
+    present = counts > 0
+    centres, counts = totals[present] / counts[present], counts[present]
+    rng = np.random.default_rng(0)
+    weights = rng.multinomial(len(scores), counts / counts.sum(), size=settings.bootstrap_samples)
+    means = weights @ centres / len(scores)
+    tail = (1 - settings.confidence) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def _annotator_rows(frame: pd.DataFrame, resolution: pd.DataFrame) -> list[AnnotatorAgreement]:
@@ -173,8 +198,11 @@ def _annotator_rows(frame: pd.DataFrame, resolution: pd.DataFrame) -> list[Annot
     decided = resolution[(resolution["status"] == RESOLVED) & ~resolution["method"].isin(["single", "gold"])]["value"]
     shared = scored["task_id"].map(decided)
     scored["resolved_hit"] = np.where(shared.notna(), scored["main"] == shared, np.nan)
-    scored["week"] = scored["created_at"].dt.strftime("%G-W%V")
-    scored["day"] = scored["created_at"].dt.date
+    days = scored["created_at"].dt.floor("D")
+    distinct = pd.Series(days.unique())
+    weeks = dict(zip(distinct, distinct.dt.strftime("%G-W%V")))  # a few dozen days, not every answer
+    scored["week"] = days.map(weeks)
+    scored["day"] = days
     rows = []
     for email, mine in scored.groupby("email"):
         seconds = mine["seconds_spent"].dropna()

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from annotate.errors import FlywheelError
+from annotate.reliability import text_similarity
 from annotate.store import Store
 
 
@@ -37,23 +39,62 @@ def answer_frame(store: Store, filters: AnswerFilter = AnswerFilter()) -> pd.Dat
             raise FlywheelError(f"no round named {filters.round!r}; `flywheel round list` shows them")
         round_id = found["id"]
     columns, rows = store.current_answers(round_id=round_id, kind=filters.kind, since=filters.since, until=filters.until)
-    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    frame = _frame(columns, rows)
+    task_columns, task_rows = store.answered_tasks(round_id=round_id, kind=filters.kind)
+    tasks = _frame(task_columns, task_rows).set_index("task_id")
+    position = tasks.index.get_indexer(frame["task_id"])
+    for name in task_columns[1:]:
+        frame[name] = tasks[name].take(position).reset_index(drop=True) if len(frame) else tasks[name].iloc[:0]
+    emails = {person["id"]: person["email"] for person in store.list_annotators()}
+    frame["email"] = pd.Categorical(frame["annotator_id"].map(emails)) if len(frame) else pd.Series([], dtype=object)
     if filters.annotator is not None:
         if store.annotator_by_email(filters.annotator) is None:
             raise FlywheelError(f"no annotator {filters.annotator!r}; `flywheel users list` shows them")
         tasks = frame.loc[frame["email"] == filters.annotator, "task_id"].unique()
         frame = frame[frame["task_id"].isin(tasks)]
     frame = frame.reset_index(drop=True)
-    frame["main"] = frame["verdict"].where(frame["kind"] == "correction", frame["choice"])
-    frame["categories"] = [_categories(text) for text in frame["failure_categories"]]
+    frame["main"] = pd.Categorical(np.where(frame["kind"] == "correction", frame["verdict"].astype(object), frame["choice"].astype(object)))
+    parsed = {text: _categories(text) for text in set(frame["failure_categories"])}  # few distinct lists
+    frame["categories"] = frame["failure_categories"].map(parsed)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
     return frame
+
+
+CATEGORICAL = ("email", "kind", "task_status", "verdict", "choice", "severity", "source")  # few values: fast to compare
+NUMERIC = ("annotation_id", "task_id", "annotator_id", "required_annotations", "is_gold", "round_id", "seconds_spent")
+
+
+def _frame(columns: tuple[str, ...], rows: list[tuple]) -> pd.DataFrame:
+    """Rows as a frame of plain Python objects (numbers as numbers): pandas' Arrow-backed strings
+    cost more than they save when the code then walks the values."""
+    values = list(zip(*rows)) if rows else [()] * len(columns)
+    data = {}
+    for name, column in zip(columns, values):
+        if name in NUMERIC and column:
+            data[name] = pd.to_numeric(np.array(column, dtype=object))
+        elif name in CATEGORICAL:
+            codes, values = pd.factorize(np.array(column, dtype=object))
+            data[name] = pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
+        else:
+            data[name] = pd.Series(column, dtype=object)
+    return pd.DataFrame(data, columns=list(columns))
 
 
 def _categories(text: str | None) -> tuple[str, ...]:
     if not text or text == "[]":
         return ()
     return tuple(json.loads(text))
+
+
+def corrected_text_similarity(frame: pd.DataFrame) -> pd.Series:
+    """Per task with two or more 'corrected' answers: the mean pairwise similarity of the corrected
+    texts (see `annotate.reliability.text_similarity`), indexed by task id."""
+    corrected = frame[(frame["kind"] == "correction") & (frame["verdict"] == "corrected")]
+    texts: dict[int, list[str]] = {}
+    for task_id, text in zip(corrected["task_id"].tolist(), corrected["corrected_response"].tolist()):
+        texts.setdefault(task_id, []).append(text or "")
+    scores = {task_id: text_similarity(group) for task_id, group in texts.items() if len(group) >= 2}
+    return pd.Series(scores, dtype=float, name="similarity")
 
 
 def gold_main(gold_answer: str | None) -> str | None:

@@ -23,7 +23,6 @@ from itertools import combinations
 import krippendorff
 import numpy as np
 from rapidfuzz import fuzz
-from sklearn.metrics import cohen_kappa_score
 
 MISSING = -1
 
@@ -65,7 +64,7 @@ def alpha_with_ci(codes: np.ndarray, n_values: int, level: str = "nominal", *, s
 
 def bootstrap_alpha(counts: np.ndarray, level: str, *, samples: int, confidence: float, seed: int) -> tuple[float, float] | None:
     """Percentile interval of alpha over `samples` resamplings of the units (rows of `counts`)."""
-    patterns, multiplicity = np.unique(counts, axis=0, return_counts=True)
+    patterns, multiplicity = _distinct_rows(counts)
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(len(counts), multiplicity / multiplicity.sum(), size=samples)  # B x P
     alphas = replicate_alphas(patterns, weights, level)
@@ -75,6 +74,16 @@ def bootstrap_alpha(counts: np.ndarray, level: str, *, samples: int, confidence:
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(alphas, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def _distinct_rows(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(counts, axis=0, return_counts=True)`, fast: each row of small counts read as one integer."""
+    base = int(counts.max()) + 1
+    if base ** counts.shape[1] >= 2**62:  # too many values or annotators to pack: the general way
+        return np.unique(counts, axis=0, return_counts=True)
+    keys = counts @ (base ** np.arange(counts.shape[1] - 1, -1, -1, dtype=np.int64))
+    _keys, first, multiplicity = np.unique(keys, return_index=True, return_counts=True)
+    return counts[first], multiplicity
 
 
 def replicate_alphas(patterns: np.ndarray, weights: np.ndarray, level: str) -> np.ndarray:
@@ -125,6 +134,8 @@ def kappa_matrix(codes: np.ndarray, annotators: list[str], *, min_shared: int) -
     """Cohen's kappa between every pair of annotators (columns of `codes`) on the units both
     answered: ({a: {b: kappa or None}}, {a: {b: shared units}}). None where they share fewer than
     `min_shared` units, or where kappa is undefined (both gave one and the same value throughout)."""
+    from sklearn.metrics import cohen_kappa_score  # scikit-learn takes a second to import: only when needed
+
     kappas = {a: {b: None for b in annotators} for a in annotators}
     shared = {a: {b: 0 for b in annotators} for a in annotators}
     answered = codes != MISSING

@@ -17,9 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from annotate.answer_table import gold_main
+from annotate.answer_table import corrected_text_similarity, gold_main
 from annotate.config import Resolution
-from annotate.reliability import text_similarity
 
 RESOLVED = "resolved"
 PENDING = "pending"
@@ -27,9 +26,11 @@ NEEDS_ADJUDICATION = "needs_adjudication"
 COLUMNS = ["task_id", "kind", "n_answers", "required", "status", "method", "value", "reason", "similarity"]
 
 
-def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dict]) -> pd.DataFrame:
+def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dict],
+            similarities: pd.Series | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per task of the answer table: its status, the method and value that decided it,
-    and why it needs a lead when it does."""
+    and why it needs a lead when it does. `similarities` (from `corrected_text_similarity`) is
+    computed when not given."""
     if frame.empty:
         return pd.DataFrame(columns=COLUMNS).set_index("task_id")
     tasks = frame.groupby("task_id").agg(
@@ -62,7 +63,7 @@ def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dic
     split = tasks["status"] == NEEDS_ADJUDICATION
     split &= ~unanimous
     tasks.loc[split, "reason"] = _split_reasons(counts, tasks.loc[split, "n_answers"], rules)
-    _check_corrected_texts(frame, tasks, rules)
+    _check_corrected_texts(frame, tasks, rules, similarities)
 
     pending = tasks["n_answers"] < tasks["required"]
     tasks.loc[pending & (tasks["task_status"] == "open"), ["status", "method", "reason"]] = [PENDING, None, ""]
@@ -90,18 +91,18 @@ def _split_reasons(counts: pd.DataFrame, n_answers: pd.Series, rules: Resolution
     return reasons
 
 
-def _check_corrected_texts(frame: pd.DataFrame, tasks: pd.DataFrame, rules: Resolution) -> None:
+def _check_corrected_texts(frame: pd.DataFrame, tasks: pd.DataFrame, rules: Resolution, similarities: pd.Series | None) -> None:
     """Send tasks decided as 'corrected' whose corrected texts diverge to the lead."""
     decided = tasks.index[(tasks["status"] == RESOLVED) & (tasks["value"] == "corrected") & (tasks["votes"] >= 2)]
     if len(decided) == 0:
         return
-    corrected = frame[(frame["main"] == "corrected") & frame["task_id"].isin(decided)]
-    for task_id, texts in corrected.groupby("task_id")["corrected_response"]:
-        similarity = text_similarity([text or "" for text in texts])
-        tasks.loc[task_id, "similarity"] = similarity
-        if similarity is not None and similarity < rules.correction_similarity_below:
-            tasks.loc[task_id, ["status", "method", "reason"]] = [
-                NEEDS_ADJUDICATION, None,
-                f"all say 'corrected', but the corrected texts diverge (similarity {similarity:.2f} < "
-                f"{rules.correction_similarity_below:.2f})",
-            ]  # fmt: skip
+    if similarities is None:
+        similarities = corrected_text_similarity(frame[frame["task_id"].isin(decided)])
+    scores = similarities.reindex(decided).dropna()
+    tasks.loc[scores.index, "similarity"] = scores
+    diverging = scores[scores < rules.correction_similarity_below]
+    tasks.loc[diverging.index, ["status", "method"]] = [NEEDS_ADJUDICATION, None]
+    tasks.loc[diverging.index, "reason"] = [
+        f"all say 'corrected', but the corrected texts diverge (similarity {score:.2f} < {rules.correction_similarity_below:.2f})"
+        for score in diverging
+    ]
