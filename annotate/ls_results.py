@@ -20,6 +20,7 @@ from annotate.records import CorrectionAnswer, PreferenceAnswer
 from annotate.review import validate_answer
 
 PREDICTION_VERSION = "flywheel-production"
+DEFAULT_BATCH_SIZE = 1000  # tasks per import request
 
 
 @dataclass

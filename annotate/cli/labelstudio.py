@@ -16,9 +16,10 @@ from annotate.cli.context import console, err_console
 from annotate.cli.progress import progress_bar
 from annotate.errors import FlywheelError, LabelStudioError
 from annotate.labeling_configs import labeling_config
-from annotate.labelstudio import LabelStudioClient
-from annotate.ls_pull import PullReport, pull
-from annotate.ls_push import DEFAULT_BATCH_SIZE, PushReport, push
+from annotate.ls_results import DEFAULT_BATCH_SIZE
+
+# The Label Studio SDK (imported by annotate.labelstudio, ls_push, ls_pull) takes about half a second
+# to import: it is imported inside the commands, so every other command starts without it.
 
 ls_app = typer.Typer(help="Route tasks through a Label Studio server: push tasks, pull annotations.", no_args_is_help=True)
 
@@ -41,6 +42,9 @@ def push_command(
     reset_config: bool = typer.Option(False, "--reset-config", help="Write Flywheel's labeling config back over one changed on the server."),
 ) -> None:  # fmt: skip
     """Push the open tasks routed to Label Studio (`flywheel select --route labelstudio`), each once."""
+    from annotate.labelstudio import LabelStudioClient
+    from annotate.ls_push import push
+
     project = ctx.obj.project()
     client = LabelStudioClient.from_env()
     with project.open_store() as store, progress_bar(ctx.obj.quiet, "pushing tasks") as update:
@@ -53,6 +57,9 @@ def push_command(
 @ls_app.command("pull")
 def pull_command(ctx: typer.Context) -> None:
     """Pull new, edited, skipped and deleted annotations from every Label Studio project Flywheel made."""
+    from annotate.labelstudio import LabelStudioClient
+    from annotate.ls_pull import pull
+
     project = ctx.obj.project()
     client = LabelStudioClient.from_env()
     with project.open_store() as store, progress_bar(ctx.obj.quiet, "pulling tasks") as update:
@@ -70,6 +77,10 @@ def sync_command(
     rounds: int = typer.Option(0, "--rounds", min=0, help="Stop after this many rounds (0: run until Ctrl-C)."),
 ) -> None:
     """Push, then pull, every SECONDS until stopped. A server that is down is retried next time."""
+    from annotate.labelstudio import LabelStudioClient
+    from annotate.ls_pull import pull
+    from annotate.ls_push import push
+
     project = ctx.obj.project()
     client = LabelStudioClient.from_env()
     done = 0
@@ -138,7 +149,7 @@ def _counting(update, total: int | None):
     return add
 
 
-def _print_push(report: PushReport, url: str) -> None:
+def _print_push(report, url: str) -> None:
     if not report.projects:
         console.print("Nothing to push: no open tasks routed to Label Studio are waiting "
                       "(`flywheel select --route labelstudio` makes some).")  # fmt: skip
@@ -158,12 +169,12 @@ def _print_push(report: PushReport, url: str) -> None:
             console.print("  the labeling config on the server was updated to the project's taxonomy")
 
 
-def _pull_line(report: PullReport) -> str:
+def _pull_line(report) -> str:
     return (f"pulled {report.stored:,} new annotations, {report.superseded:,} edits, {report.skipped:,} skips "
             f"from {report.tasks_seen:,} updated tasks; {len(report.invalid):,} invalid, {len(report.deleted):,} deleted")  # fmt: skip
 
 
-def _print_pull(report: PullReport) -> None:
+def _print_pull(report) -> None:
     if not report.projects:
         console.print("No Label Studio projects yet: `flywheel ls push` first.")
         return
