@@ -13,7 +13,7 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperGroup
 
-from annotate.cli import agreement, app_server, flag, gold, ingest, labelstudio, project, queue, sample, schemas, score, users
+from annotate.cli import agreement, app_server, export, flag, gold, ingest, labelstudio, project, queue, sample, schemas, score, users
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
 
@@ -65,6 +65,7 @@ app_server.register(app)
 users.register(app)
 labelstudio.register(app)
 agreement.register(app)
+export.register(app)
 
 
 def main() -> None:

@@ -347,3 +347,24 @@ def create_adjudications(db: Database) -> None:
     )
     db.execute("CREATE INDEX adjudications_task ON adjudications (task_id)")
     db.execute("CREATE INDEX annotations_supersedes ON annotations (supersedes) WHERE supersedes IS NOT NULL")
+
+
+@migrations()
+def create_datasets(db: Database) -> None:
+    """Export snapshots: immutable folders `exports/NAME/vN/`, registered with their manifest."""
+    db.execute(
+        """
+        CREATE TABLE datasets (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL CHECK (version >= 1),
+            kind TEXT NOT NULL CHECK (kind IN ('sft', 'dpo', 'kto')),
+            path TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            counts TEXT NOT NULL,
+            file_hashes TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (name, version)
+        )
+        """
+    )

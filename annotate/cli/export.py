@@ -1,0 +1,115 @@
+"""`flywheel export --kind sft|dpo|kto --name NAME` and `flywheel export list|show|diff`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from annotate.cli.context import console
+from annotate.errors import FlywheelError
+
+export_app = typer.Typer(help="Versioned SFT / DPO / KTO snapshots with lineage: export, list, show, diff.",
+                         invoke_without_command=True)  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(export_app, name="export")
+
+
+@export_app.callback()
+def export(
+    ctx: typer.Context,
+    kind: str = typer.Option(None, "--kind", help="sft, dpo or kto."),
+    name: str = typer.Option(None, "--name", help="Dataset name: the snapshot goes to exports/NAME/vN/."),
+    spec_path: Path = typer.Option(None, "--spec", help="Export spec (TOML); defaults otherwise."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the split, balance and rehearsal draws."),
+    rehearsal: list[str] = typer.Option([], "--rehearsal", help="PATH:RATIO, repeatable: rehearsal examples at that share of train."),
+) -> None:
+    """Write the next version of a dataset from the resolved decisions, through every quality gate."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not kind or not name:
+        raise FlywheelError("give --kind (sft, dpo or kto) and --name; or a subcommand: list, show, diff")
+    from annotate.export.build import Rehearsal, build_export
+    from annotate.export.snapshot import write_snapshot
+    from annotate.export.spec import load_spec
+
+    spec = load_spec(spec_path)
+    mixes = [Rehearsal.parse(item) for item in rehearsal]
+    project = ctx.obj.project()
+    with project.open_store() as store:
+        plan = build_export(store, project, kind, spec, seed=seed, rehearsal=mixes)
+        folder = write_snapshot(store, project, name, plan)
+    _print_plan(plan)
+    console.print(f"Wrote [bold]{escape(str(folder))}[/]: {len(plan.train):,} train, {len(plan.eval):,} eval rows.")
+
+
+def _print_plan(plan) -> None:
+    table = Table("gate", "on", "left out", "detail", title="Quality gates", title_justify="left")
+    for report in plan.gates:
+        detail = ", ".join(f"{key} {value}" for key, value in report.counts.items() if not isinstance(value, (dict, list)))
+        table.add_row(report.name, "yes" if report.enabled else "no", str(len(report.dropped)), escape(detail[:80]))
+    console.print(table)
+    if plan.skipped:
+        console.print("Left out before the gates: " + ", ".join(f"{reason} {count:,}" for reason, count in plan.skipped.items() if count))
+
+
+@export_app.command("list")
+def list_command(ctx: typer.Context, name: str = typer.Argument(None, help="Only this dataset.")) -> None:
+    """Every snapshot: name, version, kind, rows, when."""
+    with ctx.obj.project().open_store() as store:
+        rows = store.datasets(name)
+    if not rows:
+        console.print("No exports yet: `flywheel export --kind sft --name NAME`.")
+        return
+    table = Table("name", "version", "kind", "train", "eval", "created", "path", title="Datasets", title_justify="left")
+    for row in rows:
+        counts = json.loads(row["counts"])
+        table.add_row(escape(row["name"]), f"v{row['version']}", row["kind"], f"{counts['train']:,}", f"{counts['eval']:,}",
+                      row["created_at"][:19], escape(row["path"]))  # fmt: skip
+    console.print(table)
+
+
+@export_app.command("show")
+def show_command(ctx: typer.Context, name: str = typer.Argument(...), version: str = typer.Argument(..., help="vN")) -> None:
+    """A snapshot's manifest, without the per-row lineage."""
+    manifest = _manifest(ctx, name, version)
+    manifest.pop("rows", None)
+    print(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+
+@export_app.command("diff")
+def diff_command(ctx: typer.Context, name: str = typer.Argument(...), old: str = typer.Argument(..., help="vA"),
+                 new: str = typer.Argument(..., help="vB")) -> None:  # fmt: skip
+    """Rows added, removed and changed between two versions, and how the counts moved."""
+    from annotate.export.diff import diff_snapshots
+
+    project = ctx.obj.project()
+    difference = diff_snapshots(project.root / _path(ctx, name, old), project.root / _path(ctx, name, new))
+    console.print(f"{name} {old} -> {new}: {len(difference.added):,} added, {len(difference.removed):,} removed, "
+                  f"{len(difference.changed):,} changed, {difference.unchanged:,} unchanged rows.")  # fmt: skip
+    table = Table("count", old, new, "change", title="Counts", title_justify="left")
+    for key, (before, after) in difference.counts.items():
+        table.add_row(key, str(before), str(after), f"{after - before:+d}")
+    console.print(table)
+    for label, ids in (("added", difference.added), ("removed", difference.removed), ("changed", difference.changed)):
+        if ids:
+            console.print(f"{label}: {', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}")
+
+
+def _path(ctx: typer.Context, name: str, version: str) -> str:
+    number = version.lstrip("v")
+    with ctx.obj.project().open_store() as store:
+        row = store.dataset(name, int(number)) if number.isdigit() else None
+    if row is None:
+        raise FlywheelError(f"no snapshot {name} {version}; `flywheel export list` shows them")
+    return row["path"]
+
+
+def _manifest(ctx: typer.Context, name: str, version: str) -> dict:
+    path = ctx.obj.project().root / _path(ctx, name, version) / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,102 @@
+"""Decisions: the one answer per task that an export trusts, with the answers behind it.
+
+Answers of annotators whose gold accuracy is below `selection.min_gold_accuracy` are left out
+first (annotators without gold items are kept); the rest are resolved by the project's rules
+(`annotate.resolution`). A resolved task's decision is the lead's adjudication when there is
+one, else the most central answer on the winning side (for corrections, the corrected text
+most similar to the others). Unusable verdicts never become decisions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+from rapidfuzz import fuzz
+
+from annotate.answer_table import AnswerFilter, answer_frame, corrected_text_similarity, gold_main
+from annotate.config import ProjectConfig
+from annotate.export.spec import Selection
+from annotate.resolution import RESOLVED, resolve
+from annotate.store import Store
+
+
+@dataclass
+class Decision:
+    task: dict  # the task row
+    method: str  # unanimous | majority | single | adjudication | gold
+    answer: dict  # the deciding answer (CorrectionAnswer or PreferenceAnswer fields)
+    agreement: float  # share of the task's answers that agree with the decision's verdict or choice
+    annotation_ids: list[int] = field(default_factory=list)
+    annotators: list[str] = field(default_factory=list)
+    adjudication_id: int | None = None
+
+
+def decisions(store: Store, config: ProjectConfig, selection: Selection) -> tuple[list[Decision], dict]:
+    """Every resolved task's decision under `selection`, and what was left out and why (counts)."""
+    frame = answer_frame(store, AnswerFilter())
+    skipped: dict[str, int] = {}
+    if selection.rounds:
+        ids = {store.round_named(name)["id"] for name in selection.rounds if store.round_named(name)}
+        frame = frame[frame["round_id"].isin(ids)]
+    frame, unreliable = _reliable_only(frame, selection.min_gold_accuracy)
+    skipped["answers by annotators below the gold accuracy bar"] = unreliable
+    adjudications = store.latest_adjudications()
+    resolution = resolve(frame, config.resolution, adjudications, corrected_text_similarity(frame))
+    skipped["tasks not resolved"] = int((resolution["status"] != RESOLVED).sum())
+    resolved = resolution[resolution["status"] == RESOLVED]
+    answers_by_task = {task_id: group for task_id, group in frame[frame["task_id"].isin(resolved.index)].groupby("task_id")}
+    tasks = store.tasks_by_id(resolved.index.tolist())
+    made = []
+    for task_id, row in resolved.iterrows():
+        answers = answers_by_task[task_id]
+        decision = _decision(tasks[task_id], row, answers, adjudications.get(task_id))
+        if decision.answer.get("verdict") == "unusable":
+            skipped["unusable"] = skipped.get("unusable", 0) + 1
+            continue
+        if selection.min_agreement is not None and decision.agreement < selection.min_agreement:
+            skipped["below the agreement bar"] = skipped.get("below the agreement bar", 0) + 1
+            continue
+        if selection.categories and not set(selection.categories) & set(decision.answer.get("failure_categories") or []):
+            skipped["not in the selected categories"] = skipped.get("not in the selected categories", 0) + 1
+            continue
+        made.append(decision)
+    texts = store.annotation_answers([d.answer["annotation_id"] for d in made if "annotation_id" in d.answer])
+    for decision in made:
+        if "annotation_id" in decision.answer:
+            decision.answer = json.loads(texts[decision.answer["annotation_id"]])
+    return made, skipped
+
+
+def _reliable_only(frame: pd.DataFrame, bar: float) -> tuple[pd.DataFrame, int]:
+    gold = frame[frame["is_gold"] == 1]
+    if gold.empty or bar <= 0:
+        return frame, 0
+    hits = (gold["main"].astype(object) == gold["gold_answer"].map(gold_main)).groupby(gold["email"], observed=True).mean()
+    below = set(hits[hits < bar].index)
+    keep = ~frame["email"].isin(below)
+    return frame[keep], int((~keep).sum())
+
+
+def _decision(task: dict, resolved: pd.Series, answers: pd.DataFrame, adjudication: dict | None) -> Decision:
+    agreeing = answers[answers["main"].astype(object) == resolved["value"]]
+    agreement = len(agreeing) / len(answers) if len(answers) else 1.0
+    common = {"task": task, "method": resolved["method"], "agreement": agreement,
+              "annotation_ids": sorted(int(i) for i in answers["annotation_id"]), "annotators": sorted(map(str, answers["email"]))}  # fmt: skip
+    if adjudication is not None:
+        return Decision(answer=json.loads(adjudication["answer"]), adjudication_id=adjudication["id"], **common)
+    if resolved["method"] == "gold":
+        return Decision(answer=json.loads(task["gold_answer"]), **common)
+    chosen = _central(agreeing if len(agreeing) else answers)  # its whole answer is read in bulk afterwards
+    return Decision(answer={"annotation_id": int(chosen["annotation_id"]), "verdict": chosen["verdict"],
+                            "failure_categories": list(chosen["categories"])}, **common)  # fmt: skip
+
+
+def _central(answers: pd.DataFrame) -> pd.Series:
+    """The answer whose corrected text is most similar to the others' (the first when there is no text)."""
+    texts = answers["corrected_response"].fillna("").tolist()
+    if len(answers) < 3 or not any(texts):
+        return answers.sort_values("annotation_id").iloc[0]
+    scores = [sum(fuzz.ratio(text, other) for other in texts) for text in texts]
+    return answers.iloc[max(range(len(texts)), key=lambda index: (scores[index], -index))]

@@ -1,0 +1,104 @@
+"""The export spec (`flywheel export --spec SPEC.toml`): what goes in, which gates run, how it splits.
+
+Every field has a default, so no spec is needed; the spec used is recorded in the manifest.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from annotate.errors import FlywheelError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Selection(_Section):
+    min_gold_accuracy: float = Field(default=0.5, ge=0, le=1,
+                                     description="Leave out answers of annotators whose gold accuracy is below this (annotators with no gold items are kept).")  # fmt: skip
+    min_agreement: float | None = Field(default=None, ge=0, le=1, description="Only decisions at least this share of answers agree with.")
+    rounds: list[str] = Field(default_factory=list, description="Only these rounds (names); empty: all.")
+    categories: list[str] = Field(default_factory=list, description="Only decisions with one of these failure categories; empty: all.")
+    sources: list[str] = Field(default_factory=list, description="Only records from these sources; empty: all.")
+    include_accepted: bool = Field(default=True, description="SFT: responses judged acceptable as is become examples too.")
+    include_feedback: bool = Field(default=True, description="KTO: production thumbs up/down on records no expert judged.")
+
+
+class ExactDuplicates(_Section):
+    enabled: bool = True
+
+
+class NearDuplicates(_Section):
+    enabled: bool = True
+    threshold: float = Field(default=0.5, gt=0, le=1, description="MinHash LSH Jaccard threshold for candidates (word 3-gram shingles); rapidfuzz then verifies.")
+    verify_above: float = Field(default=0.9, gt=0, le=1, description="rapidfuzz similarity (0..1) a candidate pair must reach.")
+    num_perm: int = Field(default=128, ge=16)
+
+
+class Conflicts(_Section):
+    enabled: bool = True
+    prompt_similarity: float = Field(default=0.9, gt=0, le=1, description="Prompts at least this similar are the same question.")
+    answers_below: float = Field(default=0.5, ge=0, le=1, description="Their answers contradict when less similar than this.")
+
+
+class Pii(_Section):
+    enabled: bool = Field(default=True, description="Scrub personal data (the project's [pii] entities) from everything exported.")
+
+
+class Formats(_Section):
+    enabled: bool = Field(default=True, description="Leave out corrections that fail the project's format validators.")
+
+
+class Balance(_Section):
+    cap_per_category: int | None = Field(default=None, ge=1, description="At most this many train examples per failure category.")
+    oversample_to: int | None = Field(default=None, ge=1, description="Repeat examples of rarer categories up to this many.")
+
+
+class Split(_Section):
+    eval_fraction: float = Field(default=0.1, ge=0, lt=1, description="Share of production examples held out for evaluation.")
+
+
+class Dpo(_Section):
+    min_edit: float = Field(default=0.1, ge=0, le=1,
+                            description="A correction becomes a pair only when it changed at least this share of the text (1 - similarity).")  # fmt: skip
+
+
+class Sft(_Section):
+    format: Literal["messages", "prompt_completion"] = "messages"
+
+
+class ExportSpec(_Section):
+    model_config = ConfigDict(extra="forbid", title="Flywheel export spec")
+
+    selection: Selection = Field(default_factory=Selection)
+    exact_duplicates: ExactDuplicates = Field(default_factory=ExactDuplicates)
+    near_duplicates: NearDuplicates = Field(default_factory=NearDuplicates)
+    conflicts: Conflicts = Field(default_factory=Conflicts)
+    pii: Pii = Field(default_factory=Pii)
+    formats: Formats = Field(default_factory=Formats)
+    balance: Balance = Field(default_factory=Balance)
+    split: Split = Field(default_factory=Split)
+    dpo: Dpo = Field(default_factory=Dpo)
+    sft: Sft = Field(default_factory=Sft)
+    parquet: bool = Field(default=False, description="Also write train.parquet and eval.parquet.")
+
+
+def load_spec(path: Path | None) -> ExportSpec:
+    """The spec in `path` (TOML), or the defaults; errors name the file and the key."""
+    if path is None:
+        return ExportSpec()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FlywheelError(f"{path}: cannot read the export spec: {exc}") from exc
+    try:
+        return ExportSpec.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise FlywheelError(f"{path}: {where}: {error['msg']}") from exc

@@ -1,0 +1,138 @@
+"""`flywheel export`: decisions to TRL-format snapshots, with gates, splits, rehearsal, lineage and versions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from annotate.annotators import add_annotator
+from annotate.export.build import build_export
+from annotate.export.spec import ExportSpec
+from annotate.review import submit
+from tests.conftest import REPO, make_tasks
+
+EXPERT, OTHER = "ana@x.test", "ben@x.test"
+
+
+WORDS = ("invoice VAT bank feed payroll receipt quote report user currency export import tax client supplier "
+         "project budget reminder template workspace plan refund discount mileage expense asset journal ledger "
+         "audit backup token webhook approval deposit transfer statement balance reconcile category").split()
+
+
+def _texts(number: int) -> tuple[str, str]:
+    """A distinct question and answer per number (no two near duplicates)."""
+    import random
+
+    rng = random.Random(number)
+    question = " ".join(rng.sample(WORDS, 9))
+    return f"How do I {question}?", f"Original answer {number}: " + " ".join(rng.sample(WORDS, 8)) + "."
+
+
+@pytest.fixture
+def decided(store, project):
+    """40 corrections (a third corrected, the rest accepted; two unusable) and 10 preference judgments, one answer each."""
+    add_annotator(store, EXPERT)
+    add_annotator(store, OTHER)
+    corrections = make_tasks(store, 40, texts=_texts)
+    for number, task in enumerate(corrections):
+        if number in (5, 6):
+            answer = {"kind": "correction", "verdict": "unusable"}
+        elif number % 3 == 0:
+            answer = {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
+                      "corrected_response": f"A complete, corrected answer {number}: open Settings > {number} and follow the steps."}  # fmt: skip
+        else:
+            answer = {"kind": "correction", "verdict": "acceptable"}
+        submit(store, task, EXPERT, answer)
+    preferences = make_tasks(store, 10, kind="preference", texts=lambda n: _texts(100 + n))
+    for number, task in enumerate(preferences):
+        choice = ["a", "b", "tie", "both_bad", "a"][number % 5]
+        submit(store, task, EXPERT, {"kind": "preference", "choice": choice,
+                                     "better_response": "Both miss it: here is the right answer." if choice == "both_bad" else None})  # fmt: skip
+    return corrections, preferences
+
+
+def _rows(folder, split="train"):
+    return [json.loads(line) for line in (folder / f"{split}.jsonl").read_text().splitlines()]
+
+
+def test_sft_export_writes_a_versioned_snapshot_with_lineage(store, project, decided, cli):
+    result = cli("export", "--kind", "sft", "--name", "support-sft", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    folder = project.root / "exports" / "support-sft" / "v1"
+    train, evaluation = _rows(folder), _rows(folder, "eval")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["counts"]["train"] == len(train) and manifest["counts"]["eval"] == len(evaluation)
+    assert len(train) + len(evaluation) == 38 + 2  # 38 usable corrections + 2 written better answers; unusable never
+    assert all(row["messages"][-1]["role"] == "assistant" for row in train)
+    corrected = next(row for row in train + evaluation if row["id"] == "t1")
+    assert corrected["messages"][-1]["content"].startswith("A complete, corrected answer 0")
+    lineage = {row["id"]: row for row in manifest["rows"]}
+    assert lineage["t1"]["task_id"] == 1 and lineage["t1"]["annotators"] == [EXPERT] and lineage["t1"]["record_ids"]
+    import hashlib
+    assert manifest["files"]["train.jsonl"] == hashlib.sha256((folder / "train.jsonl").read_bytes()).hexdigest()
+    assert "load_dataset" in (folder / "README.md").read_text()
+
+    again = cli("export", "--kind", "sft", "--name", "support-sft", "--seed", "3")
+    assert again.exit_code == 0 and (project.root / "exports" / "support-sft" / "v2").is_dir()
+    assert _rows(project.root / "exports" / "support-sft" / "v2") == train  # deterministic given the seed
+    listed = cli("export", "list")
+    assert "support-sft" in listed.output and "v2" in listed.output
+    diff = cli("export", "diff", "support-sft", "v1", "v2")
+    assert "0 added, 0 removed, 0 changed" in diff.output
+    shown = json.loads(cli("export", "show", "support-sft", "v1").output)
+    assert shown["version"] == 1 and "rows" not in shown
+
+
+def test_dpo_and_kto_rows_follow_the_trl_formats(store, project, decided):
+    dpo = build_export(store, project, "dpo", ExportSpec(), seed=0)
+    rows = dpo.train + dpo.eval
+    origins = {example.origin for example in rows}
+    assert origins == {"correction", "preference"}
+    pair = next(example for example in rows if example.id.endswith("-edit"))
+    assert pair.chosen.startswith("A complete") and pair.rejected.startswith("Original answer")
+    assert not any(example.id.startswith(f"t{task}") for task in decided[1][2::5] for example in rows)  # ties dropped
+    assert sum(1 for example in rows if "-over-" in example.id) == 4  # both bad + better: better over each
+    kto = build_export(store, project, "kto", ExportSpec(selection={"include_feedback": False}), seed=0)
+    labels = [example.label for example in kto.train + kto.eval]
+    assert True in labels and False in labels
+
+
+def test_the_exported_files_load_with_datasets_and_pass_trl_s_format_checks(store, project, decided, cli):
+    from datasets import load_dataset
+    from trl.data_utils import is_conversational
+
+    for kind in ("sft", "dpo", "kto"):
+        assert cli("export", "--kind", kind, "--name", f"all-{kind}").exit_code == 0
+        folder = project.root / "exports" / f"all-{kind}" / "v1"
+        data = load_dataset("json", data_files={"train": str(folder / "train.jsonl")})["train"]
+        assert len(data) > 0 and is_conversational(data[0])
+
+
+def test_rehearsal_is_mixed_at_its_share_and_recorded(store, project, decided, cli):
+    general = REPO / "data" / "sample" / "rehearsal_general.jsonl"
+    result = cli("export", "--kind", "sft", "--name", "mixed", "--rehearsal", f"{general}:0.25")
+    assert result.exit_code == 0, result.output
+    folder = project.root / "exports" / "mixed" / "v1"
+    train = _rows(folder)
+    rehearsed = [row for row in train if row["id"].startswith("rh:")]
+    assert abs(len(rehearsed) / len(train) - 0.25) < 0.03
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["rehearsal"][0]["ratio"] == 0.25 and manifest["rehearsal"][0]["examples"] == len(rehearsed)
+    assert not any(row["id"].startswith("rh:") for row in _rows(folder, "eval"))
+    assert cli("export", "--kind", "sft", "--name", "bad", "--rehearsal", f"{general}:1.5").exit_code == 1
+
+
+def test_a_killed_export_leaves_no_half_snapshot(store, project, decided, monkeypatch):
+    from annotate.export import snapshot
+
+    plan = build_export(store, project, "sft", ExportSpec(), seed=0)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot, "_card", crash)
+    with pytest.raises(KeyboardInterrupt):
+        snapshot.write_snapshot(store, project, "crashy", plan)
+    assert list((project.root / "exports" / "crashy").iterdir()) == []
+    assert store.datasets("crashy") == []
