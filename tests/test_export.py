@@ -136,3 +136,48 @@ def test_a_killed_export_leaves_no_half_snapshot(store, project, decided, monkey
         snapshot.write_snapshot(store, project, "crashy", plan)
     assert list((project.root / "exports" / "crashy").iterdir()) == []
     assert store.datasets("crashy") == []
+
+
+def test_paraphrases_never_straddle_the_split_and_a_leak_fails_the_export(store, project, decided):
+    from annotate.errors import FlywheelError
+    from annotate.export.split import check_leakage
+
+    # Plant paraphrases of one question in a group: whatever the seed, they land on one side.
+    with store.transaction():
+        store.db.execute("UPDATE records SET group_id = 'g1' WHERE id IN (SELECT record_id FROM tasks WHERE id IN (2, 3, 4, 8))")
+    for seed in range(6):
+        plan = build_export(store, project, "sft", ExportSpec(split={"eval_fraction": 0.3}), seed=seed)
+        sides = {example.split for example in plan.train + plan.eval if example.id in ("t2", "t3", "t4", "t8")}
+        assert len(sides) == 1
+        assert plan.eval, "a 0.3 eval share holds something back"
+    with pytest.raises(FlywheelError, match="near duplicate in train"):
+        check_leakage([("t1", "t9", 0.97)])
+
+
+@pytest.mark.slow
+def test_one_trl_sft_step_and_one_dpo_step_train_on_an_actual_export(store, project, decided, tiny_model, cli, tmp_path):
+    import torch
+    from datasets import load_dataset
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+
+    torch.set_num_threads(1)
+    for kind in ("sft", "dpo"):
+        assert cli("export", "--kind", kind, "--name", f"train-{kind}").exit_code == 0
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", task_type="CAUSAL_LM")
+    common = {"max_steps": 1, "per_device_train_batch_size": 2, "report_to": [], "bf16": False, "use_cpu": True,
+              "logging_steps": 1, "save_strategy": "no"}  # fmt: skip
+
+    sft_data = load_dataset("json", data_files=str(project.root / "exports/train-sft/v1/train.jsonl"))["train"]
+    sft = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model), processing_class=tokenizer, peft_config=lora,
+                     train_dataset=sft_data, args=SFTConfig(output_dir=str(tmp_path / "sft"), max_length=256,
+                                                           assistant_only_loss=True, **common))  # fmt: skip
+    sft_loss = sft.train().training_loss
+    dpo_data = load_dataset("json", data_files=str(project.root / "exports/train-dpo/v1/train.jsonl"))["train"]
+    dpo = DPOTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model), ref_model=None, processing_class=tokenizer,
+                     peft_config=lora, train_dataset=dpo_data,
+                     args=DPOConfig(output_dir=str(tmp_path / "dpo"), max_length=256, **common))  # fmt: skip
+    dpo_loss = dpo.train().training_loss
+    assert sft_loss > 0 and dpo_loss > 0 and all(map(lambda x: x == x, (sft_loss, dpo_loss)))  # finite, not NaN
