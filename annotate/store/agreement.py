@@ -104,3 +104,19 @@ class AgreementQueries:
                 users = [message.get("content") or "" for message in messages if message.get("role") == "user"]
                 prompts[row["id"]] = users[-1] if users else ""
         return prompts
+
+    def tasks_by_id(self, task_ids: list[int]) -> dict[int, dict]:
+        return self._rows_by_id("tasks", task_ids)
+
+    def annotation_answers(self, annotation_ids: list[int]) -> dict[int, str]:
+        """Each annotation's whole answer (JSON text), by annotation id."""
+        return {row["id"]: row["answer"] for row in self._rows_by_id("annotations", annotation_ids).values()}
+
+    def _rows_by_id(self, table: str, ids: list[int]) -> dict[int, dict]:
+        found = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.query(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):  # table: a fixed name
+                found[row["id"]] = row
+        return found
