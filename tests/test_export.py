@@ -6,51 +6,9 @@ import json
 
 import pytest
 
-from annotate.annotators import add_annotator
 from annotate.export.build import build_export
 from annotate.export.spec import ExportSpec
-from annotate.review import submit
-from tests.conftest import REPO, make_tasks
-
-EXPERT, OTHER = "ana@x.test", "ben@x.test"
-
-
-WORDS = ("invoice VAT bank feed payroll receipt quote report user currency export import tax client supplier "
-         "project budget reminder template workspace plan refund discount mileage expense asset journal ledger "
-         "audit backup token webhook approval deposit transfer statement balance reconcile category").split()
-
-
-def _texts(number: int) -> tuple[str, str]:
-    """A distinct question and answer per number (no two near duplicates)."""
-    import random
-
-    rng = random.Random(number)
-    question = " ".join(rng.sample(WORDS, 9))
-    return f"How do I {question}?", f"Original answer {number}: " + " ".join(rng.sample(WORDS, 8)) + "."
-
-
-@pytest.fixture
-def decided(store, project):
-    """40 corrections (a third corrected, the rest accepted; two unusable) and 10 preference judgments, one answer each."""
-    add_annotator(store, EXPERT)
-    add_annotator(store, OTHER)
-    corrections = make_tasks(store, 40, texts=_texts)
-    for number, task in enumerate(corrections):
-        if number in (5, 6):
-            answer = {"kind": "correction", "verdict": "unusable"}
-        elif number % 3 == 0:
-            answer = {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
-                      "corrected_response": f"A complete, corrected answer {number}: open Settings > {number} and follow the steps."}  # fmt: skip
-        else:
-            answer = {"kind": "correction", "verdict": "acceptable"}
-        submit(store, task, EXPERT, answer)
-    preferences = make_tasks(store, 10, kind="preference", texts=lambda n: _texts(100 + n))
-    for number, task in enumerate(preferences):
-        choice = ["a", "b", "tie", "both_bad", "a"][number % 5]
-        submit(store, task, EXPERT, {"kind": "preference", "choice": choice,
-                                     "better_response": "Both miss it: here is the right answer." if choice == "both_bad" else None})  # fmt: skip
-    return corrections, preferences
-
+from tests.conftest import EXPERT, REPO
 
 def _rows(folder, split="train"):
     return [json.loads(line) for line in (folder / f"{split}.jsonl").read_text().splitlines()]

@@ -27,13 +27,6 @@ def verdict(name: str, text: str | None = None, rationale: str = "") -> dict:
 
 
 @pytest.fixture
-def env(project, monkeypatch):
-    monkeypatch.setenv("FLYWHEEL_PROJECT", str(project.root))
-    monkeypatch.delenv("FLYWHEEL_DB", raising=False)
-    return project
-
-
-@pytest.fixture
 def people(store):
     for email in (ANN, BOB, CYD, DEE):
         add_annotator(store, email, name=email.split("@")[0].title())
@@ -79,8 +72,9 @@ def test_an_annotator_is_refused_every_lead_page(env, people, page):
 def test_leads_and_admins_are_offered_the_three_pages_after_the_overview():
     from annotate.ui.pages import PAGES_BY_ROLE
 
-    for role in ("lead", "admin"):
-        assert PAGES_BY_ROLE[role] == ("correct", "compare", "history", "overview", "agreement", "adjudicate", "people")
+    lead_pages = ("correct", "compare", "history", "overview", "agreement", "adjudicate", "people")
+    assert PAGES_BY_ROLE["lead"] == lead_pages
+    assert PAGES_BY_ROLE["admin"] == (*lead_pages, "export")
     assert not {"agreement", "adjudicate", "people"} & set(PAGES_BY_ROLE["annotator"] + PAGES_BY_ROLE["engineer"])
 
 

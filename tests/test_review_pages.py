@@ -20,13 +20,6 @@ def people(store):
     return store
 
 
-@pytest.fixture
-def env(project, monkeypatch):
-    monkeypatch.setenv("FLYWHEEL_PROJECT", str(project.root))
-    monkeypatch.delenv("FLYWHEEL_DB", raising=False)
-    return project
-
-
 def app_signed_in_as(email: str) -> AppTest:
     app = AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30).run()
     app.text_input(key="sign_in_email").input(email)

@@ -88,27 +88,30 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     train = [example for example in examples if example.split == "train"]
     evaluation = [example for example in examples if example.split == "eval"]
     check_leakage(gates.near_duplicate_pairs(evaluation, train, spec.near_duplicates))
-    mixed, rehearsal_counts = _mix_rehearsal(train, kind, rehearsal, seed)
-    if rehearsal:
-        mixed, report = gates.scrub_pii(mixed, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score)
+    added, rehearsal_counts = _mix_rehearsal(kind, len(train), rehearsal, seed)
+    added, scrubbed = gates.scrub_pii(added, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score)
+    pii_report = next(report for report in reports if report.name == "pii")
+    for entity, count in scrubbed.counts.items():
+        pii_report.counts[entity] = pii_report.counts.get(entity, 0) + count
+    mixed = train + added
     population = [text for text in (_last_user(record["messages"]) for record in records.values()) if text]
     profile = quality_profile(mixed, evaluation, population, seed)
     return ExportPlan(kind, spec, seed, mixed, evaluation, reports, skipped, profile, rehearsal_counts)
 
 
-def _mix_rehearsal(train: list[Example], kind: str, rehearsal: list[Rehearsal], seed: int) -> tuple[list[Example], list[dict]]:
-    """Add each rehearsal set at its share of the final train set (drawn with the seed; repeated
-    when the file is smaller than the share asks)."""
+def _mix_rehearsal(kind: str, train_size: int, rehearsal: list[Rehearsal], seed: int) -> tuple[list[Example], list[dict]]:
+    """The rehearsal examples that make each set its share of the final train set (drawn with the
+    seed; repeated when the file is smaller than the share asks)."""
     if not rehearsal:
-        return train, []
+        return [], []
     if kind == "dpo":
         raise FlywheelError("rehearsal sets are answers, not pairs: use them with --kind sft or kto")
     total_share = sum(item.ratio for item in rehearsal)
     if total_share >= 1:
         raise FlywheelError(f"the rehearsal ratios add up to {total_share:g}: they must leave room for the data (< 1)")
-    final = math.ceil(len(train) / (1 - total_share))
+    final = math.ceil(train_size / (1 - total_share))
     rng = random.Random(seed)
-    mixed, counts = list(train), []
+    mixed, counts = [], []
     for item in rehearsal:
         try:
             pool = rehearsal_examples(item.path, kind, item.path.stem)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +25,7 @@ from annotate.export.formats import trl_row
 from annotate.project import Project
 from annotate.store import Store
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 CARD_USE = {
     "sft": "trl.SFTTrainer (conversational `messages`; `prompt`/`completion` with sft.format = 'prompt_completion')",
     "dpo": "trl.DPOTrainer (conversational `prompt`, `chosen`, `rejected`)",
@@ -37,7 +39,7 @@ def exports_dir(project: Project) -> Path:
 
 def write_snapshot(store: Store, project: Project, name: str, plan: ExportPlan) -> Path:
     """Write and register the plan as the next version of `name`; returns the snapshot folder."""
-    if not name or "/" in name or name.startswith("."):
+    if not _NAME.fullmatch(name or ""):
         raise FlywheelError(f"{name!r} is not a dataset name (letters, digits, '-' and '_')")
     root = exports_dir(project) / name
     root.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ still has a near duplicate in train.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 
 from annotate.errors import FlywheelError
@@ -34,7 +35,9 @@ def split(examples: list[Example], clusters: dict[str, int], eval_fraction: floa
     rare = {stratum for stratum, count in Counter(strata).items() if count < folds}
     strata = ["rare" if stratum in rare else stratum for stratum in strata]
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    _train, held_out = next(splitter.split(production, strata, groups))
+    with warnings.catch_warnings():  # small categories: sklearn warns that a class has fewer members than folds
+        warnings.simplefilter("ignore", UserWarning)
+        _train, held_out = next(splitter.split(production, strata, groups))
     for index in held_out:
         production[index].split = "eval"
     return examples

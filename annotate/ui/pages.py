@@ -7,6 +7,7 @@ import streamlit as st
 from annotate.ui.adjudication import adjudication_page
 from annotate.ui.agreement import agreement_page
 from annotate.ui.correction import correction_page
+from annotate.ui.export import export_page
 from annotate.ui.history import history_page
 from annotate.ui.overview import overview_page
 from annotate.ui.people import people_page
@@ -17,8 +18,8 @@ LEAD_PAGES = ("agreement", "adjudicate", "people")
 PAGES_BY_ROLE = {
     "annotator": ANNOTATOR_PAGES,
     "lead": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES),
-    "engineer": ("overview",),
-    "admin": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES),
+    "engineer": ("overview", "export"),
+    "admin": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "export"),
 }
 
 
@@ -46,4 +47,5 @@ def _pages() -> dict:
         "agreement": st.Page(agreement_page, title="Agreement", icon=":material/insights:", url_path="agreement"),
         "adjudicate": st.Page(adjudication_page, title="Adjudicate", icon=":material/gavel:", url_path="adjudicate"),
         "people": st.Page(people_page, title="Annotators", icon=":material/group:", url_path="people"),
+        "export": st.Page(export_page, title="Export", icon=":material/dataset:", url_path="export"),
     }
