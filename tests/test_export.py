@@ -139,3 +139,9 @@ def test_one_trl_sft_step_and_one_dpo_step_train_on_an_actual_export(store, proj
                      args=DPOConfig(output_dir=str(tmp_path / "dpo"), max_length=256, **common))  # fmt: skip
     dpo_loss = dpo.train().training_loss
     assert sft_loss > 0 and dpo_loss > 0 and all(map(lambda x: x == x, (sft_loss, dpo_loss)))  # finite, not NaN
+
+
+def test_an_export_with_nothing_in_it_is_refused(project, cli):
+    result = cli("export", "--kind", "sft", "--name", "empty")
+    assert result.exit_code == 1 and "nothing to export" in result.output
+    assert not (project.root / "exports" / "empty").exists() or not any((project.root / "exports" / "empty").iterdir())

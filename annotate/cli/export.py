@@ -43,6 +43,10 @@ def export(
     project = ctx.obj.project()
     with project.open_store() as store:
         plan = build_export(store, project, kind, spec, seed=seed, rehearsal=mixes)
+        if not plan.train:
+            _print_plan(plan)
+            raise FlywheelError(f"nothing to export as {kind}: no resolved decision passed the selection and the gates "
+                                "(see above); nothing was written")  # fmt: skip
         folder = write_snapshot(store, project, name, plan)
     _print_plan(plan)
     console.print(f"Wrote [bold]{escape(str(folder))}[/]: {len(plan.train):,} train, {len(plan.eval):,} eval rows.")
@@ -54,7 +58,7 @@ def _print_plan(plan) -> None:
         detail = ", ".join(f"{key} {value}" for key, value in report.counts.items() if not isinstance(value, (dict, list)))
         table.add_row(report.name, "yes" if report.enabled else "no", str(len(report.dropped)), escape(detail[:80]))
     console.print(table)
-    if plan.skipped:
+    if any(plan.skipped.values()):
         console.print("Left out before the gates: " + ", ".join(f"{reason} {count:,}" for reason, count in plan.skipped.items() if count))
 
 
