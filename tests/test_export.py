@@ -145,3 +145,42 @@ def test_an_export_with_nothing_in_it_is_refused(project, cli):
     result = cli("export", "--kind", "sft", "--name", "empty")
     assert result.exit_code == 1 and "nothing to export" in result.output
     assert not (project.root / "exports" / "empty").exists() or not any((project.root / "exports" / "empty").iterdir())
+
+
+KILLED_EXPORT = """
+import sys, time
+from annotate.export import snapshot
+from annotate.export.build import build_export
+from annotate.export.spec import ExportSpec
+from annotate.project import find_project
+
+def stall(*args, **kwargs):
+    print("files written", flush=True)
+    time.sleep(600)
+
+snapshot._card = stall
+project = find_project(sys.argv[1], None)
+with project.open_store() as store:
+    snapshot.write_snapshot(store, project, "killed", build_export(store, project, "sft", ExportSpec()))
+"""
+
+
+def test_an_export_killed_midway_leaves_no_snapshot_and_the_next_one_is_v1(store, project, decided, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "killed_export.py"
+    script.write_text(KILLED_EXPORT)
+    process = subprocess.Popen([sys.executable, str(script), str(project.root)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert process.stdout.readline().strip() == "files written"  # train/eval and manifest are on disk
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    folder = project.root / "exports" / "killed"
+    assert [path.name for path in folder.iterdir() if not path.name.startswith(".")] == []
+    assert store.datasets("killed") == []
+    plan = build_export(store, project, "sft", ExportSpec())
+    from annotate.export.snapshot import write_snapshot
+
+    assert write_snapshot(store, project, "killed", plan).name == "v1"
