@@ -69,9 +69,9 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "Chromium is missing and cannot be installed here (needs apt-get as root): the browser tests will skip."; fi
 
-# Every benchmark at its default size, one after another (about 25 minutes; run nothing else meanwhile).
+# Every benchmark at its default size, one after another (about 30 minutes; run nothing else meanwhile).
 bench: install labelstudio
-	for script in ingest queue flag app labelstudio agreement; do $(BIN)/python bench/$$script.py || exit 1; done
+	for script in ingest queue flag app labelstudio agreement export; do $(BIN)/python bench/$$script.py || exit 1; done
 
 # Refresh the README's screenshots from the real-browser tests.
 screenshots: install browser
