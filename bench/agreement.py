@@ -61,7 +61,6 @@ import pstats
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -86,7 +85,7 @@ from annotate.project import Project, init_project
 from annotate.records import RecordIn
 from annotate.resolution import resolve
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.common import measure_command, runs_line  # noqa: E402 (after the sys.path line)
 TARGET_SECONDS = 2.0
 VERDICTS = ("acceptable", "corrected", "unusable")  # codes 0..2, as annotate.agreement codes them
 VERDICT_WEIGHTS = (0.45, 0.40, 0.15)
@@ -344,15 +343,6 @@ def measure_report(project: Project, repeats: int) -> tuple[list[float], object,
     return times, report, size
 
 
-def measure_command(command: list[str], repeats: int) -> list[float]:
-    """Wall seconds of a child process per run, its stdout to /dev/null."""
-    env = {key: value for key, value in os.environ.items() if key not in ("FLYWHEEL_DB", "FLYWHEEL_PROJECT")}
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, check=True, env=env, cwd=REPO)
-        times.append(time.perf_counter() - started)
-    return times
 
 
 def measure_baseline(matrix: np.ndarray, repeats: int) -> tuple[list[float], float]:
@@ -452,11 +442,6 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def runs_line(times: list[float]) -> str:
-    """Median and each run, in seconds (milliseconds when under 0.1 s)."""
-    scale, unit = (1, "s ") if median(times) >= 0.1 else (1000, "ms")
-    shown = " / ".join(f"{value * scale:.3f}" for value in times)
-    return f"median {median(times) * scale:8.3f} {unit}  runs {shown} {unit.strip()} (first cold)"
 
 
 # --- main -----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What the benchmarks share: a project with N sample records ingested, and percentile lines.
+"""What the benchmarks share: a project with N sample records ingested, percentile and run lines,
+and timing a command in a child process.
 
 Each script starts with `sys.path[0] = <repository root>`: run as a script, Python puts bench/
 first on the path, where bench/queue.py would stand in for the standard library's `queue`.
@@ -6,7 +7,10 @@ first on the path, where bench/queue.py would stand in for the standard library'
 
 from __future__ import annotations
 
+import os
 import random
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -63,3 +67,25 @@ def summary_line(seconds: list[float], width: int = 8) -> str:
         f"p50 {percentile(seconds, .50):{width}.3f}   p95 {percentile(seconds, .95):{width}.3f}   "
         f"p99 {percentile(seconds, .99):{width}.3f}   mean {sum(seconds) / len(seconds) * 1000:{width}.3f}   ms"
     )
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def measure_command(command: list[str], repeats: int) -> list[float]:
+    """Wall seconds of a child process per run, its stdout to /dev/null."""
+    env = {key: value for key, value in os.environ.items() if key not in ("FLYWHEEL_DB", "FLYWHEEL_PROJECT")}
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=True, env=env, cwd=REPO)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def runs_line(times: list[float]) -> str:
+    """Median and each run, in seconds (milliseconds when under 0.1 s)."""
+    scale, unit = (1, "s ") if statistics.median(times) >= 0.1 else (1000, "ms")
+    shown = " / ".join(f"{value * scale:.3f}" for value in times)
+    first = " (first cold)" if len(times) > 1 else ""
+    return f"median {statistics.median(times) * scale:8.3f} {unit}  runs {shown} {unit.strip()}{first}"

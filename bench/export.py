@@ -61,7 +61,6 @@ import random
 import re
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -92,7 +91,8 @@ from annotate.project import Project, init_project
 from annotate.records import RecordIn
 from annotate.refusal import is_refusal
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.common import measure_command, runs_line  # noqa: E402 (after the sys.path line)
+
 TARGET_SECONDS = 60.0
 KIND = "sft"
 CATEGORIES = ("factual_error", "incomplete", "unhelpful", "unwarranted_refusal", "format_violation",
@@ -455,15 +455,6 @@ def measure_export(project: Project, repeats: int) -> tuple[list[float], ExportP
     return times, plan, folder
 
 
-def measure_command(command: list[str], repeats: int) -> list[float]:
-    """Wall seconds of a child process per run, its stdout to /dev/null."""
-    env = {key: value for key, value in os.environ.items() if key not in ("FLYWHEEL_DB", "FLYWHEEL_PROJECT")}
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, check=True, env=env, cwd=REPO)
-        times.append(time.perf_counter() - started)
-    return times
 
 
 def measure_baseline(rows: list[dict], path: Path, repeats: int = 3) -> tuple[list[float], int]:
@@ -659,11 +650,6 @@ def profile_export(project: Project, top: int) -> str:
     return out.getvalue()
 
 
-def runs_line(times: list[float]) -> str:
-    scale, unit = (1, "s ") if statistics.median(times) >= 0.1 else (1000, "ms")
-    shown = " / ".join(f"{value * scale:.3f}" for value in times)
-    first = " (first cold)" if len(times) > 1 else ""
-    return f"median {statistics.median(times) * scale:8.3f} {unit}  runs {shown} {unit.strip()}{first}"
 
 
 def _load() -> str:
