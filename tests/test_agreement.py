@@ -292,3 +292,8 @@ def test_adjudicate_list_and_decide_from_the_command_line(store, project, people
     assert decided.exit_code == 0, decided.output
     assert "Nothing to adjudicate" in cli("adjudicate", "list").output
     assert "now a gold item" in cli("adjudicate", "promote", str(task), "--lead", "lead@x.test").output
+
+
+def test_agreement_without_overlap_says_where_overlap_is_set(project, cli):
+    result = cli("agreement")
+    assert result.exit_code == 0 and "`[overlap]` in flywheel.toml" in result.output

@@ -52,7 +52,7 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 def _print_report(report: AgreementReport) -> None:
     if report.n_tasks == 0:
-        console.print("No task has two or more answers yet: agreement needs overlap (`[overlap]` in flywheel.toml).")
+        console.print("No task has two or more answers yet: agreement needs overlap (`\\[overlap]` in flywheel.toml).")
     table = Table("field", "measure", "value", "interval", "observed agreement", "items", "annotators",
                   title=f"Agreement over {report.n_tasks:,} tasks with overlap", title_justify="left")  # fmt: skip
     for name, field in report.fields.items():
