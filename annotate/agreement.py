@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from annotate.answer_table import AnswerFilter, answer_frame, corrected_text_similarity, gold_main
+from annotate.answer_table import AnswerFilter, answer_frame, category_lists, corrected_text_similarity, gold_mains
 from annotate.config import ProjectConfig
 from annotate.reliability import MISSING, alpha_with_ci, kappa_matrix
 from annotate.resolution import RESOLVED, resolve
@@ -109,26 +109,26 @@ def report_from_frame(frame: pd.DataFrame, resolution: pd.DataFrame, config: Pro
 
 def _coded_fields(overlap: pd.DataFrame, emails: list[str], config: ProjectConfig) -> dict[str, tuple[np.ndarray, int, str]]:
     """Each field as a units x annotators matrix of codes (MISSING where no answer)."""
-    corrections = overlap[overlap["kind"] == "correction"]
-    preferences = overlap[overlap["kind"] == "preference"]
-    severity = {level: code for code, level in enumerate(config.taxonomy.severity)}
+    correction = (overlap["kind"] == "correction").to_numpy()
+    positions = _positions(overlap, emails)
+    severity = _severity_codes(overlap["severity"], config.taxonomy.severity)
     categories = [category.id for category in config.taxonomy.failure_categories]
+    verdict, choice = overlap["verdict_code"].to_numpy(), overlap["choice_code"].to_numpy()
     return {
-        "verdict": (_matrix(corrections, emails, corrections["verdict"].map(_codes(VERDICTS))), len(VERDICTS), "nominal"),
-        "failure_category": (_category_matrix(overlap, emails, categories), 2, "nominal"),
-        "severity": (_matrix(overlap, emails, overlap["severity"].map(severity)), len(severity), "ordinal"),
-        "preference": (_matrix(preferences, emails, preferences["choice"].map(_codes(CHOICES))), len(CHOICES), "nominal"),
-        "correction_edit": (_matrix(corrections, emails, (corrections["verdict"] == "corrected").astype(float)), 2, "nominal"),
-    }
+        "verdict": (_matrix(positions, np.where(correction, verdict, MISSING), correction), len(VERDICTS), "nominal"),
+        "failure_category": (_category_matrix(overlap, positions, categories), 2, "nominal"),
+        "severity": (_matrix(positions, severity), len(config.taxonomy.severity), "ordinal"),
+        "preference": (_matrix(positions, np.where(~correction, choice, MISSING), ~correction), len(CHOICES), "nominal"),
+        "correction_edit": (_matrix(positions, np.where(verdict >= 0, (verdict == 1).astype(np.int64), MISSING), correction),
+                            2, "nominal"),
+    }  # fmt: skip
 
 
-def _codes(values: tuple[str, ...]) -> dict[str, int]:
-    return {value: code for code, value in enumerate(values)}
-
-
-def _matrix(rows: pd.DataFrame, emails: list[str], codes: pd.Series | np.ndarray) -> np.ndarray:
-    """Tasks x annotators codes from one code per answer (NaN codes count as no answer)."""
-    return _scatter(*_positions(rows, emails), np.asarray(codes, dtype=float))
+def _severity_codes(severity: pd.Series, levels: list[str]) -> np.ndarray:
+    """Each answer's severity as its rank in the taxonomy's scale (MISSING for none or unknown)."""
+    ranks = {level: rank for rank, level in enumerate(levels)}
+    lookup = np.array([ranks.get(level, MISSING) for level in severity.cat.categories] + [MISSING], dtype=np.int64)
+    return lookup[severity.cat.codes.to_numpy()]  # code -1 (none) takes the trailing MISSING
 
 
 def _positions(rows: pd.DataFrame, emails: list[str]) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -138,22 +138,28 @@ def _positions(rows: pd.DataFrame, emails: list[str]) -> tuple[np.ndarray, np.nd
     return task_rows, columns, len(tasks), len(emails)
 
 
-def _scatter(task_rows: np.ndarray, columns: np.ndarray, n_tasks: int, n_emails: int, codes: np.ndarray) -> np.ndarray:
+def _matrix(positions: tuple[np.ndarray, np.ndarray, int, int], codes: np.ndarray,
+            units: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Tasks x annotators codes from one code per answer (MISSING codes count as no answer). With
+    `units` (a mask over answers), only the tasks of those answers are rows."""
+    task_rows, columns, n_tasks, n_emails = positions
+    if units is not None:
+        kept, task_rows = np.unique(task_rows[units], return_inverse=True)
+        columns, codes, n_tasks = columns[units], codes[units], len(kept)
     matrix = np.full((n_tasks, n_emails), MISSING, dtype=np.int64)
-    present = ~np.isnan(codes) & (columns >= 0)
-    matrix[task_rows[present], columns[present]] = codes[present].astype(np.int64)
+    present = (codes != MISSING) & (columns >= 0)
+    matrix[task_rows[present], columns[present]] = codes[present]
     return matrix
 
 
-def _category_matrix(rows: pd.DataFrame, emails: list[str], categories: list[str]) -> np.ndarray:
+def _category_matrix(rows: pd.DataFrame, positions, categories: list[str]) -> np.ndarray:
     """(task, category) units x annotators: 1 chosen, 0 not chosen, MISSING where the annotator did not answer the task."""
     if rows.empty:
-        return np.empty((0, len(emails)), dtype=np.int64)
-    positions = _positions(rows, emails)
-    lists, inverse = np.unique(np.array([",".join(chosen) for chosen in rows["categories"]], dtype=object), return_inverse=True)
-    hot = np.array([[float(category in chosen.split(",")) for category in categories] for chosen in lists]).reshape(len(lists), len(categories))
-    per_answer = hot[inverse.ravel()]  # answers x categories
-    return np.concatenate([_scatter(*positions, per_answer[:, index]) for index in range(len(categories))], axis=0)
+        return np.empty((0, positions[3]), dtype=np.int64)
+    lists = category_lists(rows)
+    hot = np.array([[int(category in chosen) for category in categories] for chosen in lists], dtype=np.int64)
+    per_answer = hot.reshape(len(lists), len(categories))[rows["categories_code"].to_numpy()]  # answers x categories
+    return np.concatenate([_matrix(positions, per_answer[:, index]) for index in range(len(categories))], axis=0)
 
 
 def _correction_field(overlap: pd.DataFrame, similarities: pd.Series, edit: FieldAgreement, settings) -> FieldAgreement:
@@ -191,39 +197,45 @@ def _mean_interval(scores: np.ndarray, settings) -> tuple[float, float]:
 def _annotator_rows(frame: pd.DataFrame, resolution: pd.DataFrame) -> list[AnnotatorAgreement]:
     if frame.empty:
         return []
-    scored = frame.copy()
-    gold = scored["is_gold"] == 1
-    scored["gold_hit"] = np.where(gold, scored["main"] == scored["gold_answer"].map(gold_main), np.nan)
-    scored.loc[~gold, "gold_hit"] = np.nan
+    values = frame["main"].cat.categories
+    main = frame["main"].cat.codes.to_numpy()
+    gold = frame["is_gold"].to_numpy() == 1
+    expected = values.get_indexer(gold_mains(frame)[gold])
+    gold_hit = np.full(len(frame), np.nan)
+    gold_hit[gold] = (main[gold] == expected) & (expected >= 0)
     decided = resolution[(resolution["status"] == RESOLVED) & ~resolution["method"].isin(["single", "gold"])]["value"]
-    shared = scored["task_id"].map(decided)
-    scored["resolved_hit"] = np.where(shared.notna(), scored["main"] == shared, np.nan)
-    days = scored["created_at"].dt.floor("D")
+    decided_codes = np.append(values.get_indexer(decided.to_numpy()), -1)  # position -1: not decided
+    shared = decided_codes[pd.Index(decided.index).get_indexer(frame["task_id"].to_numpy())]
+    resolved_hit = np.where(shared >= 0, main == shared, np.nan)
+    days = frame["created_at"].dt.floor("D")
     distinct = pd.Series(days.unique())
     weeks = dict(zip(distinct, distinct.dt.strftime("%G-W%V")))  # a few dozen days, not every answer
-    scored["week"] = days.map(weeks)
-    scored["day"] = days
-    rows = []
-    for email, mine in scored.groupby("email"):
-        seconds = mine["seconds_spent"].dropna()
-        weekly = [
-            {"week": week, "n": int(len(part)), "gold_accuracy": _mean(part["gold_hit"]),
-             "agreement_with_resolved": _mean(part["resolved_hit"])}
-            for week, part in mine.groupby("week")
-        ]  # fmt: skip
-        rows.append(AnnotatorAgreement(
-            email=email, n_annotations=int(len(mine)),
-            gold_accuracy=_mean(mine["gold_hit"]), n_gold=int(mine["gold_hit"].notna().sum()),
-            agreement_with_resolved=_mean(mine["resolved_hit"]), n_resolved=int(mine["resolved_hit"].notna().sum()),
-            median_seconds=float(seconds.median()) if len(seconds) else None,
-            per_active_day=float(len(mine) / mine["day"].nunique()), weekly=weekly,
-        ))  # fmt: skip
-    return rows
+    scored = pd.DataFrame({"email": frame["email"], "week": days.map(weeks), "day": days, "gold_hit": gold_hit,
+                           "resolved_hit": resolved_hit, "seconds": frame["seconds_spent"]})  # fmt: skip
+    per_person = scored.groupby("email", observed=True).agg(
+        n=("day", "size"), gold=("gold_hit", "mean"), n_gold=("gold_hit", "count"), resolved=("resolved_hit", "mean"),
+        n_resolved=("resolved_hit", "count"), seconds=("seconds", "median"), days=("day", "nunique"),
+    )  # fmt: skip
+    per_week = scored.groupby(["email", "week"], observed=True, sort=True).agg(
+        n=("day", "size"), gold=("gold_hit", "mean"), resolved=("resolved_hit", "mean")
+    )
+    weekly: dict[str, list[dict[str, Any]]] = {}
+    for (email, week), row in zip(per_week.index, per_week.itertuples(index=False)):
+        weekly.setdefault(email, []).append(
+            {"week": week, "n": int(row.n), "gold_accuracy": _number(row.gold), "agreement_with_resolved": _number(row.resolved)}
+        )
+    return [
+        AnnotatorAgreement(
+            email=email, n_annotations=int(row.n), gold_accuracy=_number(row.gold), n_gold=int(row.n_gold),
+            agreement_with_resolved=_number(row.resolved), n_resolved=int(row.n_resolved),
+            median_seconds=_number(row.seconds), per_active_day=float(row.n / row.days), weekly=weekly.get(email, []),
+        )
+        for email, row in zip(per_person.index, per_person.itertuples(index=False))
+    ]  # fmt: skip
 
 
-def _mean(values: pd.Series) -> float | None:
-    values = values.dropna()
-    return float(values.astype(float).mean()) if len(values) else None
+def _number(value: float) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 def agreement_by_week(store: Store, config: ProjectConfig, filters: AnswerFilter = AnswerFilter(), *,

@@ -17,6 +17,7 @@ import pandas as pd
 from annotate.errors import FlywheelError
 from annotate.reliability import text_similarity
 from annotate.store import Store
+from annotate.store.answers import ANSWER_CODES, CHOICE_CODES, KIND_CODES, STATUS_CODES, VERDICT_CODES, AnswerScope
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,10 @@ class AnswerFilter:
 
 
 def answer_frame(store: Store, filters: AnswerFilter = AnswerFilter()) -> pd.DataFrame:
-    """The table (see the module docstring), filtered."""
+    """The table (see the module docstring), filtered. Columns with few values are categoricals;
+    `verdict_code` and `choice_code` index `VERDICT_CODES` and `CHOICE_CODES` (-1 for none), and
+    `categories_code` indexes the categories of `failure_categories` (each a JSON list; see
+    `category_lists`)."""
     if filters.kind not in (None, "correction", "preference"):
         raise FlywheelError(f"unknown task kind {filters.kind!r}: correction or preference")
     round_id = None
@@ -38,46 +42,76 @@ def answer_frame(store: Store, filters: AnswerFilter = AnswerFilter()) -> pd.Dat
         if found is None:
             raise FlywheelError(f"no round named {filters.round!r}; `flywheel round list` shows them")
         round_id = found["id"]
-    columns, rows = store.current_answers(round_id=round_id, kind=filters.kind, since=filters.since, until=filters.until)
-    frame = _frame(columns, rows)
-    task_columns, task_rows = store.answered_tasks(round_id=round_id, kind=filters.kind)
-    tasks = _frame(task_columns, task_rows).set_index("task_id")
-    position = tasks.index.get_indexer(frame["task_id"])
-    for name in task_columns[1:]:
-        frame[name] = tasks[name].take(position).reset_index(drop=True) if len(frame) else tasks[name].iloc[:0]
-    emails = {person["id"]: person["email"] for person in store.list_annotators()}
-    frame["email"] = pd.Categorical(frame["annotator_id"].map(emails)) if len(frame) else pd.Series([], dtype=object)
+    if filters.annotator is not None and store.annotator_by_email(filters.annotator) is None:
+        raise FlywheelError(f"no annotator {filters.annotator!r}; `flywheel users list` shows them")
+    scope = AnswerScope(round_id=round_id, kind=filters.kind, since=filters.since, until=filters.until)
+    answers, tasks = store.current_answer_columns(scope)
+    frame = _answers(answers, store)
+    _add_task_columns(frame, tasks)
     if filters.annotator is not None:
-        if store.annotator_by_email(filters.annotator) is None:
-            raise FlywheelError(f"no annotator {filters.annotator!r}; `flywheel users list` shows them")
-        tasks = frame.loc[frame["email"] == filters.annotator, "task_id"].unique()
-        frame = frame[frame["task_id"].isin(tasks)]
-    frame = frame.reset_index(drop=True)
-    frame["main"] = pd.Categorical(np.where(frame["kind"] == "correction", frame["verdict"].astype(object), frame["choice"].astype(object)))
-    parsed = {text: _categories(text) for text in set(frame["failure_categories"])}  # few distinct lists
-    frame["categories"] = frame["failure_categories"].map(parsed)
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+        mine = frame.loc[frame["email"] == filters.annotator, "task_id"].unique()
+        frame = frame[frame["task_id"].isin(mine)].reset_index(drop=True)
     return frame
 
 
-CATEGORICAL = ("email", "kind", "task_status", "verdict", "choice", "severity", "source")  # few values: fast to compare
-NUMERIC = ("annotation_id", "task_id", "annotator_id", "required_annotations", "is_gold", "round_id", "seconds_spent")
+def _answers(columns: dict, store: Store) -> pd.DataFrame:
+    """The answer columns as a frame: codes become categoricals, times datetimes."""
+    answer = columns["answer"]
+    verdict = np.where(answer < len(VERDICT_CODES), answer, -1)
+    choice = np.where(answer >= len(VERDICT_CODES), answer - len(VERDICT_CODES), -1)
+    people = store.list_annotators()
+    ids = np.array([person["id"] for person in people], dtype=np.int64)
+    email_codes = pd.Index(ids).get_indexer(columns["annotator_id"]) if len(ids) else np.full(len(verdict), -1)
+    category_codes, category_texts = pd.factorize(np.array(columns["failure_categories"], dtype=object))
+    lists = np.empty(len(category_texts), dtype=object)
+    lists[:] = [_categories(text) for text in category_texts]
+    seconds = columns["seconds_ms"].astype(float) / 1000
+    seconds[columns["seconds_ms"] < 0] = np.nan
+    frame = pd.DataFrame({
+        "annotation_id": columns["annotation_id"], "task_id": columns["task_id"], "annotator_id": columns["annotator_id"],
+        "verdict": _categorical(verdict, VERDICT_CODES), "choice": _categorical(choice, CHOICE_CODES),
+        "severity": _factorised(columns["severity"]),
+        "failure_categories": pd.Categorical.from_codes(category_codes, categories=pd.Index(category_texts, dtype=object)),
+        "seconds_spent": seconds,
+        "created_at": pd.to_datetime(columns["created_ms"], unit="ms", utc=True),
+        "email": _categorical(email_codes, tuple(person["email"] for person in people)),
+        "corrected_response": pd.Series(columns["corrected_response"], dtype=object).replace("", None),
+        "categories": lists.take(category_codes) if len(category_codes) else np.empty(0, dtype=object),
+        "verdict_code": verdict, "choice_code": choice, "answer_code": answer, "categories_code": category_codes,
+    })  # fmt: skip
+    return frame
 
 
-def _frame(columns: tuple[str, ...], rows: list[tuple]) -> pd.DataFrame:
-    """Rows as a frame of plain Python objects (numbers as numbers): pandas' Arrow-backed strings
-    cost more than they save when the code then walks the values."""
-    values = list(zip(*rows)) if rows else [()] * len(columns)
-    data = {}
-    for name, column in zip(columns, values):
-        if name in NUMERIC and column:
-            data[name] = pd.to_numeric(np.array(column, dtype=object))
-        elif name in CATEGORICAL:
-            codes, values = pd.factorize(np.array(column, dtype=object))
-            data[name] = pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
-        else:
-            data[name] = pd.Series(column, dtype=object)
-    return pd.DataFrame(data, columns=list(columns))
+def _factorised(texts: list[str]) -> pd.Categorical:
+    """Texts with few distinct values as a categorical ('' for none)."""
+    codes, values = pd.factorize(np.array(texts, dtype=object))
+    values = pd.Index(values, dtype=object)
+    if "" in values:
+        empty = values.get_loc("")
+        codes = np.where(codes == empty, -1, codes - (codes > empty))
+        values = values.delete(empty)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
+
+
+def _categorical(codes: np.ndarray, values: tuple[str, ...]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(values), dtype=object))
+
+
+def _add_task_columns(frame: pd.DataFrame, tasks: dict) -> None:
+    """Each answer's task columns (kind, overlap, gold answer, round, status), by position."""
+    position = pd.Index(tasks["task_id"]).get_indexer(frame["task_id"].to_numpy())
+    frame["kind"] = _categorical(tasks["kind"].take(position), KIND_CODES)
+    for name in ("required_annotations", "is_gold", "round_id"):
+        frame[name] = tasks[name].take(position)
+    frame["task_status"] = _categorical(tasks["task_status"].take(position), STATUS_CODES)
+    frame["main"] = _categorical(frame.pop("answer_code").to_numpy(), ANSWER_CODES)
+    gold = tasks["gold_answers"]
+    frame["gold_answer"] = frame["task_id"].map(gold) if gold else pd.Series([None] * len(frame), dtype=object)
+
+
+def category_lists(frame: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The distinct failure-category lists of the table, in `categories_code` order."""
+    return [_categories(text) for text in frame["failure_categories"].cat.categories]
 
 
 def _categories(text: str | None) -> tuple[str, ...]:
@@ -90,11 +124,24 @@ def corrected_text_similarity(frame: pd.DataFrame) -> pd.Series:
     """Per task with two or more 'corrected' answers: the mean pairwise similarity of the corrected
     texts (see `annotate.reliability.text_similarity`), indexed by task id."""
     corrected = frame[(frame["kind"] == "correction") & (frame["verdict"] == "corrected")]
-    texts: dict[int, list[str]] = {}
-    for task_id, text in zip(corrected["task_id"].tolist(), corrected["corrected_response"].tolist()):
-        texts.setdefault(task_id, []).append(text or "")
-    scores = {task_id: text_similarity(group) for task_id, group in texts.items() if len(group) >= 2}
-    return pd.Series(scores, dtype=float, name="similarity")
+    task_ids = corrected["task_id"].to_numpy()
+    order = np.argsort(task_ids, kind="stable")
+    tasks, starts, sizes = np.unique(task_ids[order], return_index=True, return_counts=True)
+    texts = [text or "" for text in corrected["corrected_response"].to_numpy()[order]]
+    shared = sizes >= 2
+    scores = [text_similarity(texts[start : start + size]) for start, size in zip(starts[shared], sizes[shared])]
+    return pd.Series(scores, index=pd.Index(tasks[shared]), dtype=float, name="similarity")
+
+
+def gold_mains(frame: pd.DataFrame) -> pd.Series:
+    """Each answer's gold headline (the gold answer's verdict or choice; None off gold items)."""
+    gold = frame["is_gold"].to_numpy() == 1
+    mains = np.full(len(frame), None, dtype=object)
+    if gold.any():
+        answers = frame["gold_answer"].to_numpy()[gold]
+        parsed = {answer: gold_main(answer) for answer in set(answers)}
+        mains[gold] = [parsed[answer] for answer in answers]
+    return pd.Series(mains, index=frame.index, dtype=object)
 
 
 def gold_main(gold_answer: str | None) -> str | None:

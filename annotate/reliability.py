@@ -1,14 +1,18 @@
-"""Inter-annotator reliability statistics, from well-kept libraries.
+"""Inter-annotator reliability statistics, checked against well-kept libraries.
 
-- Krippendorff's alpha (any number of annotators, missing answers allowed): `krippendorff.alpha`.
-- Its bootstrap confidence interval: units (tasks) are resampled with replacement. Alpha depends
-  on the data only through the coincidence matrix, which is a sum of one matrix per unit, and
-  units with the same answer counts give the same matrix; so each replicate is a reweighting of
-  the distinct unit patterns (a handful), which makes 1,000 replicates over 100,000 units cost
-  milliseconds. A test checks each replicate equals `krippendorff.alpha` on the resampled data.
+- Krippendorff's alpha (any number of annotators, missing answers allowed). Alpha depends on the
+  data only through the coincidence matrix, a sum of one matrix per unit, and units with the same
+  answer counts give the same matrix; so alpha is computed over the distinct unit patterns (a
+  handful) with their multiplicities, the formula of `krippendorff.alpha` (the reference: tests
+  check the two agree on Krippendorff's published example and on random data with gaps). Over
+  800,000 units that takes milliseconds where the reference takes a quarter of a second.
+- Its bootstrap confidence interval: units (tasks) are resampled with replacement, each replicate
+  a reweighting of the same patterns, so 1,000 replicates over 100,000 units cost milliseconds.
+  A test checks each replicate equals `krippendorff.alpha` on the resampled data.
 - Observed agreement: the share of pairable answer pairs that agree (the coincidence matrix's
   diagonal over its total).
-- Cohen's kappa per annotator pair: `sklearn.metrics.cohen_kappa_score` on the items both answered.
+- Cohen's kappa per annotator pair: `sklearn.metrics.cohen_kappa_score` on the items both answered,
+  given as their confusion counts (the V x V cells, weighted by count: the same kappa).
 - Corrected-text similarity: `rapidfuzz`'s normalised Indel similarity, character level, in [0, 1].
 
 Data comes as a units x annotators matrix of value codes (0..V-1), with -1 where an annotator
@@ -20,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
-import krippendorff
 import numpy as np
 from rapidfuzz import fuzz
 
@@ -53,20 +56,23 @@ def alpha_with_ci(codes: np.ndarray, n_values: int, level: str = "nominal", *, s
     annotators = int(((codes[pairable] != MISSING).any(axis=0)).sum()) if codes.size else 0
     if len(counts) == 0:
         return Alpha(None, None, None, 0, annotators)
-    observed = _observed_agreement(counts)
+    patterns, multiplicity = _distinct_rows(counts)
+    observed = _observed_agreement(patterns, multiplicity)
     if (counts.sum(axis=0) > 0).sum() < 2:  # one value only: no variation, alpha undefined
         return Alpha(None, None, observed, len(counts), annotators)
-    domain = np.arange(n_values)
-    alpha = float(krippendorff.alpha(value_counts=counts, value_domain=domain, level_of_measurement=level))
-    interval = bootstrap_alpha(counts, level, samples=samples, confidence=confidence, seed=seed) if samples else None
+    alpha = float(replicate_alphas(patterns, multiplicity[None, :], level)[0])
+    interval = (bootstrap_alpha(patterns, multiplicity, level, samples=samples, confidence=confidence, seed=seed)
+                if samples else None)  # fmt: skip
     return Alpha(_finite(alpha), interval, observed, len(counts), annotators)
 
 
-def bootstrap_alpha(counts: np.ndarray, level: str, *, samples: int, confidence: float, seed: int) -> tuple[float, float] | None:
-    """Percentile interval of alpha over `samples` resamplings of the units (rows of `counts`)."""
-    patterns, multiplicity = _distinct_rows(counts)
+def bootstrap_alpha(patterns: np.ndarray, multiplicity: np.ndarray, level: str, *, samples: int, confidence: float,
+                    seed: int) -> tuple[float, float] | None:  # fmt: skip
+    """Percentile interval of alpha over `samples` resamplings of the units: `multiplicity[p]` units
+    have the answer counts `patterns[p]` (see `_distinct_rows`)."""
     rng = np.random.default_rng(seed)
-    weights = rng.multinomial(len(counts), multiplicity / multiplicity.sum(), size=samples)  # B x P
+    units = int(multiplicity.sum())
+    weights = rng.multinomial(units, multiplicity / units, size=samples)  # B x P
     alphas = replicate_alphas(patterns, weights, level)
     alphas = alphas[np.isfinite(alphas)]
     if len(alphas) < samples / 2:
@@ -121,8 +127,8 @@ def _distances(n_v: np.ndarray, level: str) -> np.ndarray:
     raise ValueError(f"unsupported level {level!r}")
 
 
-def _observed_agreement(counts: np.ndarray) -> float:
-    coincidences = _unit_coincidences(counts).sum(axis=0)
+def _observed_agreement(patterns: np.ndarray, multiplicity: np.ndarray) -> float:
+    coincidences = np.einsum("p,pij->ij", multiplicity.astype(float), _unit_coincidences(patterns))
     return float(np.trace(coincidences) / coincidences.sum())
 
 
@@ -138,18 +144,26 @@ def kappa_matrix(codes: np.ndarray, annotators: list[str], *, min_shared: int) -
 
     kappas = {a: {b: None for b in annotators} for a in annotators}
     shared = {a: {b: 0 for b in annotators} for a in annotators}
-    answered = codes != MISSING
+    values = int(codes.max()) + 1 if codes.size else 1
+    coded = np.ascontiguousarray(np.where(codes == MISSING, values, codes).T)  # no answer as one more value; a row per annotator
+    cells = np.arange(values * values)
     for i, j in combinations(range(len(annotators)), 2):
-        both = answered[:, i] & answered[:, j]
-        count = int(both.sum())
+        # kappa depends on a pair's answers only through their confusion counts: sklearn computes it
+        # from the V x V cells, weighted by their counts, instead of from every shared unit
+        pairs = np.bincount(coded[i] * (values + 1) + coded[j], minlength=(values + 1) ** 2)
+        confusion = pairs.reshape(values + 1, values + 1)[:values, :values].ravel()  # both answered
+        count = int(confusion.sum())
         a, b = annotators[i], annotators[j]
         shared[a][b] = shared[b][a] = count
-        if count >= min_shared:
-            left, right = codes[both, i], codes[both, j]
-            if len(np.union1d(left, right)) > 1:
-                kappas[a][b] = kappas[b][a] = _finite(float(cohen_kappa_score(left, right)))
-    for a in annotators:
-        shared[a][a] = int(answered[:, annotators.index(a)].sum())
+        if count < min_shared:
+            continue
+        used = confusion > 0
+        left, right = cells[used] // values, cells[used] % values
+        if len(np.union1d(left, right)) > 1:
+            kappa = cohen_kappa_score(left, right, sample_weight=confusion[used])
+            kappas[a][b] = kappas[b][a] = _finite(float(kappa))
+    for index, a in enumerate(annotators):
+        shared[a][a] = int((coded[index] != values).sum())
         kappas[a][a] = 1.0 if shared[a][a] >= min_shared else None
     return kappas, shared
 

@@ -33,21 +33,21 @@ def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dic
     computed when not given."""
     if frame.empty:
         return pd.DataFrame(columns=COLUMNS).set_index("task_id")
-    tasks = frame.groupby("task_id").agg(
-        kind=("kind", "first"), n_answers=("main", "size"), required=("required_annotations", "first"),
-        is_gold=("is_gold", "first"), gold_answer=("gold_answer", "first"), task_status=("task_status", "first"),
-    )  # fmt: skip
-    counts = frame.groupby(["task_id", "main"]).size().rename("votes").reset_index()
-    counts = counts.sort_values(["task_id", "votes", "main"], ascending=[True, False, True])
-    top = counts.drop_duplicates("task_id").set_index("task_id")
-    spread = counts.groupby("task_id")["main"].size()
-    tasks["value"] = top["main"]
-    tasks["votes"] = top["votes"]
-    tasks["distinct"] = spread
-    tasks["method"] = None
-    tasks["status"] = NEEDS_ADJUDICATION
-    tasks["reason"] = ""
-    tasks["similarity"] = np.nan
+    task_ids, first, inverse, n_answers = np.unique(
+        frame["task_id"].to_numpy(), return_index=True, return_inverse=True, return_counts=True
+    )
+    votes = _vote_matrix(frame["main"], inverse, len(task_ids))  # tasks x values, values in alphabetical order
+    labels = np.array(sorted(frame["main"].cat.categories), dtype=object)
+    top = votes.argmax(axis=1)  # the most votes; a tie goes to the alphabetically first value
+    top_votes = votes.max(axis=1)
+    distinct = (votes > 0).sum(axis=1)
+    tasks = pd.DataFrame({
+        "task_id": task_ids, "kind": frame["kind"].to_numpy()[first], "n_answers": n_answers,
+        "required": frame["required_annotations"].to_numpy()[first], "is_gold": frame["is_gold"].to_numpy()[first],
+        "gold_answer": frame["gold_answer"].to_numpy()[first], "task_status": frame["task_status"].to_numpy()[first],
+        "value": np.where(top_votes > 0, labels[top], None), "votes": top_votes, "distinct": distinct,
+        "method": None, "status": NEEDS_ADJUDICATION, "reason": "", "similarity": np.nan,
+    }).set_index("task_id")  # fmt: skip
 
     single = tasks["n_answers"] == 1
     unanimous = (tasks["distinct"] == 1) & ~single
@@ -60,9 +60,8 @@ def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dic
     else:
         tasks.loc[unanimous, "reason"] = "unanimous, but the project sends every overlapping task to a lead"
     tasks.loc[majority, ["status", "method"]] = [RESOLVED, "majority"]
-    split = tasks["status"] == NEEDS_ADJUDICATION
-    split &= ~unanimous
-    tasks.loc[split, "reason"] = _split_reasons(counts, tasks.loc[split, "n_answers"], rules)
+    split = ((tasks["status"] == NEEDS_ADJUDICATION) & ~unanimous).to_numpy()
+    tasks.loc[split, "reason"] = _split_reasons(votes[split], labels, n_answers[split], rules)
     _check_corrected_texts(frame, tasks, rules, similarities)
 
     pending = tasks["n_answers"] < tasks["required"]
@@ -70,24 +69,37 @@ def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dic
     gold = tasks["is_gold"] == 1
     tasks.loc[gold, ["status", "method", "reason"]] = [RESOLVED, "gold", ""]
     tasks.loc[gold, "value"] = [gold_main(answer) for answer in tasks.loc[gold, "gold_answer"]]
-    decided = [task_id for task_id in tasks.index if task_id in adjudications]
+    decided = [task_id for task_id in tasks.index if task_id in adjudications] if adjudications else []
     if decided:
         tasks.loc[decided, ["status", "method", "reason"]] = [RESOLVED, "adjudication", ""]
         tasks.loc[decided, "value"] = [adjudications[task_id]["verdict"] or adjudications[task_id]["choice"] for task_id in decided]
     return tasks.reset_index()[COLUMNS].set_index("task_id")
 
 
-def _split_reasons(counts: pd.DataFrame, n_answers: pd.Series, rules: Resolution) -> list[str]:
-    votes: dict[int, list[str]] = {}
-    for task_id, main, count in counts[counts["task_id"].isin(n_answers.index)][["task_id", "main", "votes"]].itertuples(index=False):
-        votes.setdefault(task_id, []).append(f"{main} {count}")
+def _vote_matrix(main: pd.Series, task_rows: np.ndarray, n_tasks: int) -> np.ndarray:
+    """Votes per task (rows) and value (columns, the main categories in alphabetical order)."""
+    categories = main.cat.categories
+    alphabetical = np.argsort(np.argsort(np.array(categories, dtype=object)))  # category code -> column
+    codes = main.cat.codes.to_numpy()
+    given = codes >= 0
+    cells = task_rows[given] * len(categories) + alphabetical[codes[given]]
+    return np.bincount(cells, minlength=n_tasks * len(categories)).reshape(n_tasks, len(categories))
+
+
+def _split_reasons(votes: np.ndarray, labels: np.ndarray, n_answers: np.ndarray, rules: Resolution) -> list[str]:
+    """Why each split task needs a lead, with its votes (most first, then alphabetically). Tasks
+    split the same way share one text (a handful of patterns among thousands of tasks)."""
+    texts: dict[tuple, str] = {}
     reasons = []
-    for task_id, n in n_answers.items():
-        shown = ", ".join(votes[task_id])
-        if n < rules.majority_min_annotators:
-            reasons.append(f"answers split ({shown}); a majority decides only among {rules.majority_min_annotators} or more")
-        else:
-            reasons.append(f"no majority ({shown})")
+    for row, n in zip(map(tuple, votes.tolist()), n_answers.tolist()):
+        if (row, n) not in texts:
+            given = sorted((-count, value) for value, count in enumerate(row) if count)
+            shown = ", ".join(f"{labels[value]} {-count}" for count, value in given)
+            if n < rules.majority_min_annotators:
+                texts[row, n] = f"answers split ({shown}); a majority decides only among {rules.majority_min_annotators} or more"
+            else:
+                texts[row, n] = f"no majority ({shown})"
+        reasons.append(texts[row, n])
     return reasons
 
 

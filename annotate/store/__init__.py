@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from annotate.errors import StoreError
 from annotate.store.agreement import AgreementQueries
 from annotate.store.annotators import AnnotatorQueries
+from annotate.store.answers import AnswerQueries
 from annotate.store.datasets import DatasetQueries
 from annotate.store.flags import FlagQueries
 from annotate.store.ingests import IngestQueries
@@ -37,7 +38,8 @@ CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% fast
 
 class Store(
     RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries,
-    TaskQueries, SettingQueries, ReviewQueries, LabelStudioQueries, AgreementQueries, DatasetQueries,
+    TaskQueries, SettingQueries, ReviewQueries, LabelStudioQueries, AgreementQueries, AnswerQueries,
+    DatasetQueries,
 ):
     """A Flywheel database file, migrated to the current schema on open."""
 

@@ -1,54 +1,14 @@
-"""Named queries for agreement, resolution and adjudication: current answers and leads' decisions."""
+"""Named queries for adjudication: leads' decisions and the answers they rest on."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-ANSWER_COLUMNS = (
-    "annotation_id", "task_id", "annotator_id", "verdict", "choice", "severity", "failure_categories",
-    "corrected_response", "seconds_spent", "source", "created_at",
-)  # fmt: skip
-TASK_COLUMNS = ("task_id", "kind", "required_annotations", "is_gold", "gold_answer", "round_id", "task_status")
 
 
 class AgreementQueries:
     db: Any
-
-    def current_answers(self, *, round_id: int | None = None, kind: str | None = None, since: str | None = None,
-                        until: str | None = None) -> tuple[tuple[str, ...], list[tuple]]:  # fmt: skip
-        """Every annotator's current answer (the last of each edit chain): (columns, rows).
-        `created_at` is the first submission's; `since`/`until` bound it (ISO dates or times,
-        `until` exclusive). Task columns come from `answered_tasks`."""
-        rows = self.db.execute(
-            """
-            SELECT a.id, a.task_id, a.annotator_id, a.verdict, a.choice, a.severity, a.failure_categories,
-                   a.corrected_response, a.seconds_spent, a.source,
-                   CASE WHEN a.supersedes IS NULL THEN a.created_at ELSE
-                       COALESCE((SELECT first.created_at FROM annotations AS first WHERE first.task_id = a.task_id
-                                 AND first.annotator_id = a.annotator_id AND first.supersedes IS NULL), a.created_at) END
-            FROM annotations AS a JOIN tasks AS t ON t.id = a.task_id
-            WHERE NOT EXISTS (SELECT 1 FROM annotations AS newer WHERE newer.supersedes = a.id)
-              AND (:round IS NULL OR t.round_id = :round) AND (:kind IS NULL OR t.kind = :kind)
-            """,
-            {"round": round_id, "kind": kind},
-        ).fetchall()
-        if since or until:
-            created = len(ANSWER_COLUMNS) - 1
-            rows = [row for row in rows if (not since or row[created] >= since) and (not until or row[created] < until)]
-        return ANSWER_COLUMNS, rows
-
-    def answered_tasks(self, *, round_id: int | None = None, kind: str | None = None) -> tuple[tuple[str, ...], list[tuple]]:
-        """The tasks with at least one answer: (columns, rows) of `TASK_COLUMNS`."""
-        rows = self.db.execute(
-            """
-            SELECT t.id, t.kind, t.required_annotations, t.is_gold, t.gold_answer, t.round_id, t.status FROM tasks AS t
-            WHERE t.id IN (SELECT task_id FROM annotations)
-              AND (:round IS NULL OR t.round_id = :round) AND (:kind IS NULL OR t.kind = :kind)
-            """,
-            {"round": round_id, "kind": kind},
-        ).fetchall()
-        return TASK_COLUMNS, rows
 
     def latest_adjudications(self, task_ids: list[int] | None = None) -> dict[int, dict]:
         """Each task's standing decision (the newest), by task id."""

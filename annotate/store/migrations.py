@@ -368,3 +368,62 @@ def create_datasets(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def create_current_answers(db: Database) -> None:
+    """Each annotator's current answer per task (the last of its edit chain), kept by a trigger on
+    every insert into `annotations`, so bulk readers (agreement, resolution, export) scan a narrow
+    table instead of finding chain ends with `NOT EXISTS` over the wide one. `first_created_at` is
+    the slot's first submission (`first_created_ms`: the same in milliseconds since the epoch, so a
+    bulk read parses no dates). Derived data: `annotations` stays the append-only record."""
+    db.execute(
+        """
+        CREATE TABLE current_answers (
+            task_id INTEGER NOT NULL REFERENCES tasks(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            annotation_id INTEGER NOT NULL UNIQUE REFERENCES annotations(id),
+            verdict TEXT,
+            choice TEXT,
+            severity TEXT,
+            failure_categories TEXT NOT NULL,
+            corrected_response TEXT,
+            seconds_spent REAL,
+            source TEXT NOT NULL,
+            first_created_at TEXT NOT NULL,
+            first_created_ms INTEGER NOT NULL,
+            PRIMARY KEY (task_id, annotator_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER annotations_keep_current AFTER INSERT ON annotations BEGIN
+            INSERT INTO current_answers (task_id, annotator_id, annotation_id, verdict, choice, severity,
+                                         failure_categories, corrected_response, seconds_spent, source, first_created_at,
+                                         first_created_ms)
+            VALUES (NEW.task_id, NEW.annotator_id, NEW.id, NEW.verdict, NEW.choice, NEW.severity,
+                    NEW.failure_categories, NEW.corrected_response, NEW.seconds_spent, NEW.source, NEW.created_at,
+                    CAST(ROUND((julianday(NEW.created_at) - 2440587.5) * 86400000) AS INTEGER))
+            ON CONFLICT (task_id, annotator_id) DO UPDATE SET
+                annotation_id = excluded.annotation_id, verdict = excluded.verdict, choice = excluded.choice,
+                severity = excluded.severity, failure_categories = excluded.failure_categories,
+                corrected_response = excluded.corrected_response, seconds_spent = excluded.seconds_spent,
+                source = excluded.source;
+        END
+        """
+    )
+    db.execute(
+        """
+        INSERT INTO current_answers
+        SELECT a.task_id, a.annotator_id, a.id, a.verdict, a.choice, a.severity, a.failure_categories,
+               a.corrected_response, a.seconds_spent, a.source,
+               COALESCE((SELECT first.created_at FROM annotations AS first WHERE first.task_id = a.task_id
+                         AND first.annotator_id = a.annotator_id AND first.supersedes IS NULL), a.created_at), 0
+        FROM annotations AS a
+        WHERE NOT EXISTS (SELECT 1 FROM annotations AS newer WHERE newer.supersedes = a.id)
+        """
+    )
+    db.execute(
+        "UPDATE current_answers SET first_created_ms = CAST(ROUND((julianday(first_created_at) - 2440587.5) * 86400000) AS INTEGER)"
+    )
