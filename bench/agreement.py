@@ -39,7 +39,7 @@ JSON and its columns, source 'app'):
     generated answers beforehand (not timed), `--repeats` times. It must equal the report's verdict
     alpha (checked and printed). Ratio: (a) median over (b) median.
 Breakdown: the report by stage, `--repeats` times (median): `answer_frame` (of it the SQL
-`store.current_answers`), `store.latest_adjudications`, `resolve` (of it `_split_reasons` and
+`store.current_answer_columns`), `store.latest_adjudications`, `resolve` (of it `_split_reasons` and
 `_check_corrected_texts`), `report_from_frame` (of it `_coded_fields`, `alpha_with_ci` (of it
 `bootstrap_alpha`), `kappa_matrix`, `_correction_field`, `_annotator_rows`), and
 `model_dump_json`. The inner timers wrap the module functions for the breakdown runs only
@@ -380,7 +380,7 @@ def timed_functions(module: object, names: tuple[str, ...], totals: dict[str, fl
 
 # (label, indent) in print order: stages of agreement_report, then what inside them is timed.
 STAGES = (
-    ("answer_frame", 0), ("store.current_answers (SQL)", 1), ("latest_adjudications", 0), ("resolve", 0),
+    ("answer_frame", 0), ("store.current_answer_columns (SQL)", 1), ("latest_adjudications", 0), ("resolve", 0),
     ("_split_reasons", 1), ("_check_corrected_texts", 1), ("report_from_frame", 0), ("_coded_fields", 1),
     ("alpha_with_ci", 1), ("bootstrap_alpha", 2), ("kappa_matrix", 1), ("_correction_field", 1),
     ("_annotator_rows", 1), ("model_dump_json", 0),
@@ -394,7 +394,7 @@ def measure_stages(project: Project, repeats: int) -> tuple[list[dict[str, float
         for _ in range(repeats):
             totals: dict[str, float] = defaultdict(float)
             with (
-                timed_functions(store, ("current_answers",), totals),
+                timed_functions(store, ("current_answer_columns",), totals),
                 timed_functions(resolution_module, ("_split_reasons", "_check_corrected_texts"), totals),
                 timed_functions(
                     agreement_module,
@@ -418,7 +418,7 @@ def measure_stages(project: Project, repeats: int) -> tuple[list[dict[str, float
                 started = time.perf_counter()
                 report.model_dump_json(indent=2)
                 totals["model_dump_json"] = time.perf_counter() - started
-            totals["store.current_answers (SQL)"] = totals.pop("current_answers", 0.0)
+            totals["store.current_answer_columns (SQL)"] = totals.pop("current_answer_columns", 0.0)
             runs.append(dict(totals))
             rows = len(frame)
     return runs, rows
