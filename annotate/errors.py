@@ -63,3 +63,7 @@ class LabelStudioError(FlywheelError):
 
 class LabelStudioProjectGone(LabelStudioError):
     """A Label Studio project Flywheel pushed to no longer exists on the server."""
+
+
+class TrainingError(FlywheelError):
+    """A training run cannot start or go on (bad snapshot, config, base model or run folder)."""

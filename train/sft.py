@@ -1,0 +1,39 @@
+"""Supervised fine-tuning (TRL's SFTTrainer) of a base model on an exported SFT snapshot.
+
+    flywheel train tiny-model models/tiny
+    flywheel export --kind sft --name support-sft
+    flywheel train sft --data exports/support-sft/v1 --base models/tiny --config train/configs/sft-lora.toml
+    flywheel train sft --data exports/support-sft/v1 --base models/tiny --set trainer.max_steps=3 --merge
+    accelerate launch --config_file train/configs/accelerate-fsdp.yaml -m train.sft --data ... --base ...
+
+Conversational rows (`messages`) train on the assistant's turns when the chat template marks them
+(`{% generation %}`); prompt/completion rows on the completion. See `train.recipe` for the steps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from train.recipe import RunRequest, finish, prepare
+
+
+def main(request: RunRequest) -> Path:
+    """Train and save one SFT run; returns its folder."""
+    from trl import SFTConfig, SFTTrainer
+
+    prepared = prepare("sft", request, SFTConfig)
+    trainer = SFTTrainer(
+        model=prepared.model,
+        args=prepared.trainer_args,
+        train_dataset=prepared.datasets["train"],
+        eval_dataset=prepared.datasets.get("eval"),
+        processing_class=prepared.tokenizer,
+        peft_config=prepared.peft_config,
+    )
+    return finish("sft", request, prepared, trainer)
+
+
+if __name__ == "__main__":  # `python -m train.sft` / `accelerate launch -m train.sft`: the same options as the command
+    from train.cli_args import request_from_argv
+
+    main(request_from_argv("sft"))

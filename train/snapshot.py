@@ -1,0 +1,66 @@
+"""An exported snapshot (`exports/NAME/vN/`) as training reads it: checked against its manifest.
+
+`open_snapshot(folder, kind)` reads `manifest.json`, checks the snapshot's kind and that every
+file the manifest lists still has the sha256 it recorded, and returns the paths and the lineage
+a run records (name, version, kind, the manifest's own sha256). A snapshot edited after export
+is refused: a run must be traceable to exactly the rows the experts' decisions produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotate.errors import TrainingError
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    folder: Path
+    name: str
+    version: int
+    kind: str  # sft | dpo | kto
+    manifest_sha256: str
+    counts: dict
+    train_file: Path
+    eval_file: Path | None
+
+    def lineage(self) -> dict:
+        return {"path": str(self.folder), "name": self.name, "version": self.version, "kind": self.kind,
+                "manifest_sha256": self.manifest_sha256, "counts": self.counts}  # fmt: skip
+
+
+def open_snapshot(folder: str | Path, kind: str) -> Snapshot:
+    """The snapshot in `folder`, checked (see the module docstring); `kind` is what the trainer takes."""
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise TrainingError(f"{folder}: no manifest.json; --data takes a snapshot folder such as exports/NAME/v1")
+    raw = manifest_path.read_bytes()
+    try:
+        manifest = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise TrainingError(f"{manifest_path}: not valid JSON ({exc})") from exc
+    if manifest.get("kind") != kind:
+        raise TrainingError(f"{folder}: a {manifest.get('kind')!r} snapshot; `flywheel train {kind}` takes a {kind!r} export "
+                            f"(flywheel export --kind {kind})")  # fmt: skip
+    for name, recorded in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise TrainingError(f"{folder}: {name} is listed in the manifest but missing")
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        if actual != recorded:
+            raise TrainingError(f"{path}: sha256 {actual[:12]}… differs from the manifest's {recorded[:12]}…; the snapshot "
+                                "was changed after export. Export a new version instead of editing one.")  # fmt: skip
+    train_file = folder / "train.jsonl"
+    if "train.jsonl" not in manifest.get("files", {}):
+        raise TrainingError(f"{folder}: the manifest lists no train.jsonl")
+    eval_file = folder / "eval.jsonl"
+    has_eval = "eval.jsonl" in manifest.get("files", {}) and eval_file.stat().st_size > 0
+    return Snapshot(
+        folder=folder, name=str(manifest.get("name", folder.parent.name)), version=int(manifest.get("version", 0)),
+        kind=kind, manifest_sha256=hashlib.sha256(raw).hexdigest(), counts=manifest.get("counts", {}),
+        train_file=train_file, eval_file=eval_file if has_eval else None,
+    )  # fmt: skip
