@@ -13,7 +13,8 @@ import typer
 from rich.logging import RichHandler
 from typer.core import TyperGroup
 
-from annotate.cli import agreement, app_server, export, flag, gold, ingest, labelstudio, project, queue, sample, schemas, score, users
+from annotate.cli import (agreement, app_server, export, flag, gold, ingest, labelstudio, project, queue, sample, schemas, score,
+                          train, users)  # fmt: skip
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
 
@@ -66,6 +67,7 @@ users.register(app)
 labelstudio.register(app)
 agreement.register(app)
 export.register(app)
+train.register(app)
 
 
 def main() -> None:

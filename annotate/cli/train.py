@@ -1,0 +1,109 @@
+"""`flywheel train sft|dpo|list|tiny-model`: thin commands over `train/` (imported only when run).
+
+The options are those of `python -m train.sft|dpo` (what `accelerate launch` runs). `annotate`
+never imports `train` at module level, so `flywheel --help` stays fast and works without the
+training extra.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from annotate.cli.context import console
+from annotate.errors import TrainingError
+
+train_app = typer.Typer(help="LoRA (or other peft, or full) SFT and DPO runs on exported snapshots, with lineage.",
+                        no_args_is_help=True)  # fmt: skip
+
+_DATA = typer.Option(..., "--data", help="Snapshot folder: exports/NAME/vN (checked against its manifest).")
+_BASE = typer.Option(..., "--base", help="Base model: a local folder, or a hub id where a hub is reachable.")
+_CONFIG = typer.Option(None, "--config", help="Settings file (TOML or YAML): [trainer] for TRL, [adapter] for peft.")
+_SET = typer.Option([], "--set", help="Override, repeatable: SECTION.KEY=VALUE, e.g. trainer.max_steps=3.")
+_RUNS = typer.Option(Path("runs"), "--runs-dir", help="Where run folders go.")
+_RUN_ID = typer.Option(None, "--run-id", help="Name of the run folder (default: KIND-NAME-vN-TIME).")
+_RESUME = typer.Option(None, "--resume", help="A run folder: continue it from its last checkpoint.")
+_MERGE = typer.Option(False, "--merge", help="Also save the adapter merged into the base (runs/RUN/merged).")
+_SEED = typer.Option(0, "--seed", help="Seed for weights init, data order and dropout.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(train_app, name="train")
+
+
+def _request(**values):
+    try:
+        from train.recipe import RunRequest
+    except ImportError as exc:
+        raise TrainingError(f"training needs the train extra: pip install -e '.[train]' ({exc})") from exc
+    return RunRequest(**values)
+
+
+def _report(folder: Path) -> None:
+    run = json.loads((folder / "run.json").read_text())
+    console.print(f"Run [bold]{escape(str(folder))}[/]: {run['steps']} steps, {run['tokens_seen']:,} tokens, "
+                  f"final loss {run['final_loss']:.4f}, {run['wall_seconds']:.1f} s.")  # fmt: skip
+    for note in run["notes"]:
+        console.print(f"  {escape(note)}")
+
+
+@train_app.command("sft")
+def sft(data: Path = _DATA, base: str = _BASE, config: Path = _CONFIG, overrides: list[str] = _SET, runs_dir: Path = _RUNS,
+        run_id: str = _RUN_ID, resume: Path = _RESUME, merge: bool = _MERGE, seed: int = _SEED) -> None:  # fmt: skip
+    """Supervised fine-tuning (TRL SFTTrainer) on an SFT snapshot."""
+    request = _request(data=data, base=base, config=config, overrides=overrides, runs_dir=runs_dir, run_id=run_id,
+                       resume=resume, merge=merge, seed=seed)  # fmt: skip
+    from train import sft as script
+
+    _report(script.main(request))
+
+
+@train_app.command("dpo")
+def dpo(data: Path = _DATA, base: str = _BASE, config: Path = _CONFIG, overrides: list[str] = _SET, runs_dir: Path = _RUNS,
+        run_id: str = _RUN_ID, resume: Path = _RESUME, merge: bool = _MERGE, seed: int = _SEED,
+        init_adapter: Path = typer.Option(None, "--init-adapter", help="An SFT run folder: its adapter is merged into "
+                                          "the base, which is then also DPO's reference.")) -> None:  # fmt: skip
+    """Direct preference optimisation (TRL DPOTrainer) on a DPO snapshot."""
+    request = _request(data=data, base=base, config=config, overrides=overrides, runs_dir=runs_dir, run_id=run_id,
+                       resume=resume, merge=merge, seed=seed, init_adapter=init_adapter)  # fmt: skip
+    from train import dpo as script
+
+    _report(script.main(request))
+
+
+@train_app.command("list")
+def list_runs(runs_dir: Path = _RUNS, as_json: bool = typer.Option(False, "--json", help="Each run.json, as a list.")) -> None:
+    """Finished runs, newest first, with what they trained on."""
+    from train.runs import list_runs as finished
+
+    runs = finished(runs_dir)
+    if as_json:
+        print(json.dumps(runs, indent=2))
+        return
+    if not runs:
+        console.print(f"No finished runs in {escape(str(runs_dir))}.")
+        return
+    table = Table("run", "kind", "method", "snapshot", "base", "steps", "tokens", "final loss", "finished")
+    for run in runs:
+        snapshot = run["snapshot"]
+        base = run["base_model"].get("path") or run["base_model"].get("hub_id")
+        table.add_row(escape(run["run_id"]), run["kind"], run["method"], escape(f"{snapshot['name']} v{snapshot['version']}"),
+                      escape(str(base)), str(run["steps"]), f"{run['tokens_seen']:,}", f"{run['final_loss']:.4f}",
+                      run["finished_at"])  # fmt: skip
+    console.print(table)
+
+
+@train_app.command("tiny-model")
+def tiny_model(out: Path = typer.Argument(..., help="Folder to write the model and tokenizer to."),
+               hidden_size: int = typer.Option(64, "--hidden-size"), layers: int = typer.Option(2, "--layers"),
+               seed: int = typer.Option(0, "--seed")) -> None:  # fmt: skip
+    """A tiny Llama-style chat model (tokenizer trained on the sample data, ChatML template with
+    generation markers), for tests and the demo: no weights are downloaded."""
+    from train.tiny_model import build_tiny_model
+
+    folder = build_tiny_model(out, hidden_size=hidden_size, layers=layers, seed=seed)
+    console.print(f"Tiny model in [bold]{escape(str(folder))}[/] (load it with --base {escape(str(folder))}).")
