@@ -50,7 +50,8 @@ def open_snapshot(folder: str | Path, kind: str) -> Snapshot:
         path = folder / name
         if not path.is_file():
             raise TrainingError(f"{folder}: {name} is listed in the manifest but missing")
-        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as data:
+            actual = hashlib.file_digest(data, "sha256").hexdigest()  # in chunks: exports can be large
         if actual != recorded:
             raise TrainingError(f"{path}: sha256 {actual[:12]}… differs from the manifest's {recorded[:12]}…; the snapshot "
                                 "was changed after export. Export a new version instead of editing one.")  # fmt: skip
