@@ -77,7 +77,8 @@ def _answers(columns: dict, store: Store) -> pd.DataFrame:
         "email": _categorical(email_codes, tuple(person["email"] for person in people)),
         "corrected_response": pd.Series(columns["corrected_response"], dtype=object).replace("", None),
         "categories": lists.take(category_codes) if len(category_codes) else np.empty(0, dtype=object),
-        "verdict_code": verdict, "choice_code": choice, "answer_code": answer, "categories_code": category_codes,
+        "main": _categorical(answer, ANSWER_CODES),  # the verdict of a correction, the choice of a judgment
+        "verdict_code": verdict, "choice_code": choice, "categories_code": category_codes,
     })  # fmt: skip
     return frame
 
@@ -104,7 +105,6 @@ def _add_task_columns(frame: pd.DataFrame, tasks: dict) -> None:
     for name in ("required_annotations", "is_gold", "round_id"):
         frame[name] = tasks[name].take(position)
     frame["task_status"] = _categorical(tasks["task_status"].take(position), STATUS_CODES)
-    frame["main"] = _categorical(frame.pop("answer_code").to_numpy(), ANSWER_CODES)
     gold = tasks["gold_answers"]
     frame["gold_answer"] = frame["task_id"].map(gold) if gold else pd.Series([None] * len(frame), dtype=object)
 

@@ -65,8 +65,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,7 +83,7 @@ from annotate.project import Project, init_project
 from annotate.records import RecordIn
 from annotate.resolution import resolve
 
-from bench.common import measure_command, runs_line  # noqa: E402 (after the sys.path line)
+from bench.common import measure_command, runs_line, timed_functions  # noqa: E402 (after the sys.path line)
 TARGET_SECONDS = 2.0
 VERDICTS = ("acceptable", "corrected", "unusable")  # codes 0..2, as annotate.agreement codes them
 VERDICT_WEIGHTS = (0.45, 0.40, 0.15)
@@ -352,30 +350,6 @@ def measure_baseline(matrix: np.ndarray, repeats: int) -> tuple[list[float], flo
         alpha = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
         times.append(time.perf_counter() - started)
     return times, float(alpha)
-
-
-@contextmanager
-def timed_functions(module: object, names: tuple[str, ...], totals: dict[str, float]) -> Iterator[None]:
-    """Add each call's seconds to `totals[name]` while inside, for the module functions that exist."""
-    originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
-
-    def wrap(name: str, function: Callable) -> Callable:
-        def timed(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                totals[name] += time.perf_counter() - started
-
-        return timed
-
-    for name, function in originals.items():
-        setattr(module, name, wrap(name, function))
-    try:
-        yield
-    finally:
-        for name, function in originals.items():
-            setattr(module, name, function)
 
 
 # (label, indent) in print order: stages of agreement_report, then what inside them is timed.

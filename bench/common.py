@@ -13,6 +13,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from annotate.ingest import ingest_files
@@ -89,3 +91,27 @@ def runs_line(times: list[float]) -> str:
     shown = " / ".join(f"{value * scale:.3f}" for value in times)
     first = " (first cold)" if len(times) > 1 else ""
     return f"median {statistics.median(times) * scale:8.3f} {unit}  runs {shown} {unit.strip()}{first}"
+
+
+@contextmanager
+def timed_functions(module: object, names: tuple[str, ...], totals: dict[str, float]) -> Iterator[None]:
+    """Add each call's seconds to `totals[name]` while inside, for the module functions that exist."""
+    originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
+
+    def wrap(name: str, function: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                totals[name] += time.perf_counter() - started
+
+        return timed
+
+    for name, function in originals.items():
+        setattr(module, name, wrap(name, function))
+    try:
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(module, name, function)

@@ -71,7 +71,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
-from bench.common import REPO, measure_command, runs_line  # noqa: E402 (after the sys.path line)
+from bench.common import REPO, measure_command, runs_line, timed_functions  # noqa: E402 (after the sys.path line)
 
 TARGET_RATIO = 0.95
 RECORDS = REPO / "data/sample/records.jsonl"
@@ -136,30 +136,6 @@ def write_snapshot(folder: Path, n_rows: int) -> Path:
     }  # fmt: skip
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return folder
-
-
-@contextlib.contextmanager
-def timed_functions(module: object, names: tuple[str, ...], totals: dict[str, float]) -> Iterator[None]:
-    """Add each call's seconds to `totals[name]` while inside, for the module functions that exist."""
-    originals = {name: getattr(module, name) for name in names if callable(getattr(module, name, None))}
-
-    def wrap(name, function):
-        def timed(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                totals[name] += time.perf_counter() - started
-
-        return timed
-
-    for name, function in originals.items():
-        setattr(module, name, wrap(name, function))
-    try:
-        yield
-    finally:
-        for name, function in originals.items():
-            setattr(module, name, function)
 
 
 @contextlib.contextmanager

@@ -90,7 +90,10 @@ def test_the_reloaded_adapter_and_the_merged_model_answer_alike(snapshots, tiny_
     merged = greedy(AutoModelForCausalLM.from_pretrained(folder / "merged"))
     assert adapted == merged
     assert run["merged"].endswith("merged")
-    assert adapted != base or _lora_b_norm(folder) > 0
+    base_weights = AutoModelForCausalLM.from_pretrained(tiny_model).state_dict()
+    merged_weights = AutoModelForCausalLM.from_pretrained(folder / "merged").state_dict()
+    assert any(not torch.equal(base_weights[name], merged_weights[name]) for name in base_weights)  # the merge changed weights
+    assert len(base) == len(merged)
 
 
 def test_dpo_on_top_of_an_sft_run_logs_reward_margins(snapshots, tiny_model, cli, tmp_path):
@@ -124,6 +127,10 @@ def test_a_misspelt_config_key_fails_naming_the_file_the_key_and_the_right_name(
     assert str(settings) in result.output and "'learning_rat'" in result.output and "learning_rate" in result.output
     bad_adapter = cli("train", "sft", "--data", str(snapshots["sft"]), "--base", str(tiny_model), "--set", "adapter.rank=4")
     assert bad_adapter.exit_code == 1 and "LoraConfig" in bad_adapter.output and "'rank'" in bad_adapter.output
+    bad_value = cli("train", "sft", "--data", str(snapshots["sft"]), "--base", str(tiny_model), "--runs-dir",
+                    str(tmp_path / "runs"), "--set", 'trainer.lr_scheduler_type="sideways"')  # fmt: skip
+    assert bad_value.exit_code == 1 and "rejected by SFTConfig" in bad_value.output and "sideways" in bad_value.output
+    assert not (tmp_path / "runs").exists()  # a refused run leaves no folder behind
 
 
 def test_a_snapshot_changed_after_export_is_refused(snapshots, tiny_model, cli, tmp_path):
@@ -144,6 +151,7 @@ def test_a_run_cut_off_after_a_checkpoint_resumes_from_it(snapshots, tiny_model,
     resumed, run = _train(cli, "sft", snapshots["sft"], tiny_model, runs, "--resume", str(folder), "--set", "trainer.max_steps=4",
                           run_id="cut-off")  # fmt: skip
     assert resumed == folder and run["resumed_from"].endswith("checkpoint-2") and run["steps"] == 4
+    assert 0 < run["session_tokens_seen"] < run["tokens_seen"]  # steps 3-4 only, against all four
     steps = [int(row["step"]) for row in _metrics(folder) if row["loss"]]
     assert steps == [1, 2, 3, 4]  # the history carries on from the checkpoint's
 

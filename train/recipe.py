@@ -92,21 +92,23 @@ def prepare(kind: str, request: RunRequest, config_class: type) -> Prepared:
     hardware = _hardware_defaults(torch, notes)
     trainer_values = {**TRAINER_DEFAULTS, **hardware, "seed": request.seed, "data_seed": request.seed,
                       **settings.trainer, "output_dir": str(run_dir / "checkpoints")}  # fmt: skip
-    tokenizer, model = _load_base(request, notes)
+    tokenizer = _load_tokenizer(request)
     if kind == "sft" and "assistant_only_loss" not in settings.trainer:
         trainer_values["assistant_only_loss"] = _assistant_only_loss_possible(tokenizer, snapshot, notes)
-    try:
+    try:  # before the model loads: a bad value fails in seconds, not after loading a large base
         trainer_args = config_class(**trainer_values)
     except (TypeError, ValueError) as exc:
         raise TrainingError(f"{settings.source}: [trainer] settings rejected by {config_class.__name__}: {exc}") from exc
+    peft_config = _peft_config(settings)
+    model = _load_model(request, notes)
+    run_dir.mkdir(parents=True, exist_ok=True)
     from datasets import load_dataset
 
     files = {"train": str(snapshot.train_file)}
     if snapshot.eval_file is not None:
         files["eval"] = str(snapshot.eval_file)
     datasets = load_dataset("json", data_files=files)
-    return Prepared(snapshot, settings, run_dir, trainer_args, _peft_config(settings), model, tokenizer, datasets,
-                    notes, started)  # fmt: skip
+    return Prepared(snapshot, settings, run_dir, trainer_args, peft_config, model, tokenizer, datasets, notes, started)
 
 
 def finish(kind: str, request: RunRequest, prepared: Prepared, trainer: Any) -> Path:
@@ -114,6 +116,7 @@ def finish(kind: str, request: RunRequest, prepared: Prepared, trainer: Any) -> 
     checkpoint = last_checkpoint(prepared.run_dir) if request.resume else None
     if request.resume and checkpoint is None:
         log.warning("%s has no checkpoint yet: starting from the first step", prepared.run_dir)
+    tokens_before = _tokens_seen_at(checkpoint)
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     adapter_dir = prepared.run_dir / "adapter"
     trainer.save_model(str(adapter_dir))
@@ -132,13 +135,21 @@ def finish(kind: str, request: RunRequest, prepared: Prepared, trainer: Any) -> 
         "method": prepared.settings.method, "code_version": code_version(), "seed": request.seed,
         "hardware": _hardware(torch), "wall_seconds": round(time.perf_counter() - prepared.started, 2),
         "train_seconds": round(result.metrics.get("train_runtime", 0.0), 3), "steps": trainer.state.global_step,
-        "tokens_seen": int(trainer.state.num_input_tokens_seen or 0),
+        "tokens_seen": int(trainer.state.num_input_tokens_seen or 0),  # every session of the run
+        "session_tokens_seen": int(trainer.state.num_input_tokens_seen or 0) - tokens_before,  # in train_seconds
         "resumed_from": str(checkpoint) if checkpoint else None, "final_loss": result.training_loss,
         "last_metrics": metrics[-1] if metrics else {}, "notes": prepared.notes,
         "adapter": str(adapter_dir), "merged": str(prepared.run_dir / "merged") if request.merge else None,
     }  # fmt: skip
     write_run_json(prepared.run_dir, record)
     return prepared.run_dir
+
+
+def _tokens_seen_at(checkpoint: Path | None) -> int:
+    """Tokens the run had seen when `checkpoint` was saved (0 for a fresh start)."""
+    if checkpoint is None or not (checkpoint / "trainer_state.json").is_file():
+        return 0
+    return int(json.loads((checkpoint / "trainer_state.json").read_text()).get("num_input_tokens_seen") or 0)
 
 
 def _run_dir(kind: str, request: RunRequest, snapshot: Snapshot) -> Path:
@@ -150,8 +161,7 @@ def _run_dir(kind: str, request: RunRequest, snapshot: Snapshot) -> Path:
     folder = Path(request.runs_dir) / (request.run_id or new_run_id(kind, snapshot.name, snapshot.version))
     if (folder / "run.json").exists():
         raise TrainingError(f"{folder}: a finished run already has this id; pick another --run-id")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return folder  # made once everything has loaded, so a run refused at the start leaves nothing
 
 
 def _hardware_defaults(torch, notes: list[str]) -> dict[str, Any]:
@@ -168,22 +178,34 @@ def _hardware_defaults(torch, notes: list[str]) -> dict[str, Any]:
     return {"bf16": False, "use_cpu": True, "gradient_checkpointing": False}
 
 
-def _load_base(request: RunRequest, notes: list[str]):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _load_tokenizer(request: RunRequest):
+    from transformers import AutoTokenizer
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(request.base)
-        model = AutoModelForCausalLM.from_pretrained(request.base)
     except OSError as exc:
-        raise TrainingError(f"--base {request.base}: cannot load a tokenizer and causal LM from it ({exc}). Give a "
-                            "local model folder (flywheel train tiny-model OUT makes one) or a hub id where a hub is "
-                            "reachable.") from exc  # fmt: skip
+        raise TrainingError(_unloadable(request.base, exc)) from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def _load_model(request: RunRequest, notes: list[str]):
+    from transformers import AutoModelForCausalLM
+
+    try:
+        model = AutoModelForCausalLM.from_pretrained(request.base)
+    except OSError as exc:
+        raise TrainingError(_unloadable(request.base, exc)) from exc
     if request.init_adapter is not None:
         model = _merged_with(model, request.init_adapter)
         notes.append(f"started from the base merged with the adapter of {request.init_adapter}")
-    return tokenizer, model
+    return model
+
+
+def _unloadable(base: str, exc: Exception) -> str:
+    return (f"--base {base}: cannot load a tokenizer and causal LM from it ({exc}). Give a local model folder "
+            "(flywheel train tiny-model OUT makes one) or a hub id where a hub is reachable.")  # fmt: skip
 
 
 def _merged_with(model, init_adapter: Path):

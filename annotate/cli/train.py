@@ -36,10 +36,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _request(**values):
-    try:
-        from train.recipe import RunRequest
-    except ImportError as exc:
-        raise TrainingError(f"training needs the train extra: pip install -e '.[train]' ({exc})") from exc
+    from importlib.util import find_spec
+
+    missing = [name for name in ("torch", "transformers", "peft", "trl", "datasets") if find_spec(name) is None]
+    if missing:
+        raise TrainingError(f"training needs the train extra ({', '.join(missing)} missing): pip install -e '.[train]'")
+    from train.recipe import RunRequest
+
     return RunRequest(**values)
 
 

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 
-
 class AgreementQueries:
     db: Any
 

@@ -63,12 +63,16 @@ class AnswerScope:
     until: str | None = None
 
     def where(self, task_id: str) -> str:
-        """Conditions on `task_id` (a column naming the task) and `first_created_at` (fixed SQL)."""
+        """Conditions on `task_id` (a column naming the task): its part's id range, round and kind (fixed SQL)."""
         clauses = [f"{task_id} >= :low AND {task_id} < :high"]
         if self.round_id is not None or self.kind is not None:
             clauses.append(f"{task_id} IN (SELECT id FROM tasks WHERE (:round IS NULL OR round_id = :round) "
                            "AND (:kind IS NULL OR kind = :kind))")  # fmt: skip
         return " AND ".join(clauses)
+
+    def first_submitted(self) -> str:
+        """Conditions on `first_created_at` for `since` / `until` (fixed SQL; '' without them)."""
+        return (" AND first_created_at >= :since" if self.since else "") + (" AND first_created_at < :until" if self.until else "")
 
     def params(self, low: int, high: int) -> dict[str, Any]:
         return {"round": self.round_id, "kind": self.kind, "since": self.since, "until": self.until,
@@ -132,11 +136,7 @@ def _read_part_in_one_snapshot(connection: sqlite3.Connection, scope: AnswerScop
 def _read_part(connection: sqlite3.Connection, scope: AnswerScope, low: int, high: int) -> tuple[dict, dict]:
     """The answers and tasks of the task ids in [low, high)."""
     params = scope.params(low, high)
-    where = scope.where("task_id")
-    if scope.since:
-        where += " AND first_created_at >= :since"
-    if scope.until:
-        where += " AND first_created_at < :until"
+    where = scope.where("task_id") + scope.first_submitted()
     sql = _aggregate(ANSWER_INTEGERS, ANSWER_TEXTS) + " FROM current_answers WHERE " + where
     row = connection.execute(sql, params).fetchone()
     count = row[-1]
@@ -146,10 +146,7 @@ def _read_part(connection: sqlite3.Connection, scope: AnswerScope, low: int, hig
         if len(answers[name]) != count:  # a text holding the separator itself: that column row by row
             query = f"SELECT {ANSWER_TEXTS[name]} FROM current_answers WHERE {where}"
             answers[name] = [value for (value,) in connection.execute(query, params)]
-    answered = f"{scope.where('id')} AND EXISTS (SELECT 1 FROM current_answers WHERE task_id = tasks.id"
-    answered += " AND first_created_at >= :since" if scope.since else ""
-    answered += " AND first_created_at < :until" if scope.until else ""
-    answered += ")"
+    answered = f"{scope.where('id')} AND EXISTS (SELECT 1 FROM current_answers WHERE task_id = tasks.id{scope.first_submitted()})"
     row = connection.execute(_aggregate(TASK_INTEGERS) + " FROM tasks WHERE " + answered, params).fetchone()
     tasks: dict[str, Any] = {name: _integers(text, row[-1]) for name, text in zip(TASK_INTEGERS, row)}
     gold = connection.execute(f"SELECT id, gold_answer FROM tasks WHERE is_gold = 1 AND {answered}", params)
