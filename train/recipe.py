@@ -116,6 +116,10 @@ def finish(kind: str, request: RunRequest, prepared: Prepared, trainer: Any) -> 
     checkpoint = last_checkpoint(prepared.run_dir) if request.resume else None
     if request.resume and checkpoint is None:
         log.warning("%s has no checkpoint yet: starting from the first step", prepared.run_dir)
+    if prepared.trainer_args.disable_tqdm:  # quiet: no bar, and no per-step print either (metrics.csv has them)
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
     tokens_before = _tokens_seen_at(checkpoint)
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     adapter_dir = prepared.run_dir / "adapter"

@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
 
 
-def _request(**values):
+def _request(ctx: typer.Context, **values):
+    """The run request, after checking the train extra is there; `--quiet` also hides progress bars."""
     from importlib.util import find_spec
 
     missing = [name for name in ("torch", "transformers", "peft", "trl", "datasets") if find_spec(name) is None]
@@ -43,6 +44,14 @@ def _request(**values):
         raise TrainingError(f"training needs the train extra ({', '.join(missing)} missing): pip install -e '.[train]'")
     from train.recipe import RunRequest
 
+    if ctx.obj.quiet:
+        import datasets
+        from transformers.utils import logging as transformers_logging
+
+        datasets.disable_progress_bars()
+        transformers_logging.disable_progress_bar()
+        if not any(item.startswith("trainer.disable_tqdm") for item in values["overrides"]):
+            values["overrides"] = [*values["overrides"], "trainer.disable_tqdm=true"]
     return RunRequest(**values)
 
 
@@ -55,10 +64,10 @@ def _report(folder: Path) -> None:
 
 
 @train_app.command("sft")
-def sft(data: Path = _DATA, base: str = _BASE, config: Path = _CONFIG, overrides: list[str] = _SET, runs_dir: Path = _RUNS,
+def sft(ctx: typer.Context, data: Path = _DATA, base: str = _BASE, config: Path = _CONFIG, overrides: list[str] = _SET, runs_dir: Path = _RUNS,
         run_id: str = _RUN_ID, resume: Path = _RESUME, merge: bool = _MERGE, seed: int = _SEED) -> None:  # fmt: skip
     """Supervised fine-tuning (TRL SFTTrainer) on an SFT snapshot."""
-    request = _request(data=data, base=base, config=config, overrides=overrides, runs_dir=runs_dir, run_id=run_id,
+    request = _request(ctx, data=data, base=base, config=config, overrides=overrides, runs_dir=runs_dir, run_id=run_id,
                        resume=resume, merge=merge, seed=seed)  # fmt: skip
     from train import sft as script
 
@@ -66,12 +75,12 @@ def sft(data: Path = _DATA, base: str = _BASE, config: Path = _CONFIG, overrides
 
 
 @train_app.command("dpo")
-def dpo(data: Path = _DATA, base: str = _BASE, config: Path = _CONFIG, overrides: list[str] = _SET, runs_dir: Path = _RUNS,
+def dpo(ctx: typer.Context, data: Path = _DATA, base: str = _BASE, config: Path = _CONFIG, overrides: list[str] = _SET, runs_dir: Path = _RUNS,
         run_id: str = _RUN_ID, resume: Path = _RESUME, merge: bool = _MERGE, seed: int = _SEED,
         init_adapter: Path = typer.Option(None, "--init-adapter", help="An SFT run folder: its adapter is merged into "
                                           "the base, which is then also DPO's reference.")) -> None:  # fmt: skip
     """Direct preference optimisation (TRL DPOTrainer) on a DPO snapshot."""
-    request = _request(data=data, base=base, config=config, overrides=overrides, runs_dir=runs_dir, run_id=run_id,
+    request = _request(ctx, data=data, base=base, config=config, overrides=overrides, runs_dir=runs_dir, run_id=run_id,
                        resume=resume, merge=merge, seed=seed, init_adapter=init_adapter)  # fmt: skip
     from train import dpo as script
 
