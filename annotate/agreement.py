@@ -35,6 +35,7 @@ from annotate.store import Store
 
 VERDICTS = ("acceptable", "corrected", "unusable")
 CHOICES = ("a", "b", "tie", "both_bad")
+CODE = np.int16  # value codes in the units x annotators matrices (a taxonomy has far fewer values)
 FIELDS = ("verdict", "failure_category", "severity", "preference", "correction")
 
 
@@ -133,9 +134,23 @@ def _severity_codes(severity: pd.Series, levels: list[str]) -> np.ndarray:
 
 def _positions(rows: pd.DataFrame, emails: list[str]) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Each answer's (task row, annotator column) in a tasks x annotators matrix, and its shape."""
-    task_rows, tasks = pd.factorize(rows["task_id"])
-    columns = pd.Index(emails).get_indexer(rows["email"])
-    return task_rows, columns, len(tasks), len(emails)
+    task_rows, n_tasks = _dense_ranks(rows["task_id"].to_numpy())
+    email = rows["email"].cat
+    columns = np.append(pd.Index(emails).get_indexer(email.categories), -1)[email.codes.to_numpy()]
+    return task_rows, columns, n_tasks, len(emails)
+
+
+def _dense_ranks(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each value's rank among the distinct values (0, 1, ...) and how many there are. The answer
+    table comes ordered by task, so this is one pass; other orders take a sort."""
+    if len(values) == 0:
+        return values.astype(np.int64), 0
+    steps = values[1:] != values[:-1]
+    if (values[1:] >= values[:-1]).all():
+        ranks = np.concatenate([[0], np.cumsum(steps)])
+        return ranks, int(ranks[-1]) + 1
+    distinct, ranks = np.unique(values, return_inverse=True)
+    return ranks.ravel(), len(distinct)
 
 
 def _matrix(positions: tuple[np.ndarray, np.ndarray, int, int], codes: np.ndarray,
@@ -144,9 +159,9 @@ def _matrix(positions: tuple[np.ndarray, np.ndarray, int, int], codes: np.ndarra
     `units` (a mask over answers), only the tasks of those answers are rows."""
     task_rows, columns, n_tasks, n_emails = positions
     if units is not None:
-        kept, task_rows = np.unique(task_rows[units], return_inverse=True)
-        columns, codes, n_tasks = columns[units], codes[units], len(kept)
-    matrix = np.full((n_tasks, n_emails), MISSING, dtype=np.int64)
+        task_rows, n_tasks = _dense_ranks(task_rows[units])
+        columns, codes = columns[units], codes[units]
+    matrix = np.full((n_tasks, n_emails), MISSING, dtype=CODE)
     present = (codes != MISSING) & (columns >= 0)
     matrix[task_rows[present], columns[present]] = codes[present]
     return matrix
@@ -155,11 +170,15 @@ def _matrix(positions: tuple[np.ndarray, np.ndarray, int, int], codes: np.ndarra
 def _category_matrix(rows: pd.DataFrame, positions, categories: list[str]) -> np.ndarray:
     """(task, category) units x annotators: 1 chosen, 0 not chosen, MISSING where the annotator did not answer the task."""
     if rows.empty:
-        return np.empty((0, positions[3]), dtype=np.int64)
+        return np.empty((0, positions[3]), dtype=CODE)
     lists = category_lists(rows)
-    hot = np.array([[int(category in chosen) for category in categories] for chosen in lists], dtype=np.int64)
+    hot = np.array([[int(category in chosen) for category in categories] for chosen in lists], dtype=CODE)
     per_answer = hot.reshape(len(lists), len(categories))[rows["categories_code"].to_numpy()]  # answers x categories
-    return np.concatenate([_matrix(positions, per_answer[:, index]) for index in range(len(categories))], axis=0)
+    task_rows, columns, n_tasks, n_emails = positions
+    matrix = np.full((len(categories), n_tasks, n_emails), MISSING, dtype=CODE)  # one block of tasks per category
+    present = columns >= 0
+    matrix[:, task_rows[present], columns[present]] = per_answer[present].T
+    return matrix.reshape(len(categories) * n_tasks, n_emails)
 
 
 def _correction_field(overlap: pd.DataFrame, similarities: pd.Series, edit: FieldAgreement, settings) -> FieldAgreement:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from annotate.errors import FlywheelError
-from annotate.reliability import text_similarity
+from annotate.reliability import group_text_similarity
 from annotate.store import Store
 from annotate.store.answers import ANSWER_CODES, CHOICE_CODES, KIND_CODES, STATUS_CODES, VERDICT_CODES, AnswerScope
 
@@ -106,7 +106,11 @@ def _add_task_columns(frame: pd.DataFrame, tasks: dict) -> None:
         frame[name] = tasks[name].take(position)
     frame["task_status"] = _categorical(tasks["task_status"].take(position), STATUS_CODES)
     gold = tasks["gold_answers"]
-    frame["gold_answer"] = frame["task_id"].map(gold) if gold else pd.Series([None] * len(frame), dtype=object)
+    answers = np.full(len(frame), None, dtype=object)
+    task_ids = frame["task_id"].to_numpy()
+    on_gold = np.isin(task_ids, np.fromiter(gold, dtype=np.int64, count=len(gold)))
+    answers[on_gold] = [gold[task_id] for task_id in task_ids[on_gold].tolist()]
+    frame["gold_answer"] = answers
 
 
 def category_lists(frame: pd.DataFrame) -> list[tuple[str, ...]]:
@@ -122,14 +126,15 @@ def _categories(text: str | None) -> tuple[str, ...]:
 
 def corrected_text_similarity(frame: pd.DataFrame) -> pd.Series:
     """Per task with two or more 'corrected' answers: the mean pairwise similarity of the corrected
-    texts (see `annotate.reliability.text_similarity`), indexed by task id."""
+    texts (`annotate.reliability.group_text_similarity`), indexed by task id."""
     corrected = frame[(frame["kind"] == "correction") & (frame["verdict"] == "corrected")]
     task_ids = corrected["task_id"].to_numpy()
     order = np.argsort(task_ids, kind="stable")
     tasks, starts, sizes = np.unique(task_ids[order], return_index=True, return_counts=True)
-    texts = [text or "" for text in corrected["corrected_response"].to_numpy()[order]]
+    texts = corrected["corrected_response"].to_numpy()[order]
+    texts[pd.isna(texts)] = ""
     shared = sizes >= 2
-    scores = [text_similarity(texts[start : start + size]) for start, size in zip(starts[shared], sizes[shared])]
+    scores = group_text_similarity(texts, starts[shared], sizes[shared])
     return pd.Series(scores, index=pd.Index(tasks[shared]), dtype=float, name="similarity")
 
 

@@ -46,7 +46,8 @@ def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dic
         "required": frame["required_annotations"].to_numpy()[first], "is_gold": frame["is_gold"].to_numpy()[first],
         "gold_answer": frame["gold_answer"].to_numpy()[first], "task_status": frame["task_status"].to_numpy()[first],
         "value": np.where(top_votes > 0, labels[top], None), "votes": top_votes, "distinct": distinct,
-        "method": None, "status": NEEDS_ADJUDICATION, "reason": "", "similarity": np.nan,
+        "method": _texts(len(task_ids), None), "status": _texts(len(task_ids), NEEDS_ADJUDICATION),
+        "reason": _texts(len(task_ids), ""), "similarity": np.nan,
     }).set_index("task_id")  # fmt: skip
 
     single = tasks["n_answers"] == 1
@@ -74,6 +75,11 @@ def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dic
         tasks.loc[decided, ["status", "method", "reason"]] = [RESOLVED, "adjudication", ""]
         tasks.loc[decided, "value"] = [adjudications[task_id]["verdict"] or adjudications[task_id]["choice"] for task_id in decided]
     return tasks.reset_index()[COLUMNS].set_index("task_id")
+
+
+def _texts(n: int, value: str | None) -> np.ndarray:
+    """A column of plain Python strings: pandas' Arrow strings are slow to assign into row by row."""
+    return np.full(n, value, dtype=object)
 
 
 def _vote_matrix(main: pd.Series, task_rows: np.ndarray, n_tasks: int) -> np.ndarray:

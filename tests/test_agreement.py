@@ -130,6 +130,19 @@ def test_text_similarity_is_rapidfuzz_s_normalised_indel_similarity():
     assert reliability.text_similarity(["same", "same"]) == 1.0 and reliability.text_similarity(["one"]) is None
 
 
+def test_similarity_of_many_groups_at_once_equals_each_group_scored_pair_by_pair():
+    rng = np.random.default_rng(3)
+    words = ["open", "Settings", "Plan", "then", "Billing", "call", "us", "today"]
+    sizes = rng.integers(2, 6, size=200)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    texts = np.array([" ".join(rng.choice(words, rng.integers(1, 8))) for _ in range(sizes.sum())], dtype=object)
+    scores = reliability.group_text_similarity(texts, starts, sizes)
+    for score, start, size in zip(scores, starts, sizes):
+        group = list(texts[start : start + size])
+        expected = np.mean([fuzz.ratio(a, b) / 100 for index, a in enumerate(group) for b in group[index + 1 :]])
+        assert score == pytest.approx(expected, abs=1e-12)
+
+
 # --- a store with overlapping answers -----------------------------------------------------------
 
 ANN = ("ann@x.test", "bob@x.test", "cyd@x.test")
@@ -297,3 +310,12 @@ def test_adjudicate_list_and_decide_from_the_command_line(store, project, people
 def test_agreement_without_overlap_says_where_overlap_is_set(project, cli):
     result = cli("agreement")
     assert result.exit_code == 0 and "`[overlap]` in flywheel.toml" in result.output
+
+
+def test_dense_ranks_of_ordered_and_unordered_task_ids():
+    from annotate.agreement import _dense_ranks
+
+    ordered = np.array([3, 3, 7, 9, 9, 9])
+    assert _dense_ranks(ordered)[0].tolist() == [0, 0, 1, 2, 2, 2] and _dense_ranks(ordered)[1] == 3
+    shuffled = np.array([9, 3, 7, 3, 9])
+    assert _dense_ranks(shuffled)[0].tolist() == [2, 0, 1, 0, 2] and _dense_ranks(shuffled)[1] == 3

@@ -81,7 +81,7 @@ def test_the_migration_fills_the_table_from_an_older_database(project, tmp_path)
 
 def test_reading_in_parts_on_their_own_connections_gives_the_same_table(store, answered, monkeypatch):
     whole = answer_frame(store)
-    monkeypatch.setattr(answers, "ANSWERS_PER_PART", 2)
+    monkeypatch.setattr(answers, "TASKS_PER_PART", 1)
     monkeypatch.setattr(answers.os, "cpu_count", lambda: 4)
     assert len(store._part_bounds()) == 5  # four parts
     parts = answer_frame(store)

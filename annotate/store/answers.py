@@ -49,7 +49,7 @@ TASK_INTEGERS = {
     "task_status": "CASE status WHEN 'open' THEN 0 WHEN 'done' THEN 1 ELSE 2 END",
 }
 UNIT = "\x1f"  # separates text values in one aggregate (the ASCII unit separator)
-ANSWERS_PER_PART = 100_000  # below this a read is one query; above, up to one part per core
+TASKS_PER_PART = 20_000  # task ids spanned: below this a read is one query; above, up to one part per core
 MAX_PARTS = 4
 
 
@@ -99,18 +99,14 @@ class AnswerQueries:
         return _joined([answers for answers, _ in parts]), _joined([tasks for _, tasks in parts])
 
     def _part_bounds(self) -> list[int]:
-        """Task ids that cut the current answers into about equal parts: [low, ..., high)."""
-        count, low, high = self.db.execute("SELECT count(*), min(task_id), max(task_id) FROM current_answers").fetchone()
-        if not count:
+        """Task ids that cut the current answers into parts of about equal id ranges: [low, ..., high).
+        (Ids, not answer counts: min and max come straight from the key, a count scans the table.)"""
+        (low,) = self.db.execute("SELECT min(task_id) FROM current_answers").fetchone()  # one each: SQLite reads a
+        (high,) = self.db.execute("SELECT max(task_id) FROM current_answers").fetchone()  # lone min or max off the key
+        if low is None:
             return [0, 1]
-        parts = min(MAX_PARTS, os.cpu_count() or 1, max(1, count // ANSWERS_PER_PART))
-        cuts = [low]
-        for part in range(1, parts):
-            (cut,) = self.db.execute(
-                "SELECT task_id FROM current_answers ORDER BY task_id LIMIT 1 OFFSET :offset", {"offset": count * part // parts}
-            ).fetchone()
-            if cut > cuts[-1]:
-                cuts.append(cut)
+        parts = min(MAX_PARTS, os.cpu_count() or 1, max(1, (high - low + 1) // TASKS_PER_PART))
+        cuts = sorted({low + (high + 1 - low) * part // parts for part in range(parts)})
         return [*cuts, high + 1]
 
     def _read_part_apart(self, scope: AnswerScope, low: int, high: int) -> tuple[dict, dict]:
@@ -146,11 +142,13 @@ def _read_part(connection: sqlite3.Connection, scope: AnswerScope, low: int, hig
         if len(answers[name]) != count:  # a text holding the separator itself: that column row by row
             query = f"SELECT {ANSWER_TEXTS[name]} FROM current_answers WHERE {where}"
             answers[name] = [value for (value,) in connection.execute(query, params)]
-    answered = f"{scope.where('id')} AND EXISTS (SELECT 1 FROM current_answers WHERE task_id = tasks.id{scope.first_submitted()})"
-    row = connection.execute(_aggregate(TASK_INTEGERS) + " FROM tasks WHERE " + answered, params).fetchone()
-    tasks: dict[str, Any] = {name: _integers(text, row[-1]) for name, text in zip(TASK_INTEGERS, row)}
-    gold = connection.execute(f"SELECT id, gold_answer FROM tasks WHERE is_gold = 1 AND {answered}", params)
-    tasks["gold_answers"] = dict(gold.fetchall())
+    row = connection.execute(_aggregate(TASK_INTEGERS) + " FROM tasks WHERE " + scope.where("id"), params).fetchone()
+    in_range: dict[str, Any] = {name: _integers(text, row[-1]) for name, text in zip(TASK_INTEGERS, row)}
+    answered = np.isin(in_range["task_id"], answers["task_id"])  # cheaper than EXISTS per task in SQL
+    tasks: dict[str, Any] = {name: values[answered] for name, values in in_range.items()}
+    gold = connection.execute(f"SELECT id, gold_answer FROM tasks WHERE is_gold = 1 AND {scope.where('id')}", params)
+    kept = set(tasks["task_id"].tolist())
+    tasks["gold_answers"] = {task_id: answer for task_id, answer in gold.fetchall() if task_id in kept}
     return answers, tasks
 
 
