@@ -67,3 +67,7 @@ class LabelStudioProjectGone(LabelStudioError):
 
 class TrainingError(FlywheelError):
     """A training run cannot start or go on (bad snapshot, config, base model or run folder)."""
+
+
+class EvaluationError(FlywheelError):
+    """An evaluation cannot run (bad input file, adapter or base model), or its report cannot be read."""

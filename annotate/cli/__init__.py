@@ -11,10 +11,11 @@ import logging
 
 import typer
 from rich.logging import RichHandler
+from rich.markup import escape
 from typer.core import TyperGroup
 
-from annotate.cli import (agreement, app_server, export, flag, gold, ingest, labelstudio, project, queue, sample, schemas, score,
-                          train, users)  # fmt: skip
+from annotate.cli import (agreement, app_server, evaluate, export, flag, gold, ingest, labelstudio, project, queue, sample,
+                          schemas, score, train, users)  # fmt: skip
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
 
@@ -27,7 +28,7 @@ class _FlywheelGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FlywheelError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
 
 
@@ -68,6 +69,7 @@ labelstudio.register(app)
 agreement.register(app)
 export.register(app)
 train.register(app)
+evaluate.register(app)
 
 
 def main() -> None:

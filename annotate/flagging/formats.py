@@ -29,17 +29,35 @@ SCORES = {"json": 1.0, "json_schema": 1.0, "regex": 0.9, "length": 0.6, "refusal
 
 
 def flag_format(records: list[RecordView], validators: list[FormatValidator], project_root: Path) -> Iterator[Flag]:
-    checks = [(validator, _checker(validator, project_root)) for validator in validators]
+    check = FormatCheck(validators, project_root)
     for record in records:
-        problems = []
-        for validator, check in checks:
-            if validator.when_system_contains and validator.when_system_contains not in record.system_prompt:
-                continue
-            problem = check(record["response"])
-            if problem:
-                problems.append((SCORES[validator.kind], f"{validator.name}: {problem}"))
+        problems = check.problems(record["response"], record.system_prompt)
         if problems:
-            yield Flag(record["id"], REASON, max(score for score, _ in problems), "; ".join(text for _, text in problems))
+            yield Flag(record["id"], REASON, max(SCORES[v.kind] for v, _ in problems),
+                       "; ".join(f"{validator.name}: {problem}" for validator, problem in problems))  # fmt: skip
+
+
+class FormatCheck:
+    """The project's validators, ready to check responses (the flagger's and evaluation's one check)."""
+
+    def __init__(self, validators: list[FormatValidator], project_root: Path):
+        self.checks = [(validator, _checker(validator, project_root)) for validator in validators]
+
+    def applicable(self, system_prompt: str) -> list[FormatValidator]:
+        """The validators that apply under this system prompt."""
+        return [validator for validator, _ in self.checks if _applies(validator, system_prompt)]
+
+    def problems(self, response: str, system_prompt: str) -> list[tuple[FormatValidator, str]]:
+        """(validator, what is wrong) for every applicable validator the response violates."""
+        found = []
+        for validator, check in self.checks:
+            if _applies(validator, system_prompt) and (problem := check(response)):
+                found.append((validator, problem))
+        return found
+
+
+def _applies(validator: FormatValidator, system_prompt: str) -> bool:
+    return not validator.when_system_contains or validator.when_system_contains in system_prompt
 
 
 def _checker(validator: FormatValidator, project_root: Path) -> Callable[[str], str | None]:
