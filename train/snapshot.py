@@ -24,6 +24,7 @@ class Snapshot:
     kind: str  # sft | dpo | kto
     manifest_sha256: str
     counts: dict
+    rows: list[dict]  # the manifest's per-example lineage (id, split, group, records, annotators, ...)
     train_file: Path
     eval_file: Path | None
 
@@ -32,8 +33,9 @@ class Snapshot:
                 "manifest_sha256": self.manifest_sha256, "counts": self.counts}  # fmt: skip
 
 
-def open_snapshot(folder: str | Path, kind: str) -> Snapshot:
-    """The snapshot in `folder`, checked (see the module docstring); `kind` is what the trainer takes."""
+def open_snapshot(folder: str | Path, kind: str | None) -> Snapshot:
+    """The snapshot in `folder`, checked (see the module docstring); `kind` is what the trainer takes
+    (None: any kind, as evaluation reads every kind's eval split)."""
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
@@ -43,7 +45,7 @@ def open_snapshot(folder: str | Path, kind: str) -> Snapshot:
         manifest = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise TrainingError(f"{manifest_path}: not valid JSON ({exc})") from exc
-    if manifest.get("kind") != kind:
+    if kind is not None and manifest.get("kind") != kind:
         raise TrainingError(f"{folder}: a {manifest.get('kind')!r} snapshot; `flywheel train {kind}` takes a {kind!r} export "
                             f"(flywheel export --kind {kind})")  # fmt: skip
     for name, recorded in manifest.get("files", {}).items():
@@ -62,6 +64,6 @@ def open_snapshot(folder: str | Path, kind: str) -> Snapshot:
     has_eval = "eval.jsonl" in manifest.get("files", {}) and eval_file.stat().st_size > 0
     return Snapshot(
         folder=folder, name=str(manifest.get("name", folder.parent.name)), version=int(manifest.get("version", 0)),
-        kind=kind, manifest_sha256=hashlib.sha256(raw).hexdigest(), counts=manifest.get("counts", {}),
-        train_file=train_file, eval_file=eval_file if has_eval else None,
+        kind=str(manifest.get("kind")), manifest_sha256=hashlib.sha256(raw).hexdigest(), counts=manifest.get("counts", {}),
+        rows=manifest.get("rows", []), train_file=train_file, eval_file=eval_file if has_eval else None,
     )  # fmt: skip

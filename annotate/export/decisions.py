@@ -4,7 +4,9 @@ Answers of annotators whose gold accuracy is below `selection.min_gold_accuracy`
 first (annotators without gold items are kept); the rest are resolved by the project's rules
 (`annotate.resolution`). A resolved task's decision is the lead's adjudication when there is
 one, else the most central answer on the winning side (for corrections, the corrected text
-most similar to the others). Unusable verdicts never become decisions.
+most similar to the others). Unusable verdicts never become decisions, and neither do human
+evaluations of model versions: their prompts are the held-out eval split, so training on them
+would leak the evaluation into training.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from rapidfuzz import fuzz
 from annotate.answer_table import AnswerFilter, answer_frame, corrected_text_similarity, gold_main
 from annotate.config import ProjectConfig
 from annotate.export.spec import Selection
+from annotate.human_eval import ORIGIN as MODEL_COMPARISON
 from annotate.resolution import RESOLVED, resolve
 from annotate.store import Store
+
+MODEL_COMPARISONS_LEFT_OUT = "human evaluations of model versions (their prompts are held out)"
 
 
 @dataclass
@@ -49,6 +54,9 @@ def decisions(store: Store, config: ProjectConfig, selection: Selection) -> tupl
     tasks = store.tasks_by_id(resolved.index.tolist())
     made = []
     for task_id, method, value, answers in _answers_by_task(frame, resolved):
+        if tasks[task_id]["origin"] == MODEL_COMPARISON:
+            skipped[MODEL_COMPARISONS_LEFT_OUT] = skipped.get(MODEL_COMPARISONS_LEFT_OUT, 0) + 1
+            continue
         decision = _decision(tasks[task_id], method, value, answers, adjudications.get(task_id))
         if decision.answer.get("verdict") == "unusable":
             skipped["unusable"] = skipped.get("unusable", 0) + 1

@@ -121,7 +121,9 @@ def _manifest(name: str, version: int, plan: ExportPlan, files: dict[str, str]) 
 
 
 def _lineage(example: Example) -> dict:
-    return {"id": example.id, "split": example.split, "origin": example.origin, "source": example.source, **example.lineage}
+    """The row's lineage; its paraphrase group too, for evaluation's consistency metric."""
+    return {"id": example.id, "split": example.split, "origin": example.origin, "source": example.source,
+            "group": example.group, **example.lineage}  # fmt: skip
 
 
 def _count(examples: list[Example], key) -> dict[str, int]:

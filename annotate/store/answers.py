@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,19 @@ class AnswerScope:
 class AnswerQueries:
     db: Any
     path: Path
+
+    def current_choices(self, task_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Each task's current preference choices (one per annotator who answered it)."""
+        found: dict[int, list[str]] = {}
+        for start in range(0, len(task_ids), 500):
+            chunk = list(task_ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.query(
+                f"SELECT task_id, choice FROM current_answers WHERE choice IS NOT NULL AND task_id IN ({marks}) "
+                "ORDER BY task_id, annotator_id", chunk
+            ):  # fmt: skip
+                found.setdefault(row["task_id"], []).append(row["choice"])
+        return found
 
     def current_answer_columns(self, scope: AnswerScope = AnswerScope()) -> tuple[dict[str, Any], dict[str, Any]]:
         """(answers, tasks), column by column. Answers: every annotator's current answer (the last

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from annotate.store.records import EVAL_SOURCE
 from annotate.store.rounds import utc_now
 
 _RECORD_FIELDS = """
@@ -18,7 +19,8 @@ class FlagQueries:
     db: Any
 
     def records_for_flagging(self, *, after_rowid: int, limit: int) -> list[dict]:
-        """Records after a rowid, in order, with the most recent model-computed signals when any."""
+        """Production records after a rowid, in order, with the most recent model-computed signals when any.
+        (Here and below, evaluation's answers, source `EVAL_SOURCE`, are never flagged or paired.)"""
         return list(
             self.db.query(
                 f"""
@@ -27,9 +29,9 @@ class FlagQueries:
                 FROM records
                 LEFT JOIN signals ON signals.record_id = records.id AND signals.scorer = (
                     SELECT s.scorer FROM signals AS s WHERE s.record_id = records.id ORDER BY s.scored_at DESC LIMIT 1)
-                WHERE records.rowid > :after ORDER BY records.rowid LIMIT :limit
+                WHERE records.rowid > :after AND records.source != :eval ORDER BY records.rowid LIMIT :limit
                 """,
-                {"after": after_rowid, "limit": limit},
+                {"after": after_rowid, "limit": limit, "eval": EVAL_SOURCE},
             )
         )
 
@@ -86,9 +88,10 @@ class FlagQueries:
                 SELECT {_RECORD_FIELDS} FROM records
                 WHERE group_id IN (SELECT DISTINCT group_id FROM records
                                    WHERE rowid > :after AND group_id IS NOT NULL)
+                  AND source != :eval
                 ORDER BY group_id, records.rowid
                 """,
-                {"after": touched_after_rowid},
+                {"after": touched_after_rowid, "eval": EVAL_SOURCE},
             )
         )
 
@@ -100,7 +103,8 @@ class FlagQueries:
     def ungrouped_records(self, round_id: int) -> list[dict]:
         return list(
             self.db.query(
-                f"SELECT {_RECORD_FIELDS} FROM records WHERE group_id IS NULL AND round_id = ? ORDER BY rowid", [round_id]
+                f"SELECT {_RECORD_FIELDS} FROM records WHERE group_id IS NULL AND round_id = ? AND source != ? ORDER BY rowid",
+                [round_id, EVAL_SOURCE],
             )
         )
 
@@ -140,7 +144,8 @@ class FlagQueries:
     def conversations(self) -> Iterable[dict]:
         """Every record's id, rowid, model and conversation, streamed in rowid order."""
         return self.db.query(
-            "SELECT rowid, id, external_id, model_name, model_version, messages FROM records ORDER BY rowid"
+            "SELECT rowid, id, external_id, model_name, model_version, messages FROM records WHERE source != ? ORDER BY rowid",
+            [EVAL_SOURCE],
         )
 
     def preference_candidate_counts(self) -> dict[str, int]:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+# The source of the answers `flywheel eval --human-eval` stores for experts to compare: records like any
+# other, so the review pages show them, but never flagged, paired or exported as training data.
+EVAL_SOURCE = "flywheel-eval"
+
 RECORD_COLUMNS = (
     "id",
     "source",

@@ -78,6 +78,17 @@ class TaskQueries:
                 ids.append(self.db.execute(sql, [*(row[column] for column in TASK_COLUMNS), now]).lastrowid)
         return ids
 
+    def tasks_exist(self, origin: str, record_ids: Sequence[str]) -> bool:
+        """Whether a task of this origin already shows any of these records (as A or B)."""
+        for start in range(0, len(record_ids), 400):
+            chunk = list(record_ids[start : start + 400])
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.query(f"SELECT 1 FROM tasks WHERE origin = ? AND (record_id IN ({marks}) OR record_b_id IN ({marks})) "
+                                 "LIMIT 1", [origin, *chunk, *chunk])  # fmt: skip
+            if any(True for _ in rows):
+                return True
+        return False
+
     def upsert_gold_answers(self, rows: Sequence[tuple[str, str, str | None, str, str]]) -> int:
         """(record_id, kind, record_b_id, answer_json, source) rows; returns how many were new or changed."""
         now = utc_now()
