@@ -394,8 +394,9 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
 def _rehearsal(kind: str, seed: int) -> list[dict]:
     from annotate import sample_rehearsal  # it builds on this module
 
-    return sample_rehearsal.generate_rehearsal_general(seed=seed) if kind == "general" else \
-        sample_rehearsal.generate_rehearsal_safety(seed=seed)
+    make = {"general": sample_rehearsal.generate_rehearsal_general, "safety": sample_rehearsal.generate_rehearsal_safety,
+            "eval_general": sample_rehearsal.generate_eval_general, "eval_safety": sample_rehearsal.generate_eval_safety}
+    return make[kind](seed=seed)
 
 
 def _gold(n: int, seed: int) -> Iterable[dict]:
@@ -405,7 +406,8 @@ def _gold(n: int, seed: int) -> Iterable[dict]:
 
 
 def write_sample(out_dir: str | os.PathLike, n: int = 3000, seed: int = 7) -> dict[str, int]:
-    """Write records.jsonl, the two rehearsal sets and gold.jsonl into `out_dir`; return line counts."""
+    """Write records.jsonl, the two rehearsal sets, gold.jsonl and the held-out evaluation sets into
+    `out_dir`; return line counts."""
     os.makedirs(out_dir, exist_ok=True)
     counts = {
         "records.jsonl": write_jsonl(os.path.join(out_dir, "records.jsonl"), generate_records(n, seed)),
@@ -414,6 +416,8 @@ def write_sample(out_dir: str | os.PathLike, n: int = 3000, seed: int = 7) -> di
         "rehearsal_safety.jsonl": write_jsonl(os.path.join(out_dir, "rehearsal_safety.jsonl"),
                                               _rehearsal("safety", seed)),
         "gold.jsonl": write_jsonl(os.path.join(out_dir, "gold.jsonl"), _gold(n, seed)),
+        "eval_general.jsonl": write_jsonl(os.path.join(out_dir, "eval_general.jsonl"), _rehearsal("eval_general", seed)),
+        "eval_safety.jsonl": write_jsonl(os.path.join(out_dir, "eval_safety.jsonl"), _rehearsal("eval_safety", seed)),
     }
     log.info("wrote sample data to %s: %s", out_dir, counts)
     return counts

@@ -135,3 +135,50 @@ def generate_rehearsal_safety(n: int = 150, seed: int = 7) -> list[dict]:
     return [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}],
              "category": "safety", "label": label, "id": "safe-%04d" % (k + 1)}
             for k, (q, a, label) in enumerate(_unique_rows(rng, n, draw))]
+
+
+# Held-out evaluation sets (`flywheel eval --general / --safety`): drawn with another seed and never
+# a prompt of the rehearsal sets, so forgetting is measured on questions training never saw.
+EVAL_SEED_OFFSET = 1_000
+
+
+def generate_eval_general(n: int = 60, seed: int = 7) -> list[dict]:
+    """A third exact-answer arithmetic, a third multiple-choice arithmetic, a third reference answers only."""
+    rng = Random(seed + EVAL_SEED_OFFSET)
+    seen = {row["messages"][0]["content"] for row in generate_rehearsal_general(seed=seed)}
+    rows = []
+    while len(rows) < n:
+        style = len(rows) % 3
+        question, answer = _arithmetic(rng) if style < 2 else (_units if rng.random() < .5 else _reasoning)(rng)
+        if question in seen:
+            continue
+        seen.add(question)
+        row = {"messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}],
+               "category": "general", "id": "eval-gen-%04d" % (len(rows) + 1)}
+        result = answer.rstrip(".").split()[-1]  # arithmetic answers end with the result
+        if style == 0:
+            row["answer"] = result
+        elif style == 1:
+            row["choices"], row["answer"] = _arithmetic_choices(rng, answer, result)
+        rows.append(row)
+    return rows
+
+
+def _arithmetic_choices(rng: Random, answer: str, result: str) -> tuple[list[str], int]:
+    """The right answer and three near misses (off by one, by ten, by a factor of ten), shuffled."""
+    value = float(result)
+    misses = [value + 1, value - 10 if value > 10 else value + 10, value * 10]
+    texts = [answer] + [answer[: answer.rindex(result)] + _dec(round(miss * 100), 2) + "." for miss in misses]
+    order = list(range(4))
+    rng.shuffle(order)
+    return [texts[i] for i in order], order.index(0)
+
+
+def generate_eval_safety(n: int = 60, seed: int = 7) -> list[dict]:
+    """Harmful and benign requests, as the rehearsal set, but none of its prompts."""
+    seen = {row["messages"][0]["content"] for row in generate_rehearsal_safety(seed=seed)}
+    rows = [row for row in generate_rehearsal_safety(n=n * 4, seed=seed + EVAL_SEED_OFFSET)
+            if row["messages"][0]["content"] not in seen][:n]  # fmt: skip
+    for number, row in enumerate(rows, start=1):
+        row["id"] = "eval-safe-%04d" % number
+    return rows

@@ -20,7 +20,8 @@ def records() -> list[dict]:
 
 def test_the_committed_sample_is_exactly_what_the_generator_writes(tmp_path):
     counts = write_sample(tmp_path)
-    assert counts == {"records.jsonl": 3000, "rehearsal_general.jsonl": 200, "rehearsal_safety.jsonl": 150, "gold.jsonl": 32}
+    assert counts == {"records.jsonl": 3000, "rehearsal_general.jsonl": 200, "rehearsal_safety.jsonl": 150, "gold.jsonl": 32,
+                      "eval_general.jsonl": 60, "eval_safety.jsonl": 60}
     for name in counts:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), f"{name} is stale: run `flywheel sample write data/sample`"
 
@@ -70,3 +71,19 @@ def test_the_rehearsal_sets_are_chat_examples_with_their_labels():
     for example in general + safety:
         assert [message["role"] for message in example["messages"]] == ["user", "assistant"]
     assert Counter(example["label"] for example in safety).keys() == {"harmful", "benign"}
+
+
+def test_the_held_out_evaluation_sets_share_no_prompt_with_rehearsal_and_read_as_eval_inputs():
+    from train.eval_data import read_general, read_safety
+
+    def prompts(name):
+        return {json.loads(line)["messages"][0]["content"] for line in (SAMPLE / name).read_text().splitlines()}
+
+    assert not prompts("eval_general.jsonl") & prompts("rehearsal_general.jsonl")
+    assert not prompts("eval_safety.jsonl") & prompts("rehearsal_safety.jsonl")
+    general = read_general(SAMPLE / "eval_general.jsonl")
+    assert sum(bool(item.choices) for item in general) == 20 and sum(bool(item.exact) for item in general) == 20
+    assert all(item.choices[item.correct] == item.answer for item in general if item.choices)
+    assert all(item.exact in item.answer for item in general if item.exact)
+    safety = read_safety(SAMPLE / "eval_safety.jsonl")
+    assert 0 < sum(item.harmful for item in safety) < len(safety)

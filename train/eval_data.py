@@ -1,0 +1,254 @@
+"""What an evaluation reads: the snapshot's eval split and the optional prompt baseline, general
+and safety files. Every reader checks its whole file first and refuses it with every bad line
+named (file, line, field), so an evaluation never runs on a silently shortened set.
+
+| input | format | becomes |
+| --- | --- | --- |
+| `--data exports/NAME/vN` | the snapshot's `eval.jsonl` (any kind) | `ProductionItem`: the prompt, the experts' resolved answer (SFT: the assistant turn; DPO: `chosen`; KTO: a desirable completion), its paraphrase group from the manifest |
+| `--prompt-baseline FILE` | TOML or JSON: `system = "..."` and `[[examples]]` with `user` and `assistant` | `PromptBaseline`: a system prompt and few-shot turns put before each prompt |
+| `--general FILE` | JSONL: `{"messages": [..., assistant]}`, optionally `"choices": [...]` with `"answer": INDEX`, or `"answer": "TEXT"` | `GeneralItem`: perplexity of the assistant turn; multiple-choice or exact-answer accuracy |
+| `--safety FILE` | JSONL: `{"messages": [...], "label": "harmful" or "benign"}` (a trailing assistant turn is ignored) | `SafetyItem` |
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotate.errors import EvaluationError
+from train.snapshot import Snapshot
+
+MAX_NAMED_PROBLEMS = 10
+ROLES = ("system", "user", "assistant", "tool")
+
+
+@dataclass(frozen=True)
+class ProductionItem:
+    id: str
+    prompt: list[dict]  # the conversation up to the model's turn
+    reference: str  # the experts' resolved answer
+    group: str | None = None  # paraphrase group
+
+    @property
+    def system_prompt(self) -> str:
+        return "\n".join(m["content"] for m in self.prompt if m["role"] == "system")
+
+
+@dataclass(frozen=True)
+class GeneralItem:
+    id: str
+    prompt: list[dict]
+    answer: str  # the reference assistant turn (perplexity is measured on it)
+    choices: tuple[str, ...] = ()  # multiple choice: the options...
+    correct: int | None = None  # ...and the index of the right one
+    exact: str | None = None  # exact answer: the text the generated answer must contain
+
+
+@dataclass(frozen=True)
+class SafetyItem:
+    id: str
+    prompt: list[dict]
+    harmful: bool
+
+
+@dataclass(frozen=True)
+class PromptBaseline:
+    """Prompt engineering without training: a system prompt and few-shot examples."""
+
+    path: str
+    system: str = ""
+    examples: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (user, assistant)
+
+    def apply(self, prompt: list[dict]) -> list[dict]:
+        """The prompt with the baseline's system text first (before any system prompt of its own) and
+        the examples as earlier turns."""
+        own_system = "\n\n".join(m["content"] for m in prompt if m["role"] == "system")
+        system = "\n\n".join(part for part in (self.system, own_system) if part)
+        shots = [turn for user, assistant in self.examples
+                 for turn in ({"role": "user", "content": user}, {"role": "assistant", "content": assistant})]  # fmt: skip
+        rest = [m for m in prompt if m["role"] != "system"]
+        return ([{"role": "system", "content": system}] if system else []) + shots + rest
+
+
+class _Problems:
+    """Bad lines of one file, raised together."""
+
+    def __init__(self, path: Path):
+        self.path, self.found = path, []
+
+    def add(self, line: int, field_name: str, reason: str) -> None:
+        self.found.append(f"{self.path}:{line}: {field_name}: {reason}")
+
+    def raise_any(self, what: str) -> None:
+        if self.found:
+            shown = self.found[:MAX_NAMED_PROBLEMS]
+            more = f"\n... and {len(self.found) - len(shown)} more" if len(self.found) > len(shown) else ""
+            raise EvaluationError(f"{self.path}: {len(self.found)} bad line(s) in the {what}; nothing was evaluated:\n"
+                                  + "\n".join(shown) + more)  # fmt: skip
+
+
+def production_items(snapshot: Snapshot) -> list[ProductionItem]:
+    """The snapshot's eval split with the experts' answers as references."""
+    if snapshot.eval_file is None:
+        raise EvaluationError(f"{snapshot.folder}: the snapshot's eval split is empty. An export holds out nothing when its "
+                              "examples form fewer groups than 1 / eval_fraction (10 at the default 0.1): export again with "
+                              "a spec that raises [split] eval_fraction, or once more tasks are answered")  # fmt: skip
+    groups = {row["id"]: row.get("group") for row in snapshot.rows if row.get("split") == "eval"}
+    problems, items = _Problems(snapshot.eval_file), []
+    for number, row in _jsonl(snapshot.eval_file, problems):
+        try:
+            prompt, reference = _prompt_and_reference(row, snapshot.kind)
+            _check_messages(prompt, "prompt")
+        except _Bad as bad:
+            problems.add(number, bad.field, bad.reason)
+            continue
+        if reference is not None:
+            items.append(ProductionItem(str(row.get("id", number)), prompt, reference, groups.get(row.get("id"))))
+    problems.raise_any("snapshot's eval split")
+    if not items:
+        raise EvaluationError(f"{snapshot.eval_file}: no example with an expert's answer to compare with")
+    return items
+
+
+def _prompt_and_reference(row: dict, kind: str) -> tuple[list[dict], str | None]:
+    if "messages" in row:
+        messages = _messages(row, "messages")
+        if messages[-1]["role"] != "assistant":
+            raise _Bad("messages", "the last message must be the expert's answer (role assistant)")
+        return messages[:-1], messages[-1]["content"]
+    prompt = _messages(row, "prompt")
+    if kind == "dpo":
+        return prompt, _assistant_text(row, "chosen")
+    if kind == "kto" and row.get("label") is not True:
+        return prompt, None  # an undesirable completion is no reference
+    return prompt, _assistant_text(row, "completion")
+
+
+def read_general(path: Path) -> list[GeneralItem]:
+    problems, items = _Problems(path), []
+    for number, row in _jsonl(path, problems):
+        try:
+            messages = _messages(row, "messages")
+            if messages[-1]["role"] != "assistant":
+                raise _Bad("messages", "the last message must be the reference answer (role assistant)")
+            _check_messages(messages[:-1], "messages")
+            choices, answer = row.get("choices"), row.get("answer")
+            correct = exact = None
+            if choices is not None:
+                if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c for c in choices):
+                    raise _Bad("choices", "a list of at least two non-empty strings")
+                if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(choices):
+                    raise _Bad("answer", f"the index of the right choice (0 to {len(choices) - 1})")
+                correct = answer
+            elif answer is not None:
+                if not isinstance(answer, str) or not answer.strip():
+                    raise _Bad("answer", "the exact answer, a non-empty string (or give choices and an index)")
+                exact = answer.strip()
+        except _Bad as bad:
+            problems.add(number, bad.field, bad.reason)
+            continue
+        items.append(GeneralItem(str(row.get("id", number)), messages[:-1], messages[-1]["content"],
+                                 tuple(choices or ()), correct, exact))  # fmt: skip
+    problems.raise_any("general set")
+    if not items:
+        raise EvaluationError(f"{path}: the general set is empty")
+    return items
+
+
+def read_safety(path: Path) -> list[SafetyItem]:
+    problems, items = _Problems(path), []
+    for number, row in _jsonl(path, problems):
+        try:
+            messages = _messages(row, "messages")
+            if messages[-1]["role"] == "assistant":
+                messages = messages[:-1]
+            _check_messages(messages, "messages")
+            if row.get("label") not in ("harmful", "benign"):
+                raise _Bad("label", "'harmful' (should be refused) or 'benign' (should be answered)")
+        except _Bad as bad:
+            problems.add(number, bad.field, bad.reason)
+            continue
+        items.append(SafetyItem(str(row.get("id", number)), messages, row["label"] == "harmful"))
+    problems.raise_any("safety set")
+    if not items:
+        raise EvaluationError(f"{path}: the safety set is empty")
+    return items
+
+
+def read_prompt_baseline(path: Path) -> PromptBaseline:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EvaluationError(f"{path}: cannot read the prompt baseline: {exc.strerror}") from exc
+    try:
+        data = json.loads(text) if Path(path).suffix == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise EvaluationError(f"{path}: not valid {'JSON' if Path(path).suffix == '.json' else 'TOML'}: {exc}") from exc
+    unknown = sorted(set(data) - {"system", "examples"})
+    if unknown:
+        raise EvaluationError(f"{path}: unknown key(s) {', '.join(unknown)}; a prompt baseline has `system` and `examples`")
+    system = data.get("system", "")
+    if not isinstance(system, str):
+        raise EvaluationError(f"{path}: system: a string")
+    examples = []
+    for index, example in enumerate(data.get("examples", [])):
+        if not isinstance(example, dict) or not all(isinstance(example.get(k), str) and example[k].strip() for k in ("user", "assistant")):
+            raise EvaluationError(f"{path}: examples[{index}]: needs non-empty `user` and `assistant` strings")
+        examples.append((example["user"], example["assistant"]))
+    if not system.strip() and not examples:
+        raise EvaluationError(f"{path}: the prompt baseline has neither a system prompt nor examples")
+    return PromptBaseline(str(path), system, tuple(examples))
+
+
+class _Bad(Exception):
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field, self.reason = field_name, reason
+
+
+def _jsonl(path: Path, problems: _Problems):
+    """(line number, object) for each non-blank line; unreadable lines go to `problems`."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvaluationError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise EvaluationError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.add(number, "(line)", f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(row, dict):
+            problems.add(number, "(line)", "a JSON object")
+            continue
+        yield number, row
+
+
+def _messages(row: dict, name: str) -> list[dict]:
+    messages = row.get(name)
+    if not isinstance(messages, list) or not messages:
+        raise _Bad(name, "a non-empty list of {role, content} messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise _Bad(f"{name}[{index}].role", f"one of {', '.join(ROLES)}")
+        if not isinstance(message.get("content"), str):
+            raise _Bad(f"{name}[{index}].content", "a string")
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+def _check_messages(prompt: list[dict], name: str) -> None:
+    if not any(message["role"] == "user" for message in prompt):
+        raise _Bad(name, "no user turn before the answer")
+
+
+def _assistant_text(row: dict, name: str) -> str:
+    turns = _messages(row, name)
+    if turns[-1]["role"] != "assistant":
+        raise _Bad(name, "the assistant's answer (role assistant)")
+    return turns[-1]["content"]

@@ -1,0 +1,216 @@
+"""`flywheel eval`: base vs prompt baseline vs adapters on held-out production inputs, then the gate.
+
+1. Read every input first (the snapshot's eval split, checked against its manifest; the prompt
+   baseline, general and safety files; each adapter's run.json), so a bad file fails in seconds.
+2. For each variant in turn (`train.generation`): load it, answer the production prompts and the
+   safety prompts and the general set's exact-answer questions, and score the general set's
+   reference answers and choices by likelihood. Then free it: one model in memory at a time.
+3. Compute the metrics (`train.metrics`), the win rate of each variant against the base, and the
+   gate's checks (`train.gate`).
+4. Write `report.json`, `report.md`, the charts and `outputs.jsonl` (every answer, for reading and
+   for human evaluation) into the report folder (`train.report`).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from annotate.config import EvalGate
+from annotate.errors import EvaluationError
+from annotate.flagging.formats import FormatCheck
+from annotate.similarity import TextSimilarity
+from train import metrics as M
+from train.eval_data import (GeneralItem, ProductionItem, PromptBaseline, SafetyItem, production_items, read_general,
+                             read_prompt_baseline, read_safety)  # fmt: skip
+from train.gate import gate_checks, verdicts
+from train.generation import (Decoding, Progress, Variant, adapter_variant, choose_device, continuation_log_likelihoods,
+                              generate, load_tokenizer, load_variant)  # fmt: skip
+from train.report import write_report
+from train.runs import base_model_lineage, code_version
+from train.snapshot import open_snapshot
+
+log = logging.getLogger(__name__)
+
+BASE, PROMPT_BASELINE = "base", "prompt-baseline"
+
+
+@dataclass
+class EvalRequest:
+    """What `flywheel eval` was asked, with the project's settings it needs."""
+
+    base: str
+    data: Path
+    out: Path
+    decoding: Decoding
+    gate: EvalGate
+    format_check: FormatCheck
+    similarity: TextSimilarity
+    agree_above: float  # the inconsistency flagger's threshold
+    adapters: list[Path] = field(default_factory=list)
+    prompt_baseline: Path | None = None
+    general: Path | None = None
+    safety: Path | None = None
+    seed: int = 0
+
+
+@dataclass
+class Inputs:
+    production: list[ProductionItem]
+    baseline: PromptBaseline | None
+    general: list[GeneralItem]
+    safety: list[SafetyItem]
+
+
+def main(request: EvalRequest, progress: Progress | None = None) -> dict:
+    """Run the evaluation and write the report; returns report.json's content."""
+    started = time.perf_counter()
+    out = Path(request.out)
+    if (out / "report.json").exists():
+        raise EvaluationError(f"{out}: a report is already there; pick another --out (reports are never overwritten)")
+    snapshot = open_snapshot(request.data, None)
+    inputs = Inputs(
+        production_items(snapshot),
+        read_prompt_baseline(request.prompt_baseline) if request.prompt_baseline else None,
+        read_general(request.general) if request.general else [],
+        read_safety(request.safety) if request.safety else [],
+    )
+    variants = [Variant(BASE, "base")]
+    if inputs.baseline:
+        variants.append(Variant(PROMPT_BASELINE, "prompt_baseline"))
+    variants += [adapter_variant(path, request.base) for path in request.adapters]
+    names = [variant.name for variant in variants]
+    if len(set(names)) != len(names):
+        raise EvaluationError(f"two variants share a name ({', '.join(names)}); give each adapter once")
+
+    import torch
+
+    torch.manual_seed(request.seed)
+    device, dtype = choose_device(torch)
+    tokenizer = load_tokenizer(request.base)
+    outputs: list[dict] = []
+    results: dict[str, dict] = {}
+    for variant in variants:
+        model = load_variant(variant, request.base, device, dtype)
+        answers = _answer(model, tokenizer, variant, inputs, request, device, progress)
+        del model
+        gc.collect()
+        if device == "cuda":
+            torch.cuda.empty_cache()
+        results[variant.name] = answers
+        outputs += [{"variant": variant.name, "set": "production", "id": item.id, "prompt": item.prompt,
+                     "output": text, "reference": item.reference, "group": item.group}
+                    for item, text in zip(inputs.production, answers["production"])]  # fmt: skip
+        outputs += [{"variant": variant.name, "set": "safety", "id": item.id, "prompt": item.prompt, "output": text,
+                     "label": "harmful" if item.harmful else "benign"} for item, text in zip(inputs.safety, answers["safety"])]  # fmt: skip
+
+    per_variant = {name: _metrics(results[name], results[BASE], inputs, request) for name in names}
+    _add_perplexity_change(per_variant)
+    kinds = {variant.name: variant.kind for variant in variants}
+    checks = gate_checks(per_variant, kinds, request.gate)
+    verdict = verdicts(checks)
+    report = {
+        "report": out.name, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "code_version": code_version(), "base_model": base_model_lineage(request.base), "snapshot": snapshot.lineage(),
+        "inputs": {
+            "production": {"path": str(snapshot.eval_file), "examples": len(inputs.production),
+                           "paraphrase_groups": len({i.group for i in inputs.production if i.group})},
+            "prompt_baseline": inputs.baseline.path if inputs.baseline else None,
+            "general": {"path": str(request.general), "items": len(inputs.general)} if request.general else None,
+            "safety": {"path": str(request.safety), "harmful": sum(i.harmful for i in inputs.safety),
+                       "benign": sum(not i.harmful for i in inputs.safety)} if request.safety else None,
+        },
+        "decoding": {"strategy": "greedy", "max_new_tokens": request.decoding.max_new_tokens,
+                     "batch_size": request.decoding.batch_size, "max_length": request.decoding.max_length,
+                     "device": device, "dtype": str(dtype).removeprefix("torch."), "seed": request.seed},
+        "gate_settings": request.gate.model_dump(),
+        "variants": [{"name": v.name, "kind": v.kind, "run_dir": str(v.run_dir) if v.run_dir else None,
+                      "run": _run_lineage(v.run), "metrics": per_variant[v.name]} for v in variants],
+        "checks": [check.as_dict() for check in checks],
+        "verdicts": verdict,
+        "passed": all(verdict.values()),
+        "human_eval": None,
+        "seconds": round(time.perf_counter() - started, 2),
+    }  # fmt: skip
+    write_report(out, report, outputs)
+    return report
+
+
+def _answer(model, tokenizer, variant: Variant, inputs: Inputs, request: EvalRequest, device: str, progress) -> dict:
+    """Everything one variant says and scores, on every input set."""
+    wrap = inputs.baseline.apply if variant.kind == "prompt_baseline" else (lambda prompt: prompt)
+    decode = request.decoding
+
+    def answers(prompts: list[list[dict]], what: str) -> list[str]:
+        if not prompts:
+            return []
+        return generate(model, tokenizer, [wrap(p) for p in prompts], decode, device, progress, f"{variant.name}: {what}")
+
+    general = inputs.general
+    references = continuation_log_likelihoods(model, tokenizer, [wrap(i.prompt) for i in general], [i.answer for i in general],
+                                              decode, device) if general else []  # fmt: skip
+    choice_items = [item for item in general if item.choices]
+    flat = [(item, choice) for item in choice_items for choice in item.choices]
+    choice_scores = continuation_log_likelihoods(model, tokenizer, [wrap(item.prompt) for item, _ in flat],
+                                                 [choice for _, choice in flat], decode, device) if flat else []  # fmt: skip
+    exact_items = [item for item in general if item.exact]
+    return {
+        "production": answers([item.prompt for item in inputs.production], "production"),
+        "safety": answers([item.prompt for item in inputs.safety], "safety"),
+        "exact": answers([item.prompt for item in exact_items], "general"),
+        "references": references,
+        "choice_scores": choice_scores,
+    }
+
+
+def _metrics(mine: dict, base: dict, inputs: Inputs, request: EvalRequest) -> dict:
+    production = inputs.production
+    refs = [item.reference for item in production]
+    rewards = M.sentence_chrf(mine["production"], refs)
+    base_rewards = M.sentence_chrf(base["production"], refs)
+    metrics = {
+        "chrf": M.chrf(mine["production"], refs),
+        "validator_pass_rate": M.validator_pass_rate(mine["production"], [i.system_prompt for i in production], request.format_check),
+        "length_ratio": M.length_ratio(mine["production"], refs),
+        "win_rate_vs_base": M.win_rate(rewards, base_rewards) if mine is not base else M.Metric(None, 0),
+        "consistency": M.consistency(mine["production"], [i.group for i in production], request.similarity, request.agree_above),
+    }  # fmt: skip
+    if inputs.general:
+        nll = -sum(score for score, _ in mine["references"])
+        metrics["perplexity"] = M.perplexity(nll, sum(tokens for _, tokens in mine["references"]))
+        metrics["accuracy"] = M.accuracy(_general_correct(mine, inputs.general))
+    if inputs.safety:
+        metrics["refusal_harmful"] = M.refusal_rate([t for t, i in zip(mine["safety"], inputs.safety) if i.harmful])
+        metrics["refusal_benign"] = M.refusal_rate([t for t, i in zip(mine["safety"], inputs.safety) if not i.harmful])
+    return {key: metric.as_dict() for key, metric in metrics.items()}
+
+
+def _add_perplexity_change(per_variant: dict[str, dict]) -> None:
+    """Forgetting in one figure: each variant's general perplexity relative to the base's (0.05: 5% higher)."""
+    base = (per_variant[BASE].get("perplexity") or {}).get("value")
+    for metrics in per_variant.values():
+        mine = (metrics.get("perplexity") or {}).get("value")
+        if base and mine is not None:
+            metrics["perplexity_change"] = {"value": mine / base - 1, "n": metrics["perplexity"]["n"], "unit": "tokens"}
+
+
+def _general_correct(mine: dict, general: list[GeneralItem]) -> list[bool]:
+    """Per item with a choice or an exact answer: did the variant get it right?"""
+    correct, scores = [], iter(mine["choice_scores"])
+    for item in (i for i in general if i.choices):
+        totals = [next(scores)[0] for _ in item.choices]
+        correct.append(max(range(len(totals)), key=totals.__getitem__) == item.correct)
+    exact_items = [i for i in general if i.exact]
+    correct += [M.contains_answer(text, item.exact) for text, item in zip(mine["exact"], exact_items)]
+    return correct
+
+
+def _run_lineage(run: dict) -> dict | None:
+    if not run:
+        return None
+    keys = ("run_id", "kind", "method", "snapshot", "init_adapter", "base_model", "finished_at", "steps", "seed", "code_version")
+    return {key: run.get(key) for key in keys}
