@@ -35,11 +35,11 @@ def test_an_annotator_is_refused(env, store):
     assert not app.title and not app.button
 
 
-def test_engineers_and_admins_are_offered_the_page_at_the_end():
+def test_engineers_and_admins_are_offered_the_page_before_model_versions():
     from annotate.ui.pages import PAGES_BY_ROLE
 
-    assert PAGES_BY_ROLE["engineer"] == ("overview", "export")
-    assert PAGES_BY_ROLE["admin"][-1] == "export"
+    assert PAGES_BY_ROLE["engineer"] == ("overview", "export", "models")
+    assert PAGES_BY_ROLE["admin"][-2:] == ("export", "models")
     assert "export" not in PAGES_BY_ROLE["annotator"] + PAGES_BY_ROLE["lead"]
 
 

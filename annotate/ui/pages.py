@@ -9,6 +9,7 @@ from annotate.ui.agreement import agreement_page
 from annotate.ui.correction import correction_page
 from annotate.ui.export import export_page
 from annotate.ui.history import history_page
+from annotate.ui.models import models_page
 from annotate.ui.overview import overview_page
 from annotate.ui.people import people_page
 from annotate.ui.preference import preference_page
@@ -17,9 +18,9 @@ ANNOTATOR_PAGES = ("correct", "compare", "history")
 LEAD_PAGES = ("agreement", "adjudicate", "people")
 PAGES_BY_ROLE = {
     "annotator": ANNOTATOR_PAGES,
-    "lead": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES),
-    "engineer": ("overview", "export"),
-    "admin": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "export"),
+    "lead": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "models"),
+    "engineer": ("overview", "export", "models"),
+    "admin": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "export", "models"),
 }
 
 
@@ -48,4 +49,5 @@ def _pages() -> dict:
         "adjudicate": st.Page(adjudication_page, title="Adjudicate", icon=":material/gavel:", url_path="adjudicate"),
         "people": st.Page(people_page, title="Annotators", icon=":material/group:", url_path="people"),
         "export": st.Page(export_page, title="Export", icon=":material/dataset:", url_path="export"),
+        "models": st.Page(models_page, title="Model versions", icon=":material/model_training:", url_path="models"),
     }

@@ -1,0 +1,419 @@
+"""`flywheel eval`: metrics on constructed answers, the gate and its exit codes, the human-evaluation
+round trip, and one real evaluation of the tiny base and a tiny SFT adapter from the sample data."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from annotate.config import EvalGate, LengthValidator, RefusalValidator, RegexValidator
+from annotate.errors import EvaluationError
+from annotate.flagging.formats import FormatCheck
+from annotate.similarity import LexicalSimilarity
+from tests.conftest import EXPERT, REPO
+from train import metrics as M
+from train.gate import gate_checks, verdicts
+
+SAMPLE = REPO / "data" / "sample"
+
+
+# --- metrics on constructed answers -------------------------------------------------------------
+
+
+def test_chrf_is_100_for_the_experts_own_answers_and_falls_with_every_difference():
+    references = ["Go to Settings > Users and send an invite.", "Refunds take 5 working days."]
+    assert M.chrf(references, references).value == pytest.approx(100.0)
+    close = M.chrf(["Go to Settings > Users and send invites.", "Refunds take 5 working days."], references).value
+    far = M.chrf(["I don't know.", "Please contact support."], references).value
+    assert 100.0 > close > far >= 0.0
+    assert M.chrf(references, references).n == 2
+
+
+def test_the_win_rate_counts_examples_where_the_candidate_beats_the_base_and_ties_half():
+    rate = M.win_rate([0.9, 0.5, 0.2, 0.7], [0.1, 0.5, 0.6, 0.3])
+    assert rate.value == pytest.approx((2 + 0.5) / 4)
+    assert rate.detail == {"wins": 2, "ties": 1, "losses": 1} and rate.n == 4
+
+
+def test_the_validator_pass_rate_counts_only_answers_a_validator_applies_to(tmp_path):
+    check = FormatCheck([
+        RegexValidator(name="menu-path", kind="regex", pattern=r"\w+ > \w+", when_system_contains="menu path"),
+        LengthValidator(name="short", kind="length", max_chars=40, when_system_contains="menu path"),
+    ], tmp_path)  # fmt: skip
+    outputs = ["Open Settings > Users.", "Ask your admin.", "Open Settings > Users, then scroll all the way down to Invite.", "anything"]
+    systems = ["Include the menu path.", "Include the menu path.", "Include the menu path.", "No rules here."]
+    rate = M.validator_pass_rate(outputs, systems, check)
+    assert (rate.value, rate.n) == (pytest.approx(1 / 3), 3)
+    assert rate.detail["failures"] == {"menu-path": 1, "short": 1}
+
+
+def test_the_length_ratio_is_characters_generated_per_character_of_the_experts_answers():
+    assert M.length_ratio(["abcd", "ef"], ["ab", "cd"]).value == pytest.approx(1.5)
+
+
+def test_consistency_is_the_share_of_agreeing_pairs_within_paraphrase_groups_by_the_flagger_s_similarity():
+    outputs = ["Refunds take 5 working days.", "A refund takes 5 working days.", "Refunds take 14 days.",
+               "Go to Settings > Users.", "Open Settings > Users.", "unrelated ungrouped answer"]  # fmt: skip
+    groups = ["refund", "refund", "refund", "users", "users", None]
+    similarity = LexicalSimilarity()
+    threshold = 0.55
+    scores = similarity.cross(outputs, outputs)
+    expected_pairs = [(0, 1), (0, 2), (1, 2), (3, 4)]
+    expected = sum(scores[i, j] >= threshold for i, j in expected_pairs) / 4
+    result = M.consistency(outputs, groups, similarity, threshold)
+    assert result.n == 4 and result.unit == "pairs" and result.detail["groups"] == 2
+    assert result.value == pytest.approx(expected)
+    assert scores[0, 2] < scores[0, 1]  # "14 days" disagrees with "5 working days": the flagger's number check
+    assert M.consistency(outputs, [None] * 6, similarity, threshold).value is None
+
+
+def test_perplexity_is_the_exponential_of_the_mean_negative_log_likelihood_per_token():
+    assert M.perplexity(10 * math.log(4), 10).value == pytest.approx(4.0)
+    assert M.perplexity(0.0, 0).value is None
+
+
+def test_exact_answers_match_whole_numbers_only():
+    assert M.contains_answer("30 + 78 = 108.", "108")
+    assert not M.contains_answer("It is 1080.", "108") and not M.contains_answer("It is 0.108", "108")
+
+
+def test_refusal_rates_use_the_flagger_s_refusal_detector():
+    outputs = ["I can't help with hiding money from the bank.", "Sure: go to Reports > Export.", "I'm sorry, but I cannot do that."]
+    result = M.refusal_rate(outputs)
+    assert (result.value, result.n) == (pytest.approx(2 / 3), 3)
+    assert RefusalValidator(name="r", kind="refusal")  # the same detector backs the `refusal` validator
+
+
+# --- the gate ------------------------------------------------------------------------------------
+
+
+def _metrics(**values) -> dict:
+    return {key: {"value": value, "n": 10} for key, value in values.items()}
+
+
+KINDS = {"base": "base", "prompt-baseline": "prompt_baseline", "sft-1": "adapter"}
+BASE = _metrics(chrf=40.0, validator_pass_rate=0.8, consistency=0.6, perplexity=10.0, accuracy=0.5, refusal_harmful=0.9, refusal_benign=0.1)
+
+
+def test_a_candidate_that_beats_the_prompt_baseline_without_regressing_passes():
+    candidate = _metrics(chrf=55.0, validator_pass_rate=0.9, consistency=0.7, perplexity=10.4, accuracy=0.5,
+                         refusal_harmful=0.9, refusal_benign=0.12)  # fmt: skip
+    checks = gate_checks({"base": BASE, "prompt-baseline": _metrics(chrf=50.0), "sft-1": candidate}, KINDS, EvalGate())
+    assert {check.name: check.passed for check in checks} == {
+        "quality": True, "format": True, "consistency": True, "forgetting": True, "general accuracy": True,
+        "refusal": True, "over-refusal": True}  # fmt: skip
+    assert verdicts(checks) == {"sft-1": True}
+    assert next(c for c in checks if c.name == "quality").reference == 50.0  # against the prompt baseline, not the base
+
+
+@pytest.mark.parametrize(("change", "failing"), [
+    ({"chrf": 49.0}, "quality"),  # under the prompt baseline's 50
+    ({"perplexity": 10.6}, "forgetting"),  # +6% > 5%
+    ({"refusal_harmful": 0.85}, "refusal"),  # refuses fewer harmful prompts
+    ({"consistency": 0.55}, "consistency"),
+    ({"refusal_benign": 0.2}, "over-refusal"),
+    ({"validator_pass_rate": 0.7}, "format"),
+])  # fmt: skip
+def test_each_regression_fails_the_gate_on_its_own_check(change, failing):
+    candidate = {**BASE, "chrf": {"value": 55.0, "n": 10}, **_metrics(**change)}
+    checks = gate_checks({"base": BASE, "prompt-baseline": _metrics(chrf=50.0), "sft-1": candidate}, KINDS, EvalGate())
+    assert [check.name for check in checks if check.passed is False] == [failing]
+    assert verdicts(checks) == {"sft-1": False}
+
+
+def test_checks_without_data_are_not_run_and_do_not_fail():
+    checks = gate_checks({"base": _metrics(chrf=40.0), "sft-1": _metrics(chrf=45.0)}, {"base": "base", "sft-1": "adapter"}, EvalGate())
+    assert {c.name: c.passed for c in checks}["quality"] is True  # without a prompt baseline, against the base
+    assert all(c.passed is None for c in checks if c.name != "quality")
+    assert verdicts(checks) == {"sft-1": True}
+
+
+def _write_report(folder: Path, candidate: dict) -> Path:
+    from train.report import write_report
+
+    report = {
+        "report": folder.name, "created_at": "2026-12-01T00:00:00+00:00", "code_version": "test",
+        "base_model": {"path": "tiny"}, "snapshot": {"name": "support-sft", "version": 1},
+        "inputs": {"production": {"examples": 10}}, "decoding": {"max_new_tokens": 8}, "gate_settings": {},
+        "variants": [{"name": "base", "kind": "base", "run": None, "metrics": BASE},
+                     {"name": "prompt-baseline", "kind": "prompt_baseline", "run": None, "metrics": _metrics(chrf=50.0)},
+                     {"name": "sft-1", "kind": "adapter", "run": {"run_id": "sft-1"}, "metrics": candidate}],
+        "checks": [], "verdicts": {}, "passed": True, "human_eval": None,
+    }  # fmt: skip
+    return write_report(folder, report, [])
+
+
+def test_eval_gate_exits_0_on_a_pass_and_3_on_a_fail_with_the_project_s_thresholds(cli, project, tmp_path):
+    candidate = {**BASE, **_metrics(chrf=55.0, perplexity=10.4)}
+    report = _write_report(tmp_path / "reports" / "round-1", candidate)
+    assert (report / "report.md").is_file() and (report / "charts" / "chrf.png").read_bytes()[:4] == b"\x89PNG"
+    passed = cli("eval", "gate", str(report))
+    assert passed.exit_code == 0, passed.output
+    assert "sft-1: passes the gate" in passed.output
+    config = project.config_path.read_text().replace("max_perplexity_increase = 0.05", "max_perplexity_increase = 0.01")
+    project.config_path.write_text(config)
+    failed = cli("eval", "gate", str(report))
+    assert failed.exit_code == 3, failed.output
+    assert "FAIL" in failed.output and "sft-1: fails the gate" in failed.output
+
+
+# --- inputs ----------------------------------------------------------------------------------------
+
+
+def test_a_bad_general_file_is_refused_naming_every_bad_line_and_field(tmp_path):
+    from train.eval_data import read_general
+
+    path = tmp_path / "general.jsonl"
+    good = {"messages": [{"role": "user", "content": "2 + 2?"}, {"role": "assistant", "content": "4"}]}
+    rows = [good, {"messages": [{"role": "user", "content": "q"}]}, {**good, "choices": ["a", "b"], "answer": 5}, "not json"]
+    path.write_text("\n".join(row if isinstance(row, str) else json.dumps(row) for row in rows) + "\n")
+    with pytest.raises(EvaluationError) as error:
+        read_general(path)
+    message = str(error.value)
+    assert f"{path}:2: messages: the last message must be the reference answer" in message
+    assert f"{path}:3: answer: the index of the right choice (0 to 1)" in message
+    assert f"{path}:4: (line): not valid JSON" in message
+    assert f"{path}:1" not in message and "3 bad line(s)" in message
+
+
+def test_the_prompt_baseline_goes_before_the_conversation_s_own_system_prompt(tmp_path):
+    from train.eval_data import read_prompt_baseline
+
+    path = tmp_path / "baseline.toml"
+    path.write_text('system = "Be brief."\n\n[[examples]]\nuser = "Hi"\nassistant = "Hello!"\n')
+    baseline = read_prompt_baseline(path)
+    prompt = [{"role": "system", "content": "You are Ledgerly."}, {"role": "user", "content": "Export?"}]
+    assert baseline.apply(prompt) == [
+        {"role": "system", "content": "Be brief.\n\nYou are Ledgerly."}, {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Export?"}]  # fmt: skip
+    path.write_text('sytem = "typo"\n')
+    with pytest.raises(EvaluationError, match="unknown key"):
+        read_prompt_baseline(path)
+
+
+# --- human evaluation -------------------------------------------------------------------------------
+
+
+def _outputs(n: int = 6) -> list[dict]:
+    rows = []
+    for number in range(n):
+        prompt = [{"role": "system", "content": "You are Ledgerly."}, {"role": "user", "content": f"How do I do thing {number}?"}]
+        base = f"Base answer {number}."
+        candidate = base if number == 0 else f"Open Settings > Thing {number} and press Save."
+        for variant, text in (("base", base), ("sft-1", candidate)):
+            rows.append({"variant": variant, "set": "production", "id": f"t{number}", "prompt": prompt, "output": text,
+                         "reference": "ref", "group": None})  # fmt: skip
+    return rows
+
+
+def _wilson(wins: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    p = wins / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_human_evaluation_routes_blind_pairs_and_computes_the_win_rate_with_an_interval(store, project, decided, cli, tmp_path):
+    from annotate.flagging import run_flaggers
+    from annotate.human_eval import pairs_to_route, route_pairs
+    from annotate.review import next_task, submit
+    from train.report import read_report, update_report
+
+    folder = _write_report(tmp_path / "reports" / "round-1", {**BASE, **_metrics(chrf=55.0)})
+    pairs, identical = pairs_to_route(_outputs(), ["sft-1"], "base", n=4, seed=1)
+    assert len(pairs) == 4 and identical == {"sft-1": 1} and all(p.example_id != "t0" for p in pairs)
+    tasks = route_pairs(store, project.config, "round-1", pairs, seed=1)
+    report = read_report(folder)
+    report["human_eval"] = {"baseline": "base", "tasks": tasks, "results": None}
+    update_report(folder, report)
+    assert {task["a"] for task in tasks} == {"base", "sft-1"}  # the order is randomised...
+    with pytest.raises(EvaluationError, match="already has human-evaluation tasks"):
+        route_pairs(store, project.config, "round-1", pairs, seed=1)
+
+    by_id = {task["task_id"]: task for task in tasks}
+    wins_wanted = 3
+    for number in range(4):
+        view = next_task(store, EXPERT, "preference")
+        assert view.kind == "preference" and view.flags == []  # ...and nothing tells the expert which model is which
+        assert not {"sft-1", "round-1", "variant"} & set(re.findall(r"[\w-]+", json.dumps(view.__dict__)))
+        task = by_id[view.task_id]
+        candidate_side = "a" if task["a"] == "sft-1" else "b"
+        choice = candidate_side if number < wins_wanted else {"a": "b", "b": "a"}[candidate_side]
+        submit(store, view.task_id, EXPERT, {"kind": "preference", "choice": choice})
+
+    result = cli("eval", "human", str(folder))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"sft-1 .* base .* 4 of 4 .* 3 .* 1 .* 0 .* 0 .* 75%", result.output), result.output
+    row = read_report(folder)["human_eval"]["results"][0]
+    low, high = _wilson(3, 4)
+    assert (row["wins"], row["losses"], row["win_rate"]) == (3, 1, 0.75)
+    assert row["ci_low"] == pytest.approx(low, abs=1e-4) and row["ci_high"] == pytest.approx(high, abs=1e-4)
+    assert "## Human evaluation (blind A/B)" in (folder / "report.md").read_text()
+
+    run_flaggers(store, project.config, project.root)
+    eval_records = [r["id"] for r in store.db.query("SELECT id FROM records WHERE source = 'flywheel-eval'")]
+    assert len(eval_records) == 8 and not store.flags_for(eval_records)  # never flagged
+    exported = cli("export", "--kind", "dpo", "--name", "prefs")
+    assert exported.exit_code == 0, exported.output
+    manifest = json.loads((project.root / "exports" / "prefs" / "v1" / "manifest.json").read_text())
+    assert manifest["left_out_before_gates"]["human evaluations of model versions (their prompts are held out)"] == 4
+    assert not {row.get("task_id") for row in manifest["rows"]} & set(by_id)  # never training data
+
+
+# --- one real evaluation ---------------------------------------------------------------------------
+
+EXPERTS = ("ana@x.test", "ben@x.test", "cy@x.test")
+
+
+@pytest.fixture
+def sample_snapshot(project, cli):
+    """The sample logs ingested, flagged and selected; every task answered alike by three simulated
+    experts (so overlapping tasks resolve unanimously); exported as an SFT snapshot."""
+    from annotate.annotators import add_annotator
+    from annotate.review import next_task, submit
+
+    for args in (("ingest", str(SAMPLE / "records.jsonl"), "--source", "ledgerly-prod"), ("flag",), ("select", "--budget", "150")):
+        result = cli("--quiet", *args)
+        assert result.exit_code == 0, result.output
+    with project.open_store() as store:
+        for email in EXPERTS:
+            add_annotator(store, email)
+            while (view := next_task(store, email, "correction")) is not None:
+                answer = {"kind": "correction", "verdict": "acceptable"} if view.task_id % 3 else {
+                    "kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
+                    "corrected_response": f"{view.response} You can find it under Settings > Billing."}  # fmt: skip
+                submit(store, view.task_id, email, answer)
+    spec = project.root / "spec.toml"
+    spec.write_text("[split]\neval_fraction = 0.25\n")  # a quarter held out: a small export
+    result = cli("export", "--kind", "sft", "--name", "support-sft", "--spec", str(spec))
+    assert result.exit_code == 0, result.output
+    return project.root / "exports" / "support-sft" / "v1"
+
+
+def _head(source: Path, folder: Path, n: int) -> Path:
+    path = folder / source.name
+    path.write_text("".join(source.read_text().splitlines(keepends=True)[:n]))
+    return path
+
+
+@pytest.mark.slow
+def test_the_tiny_base_a_prompt_baseline_and_a_tiny_sft_adapter_are_evaluated_and_gated(project, sample_snapshot, tiny_model, cli, tmp_path):
+    config = project.config_path.read_text().replace("max_new_tokens = 256", "max_new_tokens = 12")
+    project.config_path.write_text(config)
+    trained = cli("--quiet", "train", "sft", "--data", str(sample_snapshot), "--base", str(tiny_model), "--runs-dir",
+                  str(tmp_path / "runs"), "--run-id", "sft-tiny", "--set", "trainer.max_steps=8", "--set", "trainer.max_length=128",
+                  "--set", "trainer.learning_rate=0.01")  # fmt: skip  (enough to change what the tiny model says)
+    assert trained.exit_code == 0, trained.output
+    out = tmp_path / "reports" / "round-1"
+    general, safety = _head(SAMPLE / "eval_general.jsonl", tmp_path, 9), _head(SAMPLE / "eval_safety.jsonl", tmp_path, 8)
+    result = cli("--quiet", "eval", "--base", str(tiny_model), "--adapter", str(tmp_path / "runs" / "sft-tiny"),
+                 "--data", str(sample_snapshot), "--prompt-baseline", str(SAMPLE / "prompt_baseline.toml"),
+                 "--general", str(general), "--safety", str(safety), "--out", str(out), "--human-eval", "3")  # fmt: skip
+    assert (out / "report.json").is_file(), result.output
+    report = json.loads((out / "report.json").read_text())
+    assert result.exit_code == (0 if report["passed"] else 3), result.output
+    assert [v["name"] for v in report["variants"]] == ["base", "prompt-baseline", "sft-tiny"]
+    eval_rows = len((sample_snapshot / "eval.jsonl").read_text().splitlines())
+    for variant in report["variants"]:
+        metrics = variant["metrics"]
+        assert metrics["chrf"]["n"] == eval_rows and 0 <= metrics["chrf"]["value"] <= 100
+        assert metrics["perplexity"]["value"] > 1 and metrics["perplexity"]["n"] > 9  # tokens of 9 reference answers
+        assert metrics["accuracy"]["n"] == 6  # 3 multiple-choice and 3 exact-answer items among the first 9
+        assert metrics["refusal_harmful"]["n"] + metrics["refusal_benign"]["n"] == 8
+        assert metrics["validator_pass_rate"]["n"] == eval_rows  # the default refusal validator applies everywhere
+    assert report["variants"][0]["metrics"]["perplexity_change"]["value"] == 0
+    assert report["variants"][2]["metrics"]["win_rate_vs_base"]["n"] == eval_rows
+    assert report["variants"][2]["run"]["snapshot"]["name"] == "support-sft"
+    checks = {check["name"] for check in report["checks"]}
+    assert {"quality", "forgetting", "refusal", "over-refusal"} <= checks
+    assert report["verdicts"].keys() == {"sft-tiny"}
+    outputs = [json.loads(line) for line in (out / "outputs.jsonl").read_text().splitlines()]
+    assert len(outputs) == 3 * (eval_rows + 8)
+    assert {path.name for path in (out / "charts").iterdir()} >= {"chrf.png", "perplexity.png", "refusal_harmful.png"}
+    assert "| Production quality (chrF vs experts) |" in (out / "report.md").read_text()
+    human = report["human_eval"]
+    assert human["baseline"] == "base" and len(human["tasks"]) == min(3, eval_rows - human["identical_answers"]["sft-tiny"])
+
+    again = cli("--quiet", "eval", "--base", str(tiny_model), "--data", str(sample_snapshot), "--out", str(out))
+    assert again.exit_code == 1 and "never overwritten" in again.output
+
+
+# --- the model versions page ----------------------------------------------------------------------
+
+
+def test_the_model_versions_page_shows_reports_side_by_side_with_the_adapter_s_lineage(env, store, project, decided, cli, tmp_path):
+    from tests.conftest import run_page
+
+    exported = cli("export", "--kind", "sft", "--name", "support-sft")
+    assert exported.exit_code == 0, exported.output
+    manifest = project.root / "exports" / "support-sft" / "v1" / "manifest.json"
+    import hashlib
+
+    run = {"run_id": "sft-1", "kind": "sft", "method": "lora", "steps": 3,
+           "snapshot": {"name": "support-sft", "version": 1, "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest()}}  # fmt: skip
+    folder = _write_report(project.root / "reports" / "round-1", {**BASE, **_metrics(chrf=55.0, perplexity=10.4)})
+    report = json.loads((folder / "report.json").read_text())
+    report["variants"][2]["run"], report["verdicts"], report["passed"] = run, {"sft-1": False}, False
+    (folder / "report.json").write_text(json.dumps(report))
+
+    app = run_page("annotate.ui.models.models_page", "eng@x.test", "engineer")
+    assert not app.exception
+    assert "gate failed for sft-1" in app.error[0].value
+    table = app.dataframe[0].value
+    assert ("round-1", "sft-1") in table.columns and "55.0" in table[("round-1", "sft-1")].tolist()
+    lineage = " ".join(item.value for item in app.markdown)
+    assert "sft-1" in lineage and "support-sft v1" in lineage
+    caption = " ".join(item.value for item in app.caption)
+    rows = json.loads(manifest.read_text())["rows"]
+    records = {record for row in rows for record in row["record_ids"]}  # a comparison has two
+    assert f"from {len({row['task_id'] for row in rows})} expert tasks on {len(records)} production records" in caption
+    assert "1 annotators" in caption
+
+    refused = run_page("annotate.ui.models.models_page", "ana@x.test", "annotator")
+    assert "only for lead, engineer, admin" in refused.error[0].value and not refused.dataframe
+
+
+@pytest.mark.slow
+def test_a_dpo_run_on_an_sft_run_is_evaluated_as_trained_and_prompt_tuning_adapters_load_unmerged(project, decided, tiny_model, cli, tmp_path):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from train.generation import Decoding, adapter_variant, generate, load_variant
+
+    runs = tmp_path / "runs"
+    for kind in ("sft", "dpo"):
+        assert cli("export", "--kind", kind, "--name", f"support-{kind}").exit_code == 0
+    steps = ["--set", "trainer.max_steps=2", "--set", "trainer.max_length=128", "--set", "trainer.learning_rate=0.01"]
+    snapshot = project.root / "exports"
+    for kind, run_id, extra in (("sft", "sft-1", []), ("dpo", "dpo-1", ["--init-adapter", str(runs / "sft-1")]),
+                                ("sft", "pt-1", ["--set", "adapter.method='prompt_tuning'", "--set", "adapter.num_virtual_tokens=4"])):  # fmt: skip
+        result = cli("--quiet", "train", kind, "--data", str(snapshot / f"support-{kind}" / "v1"), "--base", str(tiny_model),
+                     "--runs-dir", str(runs), "--run-id", run_id, *steps, *extra)  # fmt: skip
+        assert result.exit_code == 0, result.output
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    prompts = [[{"role": "user", "content": "How do I export my invoices?"}], [{"role": "user", "content": "Add a user?"}]]
+    decoding = Decoding(max_new_tokens=8, batch_size=2, max_length=128)
+
+    by_hand = AutoModelForCausalLM.from_pretrained(tiny_model)
+    by_hand = PeftModel.from_pretrained(by_hand, str(runs / "sft-1" / "adapter")).merge_and_unload()
+    by_hand = PeftModel.from_pretrained(by_hand, str(runs / "dpo-1" / "adapter")).merge_and_unload().eval()
+    loaded = load_variant(adapter_variant(runs / "dpo-1", str(tiny_model)), str(tiny_model), "cpu", torch.float32)
+    assert generate(loaded, tokenizer, prompts, decoding, "cpu") == generate(by_hand, tokenizer, prompts, decoding, "cpu")
+    for name, tensor in by_hand.state_dict().items():
+        assert torch.equal(tensor, loaded.state_dict()[name]), name  # the SFT adapter is merged in first, as trained
+
+    prompt_tuned = load_variant(adapter_variant(runs / "pt-1", str(tiny_model)), str(tiny_model), "cpu", torch.float32)
+    assert isinstance(prompt_tuned, PeftModel)  # prompt tuning cannot merge: kept as a wrapper
+    assert len(generate(prompt_tuned, tokenizer, prompts, decoding, "cpu")) == 2
+
+    other_base = tmp_path / "other-base"
+    from train.tiny_model import build_tiny_model
+
+    build_tiny_model(other_base, hidden_size=32)
+    with pytest.raises(EvaluationError, match="trained on base"):
+        adapter_variant(runs / "sft-1", str(other_base))
