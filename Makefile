@@ -75,7 +75,8 @@ bench: install labelstudio
 
 # Refresh the README's screenshots from the real-browser tests.
 screenshots: install browser
-	FLYWHEEL_SCREENSHOTS=docs/screenshots OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/test_browser.py tests/test_labelstudio_browser.py tests/test_lead_browser.py
+	FLYWHEEL_SCREENSHOTS=docs/screenshots OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/test_browser.py tests/test_labelstudio_browser.py tests/test_lead_browser.py \
+	  tests/test_models_browser.py
 
 schemas: install
 	$(BIN)/flywheel schemas write

@@ -92,6 +92,8 @@ def write_charts(folder: Path, report: dict) -> list[str]:
         shown = [value if value is not None else 0.0 for value in values]
         colours = ["#9e9e9e" if v["kind"] != "adapter" else "#1f77b4" for v in report["variants"]]
         bars = axes.bar(range(len(names)), shown, color=colours)
+        if min(shown) >= 0:
+            axes.set_ylim(0, max(shown) * 1.18 or 1.0)  # room for the value labels
         for bar, value in zip(bars, values):
             axes.annotate(formatted(key, value), (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
                           va="bottom", fontsize=8)  # fmt: skip

@@ -75,13 +75,13 @@ def models_page() -> None:
 
     st.subheader("Lineage")
     with open_store() as store:
-        lineage = [adapter_lineage(store, project, variant) for summary in shown
+        lineage = [{**adapter_lineage(store, project, variant), "report": summary.name} for summary in shown
                    for variant in summary.report.get("variants", []) if variant.get("run")]  # fmt: skip
     if not lineage:
         st.write("No adapters in these reports.")
         return
     for item in lineage:
-        story = (f"**{item['variant']}** ← {item.get('training', '?')} {item.get('method', '')} run `{item['run_id']}`, "
+        story = (f"**{item['variant']}** ({item['report']}) ← {item.get('training', '?')} {item.get('method', '')} run `{item['run_id']}`, "
                  f"{item.get('steps')} steps" + (f", on top of `{item['init_adapter']}`" if item.get("init_adapter") else "")
                  + f" ← snapshot **{item['snapshot']} v{item['snapshot_version']}** (manifest `{str(item['manifest_sha256'])[:12]}…`)")  # fmt: skip
         st.markdown(story)

@@ -1,0 +1,70 @@
+"""The Model versions page in a real browser: an engineer signs in and compares two evaluation
+reports, their gate verdicts, charts and an adapter's lineage (`streamlit run` + Chromium, as in
+tests/test_browser.py). Saves `model-versions.png` to the screenshots folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from annotate.annotators import add_annotator
+from annotate.export.build import build_export
+from annotate.export.snapshot import write_snapshot
+from annotate.export.spec import ExportSpec
+from annotate.project import init_project
+from annotate.review import submit
+from tests.browser import CHROMIUM, CHROMIUM_MISSING, SCREENSHOTS, VIEWPORT, ReviewServer, launch_chromium, screenshot, settle, sign_in
+from tests.conftest import _texts, make_tasks
+from tests.test_eval import BASE, _metrics, _write_report
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
+]
+
+PASSWORD = "correct horse battery"
+ENGINEER, EXPERT = "eng@example.com", "ana@example.com"
+TIMEOUT_MS = 20_000
+
+
+def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
+    project = init_project(tmp_path / "project", name="Model versions browser test")
+    with project.open_store() as store:
+        add_annotator(store, ENGINEER, role="engineer", password=PASSWORD)
+        add_annotator(store, EXPERT)
+        for number, task in enumerate(make_tasks(store, 12, texts=_texts)):
+            submit(store, task, EXPERT, {"kind": "correction", "verdict": "acceptable"} if number % 2 else
+                   {"kind": "correction", "verdict": "corrected", "corrected_response": f"Open Settings > Thing {number} and save."})  # fmt: skip
+        snapshot = write_snapshot(store, project, "support-sft", build_export(store, project, "sft", ExportSpec()))
+    sha = hashlib.sha256((snapshot / "manifest.json").read_bytes()).hexdigest()
+    run = {"run_id": "sft-support-sft-v1", "kind": "sft", "method": "lora", "steps": 30,
+           "snapshot": {"name": "support-sft", "version": 1, "manifest_sha256": sha}}  # fmt: skip
+    for name, candidate, passed in (("round-1", _metrics(chrf=46.0, perplexity=10.9), False),
+                                    ("round-2", _metrics(chrf=58.0, perplexity=10.2), True)):  # fmt: skip
+        folder = _write_report(project.root / "reports" / name, {**BASE, **candidate})
+        report = json.loads((folder / "report.json").read_text())
+        report["variants"][2]["run"], report["verdicts"], report["passed"] = run, {"sft-1": passed}, passed
+        report["created_at"] = f"2026-12-0{name[-1]}T09:00:00+00:00"
+        (folder / "report.json").write_text(json.dumps(report))
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with ReviewServer(project, tmp_path / "streamlit.log") as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            sign_in(page, server.url, ENGINEER, PASSWORD, path="/models")
+            expect(page.get_by_role("heading", name="Model versions")).to_be_visible()
+            expect(page.get_by_text("round-2: every candidate passed the gate")).to_be_visible()
+            expect(page.get_by_text("round-1: gate failed for sft-1")).to_be_visible()
+            expect(page.get_by_text("snapshot support-sft v1").first).to_be_visible()
+            expect(page.get_by_text("from 12 expert tasks on 12 production records")).to_have_count(2)  # one per report
+            page.get_by_text("round-2: gate checks, human evaluation, charts").click()
+            expect(page.get_by_test_id("stImage").first).to_be_visible()
+            settle(page)
+            screenshot(page, SCREENSHOTS / "model-versions.png")
+        finally:
+            browser.close()
