@@ -159,6 +159,8 @@ def test_eval_gate_exits_0_on_a_pass_and_3_on_a_fail_with_the_project_s_threshol
     failed = cli("eval", "gate", str(report))
     assert failed.exit_code == 3, failed.output
     assert "FAIL" in failed.output and "sft-1: fails the gate" in failed.output
+    listed = cli("eval", "list")  # the report sits outside the project's reports/ folder
+    assert listed.exit_code == 0 and "No evaluation reports" in listed.output
 
 
 # --- inputs ----------------------------------------------------------------------------------------
@@ -223,7 +225,7 @@ def test_human_evaluation_routes_blind_pairs_and_computes_the_win_rate_with_an_i
     from annotate.review import next_task, submit
     from train.report import read_report, update_report
 
-    folder = _write_report(tmp_path / "reports" / "round-1", {**BASE, **_metrics(chrf=55.0)})
+    folder = _write_report(project.root / "reports" / "round-1", {**BASE, **_metrics(chrf=55.0)})
     pairs, identical = pairs_to_route(_outputs(), ["sft-1"], "base", n=4, seed=1)
     assert len(pairs) == 4 and identical == {"sft-1": 1} and all(p.example_id != "t0" for p in pairs)
     tasks = route_pairs(store, project.config, "round-1", pairs, seed=1)
@@ -249,6 +251,8 @@ def test_human_evaluation_routes_blind_pairs_and_computes_the_win_rate_with_an_i
     assert result.exit_code == 0, result.output
     assert re.search(r"sft-1 .* base .* 4 of 4 .* 3 .* 1 .* 0 .* 0 .* 75%", result.output), result.output
     row = read_report(folder)["human_eval"]["results"][0]
+    listed = cli("eval", "list")
+    assert re.search(r"round-1 .* support-sft v1 .* sft-1 .* 75%", listed.output), listed.output
     low, high = _wilson(3, 4)
     assert (row["wins"], row["losses"], row["win_rate"]) == (3, 1, 0.75)
     assert row["ci_low"] == pytest.approx(low, abs=1e-4) and row["ci_high"] == pytest.approx(high, abs=1e-4)

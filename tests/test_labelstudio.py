@@ -415,3 +415,26 @@ def test_an_edit_made_while_a_pull_pages_through_tasks_loses_nothing(store, proj
     later = pull(store, client, project.config)
     assert later.superseded == 1 and later.stored == 0
     assert store.annotations_of(task_ids[0])[-1]["corrected_response"] == "Fix, edited mid-pull."
+
+
+def test_human_evaluation_pairs_routed_to_label_studio_are_blind_there_and_their_verdicts_count(store, project, client, labelstudio, expert_tokens):
+    from annotate.human_eval import Pair, route_pairs, win_rates
+
+    prompt = [{"role": "user", "content": "How do I export my invoices?"}]
+    pairs = [Pair("sft-7", "base", f"t{n}", prompt, f"Go to Reports > Export, format {n}.", f"I am not sure {n}.") for n in range(2)]
+    tasks = route_pairs(store, project.config, "round-9", pairs, route="labelstudio", seed=3)
+    report = push(store, client, project.config)
+    assert report.projects[0].pushed == 2
+    shown = {task["id"]: task for task in server_tasks(client, report.projects[0].ls_project_id)}
+    pushed = ls_task_ids(store)
+    for task in tasks:
+        on_server = json.dumps(shown[pushed[task["task_id"]]])
+        assert "sft-7" not in on_server and "round-9" not in on_server  # nothing says which model wrote which
+    grace = as_expert(labelstudio, expert_tokens, EXPERTS[1])
+    for task in tasks:
+        candidate_side = "a" if task["a"] == "sft-7" else "b"
+        region = {"from_name": "choice", "to_name": "response_a", "type": "choices", "value": {"choices": [candidate_side]}}
+        grace.annotations.create(id=pushed[task["task_id"]], result=[region])
+    assert pull(store, client, project.config).stored == 2
+    (result,) = win_rates(store, tasks)
+    assert (result.wins, result.losses, result.win_rate) == (2, 0, 1.0) and result.ci_low < 1.0

@@ -1,6 +1,6 @@
 """`flywheel eval`: evaluate the base, the prompt baseline and adapters, and gate the release;
-`flywheel eval human REPORT` (the blind A/B win rate) and `flywheel eval gate REPORT` (re-check a
-report against the current thresholds).
+`flywheel eval human REPORT` (the blind A/B win rate), `flywheel eval gate REPORT` (re-check a
+report against the current thresholds) and `flywheel eval list` (the project's reports).
 
 Exit codes: 0 every candidate passed the gate (or there was none), 1 an error, 3 a candidate
 failed the gate, so the command can sit in a release pipeline.
@@ -133,6 +133,29 @@ def human(ctx: typer.Context, report_dir: Path = typer.Argument(..., metavar="RE
     console.print(table)
     if any(r.judged < r.pairs for r in results):
         console.print("Some pairs are not judged yet; run this again when they are.")
+
+
+@eval_app.command("list")
+def list_reports(ctx: typer.Context) -> None:
+    """The project's evaluation reports (reports/*/report.json), newest first, with their verdicts."""
+    from annotate.model_versions import list_reports as reports_of
+
+    reports, problems = reports_of(ctx.obj.project())
+    for problem in problems:
+        console.print(f"[yellow]{escape(problem)}[/]")
+    if not reports:
+        console.print("No evaluation reports in this project's reports/ folder yet (flywheel eval ... --out reports/NAME).")
+        return
+    table = Table("report", "created", "snapshot", "candidates", "gate", "human A/B")
+    for summary in reports:
+        report = summary.report
+        verdicts = report.get("verdicts", {})
+        gate = "no candidate" if not verdicts else ("[green]passed[/]" if report.get("passed") else "[bold red]FAILED[/]")
+        human = report.get("human_eval") or {}
+        judged = ", ".join(f"{r['candidate']} {r['win_rate']:.0%}" for r in human.get("results") or [] if r["win_rate"] is not None)
+        table.add_row(escape(summary.name), report.get("created_at", "?")[:16], escape(f"{report['snapshot']['name']} v{report['snapshot']['version']}"),
+                      escape(", ".join(v["name"] for v in report["variants"] if v["kind"] == "adapter") or "-"), gate, escape(judged or (f"{len(human['tasks'])} routed" if human else "-")))  # fmt: skip
+    console.print(table)
 
 
 @eval_app.command("gate")
