@@ -14,8 +14,8 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from annotate.cli import (agreement, app_server, evaluate, export, flag, gold, ingest, labelstudio, project, queue, sample,
-                          schemas, score, train, users)  # fmt: skip
+from annotate.cli import (agreement, annotation_import, app_server, evaluate, export, flag, gold, ingest, labelstudio, project,
+                          queue, sample, schemas, score, train, users)  # fmt: skip
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
 
@@ -67,6 +67,7 @@ app_server.register(app)
 users.register(app)
 labelstudio.register(app)
 agreement.register(app)
+annotation_import.register(app)
 export.register(app)
 train.register(app)
 evaluate.register(app)

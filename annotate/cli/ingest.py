@@ -62,10 +62,10 @@ def _print_summary(summary: IngestSummary) -> None:
     for file in summary.files:
         if file.rejects_path and file.rejects_path not in shown:
             shown.add(file.rejects_path)
-            _print_first_rejects(Path(file.rejects_path))
+            print_first_rejects(Path(file.rejects_path))
 
 
-def _print_first_rejects(path: Path, limit: int = 5) -> None:
+def print_first_rejects(path: Path, limit: int = 5) -> None:
     err_console.print(f"Rejected lines are in [bold]{path}[/]; the first of them:", highlight=False)
     with open(path, encoding="utf-8") as handle:
         for _, line in zip(range(limit), handle):

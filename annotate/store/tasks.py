@@ -78,6 +78,31 @@ class TaskQueries:
                 ids.append(self.db.execute(sql, [*(row[column] for column in TASK_COLUMNS), now]).lastrowid)
         return ids
 
+    def tasks_showing(self, kind: str, external_id: str, source: str | None, external_b_id: str | None) -> list[int]:
+        """Ids of the non-gold tasks of `kind` on the record with this external id (and source, when
+        given); for a comparison, whose other record has `external_b_id`, in either order."""
+        rows = self.db.query(
+            """
+            SELECT tasks.id FROM tasks
+            JOIN records AS a ON a.id = tasks.record_id
+            LEFT JOIN records AS b ON b.id = tasks.record_b_id
+            WHERE tasks.kind = :kind AND tasks.is_gold = 0
+              AND ((a.external_id = :x AND (:source IS NULL OR a.source = :source)
+                    AND (:xb IS NULL OR b.external_id = :xb))
+                OR (b.external_id = :x AND (:source IS NULL OR b.source = :source) AND a.external_id = :xb))
+            ORDER BY tasks.id
+            """,
+            {"kind": kind, "x": external_id, "source": source, "xb": external_b_id},
+        )
+        return [row["id"] for row in rows]
+
+    def current_annotation(self, task_id: int, annotator_id: int) -> dict | None:
+        """The annotator's current answer to the task (the end of its edit chain), if any."""
+        rows = list(self.db.query(
+            "SELECT annotations.* FROM current_answers JOIN annotations ON annotations.id = current_answers.annotation_id "
+            "WHERE current_answers.task_id = ? AND current_answers.annotator_id = ?", [task_id, annotator_id]))  # fmt: skip
+        return rows[0] if rows else None
+
     def tasks_exist(self, origin: str, record_ids: Sequence[str]) -> bool:
         """Whether a task of this origin already shows any of these records (as A or B)."""
         for start in range(0, len(record_ids), 400):
