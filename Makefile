@@ -21,14 +21,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[train,dev]"
 	touch $(STAMP)
 
-# The demo project: sample logs ingested and flagged, gold items imported, and (once) a first batch
-# of tasks selected. Every step is idempotent, so `make demo` can be run again.
+# The demo project, a living one: sample logs ingested and flagged, gold items imported, (once) a
+# first batch of tasks selected, the simulated experts' answers imported (some disagreements wait
+# for the lead), a snapshot exported and, with the train extra, a tiny adapter trained and evaluated
+# (its gate verdict, exit 3 on a fail, is part of the show). Every step is idempotent, so
+# `make demo` can be run again.
 FW := $(BIN)/flywheel --project $(DEMO)
 demo-data: install
 	if [ ! -f $(DEMO)/flywheel.toml ]; then \
 	  $(BIN)/flywheel init $(DEMO) --name "Ledgerly support (demo)" && \
 	  cat data/sample/demo-validators.toml >> $(DEMO)/flywheel.toml && \
-	  cp data/sample/triage.schema.json data/sample/invoice.schema.json $(DEMO)/; fi
+	  cp data/sample/triage.schema.json data/sample/invoice.schema.json $(DEMO)/ && \
+	  sed -i 's/^max_new_tokens = 256/max_new_tokens = 48/' $(DEMO)/flywheel.toml; fi
 	$(FW) --quiet ingest data/sample/records.jsonl --source ledgerly-prod
 	$(FW) --quiet flag
 	$(FW) gold import data/sample/gold.jsonl
@@ -38,6 +42,15 @@ demo-data: install
 	for account in expert@demo.local:annotator expert2@demo.local:annotator lead@demo.local:lead \
 	               engineer@demo.local:engineer; do \
 	  echo "$(DEMO_PASSWORD)" | $(FW) users add $${account%%:*} --role $${account##*:} --password-stdin --if-missing; done
+	$(FW) --quiet annotations import data/sample/demo_answers.jsonl --add-annotators
+	if [ ! -d $(DEMO)/exports/support-sft ]; then $(FW) --quiet export --kind sft --name support-sft; fi
+	if $(BIN)/python -c "import torch, trl, peft" 2>/dev/null && [ ! -f $(DEMO)/reports/round-1/report.json ]; then \
+	  $(FW) train tiny-model $(DEMO)/models/tiny && \
+	  $(FW) --quiet train sft --data $(DEMO)/exports/support-sft/v1 --base $(DEMO)/models/tiny --runs-dir $(DEMO)/runs \
+	    --run-id sft-demo --set trainer.max_steps=30 --set trainer.learning_rate=0.003 && \
+	  { $(FW) --quiet eval --base $(DEMO)/models/tiny --adapter $(DEMO)/runs/sft-demo --data $(DEMO)/exports/support-sft/v1 \
+	      --prompt-baseline data/sample/prompt_baseline.toml --general data/sample/eval_general.jsonl \
+	      --safety data/sample/eval_safety.jsonl --out $(DEMO)/reports/round-1 --human-eval 5 || [ $$? -eq 3 ]; }; fi
 
 demo: demo-data
 	@echo "Review app on http://$(HOST):$(PORT)  (Ctrl-C to stop)"

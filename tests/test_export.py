@@ -184,3 +184,11 @@ def test_an_export_killed_midway_leaves_no_snapshot_and_the_next_one_is_v1(store
     from annotate.export.snapshot import write_snapshot
 
     assert write_snapshot(store, project, "killed", plan).name == "v1"
+
+
+def test_a_small_export_still_holds_out_its_eval_share(store, project, decided, cli):
+    result = cli("export", "--kind", "sft", "--name", "small")
+    assert result.exit_code == 0, result.output
+    counts = json.loads((project.root / "exports" / "small" / "v1" / "manifest.json").read_text())["counts"]
+    total = counts["train"] + counts["eval"]
+    assert total < 60 and 0.05 * total <= counts["eval"] <= 0.2 * total  # the default eval_fraction is 0.1

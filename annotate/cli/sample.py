@@ -26,3 +26,16 @@ def write(
 
     for name, count in write_sample(out, n=n, seed=seed).items():
         console.print(f"{out / name}: {count:,} lines")
+
+
+@sample_app.command("answers")
+def answers(ctx: typer.Context, out: Path = typer.Argument(..., help="JSONL file to write (for `flywheel annotations import`)."),
+            seed: int = typer.Option(7, "--seed", help="The sample data's seed.")) -> None:  # fmt: skip
+    """Simulated experts' answers to this project's tasks on the sample records (the demo's
+    data/sample/demo_answers.jsonl): most tasks answered, overlap filled, a little disagreement."""
+    from annotate.sample_answers import demo_answers
+    from annotate.sample_data import write_jsonl
+
+    with ctx.obj.project().open_store() as store:
+        count = write_jsonl(out, demo_answers(store, seed=seed))
+    console.print(f"{out}: {count:,} answers")

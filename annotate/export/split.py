@@ -26,8 +26,8 @@ def split(examples: list[Example], clusters: dict[str, int], eval_fraction: floa
     production = [example for example in examples if example.is_production]
     if eval_fraction <= 0 or len(production) < 2:
         return examples
-    groups = _pooled_singletons(_groups(production, clusters), production, seed)
     folds = max(2, round(1 / eval_fraction))
+    groups = _pooled_singletons(_groups(production, clusters), production, seed, _pool_size(len(production), folds))
     if len(set(groups)) < folds:
         return examples
     from sklearn.model_selection import StratifiedGroupKFold  # scikit-learn loads in a second: only here
@@ -42,6 +42,13 @@ def split(examples: list[Example], clusters: dict[str, int], eval_fraction: floa
     for index in held_out:
         production[index].split = "eval"
     return examples
+
+
+def _pool_size(examples: int, folds: int, largest: int = 20) -> int:
+    """Singletons per pooled group: 20 for large exports, fewer for small ones, so even a small
+    export has groups enough for every fold (about two folds' worth of groups per fold) and holds
+    out its eval share instead of nothing."""
+    return max(1, min(largest, examples // (2 * folds)))
 
 
 def _pooled_singletons(groups: list[int], examples: list[Example], seed: int, pool: int = 20) -> list[int]:

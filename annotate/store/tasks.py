@@ -79,14 +79,14 @@ class TaskQueries:
         return ids
 
     def tasks_showing(self, kind: str, external_id: str, source: str | None, external_b_id: str | None) -> list[int]:
-        """Ids of the non-gold tasks of `kind` on the record with this external id (and source, when
-        given); for a comparison, whose other record has `external_b_id`, in either order."""
+        """Ids of the tasks of `kind` (gold ones too) on the record with this external id (and source,
+        when given); for a comparison, whose other record has `external_b_id`, in either order."""
         rows = self.db.query(
             """
             SELECT tasks.id FROM tasks
             JOIN records AS a ON a.id = tasks.record_id
             LEFT JOIN records AS b ON b.id = tasks.record_b_id
-            WHERE tasks.kind = :kind AND tasks.is_gold = 0
+            WHERE tasks.kind = :kind
               AND ((a.external_id = :x AND (:source IS NULL OR a.source = :source)
                     AND (:xb IS NULL OR b.external_id = :xb))
                 OR (b.external_id = :x AND (:source IS NULL OR b.source = :source) AND a.external_id = :xb))
@@ -95,6 +95,17 @@ class TaskQueries:
             {"kind": kind, "x": external_id, "source": source, "xb": external_b_id},
         )
         return [row["id"] for row in rows]
+
+    def tasks_with_record_ids(self) -> list[dict]:
+        """Every task with its records' source and log ids (`external_id`, `external_b_id`), by id."""
+        return list(self.db.query(
+            """
+            SELECT tasks.id, tasks.kind, tasks.priority, tasks.required_annotations, tasks.is_gold, tasks.gold_answer,
+                   a.source, a.external_id, b.external_id AS external_b_id
+            FROM tasks JOIN records AS a ON a.id = tasks.record_id LEFT JOIN records AS b ON b.id = tasks.record_b_id
+            ORDER BY tasks.id
+            """
+        ))  # fmt: skip
 
     def current_annotation(self, task_id: int, annotator_id: int) -> dict | None:
         """The annotator's current answer to the task (the end of its edit chain), if any."""
