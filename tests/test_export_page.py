@@ -38,8 +38,8 @@ def test_an_annotator_is_refused(env, store):
 def test_engineers_and_admins_are_offered_the_page_before_model_versions():
     from annotate.ui.pages import PAGES_BY_ROLE
 
-    assert PAGES_BY_ROLE["engineer"] == ("overview", "export", "models")
-    assert PAGES_BY_ROLE["admin"][-2:] == ("export", "models")
+    assert PAGES_BY_ROLE["engineer"] == ("overview", "export", "models", "rounds")
+    assert PAGES_BY_ROLE["admin"][-3:] == ("export", "models", "rounds")
     assert "export" not in PAGES_BY_ROLE["annotator"] + PAGES_BY_ROLE["lead"]
 
 

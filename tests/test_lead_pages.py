@@ -73,8 +73,8 @@ def test_leads_and_admins_are_offered_the_three_pages_after_the_overview():
     from annotate.ui.pages import PAGES_BY_ROLE
 
     lead_pages = ("correct", "compare", "history", "overview", "agreement", "adjudicate", "people")
-    assert PAGES_BY_ROLE["lead"] == (*lead_pages, "models")
-    assert PAGES_BY_ROLE["admin"] == (*lead_pages, "export", "models")
+    assert PAGES_BY_ROLE["lead"] == (*lead_pages, "models", "rounds")
+    assert PAGES_BY_ROLE["admin"] == (*lead_pages, "export", "models", "rounds")
     assert not {"agreement", "adjudicate", "people"} & set(PAGES_BY_ROLE["annotator"] + PAGES_BY_ROLE["engineer"])
 
 

@@ -1,8 +1,9 @@
-"""Commands for the project itself: `init`, `db status`, `round start|list`."""
+"""Commands for the project itself: `init`, `db status`, `round start|list|report`."""
 
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from annotate.cli.context import CliContext, console
@@ -77,3 +78,59 @@ def round_list(ctx: typer.Context) -> None:
 def _minute(timestamp: str) -> str:
     """'2026-10-03T14:22:05+00:00' as '2026-10-03 14:22'."""
     return timestamp[:16].replace("T", " ")
+
+
+@round_app.command("report")
+def round_report_command(ctx: typer.Context, name: str = typer.Argument(None, metavar="[ROUND]", help="Round name (default: the open round)."),
+                         as_json: bool = typer.Option(False, "--json", help="The whole report as JSON.")) -> None:  # fmt: skip
+    """What a round flagged, how the experts agreed, what was exported, trained and gated, and how
+    far its prompts drifted from the previous round."""
+    import json
+
+    from annotate.round_report import round_report
+
+    project = ctx.obj.project()
+    with project.open_store() as store:
+        report = round_report(store, project, name)
+    if as_json:
+        print(json.dumps(report, indent=2, default=str))
+        return
+    show_round_report(report)
+
+
+def show_round_report(report: dict) -> None:
+    chosen = report["round"]
+    ended = _minute(chosen["ended_at"]) if chosen["ended_at"] else "open"
+    console.print(f"[bold]Round {escape(chosen['name'])}[/] ({_minute(chosen['started_at'])} to {ended}): "
+                  f"{report['records']:,} production records")  # fmt: skip
+    flags = Table("flag reason", "records", "share of the round", title="Flagged", title_justify="left")
+    for reason, row in report["flag_rate"].items():
+        flags.add_row(reason if reason != "any" else "[bold]any reason[/]", f"{row['records']:,}", f"{row['rate']:.1%}" if row["rate"] is not None else "")
+    console.print(flags)
+    if report["failure_categories"]:
+        total = sum(report["failure_categories"].values())
+        mix = Table("failure category", "answers", "share", title="Failure categories (experts' answers)", title_justify="left")
+        for category, count in report["failure_categories"].items():
+            mix.add_row(category, str(count), f"{count / total:.0%}")
+        console.print(mix)
+    agreement = report["agreement"]
+    fields = ", ".join(f"{field} {row['alpha']:.2f}" for field, row in agreement["fields"].items() if row["alpha"] is not None)
+    console.print(f"Agreement over {agreement['tasks_with_overlap']} overlapping tasks: {fields or 'none yet'}")
+    for item in report["exported"]:
+        console.print(f"Exported {escape(item['name'])} v{item['version']} ({item['kind']}): {item['counts']['train']} train, {item['counts']['eval']} eval")
+    for evaluation in report["evaluations"]:
+        for adapter in evaluation["adapters"]:
+            verdict = "[green]passed[/]" if adapter["passed"] else "[bold red]failed[/]"
+            console.print(f"Trained {escape(adapter['name'])} ({adapter['kind']} {adapter['method']}, on {escape(adapter['snapshot'])}): "
+                          f"gate {verdict} in report {escape(evaluation['report'])}")  # fmt: skip
+    if not report["exported"]:
+        console.print("Nothing exported during this round yet.")
+    drift = report["drift"]
+    if drift is None:
+        console.print("Drift: no previous round to compare with." if report["previous_round"] is None else "Drift: no prompts to compare.")
+        return
+    table = Table("prompt cluster (top terms)", drift["against"], chosen["name"], title=f"Prompt drift: Jensen-Shannon distance "
+                  f"{drift['jensen_shannon']:.3f} (0 the same mix, 1 nothing in common)", title_justify="left")  # fmt: skip
+    for cluster in drift["clusters"]:
+        table.add_row(escape(", ".join(cluster["terms"])), f"{cluster['previous']:.0%}", f"{cluster['this']:.0%}")
+    console.print(table)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from annotate.store.records import EVAL_SOURCE
+
 
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string, the store's one time format."""
@@ -45,8 +47,47 @@ class RoundQueries:
             self.db.query(
                 """
                 SELECT rounds.*, COUNT(records.id) AS records
-                FROM rounds LEFT JOIN records ON records.round_id = rounds.id
+                FROM rounds LEFT JOIN records ON records.round_id = rounds.id AND records.source != ?
                 GROUP BY rounds.id ORDER BY rounds.id
-                """
+                """,
+                [EVAL_SOURCE],
             )
         )
+
+    def round_record_count(self, round_id: int) -> int:
+        """Production records of the round (evaluation's stored answers left out)."""
+        return next(self.db.query("SELECT COUNT(*) AS n FROM records WHERE round_id = ? AND source != ?",
+                                  [round_id, EVAL_SOURCE]))["n"]  # fmt: skip
+
+    def round_flag_counts(self, round_id: int) -> dict[str, int]:
+        """Records of the round flagged for each reason, and `any` for flagged at all."""
+        rows = self.db.query(
+            "SELECT flags.reason, COUNT(*) AS n FROM flags JOIN records ON records.id = flags.record_id "
+            "WHERE records.round_id = ? GROUP BY flags.reason ORDER BY n DESC", [round_id])  # fmt: skip
+        counts = {row["reason"]: row["n"] for row in rows}
+        counts["any"] = next(self.db.query(
+            "SELECT COUNT(DISTINCT flags.record_id) AS n FROM flags JOIN records ON records.id = flags.record_id "
+            "WHERE records.round_id = ?", [round_id]))["n"]  # fmt: skip
+        return counts
+
+    def round_task_counts(self, round_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT kind, status, COUNT(*) AS tasks, SUM(done_annotations) AS answers FROM tasks WHERE round_id = ? "
+            "GROUP BY kind, status ORDER BY kind, status", [round_id]))  # fmt: skip
+
+    def round_failure_categories(self, round_id: int) -> list[str]:
+        """The failure categories of every current answer to the round's tasks, as JSON lists."""
+        return [row["failure_categories"] for row in self.db.query(
+            "SELECT current_answers.failure_categories FROM current_answers JOIN tasks ON tasks.id = current_answers.task_id "
+            "WHERE tasks.round_id = ? AND tasks.origin != 'human_eval'", [round_id])]  # fmt: skip
+
+    def round_prompts(self, round_id: int, limit: int) -> list[str]:
+        """The conversations (`messages` JSON) of up to `limit` production records of the round, spread evenly."""
+        total = self.round_record_count(round_id)
+        step = max(1, total // max(1, limit))
+        return [row["messages"] for row in self.db.query(
+            "SELECT messages FROM (SELECT messages, ROW_NUMBER() OVER (ORDER BY rowid) AS n FROM records "
+            "WHERE round_id = ? AND source != ?) WHERE (n - 1) % ? = 0 LIMIT ?", [round_id, EVAL_SOURCE, step, limit])]  # fmt: skip
+
+    def rounds(self) -> list[dict]:
+        return list(self.db.query("SELECT * FROM rounds ORDER BY id"))

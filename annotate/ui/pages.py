@@ -13,14 +13,15 @@ from annotate.ui.models import models_page
 from annotate.ui.overview import overview_page
 from annotate.ui.people import people_page
 from annotate.ui.preference import preference_page
+from annotate.ui.rounds import rounds_page
 
 ANNOTATOR_PAGES = ("correct", "compare", "history")
 LEAD_PAGES = ("agreement", "adjudicate", "people")
 PAGES_BY_ROLE = {
     "annotator": ANNOTATOR_PAGES,
-    "lead": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "models"),
-    "engineer": ("overview", "export", "models"),
-    "admin": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "export", "models"),
+    "lead": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "models", "rounds"),
+    "engineer": ("overview", "export", "models", "rounds"),
+    "admin": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "export", "models", "rounds"),
 }
 
 
@@ -50,4 +51,5 @@ def _pages() -> dict:
         "people": st.Page(people_page, title="Annotators", icon=":material/group:", url_path="people"),
         "export": st.Page(export_page, title="Export", icon=":material/dataset:", url_path="export"),
         "models": st.Page(models_page, title="Model versions", icon=":material/model_training:", url_path="models"),
+        "rounds": st.Page(rounds_page, title="Rounds", icon=":material/autorenew:", url_path="rounds"),
     }

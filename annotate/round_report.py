@@ -1,0 +1,119 @@
+"""The round report: what one turn of the loop found, decided, exported, trained and shipped, and
+how far its production prompts drifted from the round before, so a team sees drift before its
+users do.
+
+- **Flags**: records flagged per reason, as a share of the round's production records.
+- **Failure categories**: their mix over the experts' current answers to the round's tasks.
+- **Agreement**: Krippendorff's alpha per field over the round's overlapping tasks.
+- **Exported and trained**: snapshots exported while the round was open; the evaluation reports
+  (`reports/*/report.json`) of adapters trained on them, with the gate's verdicts.
+- **Drift**: the round's prompts and the previous round's, clustered together (TF-IDF, k-means,
+  seeded); each cluster's share in both rounds, and the Jensen-Shannon distance between the two
+  cluster distributions (0: the same mix, 1: no cluster in common).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections import Counter
+from datetime import datetime, timezone
+
+from annotate.agreement import agreement_report
+from annotate.answer_table import AnswerFilter
+from annotate.errors import RoundError
+from annotate.model_versions import list_reports
+from annotate.project import Project
+from annotate.store import Store
+
+DRIFT_SAMPLE = 5_000  # prompts per round at most
+DRIFT_CLUSTERS = 8
+TOP_TERMS = 3
+
+
+def round_report(store: Store, project: Project, name: str | None = None) -> dict:
+    """The report of the round named `name` (default: the open round, else the latest)."""
+    rounds = store.rounds()
+    if not rounds:
+        raise RoundError("no rounds yet: ingest some logs first")
+    chosen = next((r for r in rounds if r["name"] == name), None) if name else (store.open_round() or rounds[-1])
+    if chosen is None:
+        raise RoundError(f"no round named {name!r}; rounds: {', '.join(r['name'] for r in rounds)}")
+    previous = next((r for r in reversed(rounds) if r["id"] < chosen["id"]), None)
+    records = store.round_record_count(chosen["id"])
+    flags = store.round_flag_counts(chosen["id"])
+    agreement = agreement_report(store, project.config, AnswerFilter(round=chosen["name"]))
+    exported = _exported_during(store, chosen)
+    return {
+        "round": {key: chosen[key] for key in ("id", "name", "model", "started_at", "ended_at")},
+        "previous_round": previous["name"] if previous else None,
+        "records": records,
+        "flag_rate": {reason: {"records": count, "rate": count / records if records else None} for reason, count in flags.items()},
+        "tasks": store.round_task_counts(chosen["id"]),
+        "failure_categories": dict(Counter(c for text in store.round_failure_categories(chosen["id"]) for c in json.loads(text)).most_common()),
+        "agreement": {"tasks_with_overlap": agreement.n_tasks,
+                      "fields": {field: {"measure": value.measure, "alpha": value.alpha, "items": value.n_items}
+                                 for field, value in agreement.fields.items()}},  # fmt: skip
+        "exported": exported,
+        "evaluations": _evaluations_of(project, exported),
+        "drift": _drift(store, previous, chosen) if previous else None,
+    }  # fmt: skip
+
+
+def _exported_during(store: Store, chosen: dict) -> list[dict]:
+    end = chosen["ended_at"] or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return [{"name": d["name"], "version": d["version"], "kind": d["kind"], "counts": json.loads(d["counts"]), "created_at": d["created_at"]}
+            for d in store.datasets() if chosen["started_at"] <= d["created_at"] <= end]  # fmt: skip
+
+
+def _evaluations_of(project: Project, exported: list[dict]) -> list[dict]:
+    """Reports with an adapter trained on one of these snapshots: its runs and the gate's verdicts."""
+    snapshots = {(item["name"], item["version"]) for item in exported}
+    found = []
+    for summary in list_reports(project)[0]:
+        adapters = [v for v in summary.report.get("variants", []) if v.get("run")]
+        trained_here = [v for v in adapters if (v["run"].get("snapshot", {}).get("name"), v["run"].get("snapshot", {}).get("version")) in snapshots]
+        if trained_here:
+            found.append({"report": summary.name, "created_at": summary.report.get("created_at"),
+                          "adapters": [{"name": v["name"], "kind": v["run"].get("kind"), "method": v["run"].get("method"),
+                                        "snapshot": f"{v['run']['snapshot']['name']} v{v['run']['snapshot']['version']}",
+                                        "passed": summary.report.get("verdicts", {}).get(v["name"])} for v in trained_here],
+                          "passed": summary.report.get("passed")})  # fmt: skip
+    return found
+
+
+def _drift(store: Store, previous: dict, chosen: dict) -> dict | None:
+    before = [_last_user_turn(m) for m in store.round_prompts(previous["id"], DRIFT_SAMPLE)]
+    now = [_last_user_turn(m) for m in store.round_prompts(chosen["id"], DRIFT_SAMPLE)]
+    if not before or not now:
+        return None
+    from scipy.spatial.distance import jensenshannon
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = before + now
+    vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1)
+    vectors = vectorizer.fit_transform(texts)
+    k = max(1, min(DRIFT_CLUSTERS, len(texts) // 5, vectors.shape[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = KMeans(n_clusters=k, random_state=0, n_init=3).fit(vectors)
+    labels = model.labels_
+    terms = vectorizer.get_feature_names_out()
+    clusters = []
+    for cluster in range(k):
+        top = [str(terms[i]) for i in model.cluster_centers_[cluster].argsort()[::-1][:TOP_TERMS]]
+        share_before = float((labels[: len(before)] == cluster).mean())
+        share_now = float((labels[len(before) :] == cluster).mean())
+        clusters.append({"cluster": cluster, "terms": top, "previous": share_before, "this": share_now})
+    clusters.sort(key=lambda c: -(c["this"] + c["previous"]))
+    distance = float(jensenshannon([c["previous"] for c in clusters], [c["this"] for c in clusters], base=2))
+    return {"against": previous["name"], "prompts": {"previous": len(before), "this": len(now)}, "clusters": clusters,
+            "jensen_shannon": 0.0 if math.isnan(distance) else distance}  # fmt: skip
+
+
+def _last_user_turn(messages: str) -> str:
+    conversation = json.loads(messages)
+    return next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")

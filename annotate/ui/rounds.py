@@ -1,0 +1,86 @@
+"""The round report page (leads, engineers): what a round flagged, how the experts agreed, what was
+exported, trained and gated, and how far its prompts drifted from the round before."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from annotate.round_report import round_report
+from annotate.rounds import list_rounds
+from annotate.ui.access import require_role
+from annotate.ui.store_access import current_project, open_store
+
+
+def rounds_page() -> None:
+    require_role("lead", "engineer", "admin")
+    st.title("Rounds")
+    project = current_project()
+    with open_store() as store:
+        rounds = list_rounds(store)
+        if not rounds:
+            st.info("No rounds yet: ingest production logs with `flywheel ingest LOGS.jsonl`.")
+            return
+        names = [row["name"] for row in reversed(rounds)]
+        name = st.selectbox("Round", names, help="Newest first. Drift is measured against the round before.")
+        report = round_report(store, project, name)
+
+    chosen = report["round"]
+    flagged = report["flag_rate"]["any"]
+    columns = st.columns(4)
+    columns[0].metric("Production records", f"{report['records']:,}")
+    columns[1].metric("Flagged", f"{flagged['rate']:.0%}" if flagged["rate"] is not None else "n/a")
+    columns[2].metric("Tasks", f"{sum(row['tasks'] for row in report['tasks']):,}")
+    drift = report["drift"]
+    columns[3].metric("Prompt drift (JS distance)", f"{drift['jensen_shannon']:.3f}" if drift else "n/a",
+                      help="Jensen-Shannon distance between the prompt-cluster mixes of this round and the previous one "
+                           "(0: the same mix, 1: nothing in common).")  # fmt: skip
+    st.caption(f"{chosen['name']} · from {chosen['started_at'][:16]} to {(chosen['ended_at'] or 'now (open)')[:16]}"
+               + (f" · model {chosen['model']}" if chosen["model"] else ""))  # fmt: skip
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Flag rate by reason")
+        rates = {reason: row["rate"] for reason, row in report["flag_rate"].items() if reason != "any" and row["rate"] is not None}
+        if rates:
+            st.bar_chart(pd.Series(rates, name="share of records"), horizontal=True)
+        else:
+            st.write("Nothing flagged in this round.")
+    with right:
+        st.subheader("Failure categories")
+        if report["failure_categories"]:
+            st.bar_chart(pd.Series(report["failure_categories"], name="answers"), horizontal=True)
+        else:
+            st.write("No expert answers in this round yet.")
+
+    st.subheader("Agreement")
+    fields = report["agreement"]["fields"]
+    if fields:
+        st.dataframe(pd.DataFrame([{"field": field, **row} for field, row in fields.items()]), hide_index=True, width="stretch")
+        st.caption(f"Over {report['agreement']['tasks_with_overlap']} tasks with overlap.")
+    else:
+        st.write("No overlapping tasks answered yet.")
+
+    st.subheader("Exported, trained, gated")
+    if report["exported"]:
+        st.dataframe(pd.DataFrame([{"snapshot": f"{d['name']} v{d['version']}", "kind": d["kind"], "train": d["counts"].get("train"),
+                                    "eval": d["counts"].get("eval"), "exported": d["created_at"][:16]} for d in report["exported"]]),
+                     hide_index=True, width="stretch")  # fmt: skip
+    else:
+        st.write("Nothing exported during this round yet.")
+    for evaluation in report["evaluations"]:
+        for adapter in evaluation["adapters"]:
+            verdict = "passed" if adapter["passed"] else "failed"
+            (st.success if adapter["passed"] else st.error)(
+                f"**{adapter['name']}** ({adapter['kind']} {adapter['method']} on {adapter['snapshot']}): gate {verdict} "
+                f"in report {evaluation['report']}")  # fmt: skip
+
+    st.subheader("Prompt drift")
+    if drift is None:
+        st.write("No previous round to compare with." if report["previous_round"] is None else "No prompts to compare.")
+        return
+    clusters = pd.DataFrame([{"prompt cluster (top terms)": ", ".join(c["terms"]), drift["against"]: c["previous"], chosen["name"]: c["this"]}
+                             for c in drift["clusters"]]).set_index("prompt cluster (top terms)")  # fmt: skip
+    st.bar_chart(clusters, horizontal=True, stack=False)
+    st.caption(f"Each cluster's share of {drift['prompts']['previous']:,} prompts of {drift['against']} and "
+               f"{drift['prompts']['this']:,} of {chosen['name']} (TF-IDF, k-means, fitted on both).")  # fmt: skip
