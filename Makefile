@@ -10,7 +10,7 @@ DEMO_PASSWORD := flywheel-demo
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: install demo demo-data test browser labelstudio bench schemas screenshots clean
+.PHONY: install demo demo-data test browser labelstudio bench schemas screenshots readme clean
 
 install: $(STAMP)
 
@@ -93,6 +93,10 @@ screenshots: install browser
 
 schemas: install
 	$(BIN)/flywheel schemas write
+
+# The README's command and config references, generated from the code (a test keeps them current).
+readme: install
+	$(BIN)/python -m annotate.cli.reference README.md
 
 clean:
 	rm -rf $(VENV) $(LS_VENV) $(DEMO) .pytest_cache build/labelstudio-template

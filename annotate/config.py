@@ -28,7 +28,7 @@ class _Section(BaseModel):
 
 
 class ProjectSection(_Section):
-    name: str = Field(default="flywheel-project", min_length=1)
+    name: str = Field(default="flywheel-project", min_length=1, description="The project's name, shown in the app.")
     guidelines: str = Field(
         default="guidelines.md", description="Annotation guidelines, relative to the project folder."
     )
@@ -53,7 +53,8 @@ DEFAULT_CATEGORIES = [
 
 
 class Taxonomy(_Section):
-    failure_categories: list[FailureCategory] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
+    failure_categories: list[FailureCategory] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1,
+                                                      description="[[taxonomy.failure_categories]] with id, label, description.")
     severity: list[str] = Field(
         default_factory=lambda: ["minor", "major", "critical"],
         min_length=2,
@@ -77,12 +78,12 @@ class Taxonomy(_Section):
 
 
 class FlaggingWeights(_Section):
-    negative_feedback: float = Field(default=1.0, ge=0)
-    low_confidence: float = Field(default=0.6, ge=0)
-    inconsistency: float = Field(default=0.8, ge=0)
-    format: float = Field(default=0.7, ge=0)
-    pii: float = Field(default=0.9, ge=0)
-    manual: float = Field(default=1.0, ge=0)
+    negative_feedback: float = Field(default=1.0, ge=0, description="Weight of a thumbs-down, low rating or complaint in a task's priority (0: flagger off).")
+    low_confidence: float = Field(default=0.6, ge=0, description="Weight of low token logprobs.")
+    inconsistency: float = Field(default=0.8, ge=0, description="Weight of an answer that disagrees with its paraphrase group.")
+    format: float = Field(default=0.7, ge=0, description="Weight of a format validator's violation.")
+    pii: float = Field(default=0.9, ge=0, description="Weight of personal data in a response.")
+    manual: float = Field(default=1.0, ge=0, description="Weight of a flag set by hand.")
 
 
 DEFAULT_COMPLAINTS = [
@@ -93,15 +94,16 @@ DEFAULT_COMPLAINTS = [
 
 class Flagging(_Section):
     weights: FlaggingWeights = Field(default_factory=FlaggingWeights)
-    low_confidence_mean_below: float = Field(default=-1.2, le=0)
-    low_confidence_min_below: float = Field(default=-6.0, le=0)
-    low_rating_at_most: int = Field(default=2, ge=1, le=5)
-    complaint_words: list[str] = Field(default_factory=lambda: list(DEFAULT_COMPLAINTS))
-    similarity: Literal["lexical", "embedding"] = "lexical"
+    low_confidence_mean_below: float = Field(default=-1.2, le=0, description="Flag when the mean token logprob is below this...")
+    low_confidence_min_below: float = Field(default=-6.0, le=0, description="...or the lowest token logprob is below this.")
+    low_rating_at_most: int = Field(default=2, ge=1, le=5, description="A rating at or below this counts as negative feedback.")
+    complaint_words: list[str] = Field(default_factory=lambda: list(DEFAULT_COMPLAINTS),
+                                       description="A feedback comment containing one of these counts as negative.")
+    similarity: Literal["lexical", "embedding"] = Field(default="lexical", description="How answers are compared: lexical (no model) or embedding.")
     embedding_model: str | None = Field(default=None, description="Local model folder for similarity = embedding.")
     inconsistent_below: float = Field(default=0.55, ge=0, le=1, description="Answers less similar than this disagree.")
     same_prompt_above: float = Field(default=0.75, ge=0, le=1, description="Ungrouped prompts this similar form a group.")
-    pii_min_score: float = Field(default=0.5, ge=0, le=1)
+    pii_min_score: float = Field(default=0.5, ge=0, le=1, description="Presidio's confidence at or above which personal data is flagged.")
 
     @model_validator(mode="after")
     def _embedding_needs_a_model(self) -> Flagging:
@@ -111,11 +113,11 @@ class Flagging(_Section):
 
 
 class Overlap(_Section):
-    annotations_per_task: int = Field(default=1, ge=1)
+    annotations_per_task: int = Field(default=1, ge=1, description="Annotators per ordinary task.")
     agreement_share: float = Field(default=0.2, ge=0, le=1, description="Share of tasks given to several annotators.")
-    agreement_annotators: int = Field(default=3, ge=2)
-    gold_rate: float = Field(default=0.05, ge=0, le=1)
-    lease_minutes: int = Field(default=30, ge=1)
+    agreement_annotators: int = Field(default=3, ge=2, description="Annotators per overlapping task.")
+    gold_rate: float = Field(default=0.05, ge=0, le=1, description="Share of each batch that is gold (known-answer) items.")
+    lease_minutes: int = Field(default=30, ge=1, description="How long an expert holds a task slot before it returns to the queue.")
 
 
 class Resolution(_Section):
@@ -188,10 +190,11 @@ FormatValidator = Annotated[
 
 class PiiPolicy(_Section):
     entities: list[str] = Field(
-        default_factory=lambda: ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE"]
+        default_factory=lambda: ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE"],
+        description="Presidio entity types to look for.",
     )
-    on_push: Literal["redact", "block", "allow"] = "redact"
-    on_export: Literal["redact", "block", "allow"] = "redact"
+    on_push: Literal["redact", "block", "allow"] = Field(default="redact", description="Personal data in text pushed to Label Studio.")
+    on_export: Literal["redact", "block", "allow"] = Field(default="redact", description="Personal data in exported snapshots.")
 
 
 class IngestLimits(_Section):

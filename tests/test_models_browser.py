@@ -1,6 +1,7 @@
-"""The Model versions page in a real browser: an engineer signs in and compares two evaluation
-reports, their gate verdicts, charts and an adapter's lineage (`streamlit run` + Chromium, as in
-tests/test_browser.py). Saves `model-versions.png` to the screenshots folder."""
+"""The Model versions and Rounds pages in a real browser: an engineer signs in, compares two
+evaluation reports (gate verdicts, charts, an adapter's lineage) and reads the round's report
+(`streamlit run` + Chromium, as in tests/test_browser.py). Saves `model-versions.png` and
+`rounds.png` to the screenshots folder."""
 
 from __future__ import annotations
 
@@ -66,5 +67,13 @@ def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
             expect(page.get_by_test_id("stImage").first).to_be_visible()
             settle(page)
             screenshot(page, SCREENSHOTS / "model-versions.png")
+
+            page.get_by_test_id("stSidebarNav").get_by_text("Rounds", exact=True).click()
+            expect(page.get_by_role("heading", name="Flag rate by reason")).to_be_visible()
+            expect(page.get_by_text("Exported, trained, gated")).to_be_visible()
+            expect(page.get_by_text("sft-1 (sft lora on support-sft v1): gate failed in report round-1")).to_be_visible()
+            settle(page)
+            page.wait_for_timeout(1000)  # charts draw after the script ends
+            screenshot(page, SCREENSHOTS / "rounds.png")
         finally:
             browser.close()
