@@ -52,7 +52,7 @@ def evaluate(
         return
     missing = [flag for flag, value in (("--base", base), ("--data", data), ("--out", out)) if value is None]
     if missing:
-        raise EvaluationError(f"give {', '.join(missing)}; or a subcommand: human REPORT, gate REPORT")
+        raise EvaluationError(f"give {', '.join(missing)}; or a subcommand: human REPORT, gate REPORT, list")
     if route not in ("app", "labelstudio"):
         raise EvaluationError(f"--route {route}: app or labelstudio")
     _check_train_extra()
