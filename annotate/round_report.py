@@ -18,7 +18,6 @@ import json
 import math
 import warnings
 from collections import Counter
-from datetime import datetime, timezone
 
 from annotate.agreement import agreement_report
 from annotate.answer_table import AnswerFilter
@@ -62,9 +61,9 @@ def round_report(store: Store, project: Project, name: str | None = None) -> dic
 
 
 def _exported_during(store: Store, chosen: dict) -> list[dict]:
-    end = chosen["ended_at"] or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    """Snapshots exported while the round was open (each records its round when exported)."""
     return [{"name": d["name"], "version": d["version"], "kind": d["kind"], "counts": json.loads(d["counts"]), "created_at": d["created_at"]}
-            for d in store.datasets() if chosen["started_at"] <= d["created_at"] <= end]  # fmt: skip
+            for d in store.datasets() if d["round_id"] == chosen["id"]]  # fmt: skip
 
 
 def _evaluations_of(project: Project, exported: list[dict]) -> list[dict]:

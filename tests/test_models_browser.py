@@ -15,11 +15,14 @@ from annotate.annotators import add_annotator
 from annotate.export.build import build_export
 from annotate.export.snapshot import write_snapshot
 from annotate.export.spec import ExportSpec
+from annotate.flagging import run_flaggers
+from annotate.ingest import ingest_files
 from annotate.project import init_project
 from annotate.review import submit
+from annotate.rounds import start_round
 from tests.browser import CHROMIUM, CHROMIUM_MISSING, SCREENSHOTS, VIEWPORT, ReviewServer, launch_chromium, screenshot, settle, sign_in
 from tests.conftest import _texts, make_tasks
-from tests.test_eval import BASE, _metrics, _write_report
+from tests.test_eval import BASE, SAMPLE, _metrics, _write_report
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,6 +44,7 @@ def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
             submit(store, task, EXPERT, {"kind": "correction", "verdict": "acceptable"} if number % 2 else
                    {"kind": "correction", "verdict": "corrected", "corrected_response": f"Open Settings > Thing {number} and save."})  # fmt: skip
         snapshot = write_snapshot(store, project, "support-sft", build_export(store, project, "sft", ExportSpec()))
+        _two_rounds_of_logs(store, project, tmp_path)
     sha = hashlib.sha256((snapshot / "manifest.json").read_bytes()).hexdigest()
     run = {"run_id": "sft-support-sft-v1", "kind": "sft", "method": "lora", "steps": 30,
            "snapshot": {"name": "support-sft", "version": 1, "manifest_sha256": sha}}  # fmt: skip
@@ -70,10 +74,26 @@ def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
 
             page.get_by_test_id("stSidebarNav").get_by_text("Rounds", exact=True).click()
             expect(page.get_by_role("heading", name="Flag rate by reason")).to_be_visible()
-            expect(page.get_by_text("Exported, trained, gated")).to_be_visible()
-            expect(page.get_by_text("sft-1 (sft lora on support-sft v1): gate failed in report round-1")).to_be_visible()
+            expect(page.get_by_role("heading", name="Prompt drift")).to_be_visible()
+            expect(page.get_by_text("Each cluster's share of")).to_be_visible()  # round-2 against round-1
+            expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2)  # flag rates and the drift (no answers yet)
             settle(page)
             page.wait_for_timeout(1000)  # charts draw after the script ends
             screenshot(page, SCREENSHOTS / "rounds.png")
         finally:
             browser.close()
+
+
+def _two_rounds_of_logs(store, project, tmp_path) -> None:
+    """Round 1: part of the sample's support logs, flagged; round 2: safety-style prompts, so the
+    Rounds page has flag rates and a visible drift to show."""
+    rows = (SAMPLE / "records.jsonl").read_text().splitlines()[:300]
+    (tmp_path / "round-1.jsonl").write_text("\n".join(rows) + "\n")
+    ingest_files(store, [tmp_path / "round-1.jsonl"], source="ledgerly-prod")
+    start_round(store, "round-2")
+    safety = [json.loads(line) for line in (SAMPLE / "eval_safety.jsonl").read_text().splitlines()]
+    logs = [{"id": row["id"], "messages": row["messages"][:-1], "response": row["messages"][-1]["content"],
+             "feedback": {"thumbs": "down"} if number % 3 == 0 else None} for number, row in enumerate(safety)]  # fmt: skip
+    (tmp_path / "round-2.jsonl").write_text("".join(json.dumps({k: v for k, v in log.items() if v is not None}) + "\n" for log in logs))
+    ingest_files(store, [tmp_path / "round-2.jsonl"], source="ledgerly-prod")
+    run_flaggers(store, project.config, project.root, only=["negative_feedback", "low_confidence", "format"])

@@ -64,3 +64,25 @@ def test_the_rounds_page_shows_the_report_of_the_chosen_round(env, store, projec
     assert metrics["Flagged"] == "100%" and metrics["Prompt drift (JS distance)"] == "n/a"
     refused = run_page("annotate.ui.rounds.rounds_page", "ana@x.test", "annotator")
     assert "only for lead, engineer, admin" in refused.error[0].value
+
+
+def test_a_snapshot_belongs_to_the_round_it_was_exported_in_even_when_the_next_starts_that_second(store, project, decided, cli):
+    assert cli("export", "--kind", "sft", "--name", "support-sft").exit_code == 0
+    first = store.open_round()["name"]
+    start_round(store, "next")
+    assert [item["name"] for item in round_report(store, project, first)["exported"]] == ["support-sft"]
+    assert round_report(store, project, "next")["exported"] == []
+
+
+def test_the_migration_gives_older_snapshots_the_round_their_export_time_falls_in(project, decided, cli):
+    import sqlite3
+
+    from annotate.store import Store
+
+    assert cli("export", "--kind", "sft", "--name", "support-sft").exit_code == 0
+    with sqlite3.connect(project.db_path) as conn:  # back to the schema before the migration
+        conn.execute("ALTER TABLE datasets DROP COLUMN round_id")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'add_datasets_round'")
+    with Store(project.db_path) as reopened:
+        (dataset,) = reopened.datasets()
+        assert dataset["round_id"] == reopened.open_round()["id"]

@@ -15,8 +15,9 @@ class DatasetQueries:
     def insert_dataset(self, row: dict) -> int:
         return self.db.execute(
             """
-            INSERT INTO datasets (name, version, kind, path, spec, counts, file_hashes, created_at)
-            VALUES (:name, :version, :kind, :path, :spec, :counts, :file_hashes, :created_at)
+            INSERT INTO datasets (name, version, kind, path, spec, counts, file_hashes, created_at, round_id)
+            VALUES (:name, :version, :kind, :path, :spec, :counts, :file_hashes, :created_at,
+                    (SELECT id FROM rounds WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1))
             """,
             row,
         ).lastrowid

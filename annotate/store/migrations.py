@@ -427,3 +427,17 @@ def create_current_answers(db: Database) -> None:
     db.execute(
         "UPDATE current_answers SET first_created_ms = CAST(ROUND((julianday(first_created_at) - 2440587.5) * 86400000) AS INTEGER)"
     )
+
+
+@migrations()
+def add_datasets_round(db: Database) -> None:
+    """The round a snapshot was exported in (the round report's "what was exported"). Older
+    snapshots get the round whose time span holds their export time."""
+    db.execute("ALTER TABLE datasets ADD COLUMN round_id INTEGER REFERENCES rounds(id)")
+    db.execute(
+        """
+        UPDATE datasets SET round_id = (
+            SELECT rounds.id FROM rounds WHERE rounds.started_at <= datasets.created_at
+            ORDER BY rounds.started_at DESC, rounds.id DESC LIMIT 1)
+        """
+    )
