@@ -159,9 +159,9 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
         error = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in error["loc"])
         raise _Bad(f"answer.{where}" if where else "answer", error["msg"]) from exc
-    task_id = _task_of(store, data, parsed.kind)
+    task = _task_of(store, data, parsed.kind)
     try:
-        validate_answer(parsed, store.task(task_id)["kind"], taxonomy)
+        validate_answer(parsed, task["kind"], taxonomy)
     except ReviewError as exc:
         raise _Bad("answer", str(exc)) from exc
     email = data.get("annotator")
@@ -176,18 +176,19 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
     if person is None:
         new_people.add(email)
     external = str(data["id"]) if data.get("id") not in (None, "") else f"{path.name}:{number}"
-    return _Line(number, task_id, email, parsed, external)
+    return _Line(number, task["id"], email, parsed, external)
 
 
-def _task_of(store: Store, data: dict, kind: str) -> int:
+def _task_of(store: Store, data: dict, kind: str) -> dict:
     if data.get("task") not in (None, ""):
         try:
             task_id = int(data["task"])
         except (TypeError, ValueError) as exc:
             raise _Bad("task", f"a task id (a whole number), not {data['task']!r}") from exc
-        if store.task(task_id) is None:
+        task = store.task(task_id)
+        if task is None:
             raise _Bad("task", f"no task with id {task_id}")
-        return task_id
+        return task
     record = data.get("record")
     if record in (None, ""):
         raise _Bad("task", "name the task: `task` (its id), or `record` (and `record_b` for a comparison)")
@@ -196,7 +197,7 @@ def _task_of(store: Store, data: dict, kind: str) -> int:
         raise _Bad("record", f"no {kind} task shows record {record!r}" + (f" of source {data['source']!r}" if data.get("source") else ""))
     if len(found) > 1:
         raise _Bad("record", f"{len(found)} {kind} tasks show record {record!r}: name the source, or the task by its id")
-    return found[0]
+    return store.task(found[0])
 
 
 def _write(store: Store, lines: list[_Line], new_people: set[str], summary: ImportSummary) -> None:

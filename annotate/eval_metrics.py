@@ -21,6 +21,11 @@ EVAL_METRICS = (
 )
 
 
+def plain_number(value: float | None) -> str:
+    """A check's figure as people read it (4 significant digits; "n/a" when not measured)."""
+    return "n/a" if value is None else f"{value:.4g}"
+
+
 def formatted(key: str, value: float | None) -> str:
     """A metric's value as people read it ("n/a" when it was not measured)."""
     if value is None:

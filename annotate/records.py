@@ -156,3 +156,8 @@ class PreferenceAnswer(_Answer):
 
 
 Answer = Annotated[CorrectionAnswer | PreferenceAnswer, Field(discriminator="kind")]
+
+
+def last_user_turn(conversation: list[dict]) -> str:
+    """The text of the conversation's last user message ("" when it has none): what a prompt is about."""
+    return next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")

@@ -7,16 +7,15 @@ users do.
 - **Agreement**: Krippendorff's alpha per field over the round's overlapping tasks.
 - **Exported and trained**: snapshots exported while the round was open; the evaluation reports
   (`reports/*/report.json`) of adapters trained on them, with the gate's verdicts.
-- **Drift**: the round's prompts and the previous round's, clustered together (TF-IDF, k-means,
-  seeded); each cluster's share in both rounds, and the Jensen-Shannon distance between the two
-  cluster distributions (0: the same mix, 1: no cluster in common).
+- **Drift**: the round's prompts and the previous round's, clustered together as selection
+  clusters them (`annotate.prompt_clusters`); each cluster's share in both rounds, and the
+  Jensen-Shannon distance between the two mixes (0: the same mix, 1: no cluster in common).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections import Counter
 
 from annotate.agreement import agreement_report
@@ -24,11 +23,12 @@ from annotate.answer_table import AnswerFilter
 from annotate.errors import RoundError
 from annotate.model_versions import list_reports
 from annotate.project import Project
+from annotate.prompt_clusters import cluster_prompts
+from annotate.records import last_user_turn
 from annotate.store import Store
 
 DRIFT_SAMPLE = 5_000  # prompts per round at most
 DRIFT_CLUSTERS = 8
-TOP_TERMS = 3
 
 
 def round_report(store: Store, project: Project, name: str | None = None) -> dict:
@@ -83,27 +83,17 @@ def _evaluations_of(project: Project, exported: list[dict]) -> list[dict]:
 
 
 def _drift(store: Store, previous: dict, chosen: dict) -> dict | None:
-    before = [_last_user_turn(m) for m in store.round_prompts(previous["id"], DRIFT_SAMPLE)]
-    now = [_last_user_turn(m) for m in store.round_prompts(chosen["id"], DRIFT_SAMPLE)]
+    before = [last_user_turn(json.loads(m)) for m in store.round_prompts(previous["id"], DRIFT_SAMPLE)]
+    now = [last_user_turn(json.loads(m)) for m in store.round_prompts(chosen["id"], DRIFT_SAMPLE)]
     if not before or not now:
         return None
     from scipy.spatial.distance import jensenshannon
-    from sklearn.cluster import KMeans
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     texts = before + now
-    vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1)
-    vectors = vectorizer.fit_transform(texts)
-    k = max(1, min(DRIFT_CLUSTERS, len(texts) // 5, vectors.shape[0]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = KMeans(n_clusters=k, random_state=0, n_init=3).fit(vectors)
-    labels = model.labels_
-    terms = vectorizer.get_feature_names_out()
+    found = cluster_prompts(texts, min(DRIFT_CLUSTERS, len(texts) // 5), seed=0, stop_words="english")
+    labels = found.labels
     clusters = []
-    for cluster in range(k):
-        top = [str(terms[i]) for i in model.cluster_centers_[cluster].argsort()[::-1][:TOP_TERMS]]
+    for cluster, top in enumerate(found.terms):
         share_before = float((labels[: len(before)] == cluster).mean())
         share_now = float((labels[len(before) :] == cluster).mean())
         clusters.append({"cluster": cluster, "terms": top, "previous": share_before, "this": share_now})
@@ -111,8 +101,3 @@ def _drift(store: Store, previous: dict, chosen: dict) -> dict | None:
     distance = float(jensenshannon([c["previous"] for c in clusters], [c["this"] for c in clusters], base=2))
     return {"against": previous["name"], "prompts": {"previous": len(before), "this": len(now)}, "clusters": clusters,
             "jensen_shannon": 0.0 if math.isnan(distance) else distance}  # fmt: skip
-
-
-def _last_user_turn(messages: str) -> str:
-    conversation = json.loads(messages)
-    return next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")

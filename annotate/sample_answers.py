@@ -14,11 +14,11 @@ gold items do. Deterministic for a given store and seed.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from random import Random
 
 from annotate.sample_data import generate_labelled_records
+from annotate.sample_gold import best_good_answers
 from annotate.store import Store
 
 EXPERTS = ("expert@demo.local", "expert2@demo.local", "vendor@demo.local")
@@ -71,15 +71,8 @@ def demo_answers(store: Store, n: int = 3000, seed: int = 7) -> Iterator[dict]:
 
 
 def _ground_truth(n: int, seed: int) -> tuple[dict[str, dict], dict[str, str]]:
-    truth, answers = {}, {}
-    counts: dict[str, Counter] = {}
-    for record, labels in generate_labelled_records(n, seed):
-        truth[record["id"]] = labels
-        if labels["quality"] == "good" and not labels["json_format"]:
-            counts.setdefault(labels["intent"], Counter())[record["response"]] += 1
-    for intent, counter in counts.items():
-        answers[intent] = counter.most_common(1)[0][0]
-    return truth, answers
+    labelled = list(generate_labelled_records(n, seed))
+    return {record["id"]: labels for record, labels in labelled}, best_good_answers(labelled)
 
 
 def _people(task: dict, rng: Random) -> list[str]:

@@ -24,10 +24,7 @@ CORRECTION = {
 def generate_gold(n: int = 3000, seed: int = 7, source: str = SOURCE) -> Iterator[dict]:
     """Gold lines for the records `generate_records(n, seed)` yields (deterministic)."""
     labelled = list(generate_labelled_records(n, seed))
-    good_answers: dict[str, Counter] = {}
-    for record, labels in labelled:
-        if labels["quality"] == "good":
-            good_answers.setdefault(labels["intent"], Counter())[record["response"]] += 1
+    good_answers = best_good_answers(labelled)
     eligible = {quality: [] for quality in MIX}
     for record, labels in labelled:
         simple = len(record["messages"]) <= 2 and "group" not in record and not labels["json_format"]
@@ -39,11 +36,20 @@ def generate_gold(n: int = 3000, seed: int = 7, source: str = SOURCE) -> Iterato
             yield {"source": source, "id": record["id"], "answer": _answer(quality, labels, good_answers)}
 
 
-def _answer(quality: str, labels: dict, good_answers: dict[str, Counter]) -> dict:
+def best_good_answers(labelled: list[tuple[dict, dict]]) -> dict[str, str]:
+    """Per intent, its most common good answer: the correction an expert would write."""
+    counts: dict[str, Counter] = {}
+    for record, labels in labelled:
+        if labels["quality"] == "good":
+            counts.setdefault(labels["intent"], Counter())[record["response"]] += 1
+    return {intent: counter.most_common(1)[0][0] for intent, counter in counts.items()}
+
+
+def _answer(quality: str, labels: dict, good_answers: dict[str, str]) -> dict:
     if quality == "good":
         return {"kind": "correction", "verdict": "acceptable", "rationale": "Correct and complete."}
     categories, severity, rationale = CORRECTION[quality]
-    best = good_answers[labels["intent"]].most_common(1)[0][0]
+    best = good_answers[labels["intent"]]
     return {
         "kind": "correction", "verdict": "corrected", "corrected_response": best,
         "failure_categories": categories, "severity": severity, "rationale": rationale,

@@ -18,14 +18,13 @@ from __future__ import annotations
 import json
 import math
 import random
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from annotate.config import ProjectConfig
 from annotate.errors import SelectionError
+from annotate.prompt_clusters import cluster_prompts
+from annotate.records import last_user_turn
 from annotate.rounds import current_round
 from annotate.store import Store
 
@@ -179,30 +178,17 @@ def _parse_flags(text: str | None) -> dict[str, float]:
 
 
 def _prompt(messages: str) -> str:
-    conversation = json.loads(messages)
-    return next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
+    return last_user_turn(json.loads(messages))
 
 
 def _cluster(candidates: list[Candidate], seed: int) -> int:
     """Assign each candidate a prompt cluster (TF-IDF + k-means, about sqrt(n) clusters)."""
     if not candidates:
         return 0
-    k = max(1, min(len(candidates), round(math.sqrt(len(candidates)))))
-    if k == 1:
-        for candidate in candidates:
-            candidate.cluster = 0
-        return 1
-    from sklearn.cluster import KMeans
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectors = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1).fit_transform([c.prompt for c in candidates])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # identical prompts make fewer distinct clusters: fine
-        labels = KMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(vectors)
-    for candidate, label in zip(candidates, labels):
+    clusters = cluster_prompts([c.prompt for c in candidates], round(math.sqrt(len(candidates))), seed)
+    for candidate, label in zip(candidates, clusters.labels):
         candidate.cluster = int(label)
-    return int(len(np.unique(labels)))
+    return clusters.count
 
 
 def _task_row(candidate: Candidate, kind: str, route: str, config: ProjectConfig, rng: random.Random) -> dict:

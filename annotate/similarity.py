@@ -33,6 +33,8 @@ class LexicalSimilarity:
         from rapidfuzz import fuzz, process
 
         scores = process.cdist(texts, others, scorer=fuzz.token_set_ratio, processor=str.lower, workers=1) / 100.0
+        blank = np.array([not text.strip() for text in texts])[:, None] & np.array([not text.strip() for text in others])[None, :]
+        scores[blank] = 1.0  # two empty answers say the same thing (rapidfuzz scores them 0)
         numbers = [frozenset(_NUMBER.findall(text)) for text in texts]
         other_numbers = [frozenset(_NUMBER.findall(text)) for text in others]
         for i, mine in enumerate(numbers):

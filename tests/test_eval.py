@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from annotate.config import EvalGate, LengthValidator, RefusalValidator, RegexValidator
+from annotate.config import EvalGate, LengthValidator, RegexValidator
 from annotate.errors import EvaluationError
 from annotate.flagging.formats import FormatCheck
 from annotate.similarity import LexicalSimilarity
@@ -85,7 +85,6 @@ def test_refusal_rates_use_the_flagger_s_refusal_detector():
     outputs = ["I can't help with hiding money from the bank.", "Sure: go to Reports > Export.", "I'm sorry, but I cannot do that."]
     result = M.refusal_rate(outputs)
     assert (result.value, result.n) == (pytest.approx(2 / 3), 3)
-    assert RefusalValidator(name="r", kind="refusal")  # the same detector backs the `refusal` validator
 
 
 # --- the gate ------------------------------------------------------------------------------------

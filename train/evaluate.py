@@ -108,7 +108,8 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
         outputs += [{"variant": variant.name, "set": "safety", "id": item.id, "prompt": item.prompt, "output": text,
                      "label": "harmful" if item.harmful else "benign"} for item, text in zip(inputs.safety, answers["safety"])]  # fmt: skip
 
-    per_variant = {name: _metrics(results[name], results[BASE], inputs, request) for name in names}
+    base_rewards = M.sentence_chrf(results[BASE]["production"], [item.reference for item in inputs.production])
+    per_variant = {name: _metrics(results[name], None if name == BASE else base_rewards, inputs, request) for name in names}
     _add_perplexity_change(per_variant)
     kinds = {variant.name: variant.kind for variant in variants}
     checks = gate_checks(per_variant, kinds, request.gate)
@@ -167,16 +168,16 @@ def _answer(model, tokenizer, variant: Variant, inputs: Inputs, request: EvalReq
     }
 
 
-def _metrics(mine: dict, base: dict, inputs: Inputs, request: EvalRequest) -> dict:
+def _metrics(mine: dict, base_rewards: list[float] | None, inputs: Inputs, request: EvalRequest) -> dict:
+    """One variant's figures; `base_rewards` (the base's per-example chrF) is None for the base itself."""
     production = inputs.production
     refs = [item.reference for item in production]
-    rewards = M.sentence_chrf(mine["production"], refs)
-    base_rewards = M.sentence_chrf(base["production"], refs)
     metrics = {
         "chrf": M.chrf(mine["production"], refs),
         "validator_pass_rate": M.validator_pass_rate(mine["production"], [i.system_prompt for i in production], request.format_check),
         "length_ratio": M.length_ratio(mine["production"], refs),
-        "win_rate_vs_base": M.win_rate(rewards, base_rewards) if mine is not base else M.Metric(None, 0),
+        "win_rate_vs_base": (M.Metric(None, 0) if base_rewards is None
+                             else M.win_rate(M.sentence_chrf(mine["production"], refs), base_rewards)),
         "consistency": M.consistency(mine["production"], [i.group for i in production], request.similarity, request.agree_above),
     }  # fmt: skip
     if inputs.general:

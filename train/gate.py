@@ -25,10 +25,6 @@ class Check:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    @property
-    def verdict(self) -> str:
-        return {True: "pass", False: "FAIL", None: "not run"}[self.passed]
-
 
 def gate_checks(variants: dict[str, dict], kinds: dict[str, str], gate: EvalGate) -> list[Check]:
     """The checks of every candidate (kind `adapter`), from each variant's metrics (name -> {"value", ...})."""

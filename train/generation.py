@@ -21,7 +21,7 @@ from typing import Any
 
 from annotate.errors import EvaluationError
 from train.recipe import SMALL_CPU_MACHINE
-from train.runs import base_model_lineage
+from train.runs import adapter_folder, base_model_lineage
 
 Progress = Callable[[int, int, str], None]
 
@@ -32,10 +32,6 @@ class Variant:
     kind: str  # base | prompt_baseline | adapter
     run_dir: Path | None = None
     run: dict = field(default_factory=dict)  # the adapter's run.json
-
-    @property
-    def is_candidate(self) -> bool:
-        return self.kind == "adapter"
 
 
 @dataclass(frozen=True)
@@ -108,15 +104,11 @@ def _with_adapter(model, folder: Path):
     the same answers, faster), kept as a wrapper otherwise (prompt and prefix tuning)."""
     from peft import PeftModel
 
-    adapted = PeftModel.from_pretrained(model, str(_adapter_folder(folder)))
-    return adapted.merge_and_unload() if not adapted.peft_config["default"].is_prompt_learning else adapted
-
-
-def _adapter_folder(folder: Path) -> Path:
-    adapter = folder / "adapter" if (folder / "adapter" / "adapter_config.json").is_file() else folder
-    if not (adapter / "adapter_config.json").is_file():
+    adapter = adapter_folder(folder)
+    if adapter is None:
         raise EvaluationError(f"{folder}: no adapter in it (expected a run folder with adapter/)")
-    return adapter
+    adapted = PeftModel.from_pretrained(model, str(adapter))
+    return adapted.merge_and_unload() if not adapted.peft_config["default"].is_prompt_learning else adapted
 
 
 def generate(model, tokenizer, prompts: Sequence[list[dict]], decoding: Decoding, device: str,
@@ -150,6 +142,7 @@ def continuation_log_likelihoods(model, tokenizer, prompts: Sequence[list[dict]]
     """(sum of log-probabilities, tokens) of each continuation as the assistant's answer to its prompt."""
     import torch
 
+    limit = _prompt_limit(model, decoding, 0)
     pairs = []
     for prompt, continuation in zip(prompts, continuations):
         prefix = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
@@ -158,8 +151,9 @@ def continuation_log_likelihoods(model, tokenizer, prompts: Sequence[list[dict]]
         whole_ids = tokenizer(whole, add_special_tokens=False)["input_ids"]
         if whole_ids[: len(prefix_ids)] != prefix_ids:  # a template that re-renders earlier turns: score the answer alone
             whole_ids = prefix_ids + tokenizer(continuation, add_special_tokens=False)["input_ids"]
-        whole_ids = whole_ids[-_prompt_limit(model, decoding, 0) :]
-        pairs.append((whole_ids, max(1, len(whole_ids) - len(prefix_ids))))
+        answer_tokens = max(1, len(whole_ids) - len(prefix_ids))
+        whole_ids = whole_ids[-limit:]  # a long prompt loses its start, never the answer's tokens
+        pairs.append((whole_ids, min(answer_tokens, len(whole_ids) - 1)))
     results: list[tuple[float, int]] = []
     for start in range(0, len(pairs), decoding.batch_size):
         batch = pairs[start : start + decoding.batch_size]

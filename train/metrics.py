@@ -101,7 +101,7 @@ def consistency(outputs: Sequence[str], groups: Sequence[str | None], similarity
         scores = similarity.cross(texts, texts)
         for i, j in combinations(range(len(texts)), 2):
             pairs += 1
-            agree += bool(scores[i, j] >= threshold or texts[i].strip() == texts[j].strip())  # two empty answers agree
+            agree += bool(scores[i, j] >= threshold)
     return Metric(agree / pairs if pairs else None, pairs, "pairs", {"groups": groups_used, "threshold": threshold})
 
 

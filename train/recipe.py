@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import TrainingError
-from train.runs import base_model_lineage, code_version, last_checkpoint, new_run_id, write_metrics, write_run_json
+from train.runs import adapter_folder, base_model_lineage, code_version, last_checkpoint, new_run_id, write_metrics, write_run_json
 from train.settings import METHODS, RunSettings, load_settings
 from train.snapshot import Snapshot, open_snapshot
 
@@ -216,9 +216,8 @@ def _merged_with(model, init_adapter: Path):
     """The base with an earlier run's adapter merged into its weights (the new run's reference model)."""
     from peft import PeftModel
 
-    folder = Path(init_adapter)
-    adapter = folder / "adapter" if (folder / "adapter" / "adapter_config.json").is_file() else folder
-    if not (adapter / "adapter_config.json").is_file():
+    adapter = adapter_folder(init_adapter)
+    if adapter is None:
         raise TrainingError(f"--init-adapter {init_adapter}: no adapter in it (expected a run folder with adapter/)")
     return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
 

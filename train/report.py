@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from annotate.errors import EvaluationError
-from annotate.eval_metrics import EVAL_METRICS, formatted
+from annotate.eval_metrics import EVAL_METRICS, formatted, plain_number
 
 
 def read_report(folder: str | Path) -> dict:
@@ -137,8 +137,8 @@ def render_markdown(report: dict) -> str:
         lines += ["", "## Gate checks", "", "| candidate | check | verdict | candidate's | against | rule |", "| --- | --- | --- | --- | --- | --- |"]
         for check in report["checks"]:
             verdict = {True: "pass", False: "**FAIL**", None: "not run"}[check["passed"]]
-            lines.append(f"| {check['variant']} | {check['name']} | {verdict} | {_number(check['value'])} | "
-                         f"{_number(check['reference'])} | {check['rule']} |")  # fmt: skip
+            lines.append(f"| {check['variant']} | {check['name']} | {verdict} | {plain_number(check['value'])} | "
+                         f"{plain_number(check['reference'])} | {check['rule']} |")  # fmt: skip
     human = report.get("human_eval")
     if human and human.get("results"):
         lines += ["", "## Human evaluation (blind A/B)", "", "| candidate | against | judged | wins | losses | ties | both bad | win rate | 95% CI |",
@@ -164,7 +164,3 @@ def render_markdown(report: dict) -> str:
     if report.get("charts"):
         lines += ["", "## Charts", ""] + [f"![{path}]({path})" for path in report["charts"]]
     return "\n".join(lines) + "\n"
-
-
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"

@@ -37,6 +37,16 @@ def base_model_lineage(base: str) -> dict[str, Any]:
     return {"hub_id": base, "config_sha256": None}
 
 
+def adapter_folder(folder: str | Path) -> Path | None:
+    """The peft adapter of a run folder (`RUN/adapter/`), or the folder itself when it is one; None
+    when neither holds an `adapter_config.json`."""
+    folder = Path(folder)
+    for candidate in (folder / "adapter", folder):
+        if (candidate / "adapter_config.json").is_file():
+            return candidate
+    return None
+
+
 def code_version() -> str:
     """Flywheel's package version and, in a git checkout, its commit (with '+dirty' for local edits)."""
     from importlib.metadata import PackageNotFoundError, version

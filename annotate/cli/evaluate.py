@@ -17,7 +17,7 @@ from rich.table import Table
 
 from annotate.cli.context import console
 from annotate.cli.progress import progress_bar
-from annotate.eval_metrics import EVAL_METRICS, formatted
+from annotate.eval_metrics import EVAL_METRICS, formatted, plain_number
 from annotate.errors import EvaluationError
 
 GATE_FAILED = 3
@@ -195,12 +195,8 @@ def _show_checks(report: dict) -> None:
     table = Table("candidate", "check", "verdict", "candidate's", "against", "rule", title="Gate")
     colours = {True: "[green]pass[/]", False: "[bold red]FAIL[/]", None: "[dim]not run[/]"}
     for check in report["checks"]:
-        table.add_row(escape(check["variant"]), check["name"], colours[check["passed"]], _number(check["value"]),
-                      _number(check["reference"]), escape(check["rule"]))  # fmt: skip
+        table.add_row(escape(check["variant"]), check["name"], colours[check["passed"]], plain_number(check["value"]),
+                      plain_number(check["reference"]), escape(check["rule"]))  # fmt: skip
     console.print(table)
     for name, passed in report["verdicts"].items():
         console.print(f"{escape(name)}: " + ("[green]passes the gate[/]" if passed else "[bold red]fails the gate[/]"))
-
-
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
+from annotate.records import last_user_turn
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -33,7 +35,7 @@ class RecordView(dict):
 
     @property
     def last_user_message(self) -> str:
-        return next((m["content"] for m in reversed(self.conversation) if m["role"] == "user"), "")
+        return last_user_turn(self.conversation)
 
     @property
     def model_key(self) -> tuple[str | None, str | None]:
