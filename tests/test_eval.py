@@ -69,6 +69,7 @@ def test_consistency_is_the_share_of_agreeing_pairs_within_paraphrase_groups_by_
     assert result.value == pytest.approx(expected)
     assert scores[0, 2] < scores[0, 1]  # "14 days" disagrees with "5 working days": the flagger's number check
     assert M.consistency(outputs, [None] * 6, similarity, threshold).value is None
+    assert M.consistency(["", " "], ["g", "g"], similarity, threshold).value == 1.0  # two empty answers say the same
 
 
 def test_perplexity_is_the_exponential_of_the_mean_negative_log_likelihood_per_token():
