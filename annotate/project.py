@@ -1,4 +1,5 @@
-"""A Flywheel project: a folder holding `flywheel.toml`, its guidelines and (by default) its database.
+"""A Flywheel project: a folder holding `flywheel.toml`, its guidelines and (by default) its database;
+and its rounds of the loop: one is open at a time, and everything ingested belongs to it.
 
 The project folder is `--project`, else `$FLYWHEEL_PROJECT`, else the nearest folder at or
 above the working directory that holds a `flywheel.toml`. The database is `--db`, else
@@ -13,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from annotate.config import CONFIG_FILE, ProjectConfig, default_config_text, load_config
-from annotate.errors import ProjectError
+from annotate.errors import ProjectError, RoundError
 from annotate.store import Store
 
 DB_FILE = "flywheel.db"
@@ -98,9 +99,26 @@ def init_project(directory: str | Path, db: str | Path | None = None, name: str 
         guidelines.write_text(GUIDELINES_TEXT, encoding="utf-8")
     project = Project(root=root, db_path=Path(db or os.environ.get("FLYWHEEL_DB") or root / DB_FILE))
     project.config  # validate what was just written
-    from annotate.rounds import start_round
-
     with project.open_store() as store:
         if store.open_round() is None:
             start_round(store)
     return project
+
+
+def start_round(store: Store, name: str | None = None, model: str | None = None) -> dict:
+    """Close the open round and open a new one (named `round-N` unless a name is given)."""
+    name = name or f"round-{store.next_round_number()}"
+    if not name.strip():
+        raise RoundError("a round name must not be empty")
+    if store.round_named(name) is not None:
+        raise RoundError(f"a round named {name!r} exists already; pick another name")
+    return store.insert_round_closing_others(name, model)
+
+
+def current_round(store: Store) -> dict:
+    """The open round, opening `round-1` on a store that has none (a database made by hand)."""
+    return store.open_round() or start_round(store)
+
+
+def list_rounds(store: Store) -> list[dict]:
+    return store.rounds_with_counts()

@@ -158,6 +158,11 @@ class PreferenceAnswer(_Answer):
 Answer = Annotated[CorrectionAnswer | PreferenceAnswer, Field(discriminator="kind")]
 
 
+def system_prompt(conversation: list[dict]) -> str:
+    """The conversation's system messages joined by newlines ("" when it has none): what validators key on."""
+    return "\n".join(m.get("content") or "" for m in conversation if m.get("role") == "system")
+
+
 def last_user_turn(conversation: list[dict]) -> str:
     """The text of the conversation's last user message ("" when it has none): what a prompt is about."""
     return next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")

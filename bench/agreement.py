@@ -73,19 +73,19 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not
 import krippendorff
 import numpy as np
 
-from annotate import agreement as agreement_module
-from annotate import reliability as reliability_module
-from annotate import resolution as resolution_module
-from annotate.agreement import agreement_report, report_from_frame
-from annotate.answer_table import answer_frame
+from annotate.consensus import agreement as agreement_module
+from annotate.consensus import reliability as reliability_module
+from annotate.consensus import resolution as resolution_module
+from annotate.consensus.agreement import agreement_report, report_from_frame
+from annotate.consensus.answer_table import answer_frame
+from annotate.consensus.resolution import resolve
 from annotate.ingest.rows import to_row
 from annotate.project import Project, init_project
 from annotate.records import RecordIn
-from annotate.resolution import resolve
-
 from bench.common import measure_command, runs_line, timed_functions  # noqa: E402 (after the sys.path line)
+
 TARGET_SECONDS = 2.0
-VERDICTS = ("acceptable", "corrected", "unusable")  # codes 0..2, as annotate.agreement codes them
+VERDICTS = ("acceptable", "corrected", "unusable")  # codes 0..2, as annotate.consensus.agreement codes them
 VERDICT_WEIGHTS = (0.45, 0.40, 0.15)
 CHOICES = ("a", "b", "tie", "both_bad")
 CHOICE_WEIGHTS = (0.40, 0.40, 0.12, 0.08)

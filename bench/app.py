@@ -58,10 +58,10 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not
 
 from streamlit.testing.v1 import AppTest
 
-from annotate.annotators import add_annotator
 from annotate.flagging import run_flaggers
 from annotate.project import Project
-from annotate.review import next_task, progress_of
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import next_task, progress_of
 from annotate.store import Store
 from annotate.ui.store_access import current_project
 from bench.common import correction_task_rows, ingested_project, percentile, summary_line

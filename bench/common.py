@@ -19,7 +19,8 @@ from pathlib import Path
 
 from annotate.ingest import ingest_files
 from annotate.project import Project, init_project
-from annotate.sample_data import generate_records, write_jsonl
+from annotate.sample.generator import generate_records
+from annotate.sample.write import write_jsonl
 
 
 def ingested_project(workdir: Path, n_records: int, seed: int) -> tuple[Project, dict[str, float]]:

@@ -72,10 +72,10 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
-from annotate import pii as pii_module
 from annotate.export import build as build_module
 from annotate.export import decisions as decisions_module
 from annotate.export import gates
+from annotate.export import near_duplicates as near_duplicates_module
 from annotate.export import profile as profile_module
 from annotate.export import snapshot as snapshot_module
 from annotate.export import split as split_module
@@ -89,8 +89,9 @@ from annotate.export.split import check_leakage, split
 from annotate.ingest.rows import to_row
 from annotate.project import Project, init_project
 from annotate.records import RecordIn
-from annotate.refusal import is_refusal
-
+from annotate.text import pii as pii_module
+from annotate.text.formats import FormatCheck
+from annotate.text.refusal import is_refusal
 from bench.common import measure_command, runs_line  # noqa: E402 (after the sys.path line)
 
 TARGET_SECONDS = 60.0
@@ -538,14 +539,14 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
             (store, "latest_adjudications", "store.latest_adjudications"),
             (store, "tasks_by_id", "store.tasks_by_id"),
             (store, "annotation_answers", "store.annotation_answers"),
-            (gates, "prompt_clusters", "prompt_clusters (one of the _cluster_texts calls)"),
-            (gates, "_cluster_texts", "_cluster_texts"),
-            (gates, "_signatures", "_signatures (MinHash, numpy)"),
-            (gates, "_candidate_pairs", "_candidate_pairs (LSH bands)"),
-            (gates, "_similarity", "_similarity (rapidfuzz verify)"),
+            (gates, "prompt_clusters", "prompt_clusters (one of the cluster_texts calls)"),
+            (gates, "cluster_texts", "cluster_texts"),
+            (near_duplicates_module, "minhash_signatures", "minhash_signatures (MinHash, numpy)"),
+            (near_duplicates_module, "_candidate_pairs", "_candidate_pairs (LSH bands)"),
+            (near_duplicates_module, "verified_similarity", "verified_similarity (rapidfuzz verify)"),
             (gates, "_keep_best", "_keep_best"),
             (gates, "_answers_contradict", "_answers_contradict"),
-            (gates, "_format_problems", "_format_problems (refusal check)"),
+            (FormatCheck, "problems", "FormatCheck.problems (refusal check)"),
             (gates, "redact_personal_data", "redact_personal_data (every text)"),
             (engine, "analyze", "Presidio analyze (texts the regex lets in)"),
             (gates, "_minhashes", "_minhashes (LeanMinHash objects)"),

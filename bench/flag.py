@@ -47,9 +47,9 @@ from pathlib import Path
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
 from annotate.flagging import GROUP_FLAGGER, RECORD_FLAGGERS, run_flaggers
-from annotate.pii import find_personal_data
 from annotate.project import Project
 from annotate.store import Store
+from annotate.text.pii import find_personal_data
 from bench.common import ingested_project
 
 FLAGGERS = (*RECORD_FLAGGERS, GROUP_FLAGGER)  # negative_feedback, low_confidence, format, pii, inconsistency

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from annotate.config import IngestLimits
 from annotate.project import init_project
-from annotate.sample_data import generate_records, write_jsonl
+from annotate.sample.generator import generate_records
+from annotate.sample.write import write_jsonl
 from annotate.store import Store
 from annotate.store.records import RECORD_COLUMNS
 

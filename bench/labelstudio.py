@@ -14,10 +14,10 @@ redaction (`pii.on_push = "redact"`, the default) does real work as in productio
 anything is timed, one task is imported both ways (JSON body, file upload) into a throwaway
 project, so the server's first-request costs fall on neither side.
 
-(a) Push: `annotate.ls_push.push(store, client, config)` end to end, as `flywheel ls push` runs it
+(a) Push: `annotate.labelstudio.push.push(store, client, config)` end to end, as `flywheel ls push` runs it
     in a fresh process: reading the tasks, PII redaction (the Presidio engine, imports included,
     is built inside the timed call, once per process, as in the CLI; the build's own time is
-    taken by wrapping `annotate.pii._engine` and printed apart, with the rate without it),
+    taken by wrapping `annotate.text.pii._engine` and printed apart, with the rate without it),
     project creation, imports in batches of 1,000 tasks and the store writes. Checked: every
     task pushed, and the server's project holds them all.
 (b) Baseline, after (a): the same tasks, built with the same `task_payload(...).as_import("correction")`
@@ -29,7 +29,7 @@ Then one expert joins through the invite link and annotates every pushed task th
 (`POST /api/tasks/{id}/annotations/`, a 'corrected' verdict and an edited response, with their
 own token, 2 threads; checked completed_by is the expert): setup, printed, not timed. The
 server takes about 20 such requests a second, so this is most of the run (~8 min at 10,000).
-(c) Pull: `annotate.ls_pull.pull(store, client, config)` end to end, as `flywheel ls pull` runs it.
+(c) Pull: `annotate.labelstudio.pull.pull(store, client, config)` end to end, as `flywheel ls pull` runs it.
     Checked: one stored annotation per task, none invalid.
 (d) Baseline: the server's JSON export of the same project (`GET /api/projects/{id}/export?exportType=JSON`),
     downloaded and parsed. Checked: it holds every annotation.
@@ -58,16 +58,16 @@ from concurrent.futures import ThreadPoolExecutor  # imports `queue`: only once 
 
 import requests
 
-from annotate import pii
 from annotate.ingest.rows import to_row
-from annotate.labeling_configs import labeling_config
-from annotate.labelstudio import LabelStudioClient
-from annotate.ls_pull import pull
-from annotate.ls_push import push
-from annotate.ls_results import task_payload
+from annotate.labelstudio.client import LabelStudioClient
+from annotate.labelstudio.configs import labeling_config
+from annotate.labelstudio.payloads import task_payload
+from annotate.labelstudio.pull import pull
+from annotate.labelstudio.push import push
 from annotate.project import Project, init_project
 from annotate.records import RecordIn
 from annotate.store import Store
+from annotate.text import pii
 from bench.common import summary_line
 from tests.labelstudio_server import ADMIN_TOKEN, LabelStudioServer, sign_up, start_server
 
@@ -289,7 +289,7 @@ def run_pull(store: Store, client: LabelStudioClient, project: Project, expected
 
 
 def timing_pii_engine() -> list[float]:
-    """Seconds of each call to `annotate.pii._engine` from now on (the first builds it, imports included)."""
+    """Seconds of each call to `annotate.text.pii._engine` from now on (the first builds it, imports included)."""
     seconds, build = [], pii._engine
 
     def timed():

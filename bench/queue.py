@@ -41,8 +41,8 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
-from annotate.annotators import add_annotator
-from annotate.review import next_task, submit
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import next_task, submit
 from annotate.store import Store
 from bench.common import correction_task_rows, ingested_project, percentile, summary_line
 

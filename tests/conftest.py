@@ -13,10 +13,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from annotate.annotators import add_annotator
 from annotate.cli import app
 from annotate.project import Project, init_project
-from annotate.review import submit
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import submit
 from annotate.store import Store
 from tests.labelstudio_server import LabelStudioServer, start_server
 

@@ -14,15 +14,15 @@ import pytest
 from rapidfuzz import fuzz
 from sklearn.metrics import cohen_kappa_score
 
-from annotate import reliability
-from annotate.adjudication import adjudicate, adjudication_queue, promote_to_gold
-from annotate.agreement import agreement_report
-from annotate.annotators import add_annotator
-from annotate.answer_table import AnswerFilter, answer_frame
 from annotate.config import Resolution
+from annotate.consensus import reliability
+from annotate.consensus.adjudication import adjudicate, adjudication_queue, promote_to_gold
+from annotate.consensus.agreement import agreement_report
+from annotate.consensus.answer_table import AnswerFilter, answer_frame
+from annotate.consensus.resolution import resolve
 from annotate.errors import ReviewError
-from annotate.resolution import resolve
-from annotate.review import submit
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import submit
 from tests.conftest import REPO, make_tasks
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers, 12 units,
@@ -313,7 +313,7 @@ def test_agreement_without_overlap_says_where_overlap_is_set(project, cli):
 
 
 def test_dense_ranks_of_ordered_and_unordered_task_ids():
-    from annotate.agreement import _dense_ranks
+    from annotate.consensus.agreement import _dense_ranks
 
     ordered = np.array([3, 3, 7, 9, 9, 9])
     assert _dense_ranks(ordered)[0].tolist() == [0, 0, 1, 2, 2, 2] and _dense_ranks(ordered)[1] == 3

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-from annotate.annotators import add_annotator
-from annotate.review import submit
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import submit
 from tests.conftest import EXPERT, OTHER, make_tasks
 
 

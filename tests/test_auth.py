@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from annotate.annotators import add_annotator, deactivate, list_annotators, set_role
-from annotate.auth import generate_password, set_password, sign_in
 from annotate.errors import AnnotatorError, SignInError
+from annotate.review.annotators import add_annotator, deactivate, list_annotators, set_role
+from annotate.review.auth import generate_password, set_password, sign_in
 from annotate.store.migrations import migrations
 
 EMAIL = "ana@example.com"
@@ -155,23 +155,23 @@ def test_an_older_database_gains_the_sign_in_columns(tmp_path):
 
 
 def test_an_unknown_email_still_costs_one_password_check(store, ana, monkeypatch):
-    import annotate.auth
+    import annotate.review.auth
 
     checked = []
-    real_verify = annotate.auth._verify
+    real_verify = annotate.review.auth._verify
     def counting_verify(stored: str, password: str) -> bool:
         checked.append(stored)
         return real_verify(stored, password)
 
-    monkeypatch.setattr(annotate.auth, "_verify", counting_verify)
+    monkeypatch.setattr(annotate.review.auth, "_verify", counting_verify)
     with pytest.raises(SignInError):
         sign_in(store, "nobody@example.com", PASSWORD, **LIMITS, now=NOON)
     assert len(checked) == 1 and checked[0].startswith("$argon2id$")
 
 
 def test_deactivating_an_expert_returns_the_slots_they_hold_at_once(store):
-    from annotate.annotators import add_annotator, deactivate, reactivate
-    from annotate.review import next_task
+    from annotate.review.annotators import add_annotator, deactivate, reactivate
+    from annotate.review.claims import next_task
     from tests.conftest import make_tasks
 
     (task,) = make_tasks(store, 1)
@@ -186,8 +186,8 @@ def test_deactivating_an_expert_returns_the_slots_they_hold_at_once(store):
 
 
 def test_the_last_active_admin_cannot_be_deactivated_or_demoted(store):
-    from annotate.annotators import add_annotator, deactivate, set_role
     from annotate.errors import AnnotatorError
+    from annotate.review.annotators import add_annotator, deactivate, set_role
 
     add_annotator(store, "root@example.com", role="admin")
     with pytest.raises(AnnotatorError, match="the last active admin"):

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from annotate.annotators import add_annotator
 from annotate.ingest.rows import to_row
 from annotate.project import Project, init_project
 from annotate.records import RecordIn
+from annotate.review.annotators import add_annotator
 from annotate.store import Store
 from tests.browser import (
     CHROMIUM,

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from annotate.annotators import add_annotator
+from annotate.review.annotators import add_annotator
 from annotate.store import Store
 from tests.conftest import make_tasks
 
@@ -14,7 +14,7 @@ PROCESSES, TASKS, OVERLAP = 16, 1_000, 2
 
 def annotate_until_empty(db_path: str, email: str, results) -> None:
     """One expert: claim and submit until the queue has nothing left for them; report errors."""
-    from annotate.review import next_task, submit
+    from annotate.review.claims import next_task, submit
 
     done, errors = 0, []
     with Store(db_path) as store:

@@ -7,9 +7,9 @@ import sqlite3
 import numpy as np
 import pytest
 
-from annotate.annotators import add_annotator
-from annotate.answer_table import answer_frame
-from annotate.review import edit_annotation, submit
+from annotate.consensus.answer_table import answer_frame
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import edit_annotation, submit
 from annotate.store import Store, answers
 from annotate.store.migrations import migrations
 from tests.conftest import make_tasks

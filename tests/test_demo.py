@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from annotate.adjudication import adjudication_queue
+from annotate.consensus.adjudication import adjudication_queue
 from annotate.project import find_project, init_project
-from annotate.sample_answers import demo_answers
+from annotate.sample.answers import demo_answers
 from tests.conftest import REPO
 
 SAMPLE = REPO / "data" / "sample"

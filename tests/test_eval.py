@@ -12,8 +12,8 @@ import pytest
 
 from annotate.config import EvalGate, LengthValidator, RegexValidator
 from annotate.errors import EvaluationError
-from annotate.flagging.formats import FormatCheck
-from annotate.similarity import LexicalSimilarity
+from annotate.text.formats import FormatCheck
+from annotate.text.similarity import LexicalSimilarity
 from tests.conftest import EXPERT, REPO
 from train import metrics as M
 from train.gate import gate_checks, verdicts
@@ -221,8 +221,8 @@ def _wilson(wins: int, n: int, z: float = 1.959964) -> tuple[float, float]:
 
 def test_human_evaluation_routes_blind_pairs_and_computes_the_win_rate_with_an_interval(store, project, decided, cli, tmp_path):
     from annotate.flagging import run_flaggers
-    from annotate.human_eval import pairs_to_route, route_pairs
-    from annotate.review import next_task, submit
+    from annotate.review.claims import next_task, submit
+    from annotate.tasks.human_eval import pairs_to_route, route_pairs
     from train.report import read_report, update_report
 
     folder = _write_report(project.root / "reports" / "round-1", {**BASE, **_metrics(chrf=55.0)})
@@ -277,8 +277,8 @@ EXPERTS = ("ana@x.test", "ben@x.test", "cy@x.test")
 def sample_snapshot(project, cli):
     """The sample logs ingested, flagged and selected; every task answered alike by three simulated
     experts (so overlapping tasks resolve unanimously); exported as an SFT snapshot."""
-    from annotate.annotators import add_annotator
-    from annotate.review import next_task, submit
+    from annotate.review.annotators import add_annotator
+    from annotate.review.claims import next_task, submit
 
     for args in (("ingest", str(SAMPLE / "records.jsonl"), "--source", "ledgerly-prod"), ("flag",), ("select", "--budget", "150")):
         result = cli("--quiet", *args)

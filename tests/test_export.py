@@ -10,6 +10,7 @@ from annotate.export.build import build_export
 from annotate.export.spec import ExportSpec
 from tests.conftest import EXPERT, REPO
 
+
 def _rows(folder, split="train"):
     return [json.loads(line) for line in (folder / f"{split}.jsonl").read_text().splitlines()]
 

@@ -9,7 +9,7 @@ import pytest
 from datasketch import MinHash
 
 from annotate.config import JsonValidator
-from annotate.export import gates
+from annotate.export import near_duplicates as near_duplicate_texts
 from annotate.export.examples import Example
 from annotate.export.gates import (
     balance,
@@ -190,10 +190,10 @@ def test_near_duplicate_pairs_between_eval_and_train():
 
 def test_signatures_are_datasketch_minhashes():
     texts = ["The quick brown fox jumps over the lazy dog.", "hi", "", "Two words"]
-    signatures, has_words = gates._signatures(texts, 64)
+    signatures, has_words = near_duplicate_texts.minhash_signatures(texts, 64)
     assert has_words.tolist() == [True, True, False, True] and signatures.shape == (3, 64)
-    tokens = [gates._WORD.findall(t.casefold()) for t in texts]
-    shingles, per_text = gates._shingle_hashes(tokens, np.array([len(t) for t in tokens]), 3)
+    tokens = [near_duplicate_texts.WORD.findall(t.casefold()) for t in texts]
+    shingles, per_text = near_duplicate_texts.shingle_hashes(tokens, np.array([len(t) for t in tokens]), 3)
     assert per_text.tolist() == [7, 1, 0, 1]
     starts = np.cumsum(per_text) - per_text
     for row, k in enumerate([0, 1, 3]):

@@ -221,7 +221,7 @@ def test_an_unknown_flagger_name_is_refused(store, project):
 
 
 def test_prompt_groups_are_found_within_a_round(store, project):
-    from annotate.rounds import start_round
+    from annotate.project import start_round
 
     run(store, project, record(id="old", prompt="How do I export my invoices to CSV?", response="Reports > Export > CSV."), only=["inconsistency"])
     start_round(store, "next")

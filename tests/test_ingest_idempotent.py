@@ -46,7 +46,7 @@ def test_the_same_external_id_from_two_sources_is_two_records(store, write_jsonl
 
 
 def test_records_belong_to_the_round_that_is_open(store, write_jsonl):
-    from annotate.rounds import start_round
+    from annotate.project import start_round
 
     ingest_files(store, [write_jsonl([record(id="a")], name="a.jsonl")])
     second = start_round(store, "october", model="m@2")

@@ -13,10 +13,10 @@ from label_studio_sdk.label_interface import LabelInterface
 
 from annotate.config import FailureCategory, PiiPolicy, ProjectConfig, Taxonomy
 from annotate.errors import LabelStudioError, LabelStudioProjectGone
-from annotate.labeling_configs import CONTROLS, labeling_config
-from annotate.labelstudio import LabelStudioClient
-from annotate.ls_pull import pull
-from annotate.ls_push import push
+from annotate.labelstudio.client import LabelStudioClient
+from annotate.labelstudio.configs import CONTROLS, labeling_config
+from annotate.labelstudio.pull import pull
+from annotate.labelstudio.push import push
 from tests.conftest import REPO, make_tasks
 from tests.labelstudio_server import ADMIN_TOKEN, free_port, sign_up, start_server
 
@@ -393,16 +393,16 @@ def test_sync_keeps_going_while_the_server_is_down(project, cli, monkeypatch, st
 
 
 def test_an_edit_made_while_a_pull_pages_through_tasks_loses_nothing(store, project, client, labelstudio, expert_tokens, monkeypatch):
-    import annotate.labelstudio
-    import annotate.ls_pull
+    import annotate.labelstudio.client
+    import annotate.labelstudio.pull
 
     task_ids = make_tasks(store, 6, route="labelstudio")
     push(store, client, project.config)
     pushed = ls_task_ids(store)
     ada = as_expert(labelstudio, expert_tokens, EXPERTS[0])
     made = [ada.annotations.create(id=pushed[t], result=correction_result("corrected", f"Fix {t}.")) for t in task_ids]
-    monkeypatch.setattr(annotate.labelstudio, "PAGE_SIZE", 2)
-    monkeypatch.setattr(annotate.ls_pull, "PAGE_TASKS", 2)
+    monkeypatch.setattr(annotate.labelstudio.client, "PAGE_SIZE", 2)
+    monkeypatch.setattr(annotate.labelstudio.pull, "PAGE_TASKS", 2)
     pages = []
 
     def edit_after_the_first_page(count):
@@ -418,7 +418,7 @@ def test_an_edit_made_while_a_pull_pages_through_tasks_loses_nothing(store, proj
 
 
 def test_human_evaluation_pairs_routed_to_label_studio_are_blind_there_and_their_verdicts_count(store, project, client, labelstudio, expert_tokens):
-    from annotate.human_eval import Pair, route_pairs, win_rates
+    from annotate.tasks.human_eval import Pair, route_pairs, win_rates
 
     prompt = [{"role": "user", "content": "How do I export my invoices?"}]
     pairs = [Pair("sft-7", "base", f"t{n}", prompt, f"Go to Reports > Export, format {n}.", f"I am not sure {n}.") for n in range(2)]

@@ -13,9 +13,9 @@ import time
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from annotate.labelstudio import LabelStudioClient
-from annotate.ls_pull import pull
-from annotate.ls_push import push
+from annotate.labelstudio.client import LabelStudioClient
+from annotate.labelstudio.pull import pull
+from annotate.labelstudio.push import push
 from tests.browser import CHROMIUM, CHROMIUM_MISSING, SCREENSHOTS, launch_chromium
 from tests.conftest import make_tasks
 from tests.labelstudio_server import ADMIN_TOKEN, sign_up

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from annotate.adjudication import adjudication_queue
-from annotate.annotators import add_annotator
+from annotate.consensus.adjudication import adjudication_queue
 from annotate.project import init_project
-from annotate.review import submit
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import submit
 from tests.browser import (
     CHROMIUM,
     CHROMIUM_MISSING,

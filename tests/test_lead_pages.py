@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from annotate.adjudication import adjudication_queue
-from annotate.agreement import agreement_report
-from annotate.annotators import add_annotator
-from annotate.auth import sign_in
-from annotate.review import submit
+from annotate.consensus.adjudication import adjudication_queue
+from annotate.consensus.agreement import agreement_report
+from annotate.review.annotators import add_annotator
+from annotate.review.auth import sign_in
+from annotate.review.claims import submit
 from annotate.ui.text import escape_markdown
 from tests.conftest import make_tasks, run_page
 
@@ -333,7 +333,7 @@ def test_a_preference_split_shows_both_responses_and_a_pick_stores_the_choice(en
 
 
 def test_a_task_decided_elsewhere_meanwhile_leaves_the_screen(env, overlap, people):
-    from annotate.adjudication import adjudicate
+    from annotate.consensus.adjudication import adjudicate
 
     first, second = overlap
     app = run_page(ADJUDICATION, LEA, role="lead")

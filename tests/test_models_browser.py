@@ -11,16 +11,25 @@ import json
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from annotate.annotators import add_annotator
 from annotate.export.build import build_export
 from annotate.export.snapshot import write_snapshot
 from annotate.export.spec import ExportSpec
 from annotate.flagging import run_flaggers
 from annotate.ingest import ingest_files
-from annotate.project import init_project
-from annotate.review import submit
-from annotate.rounds import start_round
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, SCREENSHOTS, VIEWPORT, ReviewServer, launch_chromium, screenshot, settle, sign_in
+from annotate.project import init_project, start_round
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import submit
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_MISSING,
+    SCREENSHOTS,
+    VIEWPORT,
+    ReviewServer,
+    launch_chromium,
+    screenshot,
+    settle,
+    sign_in,
+)
 from tests.conftest import _texts, make_tasks
 from tests.test_eval import BASE, SAMPLE, _metrics, _write_report
 

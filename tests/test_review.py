@@ -2,10 +2,10 @@
 
 import pytest
 
-from annotate.annotators import add_annotator
 from annotate.errors import AnnotatorError, ClaimLost, ReviewError
 from annotate.records import CorrectionAnswer
-from annotate.review import next_task, release, submit
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import next_task, release, submit
 from tests.conftest import make_tasks
 
 ACCEPT = {"kind": "correction", "verdict": "acceptable"}
@@ -169,7 +169,7 @@ def test_kind_filter_and_route(store, experts):
 
 
 def test_progress_counts_todays_work_and_caps_the_queue_count(store, experts, monkeypatch):
-    import annotate.review as review
+    import annotate.review.claims as review
 
     first, *_ = make_tasks(store, 5)
     next_task(store, experts[0])

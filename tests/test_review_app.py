@@ -56,7 +56,7 @@ def test_a_broken_config_is_shown_as_an_error_not_a_traceback(project, monkeypat
 
 def test_the_overview_shows_flags_and_the_head_of_the_queue(project, store, write_jsonl, app_for):
     from annotate.flagging import run_flaggers
-    from annotate.selection import select_tasks
+    from annotate.tasks.selection import select_tasks
 
     rows = [record(id=str(n), prompt=f"Invoice question {n}?", feedback={"thumbs": "down"}) for n in range(6)]
     ingest_files(store, [write_jsonl(rows)])

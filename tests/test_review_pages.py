@@ -5,8 +5,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotate.annotators import add_annotator
-from annotate.review import next_task, submit
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import next_task, submit
 from tests.conftest import REPO, make_tasks, review_app_as, run_page
 
 PASSWORD = "correct horse battery"
@@ -165,7 +165,7 @@ def test_an_idle_session_is_signed_out(env, people):
 def test_a_deactivated_expert_is_signed_out_at_once(env, people):
     make_tasks(people, 1)
     app = app_signed_in_as("ana@example.com")
-    from annotate.annotators import deactivate
+    from annotate.review.annotators import deactivate
 
     deactivate(people, "ana@example.com")
     app.run()

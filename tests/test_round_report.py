@@ -7,8 +7,8 @@ import json
 
 from annotate.flagging import run_flaggers
 from annotate.ingest import ingest_files
-from annotate.round_report import round_report
-from annotate.rounds import start_round
+from annotate.project import start_round
+from annotate.reports.round_report import round_report
 from tests.conftest import record
 
 INVOICES = ["How do I export my invoices to CSV?", "Can I resend an invoice to a client?", "Where do invoice numbers come from?"]

@@ -7,7 +7,8 @@ from collections import Counter
 import pytest
 
 from annotate.ingest import ingest_files
-from annotate.sample_data import generate_records, write_sample
+from annotate.sample.generator import generate_records
+from annotate.sample.write import write_sample
 from tests.conftest import REPO
 
 SAMPLE = REPO / "data" / "sample"

@@ -5,7 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.json_schemas import SCHEMA_MODELS, stale_schemas
+from annotate.cli.schema_files import SCHEMA_MODELS, stale_schemas
 from tests.conftest import REPO
 
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from annotate.cli import score as score_command
 from annotate.cli.context import CliContext
 from annotate.errors import ScoringError
+from annotate.flagging.scoring import score_records, scorer_name
 from annotate.ingest import ingest_files
-from annotate.scoring import score_records, scorer_name
 from tests.conftest import record
 from tests.test_tiny_model import TEXTS
 from train.tiny_model import build_tiny_model
@@ -192,5 +192,5 @@ def test_the_score_command_scores_and_prints_a_summary(project, store, ingest, t
 
 
 def test_importing_scoring_and_its_command_does_not_import_torch():
-    code = "import sys, annotate.scoring, annotate.cli.score; assert not {'torch', 'transformers'} & set(sys.modules)"
+    code = "import sys, annotate.flagging.scoring, annotate.cli.score; assert not {'torch', 'transformers'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)

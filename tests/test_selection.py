@@ -6,9 +6,9 @@ import pytest
 
 from annotate.errors import SelectionError
 from annotate.flagging import run_flaggers
-from annotate.gold import import_gold
 from annotate.ingest import ingest_files
-from annotate.selection import Candidate, pick_diverse, select_tasks, top_n
+from annotate.tasks.gold import import_gold
+from annotate.tasks.selection import Candidate, pick_diverse, select_tasks, top_n
 from tests.conftest import REPO
 
 SAMPLE = REPO / "data" / "sample"

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from annotate.annotators import add_annotator
 from annotate.project import init_project
+from annotate.review.annotators import add_annotator
 from tests.conftest import REPO, make_tasks
 
 _MISSING = [

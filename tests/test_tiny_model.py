@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
 from train.tiny_model import build_tiny_model
 
 TEXTS = ["How do I export invoices?", "Go to Reports > Export.", "Can I add a user?", "Yes, under Settings > Users."]

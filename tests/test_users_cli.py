@@ -4,9 +4,9 @@ import pytest
 from typer.testing import CliRunner
 
 import annotate.cli.users
-from annotate.auth import sign_in
 from annotate.cli import app
 from annotate.errors import SignInError
+from annotate.review.auth import sign_in
 
 PASSWORD = "correct horse battery"
 LIMITS = {"max_failed": 5, "lockout_minutes": 15}
@@ -154,8 +154,8 @@ def test_adding_someone_twice_is_refused(users):
 def test_add_if_missing_leaves_an_existing_account_alone(project):
     from typer.testing import CliRunner
 
-    from annotate.auth import sign_in
     from annotate.cli import app
+    from annotate.review.auth import sign_in
 
     runner = CliRunner()
     args = ["--project", str(project.root), "users", "add", "demo@example.com", "--role", "lead", "--password-stdin", "--if-missing"]

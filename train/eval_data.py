@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotate.errors import EvaluationError
+from annotate.records import system_prompt
 from train.snapshot import Snapshot
 
 MAX_NAMED_PROBLEMS = 10
@@ -33,7 +34,7 @@ class ProductionItem:
 
     @property
     def system_prompt(self) -> str:
-        return "\n".join(m["content"] for m in self.prompt if m["role"] == "system")
+        return system_prompt(self.prompt)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from annotate.config import EvalGate
 from annotate.errors import EvaluationError
-from annotate.flagging.formats import FormatCheck
-from annotate.similarity import TextSimilarity
+from annotate.text.formats import FormatCheck
+from annotate.text.similarity import TextSimilarity
 from train import metrics as M
 from train.eval_data import (GeneralItem, ProductionItem, PromptBaseline, SafetyItem, production_items, read_general,
                              read_prompt_baseline, read_safety)  # fmt: skip

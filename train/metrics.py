@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import combinations
 
-from annotate.flagging.formats import FormatCheck
-from annotate.refusal import is_refusal
-from annotate.similarity import TextSimilarity
+from annotate.text.formats import FormatCheck
+from annotate.text.refusal import is_refusal
+from annotate.text.similarity import TextSimilarity
 
 
 @dataclass(frozen=True)

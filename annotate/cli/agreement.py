@@ -8,10 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from annotate.adjudication import adjudicate, adjudication_queue, promote_to_gold
-from annotate.agreement import AgreementReport, agreement_report
-from annotate.answer_table import AnswerFilter
 from annotate.cli.context import console
+from annotate.consensus.adjudication import adjudicate, adjudication_queue, promote_to_gold
+from annotate.consensus.agreement import AgreementReport, agreement_report
+from annotate.consensus.answer_table import AnswerFilter
 
 adjudicate_app = typer.Typer(help="The lead's adjudication queue: list it, decide tasks, promote decisions to gold.",
                              no_args_is_help=True)  # fmt: skip

@@ -33,7 +33,7 @@ def import_file(
     """Import answers, one a line naming the task (its id, or its record), the annotator's email and
     the answer in the CorrectionAnswer / PreferenceAnswer schema. Bad lines are rejected with line,
     field and reason; the good ones land together; importing again adds nothing."""
-    from annotate.annotation_import import import_annotations
+    from annotate.review.imports import import_annotations
 
     project = ctx.obj.project()
     with project.open_store() as store:

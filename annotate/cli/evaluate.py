@@ -17,8 +17,8 @@ from rich.table import Table
 
 from annotate.cli.context import console
 from annotate.cli.progress import progress_bar
-from annotate.eval_metrics import EVAL_METRICS, formatted, plain_number
 from annotate.errors import EvaluationError
+from annotate.eval_metrics import EVAL_METRICS, formatted, plain_number
 
 GATE_FAILED = 3
 
@@ -58,8 +58,8 @@ def evaluate(
     _check_train_extra()
     project = ctx.obj.project()
     config = project.config
-    from annotate.flagging.formats import FormatCheck
-    from annotate.similarity import similarity_for
+    from annotate.text.formats import FormatCheck
+    from annotate.text.similarity import similarity_for
     from train.evaluate import EvalRequest, main
     from train.generation import Decoding
 
@@ -89,7 +89,7 @@ def _check_train_extra() -> None:
 
 
 def _route_human_eval(project, report: dict, out: Path, n: int, against: str, route: str, seed: int) -> None:
-    from annotate.human_eval import pairs_to_route, route_pairs
+    from annotate.tasks.human_eval import pairs_to_route, route_pairs
     from train.report import read_outputs, update_report
 
     candidates = [v["name"] for v in report["variants"] if v["kind"] == "adapter" and v["name"] != against]
@@ -111,7 +111,7 @@ def _route_human_eval(project, report: dict, out: Path, n: int, against: str, ro
 def human(ctx: typer.Context, report_dir: Path = typer.Argument(..., metavar="REPORT", help="A report folder (reports/NAME).")) -> None:
     """The experts' verdicts on the report's blind A/B pairs: wins, losses, ties and the win rate with
     its 95% confidence interval (Wilson); written into the report."""
-    from annotate.human_eval import win_rates
+    from annotate.tasks.human_eval import win_rates
     from train.report import read_report, update_report
 
     report = read_report(report_dir)
@@ -138,7 +138,7 @@ def human(ctx: typer.Context, report_dir: Path = typer.Argument(..., metavar="RE
 @eval_app.command("list")
 def list_reports(ctx: typer.Context) -> None:
     """The project's evaluation reports (reports/*/report.json), newest first, with their verdicts."""
-    from annotate.model_versions import list_reports as reports_of
+    from annotate.reports.model_versions import list_reports as reports_of
 
     reports, problems = reports_of(ctx.obj.project())
     for problem in problems:

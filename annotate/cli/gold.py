@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from annotate.cli.context import console, err_console
-from annotate.gold import import_gold
+from annotate.tasks.gold import import_gold
 
 gold_app = typer.Typer(help="Gold items: records with a known answer, to score annotators.", no_args_is_help=True)
 

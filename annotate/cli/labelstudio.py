@@ -15,10 +15,10 @@ from rich.table import Table
 from annotate.cli.context import console, err_console
 from annotate.cli.progress import progress_bar
 from annotate.errors import FlywheelError, LabelStudioError
-from annotate.labeling_configs import labeling_config
-from annotate.ls_results import DEFAULT_BATCH_SIZE
+from annotate.labelstudio.configs import labeling_config
+from annotate.labelstudio.payloads import DEFAULT_BATCH_SIZE
 
-# The Label Studio SDK (imported by annotate.labelstudio, ls_push, ls_pull) takes about half a second
+# The Label Studio SDK (imported by annotate.labelstudio.client, ls_push, ls_pull) takes about half a second
 # to import: it is imported inside the commands, so every other command starts without it.
 
 ls_app = typer.Typer(help="Route tasks through a Label Studio server: push tasks, pull annotations.", no_args_is_help=True)
@@ -42,8 +42,8 @@ def push_command(
     reset_config: bool = typer.Option(False, "--reset-config", help="Write Flywheel's labeling config back over one changed on the server."),
 ) -> None:  # fmt: skip
     """Push the open tasks routed to Label Studio (`flywheel select --route labelstudio`), each once."""
-    from annotate.labelstudio import LabelStudioClient
-    from annotate.ls_push import push
+    from annotate.labelstudio.client import LabelStudioClient
+    from annotate.labelstudio.push import push
 
     project = ctx.obj.project()
     client = LabelStudioClient.from_env()
@@ -57,8 +57,8 @@ def push_command(
 @ls_app.command("pull")
 def pull_command(ctx: typer.Context) -> None:
     """Pull new, edited, skipped and deleted annotations from every Label Studio project Flywheel made."""
-    from annotate.labelstudio import LabelStudioClient
-    from annotate.ls_pull import pull
+    from annotate.labelstudio.client import LabelStudioClient
+    from annotate.labelstudio.pull import pull
 
     project = ctx.obj.project()
     client = LabelStudioClient.from_env()
@@ -77,9 +77,9 @@ def sync_command(
     rounds: int = typer.Option(0, "--rounds", min=0, help="Stop after this many rounds (0: run until Ctrl-C)."),
 ) -> None:
     """Push, then pull, every SECONDS until stopped. A server that is down is retried next time."""
-    from annotate.labelstudio import LabelStudioClient
-    from annotate.ls_pull import pull
-    from annotate.ls_push import push
+    from annotate.labelstudio.client import LabelStudioClient
+    from annotate.labelstudio.pull import pull
+    from annotate.labelstudio.push import push
 
     project = ctx.obj.project()
     client = LabelStudioClient.from_env()

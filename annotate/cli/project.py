@@ -7,8 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotate.cli.context import CliContext, console
-from annotate.project import init_project
-from annotate.rounds import list_rounds, start_round
+from annotate.project import init_project, list_rounds, start_round
 
 db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
 round_app = typer.Typer(help="Rounds of the loop: everything ingested belongs to the open round.", no_args_is_help=True)
@@ -87,7 +86,7 @@ def round_report_command(ctx: typer.Context, name: str = typer.Argument(None, me
     far its prompts drifted from the previous round."""
     import json
 
-    from annotate.round_report import round_report
+    from annotate.reports.round_report import round_report
 
     project = ctx.obj.project()
     with project.open_store() as store:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from annotate.cli.context import console
-from annotate.selection import SelectionReport, select_tasks
+from annotate.tasks.selection import SelectionReport, select_tasks
 
 
 def register(app: typer.Typer) -> None:

@@ -22,7 +22,7 @@ def write(
     seed: int = typer.Option(7, "--seed", help="Random seed: the same seed writes the same bytes."),
 ) -> None:
     """Write sample production logs (a customer-support assistant) and rehearsal sets."""
-    from annotate.sample_data import write_sample
+    from annotate.sample.write import write_sample
 
     for name, count in write_sample(out, n=n, seed=seed).items():
         console.print(f"{out / name}: {count:,} lines")
@@ -33,8 +33,8 @@ def answers(ctx: typer.Context, out: Path = typer.Argument(..., help="JSONL file
             seed: int = typer.Option(7, "--seed", help="The sample data's seed.")) -> None:  # fmt: skip
     """Simulated experts' answers to this project's tasks on the sample records (the demo's
     data/sample/demo_answers.jsonl): most tasks answered, overlap filled, a little disagreement."""
-    from annotate.sample_answers import demo_answers
-    from annotate.sample_data import write_jsonl
+    from annotate.sample.answers import demo_answers
+    from annotate.sample.write import write_jsonl
 
     with ctx.obj.project().open_store() as store:
         count = write_jsonl(out, demo_answers(store, seed=seed))

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from annotate.cli.context import console, err_console
-from annotate.json_schemas import default_schemas_dir, stale_schemas, write_schemas
+from annotate.cli.schema_files import default_schemas_dir, stale_schemas, write_schemas
 
 schemas_app = typer.Typer(help="JSON Schemas and Label Studio labeling configs generated from the models.", no_args_is_help=True)
 

@@ -9,7 +9,7 @@ import typer
 
 from annotate.cli.context import console
 from annotate.cli.progress import progress_bar
-from annotate.scoring import score_records, scorer_name
+from annotate.flagging.scoring import score_records, scorer_name
 
 
 def register(app: typer.Typer) -> None:

@@ -12,10 +12,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from annotate.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
-from annotate.auth import account_status, generate_password, minute_text, set_password
 from annotate.cli.context import console
 from annotate.errors import AnnotatorError
+from annotate.review.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
+from annotate.review.auth import account_status, generate_password, minute_text, set_password
 
 users_app = typer.Typer(help="People who may sign in to the review app: add, list, deactivate, reset, change role.",
                         no_args_is_help=True)  # fmt: skip

@@ -2,7 +2,7 @@
 
 Answers of annotators whose gold accuracy is below `selection.min_gold_accuracy` are left out
 first (annotators without gold items are kept); the rest are resolved by the project's rules
-(`annotate.resolution`). A resolved task's decision is the lead's adjudication when there is
+(`annotate.consensus.resolution`). A resolved task's decision is the lead's adjudication when there is
 one, else the most central answer on the winning side (for corrections, the corrected text
 most similar to the others). Unusable verdicts never become decisions, and neither do human
 evaluations of model versions: their prompts are the held-out eval split, so training on them
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz
 
-from annotate.answer_table import AnswerFilter, answer_frame, corrected_text_similarity, gold_main
 from annotate.config import ProjectConfig
+from annotate.consensus.answer_table import AnswerFilter, answer_frame, corrected_text_similarity, gold_main
+from annotate.consensus.resolution import RESOLVED, resolve
 from annotate.export.spec import Selection
-from annotate.human_eval import ORIGIN as MODEL_COMPARISON
-from annotate.resolution import RESOLVED, resolve
 from annotate.store import Store
+from annotate.tasks.human_eval import ORIGIN as MODEL_COMPARISON
 
 MODEL_COMPARISONS_LEFT_OUT = "human evaluations of model versions (their prompts are held out)"
 

@@ -31,8 +31,8 @@ from annotate.flagging.formats import flag_format
 from annotate.flagging.pii import flag_pii
 from annotate.flagging.prompt_groups import group_similar_prompts
 from annotate.flagging.versions import model_version_pairs
-from annotate.similarity import similarity_for
 from annotate.store import Store
+from annotate.text.similarity import similarity_for
 
 log = logging.getLogger(__name__)
 

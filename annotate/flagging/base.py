@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from annotate.records import last_user_turn
+from annotate.records import last_user_turn, system_prompt
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class RecordView(dict):
 
     @property
     def system_prompt(self) -> str:
-        return "\n".join(m["content"] for m in self.conversation if m["role"] == "system")
+        return system_prompt(self.conversation)
 
     @property
     def last_user_message(self) -> str:

@@ -18,7 +18,7 @@ from itertools import groupby
 import numpy as np
 
 from annotate.flagging.base import Flag, RecordView
-from annotate.similarity import TextSimilarity
+from annotate.text.similarity import TextSimilarity
 
 REASON = "inconsistency"
 REFERENCES = 50  # answers each answer is compared with, at most

@@ -6,23 +6,12 @@ record carries every violated validator in its detail; its score is the worst on
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from collections.abc import Iterator
 from pathlib import Path
 
-from annotate.config import (
-    FormatValidator,
-    JsonSchemaValidator,
-    JsonValidator,
-    LengthValidator,
-    RefusalValidator,
-    RegexValidator,
-)
-from annotate.errors import FlaggingError
+from annotate.config import FormatValidator
 from annotate.flagging.base import Flag, RecordView
-from annotate.refusal import refusal_phrase
+from annotate.text.formats import FormatCheck
 
 REASON = "format"
 SCORES = {"json": 1.0, "json_schema": 1.0, "regex": 0.9, "length": 0.6, "refusal": 0.9}
@@ -35,97 +24,3 @@ def flag_format(records: list[RecordView], validators: list[FormatValidator], pr
         if problems:
             yield Flag(record["id"], REASON, max(SCORES[v.kind] for v, _ in problems),
                        "; ".join(f"{validator.name}: {problem}" for validator, problem in problems))  # fmt: skip
-
-
-class FormatCheck:
-    """The project's validators, ready to check responses (the flagger's and evaluation's one check)."""
-
-    def __init__(self, validators: list[FormatValidator], project_root: Path):
-        self.checks = [(validator, _checker(validator, project_root)) for validator in validators]
-
-    def applicable(self, system_prompt: str) -> list[FormatValidator]:
-        """The validators that apply under this system prompt."""
-        return [validator for validator, _ in self.checks if _applies(validator, system_prompt)]
-
-    def problems(self, response: str, system_prompt: str) -> list[tuple[FormatValidator, str]]:
-        """(validator, what is wrong) for every applicable validator the response violates."""
-        found = []
-        for validator, check in self.checks:
-            if _applies(validator, system_prompt) and (problem := check(response)):
-                found.append((validator, problem))
-        return found
-
-
-def _applies(validator: FormatValidator, system_prompt: str) -> bool:
-    return not validator.when_system_contains or validator.when_system_contains in system_prompt
-
-
-def _checker(validator: FormatValidator, project_root: Path) -> Callable[[str], str | None]:
-    if isinstance(validator, JsonValidator):
-        return _json_problem
-    if isinstance(validator, JsonSchemaValidator):
-        return _schema_checker(project_root / validator.schema_path)
-    if isinstance(validator, RegexValidator):
-        pattern = re.compile(validator.pattern)
-        if validator.must_match:
-            return lambda text: None if pattern.search(text) else f"does not match /{validator.pattern}/"
-        return lambda text: f"matches /{validator.pattern}/ ({_found(pattern, text)!r})" if pattern.search(text) else None
-    if isinstance(validator, LengthValidator):
-        return lambda text: _length_problem(text, validator.min_chars, validator.max_chars)
-    if isinstance(validator, RefusalValidator):
-        return lambda text: f"unexpected refusal ({phrase!r})" if (phrase := refusal_phrase(text)) else None
-    raise FlaggingError(f"no checker for validator kind {validator.kind!r}")
-
-
-def _json_problem(text: str) -> str | None:
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-    return None
-
-
-def _schema_checker(path: Path) -> Callable[[str], str | None]:
-    validator = _schema_validator(str(path))
-
-    def check(text: str) -> str | None:
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return f"not valid JSON ({exc.msg})"
-        error = next(iter(validator.iter_errors(value)), None)
-        if error is None:
-            return None
-        where = "/".join(str(part) for part in error.absolute_path) or "top level"
-        return f"does not match {path.name} at {where}: {error.message}"
-
-    return check
-
-
-@lru_cache(maxsize=16)
-def _schema_validator(path: str):
-    import jsonschema
-
-    try:
-        schema = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise FlaggingError(f"{path}: cannot read the validator's JSON Schema: {exc}") from exc
-    validator_class = jsonschema.validators.validator_for(schema)
-    try:
-        validator_class.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise FlaggingError(f"{path}: not a valid JSON Schema: {exc.message}") from exc
-    return validator_class(schema)
-
-
-def _length_problem(text: str, low: int, high: int | None) -> str | None:
-    if len(text) < low:
-        return f"{len(text)} characters, fewer than {low}"
-    if high is not None and len(text) > high:
-        return f"{len(text)} characters, more than {high}"
-    return None
-
-
-def _found(pattern: re.Pattern, text: str) -> str:
-    match = pattern.search(text)
-    return match.group(0)[:60] if match else ""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from annotate.config import Flagging, PiiPolicy
 from annotate.flagging.base import Flag, RecordView
-from annotate.pii import find_personal_data
+from annotate.text.pii import find_personal_data
 
 REASON = "pii"
 

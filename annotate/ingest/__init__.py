@@ -23,8 +23,8 @@ from annotate.errors import IngestError
 from annotate.ingest.normalise import from_table_row, record_from_data, record_from_json_line, tabular_columns
 from annotate.ingest.readers import LineProblem, Row, detect_format, open_reader
 from annotate.ingest.rows import to_row
+from annotate.project import current_round
 from annotate.records import Reject
-from annotate.rounds import current_round
 from annotate.store import Store
 
 log = logging.getLogger(__name__)

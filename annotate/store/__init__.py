@@ -19,6 +19,7 @@ from annotate.errors import StoreError
 from annotate.store.agreement import AgreementQueries
 from annotate.store.annotators import AnnotatorQueries
 from annotate.store.answers import AnswerQueries
+from annotate.store.claims import ClaimQueries
 from annotate.store.datasets import DatasetQueries
 from annotate.store.flags import FlagQueries
 from annotate.store.ingests import IngestQueries
@@ -26,7 +27,6 @@ from annotate.store.labelstudio import LabelStudioQueries
 from annotate.store.migrations import migrations
 from annotate.store.overview import OverviewQueries
 from annotate.store.records import RecordQueries
-from annotate.store.review import ReviewQueries
 from annotate.store.rounds import RoundQueries
 from annotate.store.settings import SettingQueries
 from annotate.store.signals import SignalQueries
@@ -38,7 +38,7 @@ CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% fast
 
 class Store(
     RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries,
-    TaskQueries, SettingQueries, ReviewQueries, LabelStudioQueries, AgreementQueries, AnswerQueries,
+    TaskQueries, SettingQueries, ClaimQueries, LabelStudioQueries, AgreementQueries, AnswerQueries,
     DatasetQueries,
 ):
     """A Flywheel database file, migrated to the current schema on open."""

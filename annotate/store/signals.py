@@ -45,9 +45,6 @@ class SignalQueries:
                 [(record_id, scorer, mean, low, entropy, n, now) for record_id, mean, low, entropy, n in rows],
             )
 
-    def signals_for(self, record_id: str) -> list[dict]:
-        return list(self.db.query("SELECT * FROM signals WHERE record_id = ? ORDER BY scorer", [record_id]))
-
     def signals_by(self, scorer: str) -> list[dict]:
         """Every signal row of `scorer`, with the scored record's messages and response, in record order."""
         return list(

@@ -13,9 +13,9 @@ import sqlite3
 import pandas as pd
 import streamlit as st
 
-from annotate.adjudication import adjudicate, adjudication_queue, promote_to_gold
+from annotate.consensus.adjudication import adjudicate, adjudication_queue, promote_to_gold
 from annotate.errors import FlywheelError
-from annotate.review import TaskView, task_view, taxonomy_of
+from annotate.review.claims import TaskView, task_view, taxonomy_of
 from annotate.ui.access import require_role
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES

@@ -1,5 +1,5 @@
 """The lead's agreement dashboard: how much annotators agree, per field, over time, per pair and
-per annotator, for the answers the filters select (see `annotate.agreement`)."""
+per annotator, for the answers the filters select (see `annotate.consensus.agreement`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from annotate.agreement import AgreementReport, agreement_by_week, agreement_report
-from annotate.annotators import list_annotators
-from annotate.answer_table import AnswerFilter
+from annotate.consensus.agreement import AgreementReport, agreement_by_week, agreement_report
+from annotate.consensus.answer_table import AnswerFilter
+from annotate.review.annotators import list_annotators
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.review import TaskView
+from annotate.review.claims import TaskView
 from annotate.ui.text import diff_markdown, show_text
 from annotate.ui.workspace import (
-    answer_controls, answer_fields, run_workspace, show_conversation, show_guidelines, show_why, submit_answer,
+    answer_controls,
+    answer_fields,
+    run_workspace,
+    show_conversation,
+    show_guidelines,
+    show_why,
+    submit_answer,
 )  # fmt: skip
 
 VERDICTS = {"acceptable": "Acceptable as is", "corrected": "Corrected", "unusable": "Unusable (needs another expert)"}

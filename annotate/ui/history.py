@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import streamlit as st
 
 from annotate.errors import FlywheelError
-from annotate.review import edit_annotation, history
+from annotate.review.claims import edit_annotation, history
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
 from annotate.ui.store_access import current_project, open_store

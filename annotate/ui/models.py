@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from annotate.eval_metrics import EVAL_METRICS, formatted
-from annotate.model_versions import adapter_lineage, comparison_rows, list_reports
+from annotate.reports.model_versions import adapter_lineage, comparison_rows, list_reports
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
 

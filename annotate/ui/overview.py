@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.overview import store_overview
+from annotate.reports.overview import store_overview
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
 

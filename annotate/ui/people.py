@@ -8,9 +8,9 @@ import sqlite3
 import pandas as pd
 import streamlit as st
 
-from annotate.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
-from annotate.auth import account_status, generate_password, minute_text
 from annotate.errors import FlywheelError
+from annotate.review.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
+from annotate.review.auth import account_status, generate_password, minute_text
 from annotate.ui.access import require_role
 from annotate.ui.store_access import open_store
 

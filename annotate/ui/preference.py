@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotate.review import TaskView
+from annotate.review.claims import TaskView
 from annotate.ui.text import show_text
-from annotate.ui.workspace import answer_controls, answer_fields, run_workspace, show_conversation, show_guidelines, show_why, submit_answer
+from annotate.ui.workspace import (
+    answer_controls,
+    answer_fields,
+    run_workspace,
+    show_conversation,
+    show_guidelines,
+    show_why,
+    submit_answer,
+)
 
 CHOICES = {"a": "A is better", "b": "B is better", "tie": "Tie (equally good)", "both_bad": "Both are bad"}
 

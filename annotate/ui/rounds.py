@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.round_report import round_report
-from annotate.rounds import list_rounds
+from annotate.project import list_rounds
+from annotate.reports.round_report import round_report
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
 

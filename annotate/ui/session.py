@@ -12,8 +12,8 @@ import time
 
 import streamlit as st
 
-from annotate.auth import sign_in
 from annotate.errors import FlywheelError
+from annotate.review.auth import sign_in
 from annotate.ui.store_access import current_project, open_store
 
 

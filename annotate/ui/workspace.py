@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from annotate.errors import ClaimLost, FlywheelError
-from annotate.review import TaskView, next_task, progress_of, release, submit
+from annotate.review.claims import TaskView, next_task, progress_of, release, submit
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import show_text
 

@@ -8,7 +8,7 @@ users do.
 - **Exported and trained**: snapshots exported while the round was open; the evaluation reports
   (`reports/*/report.json`) of adapters trained on them, with the gate's verdicts.
 - **Drift**: the round's prompts and the previous round's, clustered together as selection
-  clusters them (`annotate.prompt_clusters`); each cluster's share in both rounds, and the
+  clusters them (`annotate.text.prompt_clusters`); each cluster's share in both rounds, and the
   Jensen-Shannon distance between the two mixes (0: the same mix, 1: no cluster in common).
 """
 
@@ -18,14 +18,14 @@ import json
 import math
 from collections import Counter
 
-from annotate.agreement import agreement_report
-from annotate.answer_table import AnswerFilter
+from annotate.consensus.agreement import agreement_report
+from annotate.consensus.answer_table import AnswerFilter
 from annotate.errors import RoundError
-from annotate.model_versions import list_reports
 from annotate.project import Project
-from annotate.prompt_clusters import cluster_prompts
 from annotate.records import last_user_turn
+from annotate.reports.model_versions import list_reports
 from annotate.store import Store
+from annotate.text.prompt_clusters import cluster_prompts
 
 DRIFT_SAMPLE = 5_000  # prompts per round at most
 DRIFT_CLUSTERS = 8

@@ -3,7 +3,7 @@
 Every choice carries the Flywheel id as its `alias`, which is what Label Studio stores in a
 result, and the human label as its `value`, which is what the expert sees; so a relabelled
 category keeps its id. `CONTROLS` names each control a result may hold, its Label Studio type
-and, for choices, the answer field it fills: `annotate.ls_results` reads results through it.
+and, for choices, the answer field it fills: `annotate.labelstudio.payloads` reads results through it.
 """
 
 from __future__ import annotations

@@ -30,12 +30,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from annotate.annotators import add_annotator
 from annotate.errors import FlywheelError, IngestError, ReviewError
 from annotate.ingest import EXIT_NOTHING_INGESTED, EXIT_OK, EXIT_SOME_REJECTED, RejectsFile
 from annotate.ingest.readers import detect_format, open_reader
 from annotate.records import Answer, Reject
-from annotate.review import store_external_annotation, taxonomy_of, validate_answer
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import store_external_annotation, taxonomy_of, validate_answer
 from annotate.store import Store
 
 SOURCE = "import"

@@ -17,8 +17,8 @@ import json
 from collections.abc import Iterator
 from random import Random
 
-from annotate.sample_data import generate_labelled_records
-from annotate.sample_gold import best_good_answers
+from annotate.sample.generator import generate_labelled_records
+from annotate.sample.gold import best_good_answers
 from annotate.store import Store
 
 EXPERTS = ("expert@demo.local", "expert2@demo.local", "vendor@demo.local")

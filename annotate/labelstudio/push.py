@@ -20,12 +20,11 @@ from itertools import groupby
 
 from annotate.config import ProjectConfig
 from annotate.errors import LabelStudioError, LabelStudioProjectGone
-from annotate.labeling_configs import CONTROLS, choice_aliases, labeling_config
-from annotate.labelstudio import LabelStudioClient, config_problems
-from annotate.ls_results import DEFAULT_BATCH_SIZE, Payload, task_payload
+from annotate.labelstudio.client import LabelStudioClient, config_problems
+from annotate.labelstudio.configs import CONTROLS, choice_aliases, labeling_config
+from annotate.labelstudio.payloads import DEFAULT_BATCH_SIZE, Payload, task_payload
 from annotate.store import Store
 from annotate.store.rounds import utc_now
-
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Template tables for `annotate.sample_data`: the fictional product Ledgerly and its support traffic.
+"""Template tables for `annotate.sample.generator`: the fictional product Ledgerly and its support traffic.
 
 Pure data, no logic. Templates are `str.format_map` strings; the slot names they may use are the
 keys of `sample_data._SLOT_FUNCS` plus `plan`, `cur`, `code`, `tax` and `topic`, which every record

@@ -22,12 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from annotate.annotators import add_annotator
 from annotate.config import ProjectConfig
-from annotate.labelstudio import CURSOR_FORMAT, LabelStudioClient, result_problems
-from annotate.ls_push import check_link
-from annotate.ls_results import answer_from_result, result_hash
-from annotate.review import store_external_annotation, taxonomy_of
+from annotate.labelstudio.client import CURSOR_FORMAT, LabelStudioClient, result_problems
+from annotate.labelstudio.payloads import answer_from_result, result_hash
+from annotate.labelstudio.push import check_link
+from annotate.review.annotators import add_annotator
+from annotate.review.claims import store_external_annotation, taxonomy_of
 from annotate.store import Store
 from annotate.store.rounds import utc_now
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from annotate.consensus.reliability import group_text_similarity
 from annotate.errors import FlywheelError
-from annotate.reliability import group_text_similarity
 from annotate.store import Store
 from annotate.store.answers import ANSWER_CODES, CHOICE_CODES, KIND_CODES, STATUS_CODES, VERDICT_CODES, AnswerScope
 
@@ -126,7 +126,7 @@ def _categories(text: str | None) -> tuple[str, ...]:
 
 def corrected_text_similarity(frame: pd.DataFrame) -> pd.Series:
     """Per task with two or more 'corrected' answers: the mean pairwise similarity of the corrected
-    texts (`annotate.reliability.group_text_similarity`), indexed by task id."""
+    texts (`annotate.consensus.reliability.group_text_similarity`), indexed by task id."""
     corrected = frame[(frame["kind"] == "correction") & (frame["verdict"] == "corrected")]
     task_ids = corrected["task_id"].to_numpy()
     order = np.argsort(task_ids, kind="stable")

@@ -30,10 +30,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from annotate.annotators import active_annotator
 from annotate.config import Taxonomy
 from annotate.errors import ClaimLost, ReviewError
 from annotate.records import Answer, CorrectionAnswer, PreferenceAnswer
+from annotate.review.annotators import active_annotator
 from annotate.store import Store
 
 DEFAULT_LEASE_MINUTES = 30

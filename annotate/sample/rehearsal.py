@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from itertools import accumulate
 from random import Random
 
-from annotate import sample_templates as T
-from annotate.sample_data import new_slots, pick
+from annotate.sample import templates as T
+from annotate.sample.generator import new_slots, pick
 
 
 def _dec(num: int, places: int) -> str:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 from annotate.config import ProjectConfig
 from annotate.errors import SelectionError
-from annotate.prompt_clusters import cluster_prompts
+from annotate.project import current_round
 from annotate.records import last_user_turn
-from annotate.rounds import current_round
 from annotate.store import Store
+from annotate.text.prompt_clusters import cluster_prompts
 
 KINDS = ("correction", "preference")
 ROUTES = ("app", "labelstudio")

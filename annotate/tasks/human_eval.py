@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from annotate.config import ProjectConfig
 from annotate.errors import EvaluationError
 from annotate.ingest.rows import to_row
+from annotate.project import current_round
 from annotate.records import RecordIn
-from annotate.rounds import current_round
 from annotate.store import Store
 from annotate.store.records import EVAL_SOURCE
 

@@ -18,7 +18,7 @@ from annotate.config import Taxonomy
 from annotate.errors import FlywheelError, ReviewError
 from annotate.ingest.rows import record_id
 from annotate.records import Reject
-from annotate.review import validate_answer
+from annotate.review.claims import validate_answer
 from annotate.store import Store
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 
-class ReviewQueries:
+class ClaimQueries:
     db: Any
 
     def expire_claims(self, now: str) -> int:

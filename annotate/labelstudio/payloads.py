@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from annotate.config import PiiPolicy, Taxonomy
 from annotate.errors import ReviewError
-from annotate.labeling_configs import CONTROLS, choice_aliases
-from annotate.pii import redact_personal_data
+from annotate.labelstudio.configs import CONTROLS, choice_aliases
 from annotate.records import CorrectionAnswer, PreferenceAnswer
-from annotate.review import validate_answer
+from annotate.review.claims import validate_answer
+from annotate.text.pii import redact_personal_data
 
 PREDICTION_VERSION = "flywheel-production"
 DEFAULT_BATCH_SIZE = 1000  # tasks per import request

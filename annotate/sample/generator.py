@@ -9,24 +9,18 @@ hallucinated ones, JSON-format violations, personal data, exact and near duplica
 groups (some with disagreeing answers) and prompts answered by both model versions, in fixed
 proportions whatever `n` is. `generate_labelled_records` also yields the ground truth per record.
 
-Run `python -m annotate.sample_data OUT_DIR [--n N] [--seed S]` to write the sample files.
+`flywheel sample data OUT_DIR` (annotate.sample.write) writes the sample files.
 """
 
 from __future__ import annotations
 
-import argparse
 import heapq
-import json
-import logging
-import os
 from bisect import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import accumulate
 from random import Random
 
-from annotate import sample_templates as T
-
-log = logging.getLogger(__name__)
+from annotate.sample import templates as T
 
 MODELS = T.MODELS
 # Per model version: cumulative thresholds over the quality names.
@@ -378,57 +372,3 @@ def generate_records(n: int = 3000, seed: int = 7) -> Iterator[dict]:
     """Yield `n` production records in Flywheel's record format, deterministic for `(n, seed)`."""
     for rec, _lab in generate_labelled_records(n, seed):
         yield rec
-
-
-def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
-    """Write one compact JSON object per line (UTF-8), atomically; return the number of lines."""
-    tmp, count = f"{os.fspath(path)}.tmp", 0
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-            count += 1
-    os.replace(tmp, path)
-    return count
-
-
-def _rehearsal(kind: str, seed: int) -> list[dict]:
-    from annotate import sample_rehearsal  # it builds on this module
-
-    make = {"general": sample_rehearsal.generate_rehearsal_general, "safety": sample_rehearsal.generate_rehearsal_safety,
-            "eval_general": sample_rehearsal.generate_eval_general, "eval_safety": sample_rehearsal.generate_eval_safety}
-    return make[kind](seed=seed)
-
-
-def _gold(n: int, seed: int) -> Iterable[dict]:
-    from annotate.sample_gold import generate_gold  # it builds on this module
-
-    return generate_gold(n, seed)
-
-
-def write_sample(out_dir: str | os.PathLike, n: int = 3000, seed: int = 7) -> dict[str, int]:
-    """Write records.jsonl, the two rehearsal sets, gold.jsonl and the held-out evaluation sets into
-    `out_dir`; return line counts."""
-    os.makedirs(out_dir, exist_ok=True)
-    counts = {
-        "records.jsonl": write_jsonl(os.path.join(out_dir, "records.jsonl"), generate_records(n, seed)),
-        "rehearsal_general.jsonl": write_jsonl(os.path.join(out_dir, "rehearsal_general.jsonl"),
-                                               _rehearsal("general", seed)),
-        "rehearsal_safety.jsonl": write_jsonl(os.path.join(out_dir, "rehearsal_safety.jsonl"),
-                                              _rehearsal("safety", seed)),
-        "gold.jsonl": write_jsonl(os.path.join(out_dir, "gold.jsonl"), _gold(n, seed)),
-        "eval_general.jsonl": write_jsonl(os.path.join(out_dir, "eval_general.jsonl"), _rehearsal("eval_general", seed)),
-        "eval_safety.jsonl": write_jsonl(os.path.join(out_dir, "eval_safety.jsonl"), _rehearsal("eval_safety", seed)),
-    }
-    log.info("wrote sample data to %s: %s", out_dir, counts)
-    return counts
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Write Ledgerly sample production records and rehearsal sets.")
-    parser.add_argument("out_dir")
-    parser.add_argument("--n", type=int, default=3000, help="number of production records (default 3000)")
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name, count in write_sample(args.out_dir, args.n, args.seed).items():
-        print(f"{count:>8}  {name}")

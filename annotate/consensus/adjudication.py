@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from annotate.answer_table import AnswerFilter, answer_frame
 from annotate.config import ProjectConfig
+from annotate.consensus.answer_table import AnswerFilter, answer_frame
+from annotate.consensus.resolution import NEEDS_ADJUDICATION, resolve
 from annotate.errors import ReviewError
 from annotate.records import CorrectionAnswer, PreferenceAnswer
-from annotate.resolution import NEEDS_ADJUDICATION, resolve
-from annotate.review import taxonomy_of, validate_answer
+from annotate.review.claims import taxonomy_of, validate_answer
 from annotate.store import Store
 from annotate.store.rounds import utc_now
 

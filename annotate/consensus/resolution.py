@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from annotate.answer_table import corrected_text_similarity, gold_main
 from annotate.config import Resolution
+from annotate.consensus.answer_table import corrected_text_similarity, gold_main
 
 RESOLVED = "resolved"
 PENDING = "pending"

@@ -14,9 +14,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 import annotate
-from annotate.agreement import AgreementReport
 from annotate.config import ProjectConfig, Taxonomy
-from annotate.labeling_configs import labeling_config
+from annotate.consensus.agreement import AgreementReport
+from annotate.labelstudio.configs import labeling_config
 from annotate.records import CorrectionAnswer, PreferenceAnswer, RecordIn, Reject
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {

@@ -1,4 +1,4 @@
-"""Annotators: identity, role and active flag. Passwords and sign-in live in `annotate.auth`.
+"""Annotators: identity, role and active flag. Passwords and sign-in live in `annotate.review.auth`.
 
 The email is a person's identity everywhere (compared case-insensitively). Every function
 raises `AnnotatorError` for an unknown email, an invalid email or an unknown role.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from annotate.auth import hash_password, without_password_hash
 from annotate.errors import AnnotatorError
+from annotate.review.auth import hash_password, without_password_hash
 from annotate.store import Store
 
 ROLES = ("annotator", "lead", "engineer", "admin")
@@ -20,7 +20,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def add_annotator(
     store: Store, email: str, role: str = "annotator", name: str | None = None, *, password: str | None = None
 ) -> dict:
-    """Register a person, with a password when one is given (rules: `annotate.auth.hash_password`)."""
+    """Register a person, with a password when one is given (rules: `annotate.review.auth.hash_password`)."""
     email = email.strip()
     if not _EMAIL.match(email):
         raise AnnotatorError(f"{email!r} is not an email address")

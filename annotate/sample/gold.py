@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from random import Random
 
-from annotate.sample_data import generate_labelled_records
+from annotate.sample.generator import generate_labelled_records
 
 SOURCE = "ledgerly-prod"
 MIX = {"good": 16, "refusal": 8, "wrong": 8}

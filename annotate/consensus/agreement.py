@@ -27,10 +27,16 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from annotate.answer_table import AnswerFilter, answer_frame, category_lists, corrected_text_similarity, gold_mains
 from annotate.config import ProjectConfig
-from annotate.reliability import MISSING, alpha_with_ci, kappa_matrix
-from annotate.resolution import RESOLVED, resolve
+from annotate.consensus.answer_table import (
+    AnswerFilter,
+    answer_frame,
+    category_lists,
+    corrected_text_similarity,
+    gold_mains,
+)
+from annotate.consensus.reliability import MISSING, alpha_with_ci, kappa_matrix
+from annotate.consensus.resolution import RESOLVED, resolve
 from annotate.store import Store
 
 VERDICTS = ("acceptable", "corrected", "unusable")

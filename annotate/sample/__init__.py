@@ -1,0 +1,1 @@
+"""The seeded Ledgerly sample data: generator, templates, gold items, rehearsal sets, simulated answers."""

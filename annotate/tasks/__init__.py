@@ -1,0 +1,1 @@
+"""What becomes expert work: selection of informative, diverse tasks, gold items, human-evaluation pairs."""
