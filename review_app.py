@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from annotate.errors import FlywheelError
+from annotate.errors import FlywheelError, StoreBusy
 from annotate.ui.pages import pages_for, sign_in_pages
 from annotate.ui.session import current_user, sign_in_page, sign_out
 from annotate.ui.state import init_session_state
@@ -31,7 +31,9 @@ try:
                 sign_out("You have signed out.")
                 st.rerun()
     navigation.run()
+except StoreBusy as exc:
+    st.error(f"The database could not be used just now ({exc}). Nothing was lost: try again in a moment.")
 except FlywheelError as exc:
     st.error(str(exc))
-except sqlite3.Error as exc:  # e.g. the database stayed locked past the busy timeout
-    st.error(f"The database could not be used just now ({exc}). Nothing was lost: try again in a moment.")
+except sqlite3.Error as exc:  # a damaged or unreadable database file: a message, never a traceback
+    st.error(f"The database could not be used ({exc}).")

@@ -21,6 +21,10 @@ class StoreError(FlywheelError):
     """The database could not be opened or is not a Flywheel store."""
 
 
+class StoreBusy(StoreError):
+    """Another connection held the database's write lock for longer than the busy timeout: try again."""
+
+
 class IngestError(FlywheelError):
     """A whole input file cannot be ingested (unreadable, unknown format, missing mapped column)."""
 

@@ -189,21 +189,30 @@ def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(env, peop
     assert "cannot open as a Flywheel database" in app.error[0].value
 
 
-def test_a_busy_database_at_submit_keeps_the_task_and_the_text(env, people, monkeypatch):
+def test_a_busy_database_at_submit_keeps_the_task_and_the_text(env, people, project, monkeypatch):
     import sqlite3
 
+    import annotate.store
     import annotate.ui.workspace as workspace
 
     (task,) = make_tasks(people, 1)
     app = run_page("annotate.ui.correction.correction_page", "ana@example.com")
+    monkeypatch.setattr(annotate.store, "BUSY_TIMEOUT_SECONDS", 0.2)
+    real_submit = workspace.submit
 
-    def busy(*args, **kwargs):
-        raise sqlite3.OperationalError("database is locked")
+    def submit_while_another_process_writes(*args, **kwargs):
+        writer = sqlite3.connect(project.db_path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # holds the write lock past the busy timeout
+        try:
+            return real_submit(*args, **kwargs)
+        finally:
+            writer.rollback()
+            writer.close()
 
-    monkeypatch.setattr(workspace, "submit", busy)
+    monkeypatch.setattr(workspace, "submit", submit_while_another_process_writes)
     app.text_area(key=f"corrected-{task}").input("kept text")
     app.radio(key=f"verdict-{task}").set_value("corrected")
     app.button(key=f"submit-{task}").click().run()
     assert not app.exception
-    assert "Could not save just now (database is locked)" in app.error[0].value
+    assert "Could not save just now" in app.error[0].value and "stayed busy for 0.2 s" in app.error[0].value
     assert app.text_area(key=f"corrected-{task}").value == "kept text"

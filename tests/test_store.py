@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from annotate.errors import StoreError
+from annotate.errors import FlywheelError, StoreBusy, StoreError
 from annotate.store import Store
 from annotate.store.migrations import migrations
 
@@ -74,3 +74,39 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
 def test_a_database_in_a_missing_folder_gives_a_clear_error(tmp_path):
     with pytest.raises(StoreError, match="does not exist"):
         Store(tmp_path / "nowhere" / "f.db")
+
+
+def test_a_database_that_stays_locked_raises_store_busy_and_changes_nothing(tmp_path):
+    path = tmp_path / "busy.db"
+    Store(path).close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        with Store(path, busy_timeout=0.1) as store:
+            with pytest.raises(StoreBusy, match=r"busy\.db: the database stayed busy for 0\.1 s"):
+                with store.immediate():
+                    store.db["rounds"].insert({"name": "never"})
+            with pytest.raises(StoreBusy):
+                store.db["rounds"].insert({"name": "never"})
+            assert isinstance(StoreBusy("x"), FlywheelError)
+    finally:
+        writer.rollback()
+        writer.close()
+    with Store(path) as store:
+        assert store.db.execute("SELECT count(*) FROM rounds WHERE name = 'never'").fetchone()[0] == 0
+
+
+def test_a_busy_database_is_one_clear_message_and_exit_1_on_the_command_line(cli, project, monkeypatch):
+    import annotate.store
+
+    monkeypatch.setattr(annotate.store, "BUSY_TIMEOUT_SECONDS", 0.1)
+    writer = sqlite3.connect(project.db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        result = cli("round", "start", "busy-round")
+    finally:
+        writer.rollback()
+        writer.close()
+    assert result.exit_code == 1
+    assert "error:" in result.output and "stayed busy for 0.1 s" in result.output
+    assert "Traceback" not in result.output

@@ -3,7 +3,8 @@
 `Store(path)` opens (or creates) the database, turns on WAL, foreign keys and a busy
 timeout, and applies pending migrations, so a new and an old database are handled the same
 way. Queries are named methods, grouped by table in the mixins imported below; every value
-is passed as a parameter, never formatted into SQL.
+is passed as a parameter, never formatted into SQL. A database that stays locked past the busy
+timeout raises `StoreBusy` (a `FlywheelError`), never a bare `sqlite3.OperationalError`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from annotate.errors import StoreError
+from annotate.errors import StoreBusy, StoreError
 from annotate.store.agreement import AgreementQueries
 from annotate.store.annotators import AnnotatorQueries
 from annotate.store.answers import AnswerQueries
@@ -43,12 +44,17 @@ class Store(
 ):
     """A Flywheel database file, migrated to the current schema on open."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS):
+    def __init__(self, path: str | Path, *, busy_timeout: float | None = None):
         self.path = Path(path)
         if not self.path.parent.is_dir():
             raise StoreError(f"{self.path}: its folder {self.path.parent} does not exist")
+        busy_timeout = BUSY_TIMEOUT_SECONDS if busy_timeout is None else busy_timeout
         try:
-            conn = sqlite3.connect(self.path, timeout=busy_timeout)
+            conn = sqlite3.connect(self.path, timeout=busy_timeout, factory=_Connection)
+            conn.busy_message = (
+                f"{self.path}: the database stayed busy for {busy_timeout:g} s (another process is writing to it); "
+                "nothing was changed, try again"
+            )
             self.db = Database(conn, execute_plugins=False)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
@@ -56,6 +62,8 @@ class Store(
             self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             migrations.apply(self.db)
+        except StoreBusy:
+            raise
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open as a Flywheel database: {exc}") from exc
 
@@ -109,3 +117,55 @@ class Store(
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements raise `StoreBusy` when the database stays locked past the
+    busy timeout; every other error passes through unchanged."""
+
+    busy_message = "the database is busy; try again"
+
+    def execute(self, *args, **kwargs):
+        with self._busy_as_store_busy():
+            return super().execute(*args, **kwargs)
+
+    def executemany(self, *args, **kwargs):
+        with self._busy_as_store_busy():
+            return super().executemany(*args, **kwargs)
+
+    def executescript(self, *args, **kwargs):
+        with self._busy_as_store_busy():
+            return super().executescript(*args, **kwargs)
+
+    def commit(self):
+        with self._busy_as_store_busy():
+            return super().commit()
+
+    def cursor(self, *args, **kwargs):
+        return super().cursor(_Cursor)
+
+    @contextmanager
+    def _busy_as_store_busy(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise StoreBusy(self.busy_message) from exc
+            raise
+
+
+class _Cursor(sqlite3.Cursor):
+    def execute(self, *args, **kwargs):
+        with self.connection._busy_as_store_busy():
+            return super().execute(*args, **kwargs)
+
+    def executemany(self, *args, **kwargs):
+        with self.connection._busy_as_store_busy():
+            return super().executemany(*args, **kwargs)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)

@@ -8,7 +8,6 @@ decided task can be revised (the new decision supersedes) or promoted to gold.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pandas as pd
 import streamlit as st
@@ -276,7 +275,7 @@ def _decide(task_id: int, answer: dict, method: str, picked_id: int | None, what
             adjudicate(
                 store, task_id, state.user["email"], answer, state.get(f"reason-{task_id}", ""), method, picked_id
             )
-    except (FlywheelError, sqlite3.Error) as exc:
+    except FlywheelError as exc:  # StoreBusy included
         state[ERROR_KEY] = (task_id, f"Not saved: {exc}")
         return
     value = answer.get("verdict") or answer.get("choice")
@@ -293,7 +292,7 @@ def _promote(task_id: int) -> None:
     try:
         with open_store() as store:
             changed = promote_to_gold(store, task_id, st.session_state.user["email"])
-    except (FlywheelError, sqlite3.Error) as exc:
+    except FlywheelError as exc:  # StoreBusy included
         st.session_state[NOTICE_KEY] = f"Task #{task_id} was not promoted: {exc}"
         return
     st.session_state.flash = f"Task #{task_id}'s decision is {'now' if changed else 'already'} a gold item."

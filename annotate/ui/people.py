@@ -3,7 +3,6 @@ change roles. Leads manage everyone but admins; only an admin grants or changes 
 
 from __future__ import annotations
 
-import sqlite3
 
 import pandas as pd
 import streamlit as st
@@ -133,7 +132,7 @@ def _run(action, message: str) -> bool:
     try:
         with open_store() as store:
             action(store)
-    except (FlywheelError, sqlite3.Error) as exc:
+    except FlywheelError as exc:  # StoreBusy included
         st.session_state[NOTICE_KEY] = ("error", str(exc))
         return False
     st.session_state[NOTICE_KEY] = ("success", message)

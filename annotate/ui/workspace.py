@@ -3,14 +3,13 @@ here, timing it, submitting or skipping it, and keeping an answer the store refu
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
-from annotate.errors import ClaimLost, FlywheelError
+from annotate.errors import ClaimLost, FlywheelError, StoreBusy
 from annotate.review.claims import TaskView, next_task, progress_of, release, submit
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import show_text
@@ -99,11 +98,11 @@ def submit_answer(view: TaskView, answer: dict, kept_text: str) -> None:
             submit(store, view.task_id, st.session_state.user["email"], answer)
     except ClaimLost as exc:
         st.session_state.lost_answer = {"task_id": view.task_id, "text": kept_text, "message": str(exc)}
+    except StoreBusy as exc:  # keep the task and the text
+        st.session_state.form_error = f"Could not save just now ({exc}); your answer is still here: submit again."
+        return
     except FlywheelError as exc:
         st.session_state.form_error = str(exc)
-        return
-    except sqlite3.Error as exc:  # the store was busy past its timeout: keep the task and the text
-        st.session_state.form_error = f"Could not save just now ({exc}); your answer is still here: submit again."
         return
     else:
         st.session_state.flash = "Saved. Here is the next one."
