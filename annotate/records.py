@@ -12,11 +12,22 @@ outside tools rely on.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Role = Literal["system", "user", "assistant", "tool"]
+
+# The product's words, defined once: every list of them elsewhere is derived from these.
+Verdict = Literal["acceptable", "corrected", "unusable"]
+Choice = Literal["a", "b", "tie", "both_bad"]
+FlagReason = Literal["negative_feedback", "low_confidence", "format", "pii", "inconsistency", "manual"]
+PersonRole = Literal["annotator", "lead", "engineer", "admin"]
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+CHOICES: tuple[str, ...] = get_args(Choice)
+FLAG_REASONS: tuple[str, ...] = get_args(FlagReason)
+ROLES: tuple[str, ...] = get_args(PersonRole)
+
 NOT_BLANK = r"\S"  # at least one non-space character (a search, not a full match)
 
 
@@ -128,7 +139,7 @@ class CorrectionAnswer(_Answer):
     model_config = ConfigDict(extra="forbid", title="CorrectionAnswer")
 
     kind: Literal["correction"] = "correction"
-    verdict: Literal["acceptable", "corrected", "unusable"]
+    verdict: Verdict
     corrected_response: str | None = Field(default=None, description="Required when the verdict is 'corrected'.")
 
     @model_validator(mode="after")
@@ -146,7 +157,7 @@ class PreferenceAnswer(_Answer):
     model_config = ConfigDict(extra="forbid", title="PreferenceAnswer")
 
     kind: Literal["preference"] = "preference"
-    choice: Literal["a", "b", "tie", "both_bad"]
+    choice: Choice
     better_response: str | None = Field(default=None, description="Optional: a better answer the expert wrote.")
 
     @field_validator("better_response")
