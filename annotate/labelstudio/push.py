@@ -18,13 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from annotate.clock import utc_now_text
 from annotate.config import ProjectConfig
 from annotate.errors import LabelStudioError, LabelStudioProjectGone
 from annotate.labelstudio.client import LabelStudioClient, config_problems
 from annotate.labelstudio.configs import CONTROLS, choice_aliases, labeling_config
 from annotate.labelstudio.payloads import DEFAULT_BATCH_SIZE, Payload, task_payload
 from annotate.store import Store
-from annotate.store.rounds import utc_now
 
 
 @dataclass
@@ -108,11 +108,11 @@ def _push_group(store, client, config, outcome: ProjectPush, server: dict | None
                 outcome.redacted.update(payload.redacted)
                 outcome.redacted_tasks += bool(payload.redacted) and payload.data is not None
             if ready:
-                store.update_ls_project(link["id"], push_started_at=utc_now())
+                store.update_ls_project(link["id"], push_started_at=utc_now_text())
                 ls_ids = client.import_tasks(link["ls_project_id"], [payload.as_import(kind) for payload in ready])
                 with store.transaction():
                     outcome.pushed += store.record_pushed(link["id"], [(p.task_id, i) for p, i in zip(ready, ls_ids)])
-                    store.update_ls_project(link["id"], push_started_at=None, last_push_at=utc_now())
+                    store.update_ls_project(link["id"], push_started_at=None, last_push_at=utc_now_text())
             if on_batch:
                 on_batch(len(payloads))
 
@@ -131,7 +131,7 @@ def _project_for(store, client, config, outcome: ProjectPush, server: dict | Non
         outcome.ls_project_id, outcome.title, outcome.created = ls_project_id, title, True
         return store.insert_ls_project({
             "server_url": client.url, "ls_project_id": ls_project_id, "kind": outcome.kind, "round_id": outcome.round_id,
-            "title": title, "label_config_hash": _hash(label_config), "created_at": utc_now(),
+            "title": title, "label_config_hash": _hash(label_config), "created_at": utc_now_text(),
         })  # fmt: skip
     if (server["maximum_annotations"] or 1) < overlap:
         client.update_project(link["ls_project_id"], maximum_annotations=overlap)

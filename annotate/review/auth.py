@@ -28,6 +28,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from annotate.clock import utc_now
 from annotate.errors import AnnotatorError, SignInError
 from annotate.store import Store
 
@@ -126,7 +127,7 @@ def _dummy_hash() -> str:
 
 def _utc(moment: datetime | None) -> datetime:
     if moment is None:
-        return datetime.now(timezone.utc)
+        return utc_now()
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 

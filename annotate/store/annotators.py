@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from annotate.store.rounds import utc_now
+from annotate.clock import utc_now_text
 
 
 class AnnotatorQueries:
@@ -26,7 +26,7 @@ class AnnotatorQueries:
         with self.db.atomic():
             self.db.execute(
                 "INSERT INTO annotators (email, name, role, created_at) VALUES (?, ?, ?, ?)",
-                [email, name, role, utc_now()],
+                [email, name, role, utc_now_text()],
             )
         return self.annotator_by_email(email)
 

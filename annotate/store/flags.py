@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from annotate.clock import utc_now_text
 from annotate.store.records import EVAL_SOURCE
-from annotate.store.rounds import utc_now
 
 _RECORD_FIELDS = """
     records.rowid AS rowid, records.id, records.external_id, records.messages, records.response, records.model_name,
@@ -54,7 +54,7 @@ class FlagQueries:
         `clear=(reasons, record_ids)` first removes those reasons' flags from those records, so a
         re-check drops flags that no longer apply.
         """
-        now = utc_now()
+        now = utc_now_text()
         with self.db.atomic():
             if clear:
                 reasons, record_ids = clear
@@ -130,7 +130,7 @@ class FlagQueries:
 
     def save_preference_candidates(self, rows: Sequence[tuple[str, str, str, float, str]]) -> None:
         """Upsert (record_id, record_b_id, origin, score, detail) pairs, record_id < record_b_id."""
-        now = utc_now()
+        now = utc_now_text()
         with self.db.atomic():
             self.db.conn.executemany(
                 """

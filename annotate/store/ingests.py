@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from annotate.store.rounds import utc_now
+from annotate.clock import utc_now_text
 
 
 class IngestQueries:
@@ -15,7 +15,7 @@ class IngestQueries:
         with self.db.atomic():
             cursor = self.db.execute(
                 "INSERT INTO ingests (round_id, source, path, format, started_at) VALUES (?, ?, ?, ?, ?)",
-                [round_id, source, path, fmt, utc_now()],
+                [round_id, source, path, fmt, utc_now_text()],
             )
         return cursor.lastrowid
 
@@ -46,7 +46,7 @@ class IngestQueries:
     def finish_ingest(self, ingest_id: int, status: str) -> None:
         with self.db.atomic():
             self.db.execute(
-                "UPDATE ingests SET status = ?, finished_at = ? WHERE id = ?", [status, utc_now(), ingest_id]
+                "UPDATE ingests SET status = ?, finished_at = ? WHERE id = ?", [status, utc_now_text(), ingest_id]
             )
 
     def ingest(self, ingest_id: int) -> dict:

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from annotate.store.rounds import utc_now
+from annotate.clock import utc_now_text
 
 
 class SettingQueries:
     db: Any
 
     def save_settings(self, values: dict[str, Any]) -> None:
-        now = utc_now()
+        now = utc_now_text()
         rows = [(key, json.dumps(value, sort_keys=True), now) for key, value in values.items()]
         with self.db.atomic():
             self.db.conn.executemany(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from annotate.store.rounds import utc_now
+from annotate.clock import utc_now_text
 
 
 class SignalQueries:
@@ -37,7 +37,7 @@ class SignalQueries:
 
     def save_signals(self, scorer: str, rows: Sequence[tuple[str, float, float, float, int]]) -> None:
         """Store (record_id, logprob_mean, logprob_min, entropy_mean, n_tokens) rows in one transaction."""
-        now = utc_now()
+        now = utc_now_text()
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO signals (record_id, scorer, logprob_mean, logprob_min, entropy_mean, n_tokens, scored_at)"
