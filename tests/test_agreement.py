@@ -209,14 +209,14 @@ def test_an_adjudication_wins_and_leaves_the_queue(store, project, people):
         adjudicate(store, task, "lead@x.test", verdict("unusable"), "  ")
     with pytest.raises(ReviewError, match="only leads and admins"):
         adjudicate(store, task, ann, verdict("unusable"), "I say so")
-    bobs = next(row for row in store.task_answers(task) if row["email"] == bob)
-    first = adjudicate(store, task, "lead@x.test", json.loads(bobs["answer"]), "the export button exists", "picked", bobs["id"])
+    bobs = next(row for row in store.task_answers(task) if row.email == bob)
+    first = adjudicate(store, task, "lead@x.test", bobs.answer, "the export button exists", "picked", bobs.id)
     assert adjudication_queue(store, project.config).empty
     result = resolve(answer_frame(store), project.config.resolution, store.latest_adjudications())
     assert result.loc[task, ["method", "value"]].tolist() == ["adjudication", "corrected"]
     second = adjudicate(store, task, "lead@x.test", verdict("unusable"), "on reflection the question is unanswerable")
     standing = store.latest_adjudications()[task]
-    assert standing["id"] == second and standing["supersedes"] == first and standing["verdict"] == "unusable"
+    assert standing.id == second and standing.supersedes == first and standing.verdict == "unusable"
     assert len(store.adjudication_history(task)) == 2
 
     assert promote_to_gold(store, task, "lead@x.test") is True
@@ -300,7 +300,7 @@ def test_adjudicate_list_and_decide_from_the_command_line(store, project, people
     answer_all(store, task, {ann: verdict("unusable"), bob: verdict("acceptable")})
     listed = cli("adjudicate", "list")
     assert "answers split" in listed.output and "question 0" in listed.output
-    pick = next(row["id"] for row in store.task_answers(task) if row["email"] == bob)
+    pick = next(row.id for row in store.task_answers(task) if row.email == bob)
     decided = cli("adjudicate", "decide", str(task), "--lead", "lead@x.test", "--pick", str(pick), "--reason", "it is fine")
     assert decided.exit_code == 0, decided.output
     assert "Nothing to adjudicate" in cli("adjudicate", "list").output

@@ -21,7 +21,7 @@ def test_good_lines_land_bad_ones_are_rejected_by_line_and_field_and_a_re_import
     corrections = make_tasks(store, 3)
     (comparison,) = make_tasks(store, 1, kind="preference")
     task_b = store.task(comparison)
-    record_a, record_b = (store.records_by_id([task_b[k]])[task_b[k]]["external_id"] for k in ("record_id", "record_b_id"))
+    record_a, record_b = (store.records_by_id([record_id])[record_id]["external_id"] for record_id in (task_b.record_id, task_b.record_b_id))
     rows = [
         {"task": corrections[0], "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "acceptable"}},
         {"record": "correction-1", "source": "test", "annotator": "vendor@x.test",
@@ -46,9 +46,9 @@ def test_good_lines_land_bad_ones_are_rejected_by_line_and_field_and_a_re_import
     assert "no task with id 999" in rejects[1]["reason"] and "unknown failure category nope" in rejects[2]["reason"]
     assert "Added 1 annotator(s): vendor@x.test" in result.output
     (vendor,) = store.annotations_of(corrections[1])
-    assert (vendor["source"], vendor["verdict"], vendor["corrected_response"]) == ("import", "corrected", "Better.")
+    assert (vendor.source, vendor.verdict, vendor.corrected_response) == ("import", "corrected", "Better.")
     (judgment,) = store.annotations_of(comparison)
-    assert judgment["choice"] == "b" and store.task(comparison)["status"] == "done"
+    assert judgment.choice == "b" and store.task(comparison).status == "done"
 
     again = cli("annotations", "import", str(_lines(tmp_path / "good.jsonl", rows[:3])))
     assert again.exit_code == 0, again.output
@@ -64,7 +64,7 @@ def test_a_changed_answer_supersedes_the_earlier_one_and_nothing_is_overwritten(
     result = cli("annotations", "import", str(_lines(tmp_path / "edit.jsonl", [row])))
     assert result.exit_code == 0, result.output
     first, second = store.annotations_of(task)
-    assert (first["verdict"], second["verdict"], second["supersedes"]) == ("acceptable", "unusable", first["id"])
+    assert (first.verdict, second.verdict, second.supersedes) == ("acceptable", "unusable", first.id)
 
 
 def test_a_spreadsheet_saved_as_csv_imports_with_answer_fields_as_columns(store, project, cli, tmp_path):
@@ -83,9 +83,9 @@ def test_a_spreadsheet_saved_as_csv_imports_with_answer_fields_as_columns(store,
     result = cli("annotations", "import", str(path))
     assert result.exit_code == 3, result.output
     (first,) = store.annotations_of(tasks[0])
-    assert json.loads(first["failure_categories"]) == ["incomplete", "tone"] and first["seconds_spent"] == 42.0
-    assert (first["severity"], first["rationale"]) == ("major", "Missed the path.")
-    assert store.annotations_of(comparison)[0]["choice"] == "tie"
+    assert list(first.failure_categories) == ["incomplete", "tone"] and first.seconds_spent == 42.0
+    assert (first.severity, first.rationale) == ("major", "Missed the path.")
+    assert store.annotations_of(comparison)[0].choice == "tie"
     assert "seconds_spent: a number of seconds, not 'soon'" in result.output
 
 

@@ -180,7 +180,7 @@ def test_deactivating_an_expert_returns_the_slots_they_hold_at_once(store):
     assert next_task(store, "gone@example.com").task_id == task
     assert next_task(store, "next@example.com") is None
     deactivate(store, "gone@example.com")
-    assert store.task(task)["active_claims"] == 0
+    assert store.task(task).active_claims == 0
     assert next_task(store, "next@example.com").task_id == task
     assert reactivate(store, "gone@example.com")["active"] == 1
 

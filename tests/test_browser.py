@@ -206,10 +206,10 @@ def test_an_annotator_corrects_a_response_in_the_browser(app, new_page):
     expect(page.get_by_role("textbox", name="Your corrected response")).not_to_have_value(corrected)
     with app.store() as store:
         (annotation,) = store.annotations_of(task_id)
-    assert annotation["verdict"] == "corrected"
-    assert annotation["corrected_response"] == corrected
-    assert annotation["source"] == "app"
-    assert annotation["seconds_spent"] is not None and annotation["seconds_spent"] >= 0
+    assert annotation.verdict == "corrected"
+    assert annotation.corrected_response == corrected
+    assert annotation.source == "app"
+    assert annotation.seconds_spent is not None and annotation.seconds_spent >= 0
     assert app.held_task(ANA) != task_id, "the next task is another one"
 
 
@@ -228,7 +228,7 @@ def test_two_annotators_signed_in_at_once_get_different_tasks(app, new_page):
     assert shown[ANA] != shown[BEN]
     with app.store() as store:
         for email in pages:
-            record = store.records_by_id([store.task(held[email])["record_id"]])
+            record = store.records_by_id([store.task(held[email]).record_id])
             assert shown[email] == next(iter(record.values()))["response"], f"{email} sees the task they hold"
     for page in pages.values():
         expect(page.get_by_text("Signed in as")).to_be_visible()
@@ -286,8 +286,8 @@ def test_the_preference_workspace_stores_a_judgment(app, new_page):
     expect(page.get_by_text("Saved. Here is the next one.")).to_be_visible()
     with app.store() as store:
         (annotation,) = store.annotations_of(task_id)
-    assert (annotation["kind"], annotation["choice"], annotation["source"]) == ("preference", label.lower(), "app")
-    assert annotation["seconds_spent"] is not None
+    assert (annotation.kind, annotation.choice, annotation.source) == ("preference", label.lower(), "app")
+    assert annotation.seconds_spent is not None
 
 
 def test_only_a_lead_reaches_the_store_overview(app, new_page):

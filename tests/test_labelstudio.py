@@ -217,9 +217,9 @@ def test_an_edit_in_label_studio_supersedes_and_a_re_pull_adds_nothing(store, pr
     report = pull(store, client, project.config)
     assert (report.stored, report.superseded) == (0, 1)
     first, second = store.annotations_of(task_id)
-    assert second["supersedes"] == first["id"] and second["corrected_response"] == "Second, better fix."
-    assert second["external_id"] == str(made.id)
-    assert store.task(task_id)["done_annotations"] == 1
+    assert second.supersedes == first.id and second.corrected_response == "Second, better fix."
+    assert second.external_id == str(made.id)
+    assert store.task(task_id).done_annotations == 1
     assert pull(store, client, project.config).added == 0
     assert len(store.annotations_of(task_id)) == 2
 
@@ -367,8 +367,8 @@ def test_preference_judgments_come_back_as_preference_annotations(store, project
     grace.annotations.create(id=pushed[task_ids[1]], result=judged("both_bad", "What both should have said."))
     assert pull(store, client, project.config).stored == 2
     first, second = (store.annotations_of(task_id)[0] for task_id in task_ids)
-    assert (first["kind"], first["choice"], first["verdict"]) == ("preference", "b", None)
-    assert second["choice"] == "both_bad" and second["corrected_response"] == "What both should have said."
+    assert (first.kind, first.choice, first.verdict) == ("preference", "b", None)
+    assert second.choice == "both_bad" and second.corrected_response == "What both should have said."
 
 
 def test_sync_pushes_and_pulls_until_told_to_stop(store, project, client, labelstudio, expert_tokens, cli, ls_env):
@@ -380,7 +380,7 @@ def test_sync_pushes_and_pulls_until_told_to_stop(store, project, client, labels
     result = cli("ls", "sync", "--every", "1", "--rounds", "2")
     assert result.exit_code == 0 and "pulled 1 new annotations" in result.output
     assert "pulled 0 new annotations" in result.output  # the second round finds nothing new
-    assert store.task(task_id)["status"] == "done"
+    assert store.task(task_id).status == "done"
 
 
 def test_sync_keeps_going_while_the_server_is_down(project, cli, monkeypatch, store):
@@ -414,7 +414,7 @@ def test_an_edit_made_while_a_pull_pages_through_tasks_loses_nothing(store, proj
     assert report.stored == 6 and pages == [2, 2, 2]
     later = pull(store, client, project.config)
     assert later.superseded == 1 and later.stored == 0
-    assert store.annotations_of(task_ids[0])[-1]["corrected_response"] == "Fix, edited mid-pull."
+    assert store.annotations_of(task_ids[0])[-1].corrected_response == "Fix, edited mid-pull."
 
 
 def test_human_evaluation_pairs_routed_to_label_studio_are_blind_there_and_their_verdicts_count(store, project, client, labelstudio, expert_tokens):

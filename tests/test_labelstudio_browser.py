@@ -6,7 +6,6 @@ and that what a person submits there, not just what the API accepts, becomes a F
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -31,7 +30,7 @@ def test_an_expert_corrects_a_response_in_label_studio_and_flywheel_pulls_it(sto
     task_id = make_tasks(store, 1, route="labelstudio", texts=lambda n: (prompt, "I'm unable to help with this request."))[0]
     client = LabelStudioClient(labelstudio.url, ADMIN_TOKEN)
     ls_project = push(store, client, project.config).projects[0].ls_project_id
-    ls_task = store.task(task_id)["external_id"]
+    ls_task = store.task(task_id).external_id
 
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
@@ -69,11 +68,11 @@ def test_an_expert_corrects_a_response_in_label_studio_and_flywheel_pulls_it(sto
     report = pull(store, client, project.config)
     assert report.stored == 1 and report.invalid == [], report.invalid
     (annotation,) = store.annotations_of(task_id)
-    assert annotation["source"] == "labelstudio" and annotation["verdict"] == "corrected"
-    assert annotation["corrected_response"] == "No: downgrading keeps all your data. Go to Settings > Plan > Change plan."
-    assert json.loads(annotation["failure_categories"]) == ["unwarranted_refusal"] and annotation["severity"] == "major"
-    assert annotation["rationale"] == "A fair question; it refused." and annotation["seconds_spent"] > 0
-    assert store.annotator_by_id(annotation["annotator_id"])["email"] == EXPERT
+    assert annotation.source == "labelstudio" and annotation.verdict == "corrected"
+    assert annotation.corrected_response == "No: downgrading keeps all your data. Go to Settings > Plan > Change plan."
+    assert list(annotation.failure_categories) == ["unwarranted_refusal"] and annotation.severity == "major"
+    assert annotation.rationale == "A fair question; it refused." and annotation.seconds_spent > 0
+    assert store.annotator_by_id(annotation.annotator_id)["email"] == EXPERT
 
 
 def _annotated(client: LabelStudioClient, ls_project: int) -> bool:

@@ -106,11 +106,11 @@ def test_a_lead_adjudicates_in_the_browser_and_sees_the_dashboard(tmp_path):
             expect(page.get_by_text("Nothing to adjudicate")).to_be_visible()
             with project.open_store() as store:
                 (decision,) = store.adjudication_history(split)
-                ben_answer = next(row for row in store.task_answers(split) if row["email"] == BEN)
+                ben_answer = next(row for row in store.task_answers(split) if row.email == BEN)
                 assert adjudication_queue(store, project.config).empty
-            assert (decision["method"], decision["picked_annotation_id"], decision["lead_email"]) == (
+            assert (decision.method, decision.picked_annotation_id, decision.lead_email) == (
                 "picked",
-                ben_answer["id"],
+                ben_answer.id,
                 LEA,
             )
             assert decision["reason"] == "Ben is right: a sent invoice keeps its currency."

@@ -14,6 +14,7 @@ from annotate.consensus.agreement import agreement_report
 from annotate.review.annotators import add_annotator
 from annotate.review.auth import sign_in
 from annotate.review.claims import submit
+from annotate.store.rows import Annotation
 from annotate.ui.text import escape_markdown
 from tests.conftest import make_tasks, run_page
 
@@ -54,8 +55,8 @@ def overlap(people):
     return split
 
 
-def answer_of(store, task: int, email: str) -> dict:
-    return next(row for row in store.task_answers(task) if row["email"] == email)
+def answer_of(store, task: int, email: str) -> Annotation:
+    return next(row for row in store.task_answers(task) if row.email == email)
 
 
 # --- who sees the pages -------------------------------------------------------------------------
@@ -143,14 +144,14 @@ def test_the_workspace_shows_the_queue_the_task_and_every_answer(env, overlap, p
     assert f"Bob's fix {first}." in texts and "cannot be answered" in texts and "looks right" in texts
     for email in (ANN, BOB, CYD):
         assert any(caption.value.startswith(escape_markdown(email)) for caption in app.caption), "who wrote it"
-        assert app.button(key=f"pick-{first}-{answer_of(people, first, email)['id']}").label == "Pick this answer"
+        assert app.button(key=f"pick-{first}-{answer_of(people, first, email).id}").label == "Pick this answer"
 
 
 def test_an_empty_reason_is_refused_and_nothing_is_stored(env, overlap, people):
     first, _ = overlap
     bobs = answer_of(people, first, BOB)
     app = run_page(ADJUDICATION, LEA, role="lead")
-    app.button(key=f"pick-{first}-{bobs['id']}").click().run()
+    app.button(key=f"pick-{first}-{bobs.id}").click().run()
     assert not app.exception
     assert "a decision needs a reason" in app.error[0].value
     assert people.adjudication_history(first) == []
@@ -168,16 +169,16 @@ def test_picking_an_answer_stores_the_decision_and_brings_the_next_task(env, ove
     bobs = answer_of(people, first, BOB)
     app = run_page(ADJUDICATION, LEA, role="lead")
     app.text_area(key=f"reason-{first}").input("Bob found the one wrong word.")
-    app.button(key=f"pick-{first}-{bobs['id']}").click().run()
+    app.button(key=f"pick-{first}-{bobs.id}").click().run()
     assert not app.exception
     (decision,) = people.adjudication_history(first)
-    assert (decision["method"], decision["picked_annotation_id"], decision["verdict"]) == (
+    assert (decision.method, decision.picked_annotation_id, decision.verdict) == (
         "picked",
-        bobs["id"],
+        bobs.id,
         "corrected",
     )
-    assert decision["reason"] == "Bob found the one wrong word." and decision["lead_email"] == LEA
-    assert json.loads(decision["answer"])["corrected_response"] == f"Bob's fix {first}."
+    assert decision.reason == "Bob found the one wrong word." and decision.lead_email == LEA
+    assert decision.answer["corrected_response"] == f"Bob's fix {first}."
     assert adjudication_queue(people, env.config)["task_id"].tolist() == [second]
     assert app.success[0].value.startswith(f"Task #{first} decided: corrected")
     assert app.selectbox(key="adjudicate-task").value == second
@@ -196,8 +197,8 @@ def test_a_written_decision_is_stored_and_the_queue_empties(env, overlap, people
         app.button(key=f"write-{task}-save").click().run()
         assert not app.exception
         (decision,) = people.adjudication_history(task)
-        stored = json.loads(decision["answer"])
-        assert (decision["method"], decision["picked_annotation_id"], decision["reason"]) == (
+        stored = decision.answer
+        assert (decision.method, decision.picked_annotation_id, decision.reason) == (
             "written",
             None,
             "Neither answer had it right.",
@@ -212,16 +213,16 @@ def test_a_merge_starts_from_an_answer_and_keeps_the_edits(env, overlap, people)
     first, _ = overlap
     cyds = answer_of(people, first, CYD)
     app = run_page(ADJUDICATION, LEA, role="lead")
-    app.selectbox(key=f"merge-base-{first}").set_value(cyds["id"]).run()
-    prefix = f"merge-{first}-{cyds['id']}"
+    app.selectbox(key=f"merge-base-{first}").set_value(cyds.id).run()
+    prefix = f"merge-{first}-{cyds.id}"
     assert app.radio(key=f"{prefix}-verdict").value == "acceptable"
     assert app.text_area(key=f"{prefix}-rationale").value == "looks right"
     app.selectbox(key=f"{prefix}-severity").set_value("minor")
     app.text_area(key=f"reason-{first}").input("Cyd is right; a minor wording issue at most.")
     app.button(key=f"{prefix}-save").click().run()
     (decision,) = people.adjudication_history(first)
-    stored = json.loads(decision["answer"])
-    assert (decision["method"], stored["verdict"], stored["severity"], stored["rationale"]) == (
+    stored = decision.answer
+    assert (decision.method, stored["verdict"], stored["severity"], stored["rationale"]) == (
         "merged",
         "acceptable",
         "minor",
@@ -234,7 +235,7 @@ def test_a_decided_task_is_promoted_to_gold_and_its_decisions_are_listed(env, ov
     bobs = answer_of(people, first, BOB)
     app = run_page(ADJUDICATION, LEA, role="lead")
     app.text_area(key=f"reason-{first}").input("Bob is right.")
-    app.button(key=f"pick-{first}-{bobs['id']}").click().run()
+    app.button(key=f"pick-{first}-{bobs.id}").click().run()
     app.button(key="promote-last").click().run()
     assert not app.exception
     assert app.success[0].value == f"Task #{first}'s decision is now a gold item."
@@ -326,10 +327,10 @@ def test_a_preference_split_shows_both_responses_and_a_pick_stores_the_choice(en
     texts = [text.value for text in app.text]
     assert "answer 0" in texts and "answer 1" in texts, "responses A and B"
     app.text_area(key=f"reason-{task}").input("B answers the question.")
-    app.button(key=f"pick-{task}-{answer_of(people, task, BOB)['id']}").click().run()
+    app.button(key=f"pick-{task}-{answer_of(people, task, BOB).id}").click().run()
     assert not app.exception
     (decision,) = people.adjudication_history(task)
-    assert (decision["kind"], decision["choice"], decision["method"]) == ("preference", "b", "picked")
+    assert (decision.kind, decision.choice, decision.method) == ("preference", "b", "picked")
 
 
 def test_a_task_decided_elsewhere_meanwhile_leaves_the_screen(env, overlap, people):

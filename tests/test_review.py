@@ -31,7 +31,7 @@ def test_next_task_gives_the_highest_priority_slot_and_claims_it(store, experts)
     assert view.task_id == first
     assert view.kind == "correction" and view.response == "answer 0"
     assert view.messages == [{"role": "user", "content": "question 0"}]
-    assert store.task(first)["active_claims"] == 1
+    assert store.task(first).active_claims == 1
 
 
 def test_two_experts_never_get_the_same_single_slot(store, experts):
@@ -54,7 +54,7 @@ def test_a_reload_gives_back_the_task_already_held(store, experts):
     first, _ = make_tasks(store, 2)
     assert next_task(store, experts[0]).task_id == first
     assert next_task(store, experts[0]).task_id == first
-    assert store.task(first)["active_claims"] == 1
+    assert store.task(first).active_claims == 1
 
 
 def test_submit_stores_the_answer_and_completes_the_task_when_overlap_is_met(store, experts):
@@ -64,10 +64,10 @@ def test_submit_stores_the_answer_and_completes_the_task_when_overlap_is_met(sto
         submission = submit(store, task, expert, FIX)
         assert submission.created
     row = store.task(task)
-    assert (row["done_annotations"], row["active_claims"], row["status"]) == (2, 0, "done")
+    assert (row.done_annotations, row.active_claims, row.status) == (2, 0, "done")
     annotations = store.annotations_of(task)
-    assert [a["verdict"] for a in annotations] == ["corrected", "corrected"]
-    assert annotations[0]["corrected_response"] == "Better." and annotations[0]["severity"] == "major"
+    assert [a.verdict for a in annotations] == ["corrected", "corrected"]
+    assert annotations[0].corrected_response == "Better." and annotations[0].severity == "major"
 
 
 def test_a_double_submit_stores_one_annotation(store, experts):
@@ -77,7 +77,7 @@ def test_a_double_submit_stores_one_annotation(store, experts):
     again = submit(store, task, experts[0], FIX)
     assert again.annotation_id == first.annotation_id and not again.created
     assert len(store.annotations_of(task)) == 1
-    assert store.task(task)["done_annotations"] == 1
+    assert store.task(task).done_annotations == 1
 
 
 def test_an_expired_lease_cannot_submit_over_someone_elses_claim(store, experts):
@@ -89,7 +89,7 @@ def test_an_expired_lease_cannot_submit_over_someone_elses_claim(store, experts)
         submit(store, task, experts[0], FIX)
     assert store.annotations_of(task) == []
     submit(store, task, experts[1], FIX)
-    assert store.task(task)["status"] == "done"
+    assert store.task(task).status == "done"
 
 
 def test_an_expired_lease_still_submits_while_the_slot_is_free(store, experts):
@@ -97,14 +97,14 @@ def test_an_expired_lease_still_submits_while_the_slot_is_free(store, experts):
     next_task(store, experts[0])
     expire_claims_of(store, task)
     assert submit(store, task, experts[0], ACCEPT).created
-    assert store.task(task)["status"] == "done"
+    assert store.task(task).status == "done"
 
 
 def test_release_returns_the_slot_and_the_skipper_is_not_offered_it_again(store, experts):
     first, second = make_tasks(store, 2)
     assert next_task(store, experts[0]).task_id == first
     assert release(store, first, experts[0], "needs a payroll expert")
-    assert store.task(first)["active_claims"] == 0
+    assert store.task(first).active_claims == 0
     assert next_task(store, experts[0]).task_id == second
     assert next_task(store, experts[1]).task_id == first
     assert not release(store, first, experts[0], "again"), "nothing held, nothing released"
@@ -151,7 +151,7 @@ def test_preference_tasks_show_two_responses_and_nothing_that_identifies_them(st
     assert not any(hasattr(view, name) for name in ("is_gold", "gold_answer", "record_id", "model"))
     submit(store, task, experts[0], {"kind": "preference", "choice": "b", "better_response": "Best."})
     (annotation,) = store.annotations_of(task)
-    assert (annotation["choice"], annotation["corrected_response"]) == ("b", "Best.")
+    assert (annotation.choice, annotation.corrected_response) == ("b", "Best.")
 
 
 def test_gold_tasks_look_like_any_other(store, experts):

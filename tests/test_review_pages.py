@@ -74,8 +74,8 @@ def test_submitting_a_correction_stores_it_and_brings_the_next_task(env, people)
     app.button(key=f"submit-{first}").click().run()
     assert not app.exception
     (annotation,) = people.annotations_of(first)
-    assert (annotation["verdict"], annotation["corrected_response"], annotation["severity"]) == ("corrected", "answer 0, corrected", "major")
-    assert annotation["seconds_spent"] is not None
+    assert (annotation.verdict, annotation.corrected_response, annotation.severity) == ("corrected", "answer 0, corrected", "major")
+    assert annotation.seconds_spent is not None
     assert app.success[0].value.startswith("Saved")
     assert app.text_area(key=f"corrected-{second}").value == "answer 1"
 
@@ -124,7 +124,7 @@ def test_the_preference_workspace_stores_the_choice_and_a_better_answer(env, peo
     app.text_area(key=f"better-{task}").input("A better answer.")
     app.button(key=f"submit-{task}").click().run()
     (annotation,) = people.annotations_of(task)
-    assert (annotation["choice"], annotation["corrected_response"]) == ("both_bad", "A better answer.")
+    assert (annotation.choice, annotation.corrected_response) == ("both_bad", "A better answer.")
 
 
 def test_history_is_searchable_and_an_edit_supersedes(env, people):
@@ -139,9 +139,9 @@ def test_history_is_searchable_and_an_edit_supersedes(env, people):
     app.radio[0].set_value("unusable")
     app.form_submit_button[0].click().run()
     rows = people.annotations_of(first)
-    assert [row["verdict"] for row in rows] == ["acceptable", "unusable"]
-    assert rows[1]["supersedes"] == rows[0]["id"]
-    assert people.task(first)["done_annotations"] == 1, "an edit is not another annotation of the task"
+    assert [row.verdict for row in rows] == ["acceptable", "unusable"]
+    assert rows[1].supersedes == rows[0].id
+    assert people.task(first).done_annotations == 1, "an edit is not another annotation of the task"
 
 
 def test_model_text_is_shown_as_text(env, people):

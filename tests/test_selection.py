@@ -59,16 +59,16 @@ def test_overlap_and_gold_rates_are_honoured(sample):
     report = select_tasks(store, project.config, budget=200)
     tasks = [store.task(task_id) for task_id in report.task_ids]
     overlap = project.config.overlap
-    gold = [task for task in tasks if task["is_gold"]]
-    regular = [task for task in tasks if not task["is_gold"]]
+    gold = [task for task in tasks if task.is_gold]
+    regular = [task for task in tasks if not task.is_gold]
     assert len(gold) == round(200 * overlap.gold_rate) == report.gold
-    assert Counter(task["required_annotations"] for task in regular) == {
+    assert Counter(task.required_annotations for task in regular) == {
         overlap.agreement_annotators: round(len(regular) * overlap.agreement_share),
         overlap.annotations_per_task: len(regular) - round(len(regular) * overlap.agreement_share),
     }
-    assert all(task["gold_answer"] for task in gold)
-    priorities = {task["priority"] for task in regular}
-    assert all(task["priority"] in priorities for task in gold), "gold priorities hide among the batch's own"
+    assert all(task.gold_answer for task in gold)
+    priorities = {task.priority for task in regular}
+    assert all(task.priority in priorities for task in gold), "gold priorities hide among the batch's own"
 
 
 @pytest.mark.slow
@@ -76,7 +76,7 @@ def test_a_second_selection_never_repeats_a_record(sample):
     project, store = sample
     first = select_tasks(store, project.config, budget=50)
     second = select_tasks(store, project.config, budget=50)
-    records = [store.task(task_id)["record_id"] for task_id in first.task_ids + second.task_ids]
+    records = [store.task(task_id).record_id for task_id in first.task_ids + second.task_ids]
     assert len(records) == len(set(records)) == 100
 
 
@@ -85,9 +85,9 @@ def test_preference_selection_randomises_display_order_and_keeps_the_mapping(sam
     project, store = sample
     report = select_tasks(store, project.config, budget=40, kind="preference", route="labelstudio")
     tasks = [store.task(task_id) for task_id in report.task_ids]
-    assert len(tasks) == 40 and all(task["record_b_id"] for task in tasks)
-    assert {task["route"] for task in tasks} == {"labelstudio"}
-    swapped = sum(task["record_id"] > task["record_b_id"] for task in tasks)  # candidates are stored id-ordered
+    assert len(tasks) == 40 and all(task.record_b_id for task in tasks)
+    assert {task.route for task in tasks} == {"labelstudio"}
+    swapped = sum(task.record_id > task.record_b_id for task in tasks)  # candidates are stored id-ordered
     assert 5 < swapped < 35, "A/B order should be random, not always the stored order"
     assert set(report.by_reason()) <= {"inconsistency", "model_versions"}
 

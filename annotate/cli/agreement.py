@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from annotate.cli.context import console
-from annotate.consensus.adjudication import adjudicate, adjudication_queue, promote_to_gold
+from annotate.consensus.adjudication import adjudicate, adjudication_queue, current_answer, promote_to_gold
 from annotate.consensus.agreement import AgreementReport, agreement_report
 from annotate.consensus.answer_table import AnswerFilter
 
@@ -96,11 +94,11 @@ def decide(
     """Decide a task by picking one annotator's answer (the review app also merges and rewrites)."""
     project = ctx.obj.project()
     with project.open_store() as store:
-        picked = next((row for row in store.task_answers(task_id) if row["id"] == pick), None)
+        picked = current_answer(store, task_id, pick)
         if picked is None:
             raise typer.BadParameter(f"annotation {pick} is not a current answer to task {task_id}")
-        decision = adjudicate(store, task_id, lead, _answer_of(picked), reason, "picked", pick)
-    console.print(f"Task {task_id} decided (adjudication {decision}): {picked['verdict'] or picked['choice']}, from annotation {pick}.")
+        decision = adjudicate(store, task_id, lead, picked.answer, reason, "picked", pick)
+    console.print(f"Task {task_id} decided (adjudication {decision}): {picked.verdict or picked.choice}, from annotation {pick}.")
 
 
 @adjudicate_app.command("promote")
@@ -110,6 +108,3 @@ def promote(ctx: typer.Context, task_id: int = typer.Argument(...), lead: str = 
         changed = promote_to_gold(store, task_id, lead)
     console.print(f"Task {task_id}'s decision is {'now' if changed else 'already'} a gold item.")
 
-
-def _answer_of(annotation: dict) -> dict:
-    return json.loads(annotation["answer"])

@@ -12,16 +12,20 @@ Only leads and admins adjudicate.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 import pandas as pd
 
-from annotate.config import ProjectConfig
+from annotate.clock import utc_now_text
+from annotate.config import ProjectConfig, Taxonomy
 from annotate.consensus.answer_table import AnswerFilter, answer_frame
 from annotate.consensus.resolution import NEEDS_ADJUDICATION, resolve
 from annotate.errors import ReviewError
 from annotate.records import CorrectionAnswer, PreferenceAnswer
-from annotate.review.claims import taxonomy_of, validate_answer
+from annotate.review.claims import TaskView, task_view, taxonomy_of, validate_answer
 from annotate.store import Store
-from annotate.store.rounds import utc_now
+from annotate.store.rows import Adjudication, Annotation
 
 ADJUDICATING_ROLES = ("lead", "admin")
 METHODS = ("picked", "merged", "written")
@@ -39,6 +43,31 @@ def adjudication_queue(store: Store, config: ProjectConfig, filters: AnswerFilte
     return waiting.sort_values(["n_answers", "task_id"], ascending=[False, True]).reset_index(drop=True)
 
 
+def decided_tasks(store: Store) -> dict[int, Adjudication]:
+    """Every task's standing decision (the newest), by task id."""
+    return store.latest_adjudications()
+
+
+@dataclass(frozen=True)
+class Case:
+    """What a lead sees to decide one task: the task, its current answers and the decisions so far."""
+
+    view: TaskView
+    answers: list[Annotation]
+    history: list[Adjudication]
+    taxonomy: Taxonomy
+
+
+def case_of(store: Store, task_id: int) -> Case:
+    return Case(task_view(store, task_id), store.task_answers(task_id), store.adjudication_history(task_id),
+                taxonomy_of(store))  # fmt: skip
+
+
+def current_answer(store: Store, task_id: int, annotation_id: int) -> Annotation | None:
+    """The annotation if it is still a current answer to the task (None once edited or not the task's)."""
+    return next((answer for answer in store.task_answers(task_id) if answer.id == annotation_id), None)
+
+
 def adjudicate(
     store: Store, task_id: int, lead: str, answer: CorrectionAnswer | PreferenceAnswer | dict, reason: str,
     method: str = "written", picked_annotation_id: int | None = None,
@@ -52,18 +81,18 @@ def adjudicate(
     task = store.task(task_id)
     if task is None:
         raise ReviewError(f"no task with id {task_id}")
-    parsed = validate_answer(answer, task["kind"], taxonomy_of(store))
+    parsed = validate_answer(answer, task.kind, taxonomy_of(store))
     if picked_annotation_id is not None:
         picked = store.annotation(picked_annotation_id)
-        if picked is None or picked["task_id"] != task_id:
+        if picked is None or picked.task_id != task_id:
             raise ReviewError(f"annotation {picked_annotation_id} is not an answer to task {task_id}")
     with store.immediate():
         standing = store.latest_adjudications([task_id]).get(task_id)
         return store.insert_adjudication({
-            "task_id": task_id, "lead_id": person["id"], "kind": task["kind"], "answer": parsed.model_dump_json(),
+            "task_id": task_id, "lead_id": person["id"], "kind": task.kind, "answer": parsed.model_dump_json(),
             "verdict": getattr(parsed, "verdict", None), "choice": getattr(parsed, "choice", None), "method": method,
             "picked_annotation_id": picked_annotation_id, "reason": reason.strip(),
-            "supersedes": standing["id"] if standing else None, "created_at": utc_now(),
+            "supersedes": standing.id if standing else None, "created_at": utc_now_text(),
         })  # fmt: skip
 
 
@@ -74,7 +103,8 @@ def promote_to_gold(store: Store, task_id: int, lead: str) -> bool:
     if decision is None:
         raise ReviewError(f"task {task_id} has no decision to promote: adjudicate it first")
     task = store.task(task_id)
-    changed = store.upsert_gold_answers([(task["record_id"], task["kind"], task["record_b_id"], decision["answer"], "adjudication")])
+    answer = json.dumps(decision.answer, ensure_ascii=False, separators=(",", ":"))  # as the decision stored it
+    changed = store.upsert_gold_answers([(task.record_id, task.kind, task.record_b_id, answer, "adjudication")])
     return changed > 0
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from annotate.config import Resolution
 from annotate.consensus.answer_table import corrected_text_similarity, gold_main
+from annotate.store.rows import Adjudication
 
 RESOLVED = "resolved"
 PENDING = "pending"
@@ -26,7 +27,7 @@ NEEDS_ADJUDICATION = "needs_adjudication"
 COLUMNS = ["task_id", "kind", "n_answers", "required", "status", "method", "value", "reason", "similarity"]
 
 
-def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dict],
+def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, Adjudication],
             similarities: pd.Series | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per task of the answer table: its status, the method and value that decided it,
     and why it needs a lead when it does. `similarities` (from `corrected_text_similarity`) is
@@ -73,7 +74,7 @@ def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, dic
     decided = [task_id for task_id in tasks.index if task_id in adjudications] if adjudications else []
     if decided:
         tasks.loc[decided, ["status", "method", "reason"]] = [RESOLVED, "adjudication", ""]
-        tasks.loc[decided, "value"] = [adjudications[task_id]["verdict"] or adjudications[task_id]["choice"] for task_id in decided]
+        tasks.loc[decided, "value"] = [adjudications[task_id].verdict or adjudications[task_id].choice for task_id in decided]
     return tasks.reset_index()[COLUMNS].set_index("task_id")
 
 

@@ -67,7 +67,7 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     records = store.records_for_export()
     examples = examples_from(made, records, kind, spec)
     if kind == "kto" and spec.selection.include_feedback:
-        judged = {record_id for decision in made for record_id in (decision.task["record_id"], decision.task["record_b_id"]) if record_id}
+        judged = {record_id for decision in made for record_id in (decision.task.record_id, decision.task.record_b_id) if record_id}
         examples += feedback_examples(list(records.values()), judged)
     if spec.selection.sources:
         examples = [example for example in examples if example.source in spec.selection.sources]

@@ -11,7 +11,6 @@ would leak the evaluation into training.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -22,6 +21,7 @@ from annotate.consensus.answer_table import AnswerFilter, answer_frame, correcte
 from annotate.consensus.resolution import RESOLVED, resolve
 from annotate.export.spec import Selection
 from annotate.store import Store
+from annotate.store.rows import Adjudication, Task
 from annotate.tasks.human_eval import ORIGIN as MODEL_COMPARISON
 
 MODEL_COMPARISONS_LEFT_OUT = "human evaluations of model versions (their prompts are held out)"
@@ -29,7 +29,7 @@ MODEL_COMPARISONS_LEFT_OUT = "human evaluations of model versions (their prompts
 
 @dataclass
 class Decision:
-    task: dict  # the task row
+    task: Task
     method: str  # unanimous | majority | single | adjudication | gold
     answer: dict  # the deciding answer (CorrectionAnswer or PreferenceAnswer fields)
     agreement: float  # share of the task's answers that agree with the decision's verdict or choice
@@ -54,7 +54,7 @@ def decisions(store: Store, config: ProjectConfig, selection: Selection) -> tupl
     tasks = store.tasks_by_id(resolved.index.tolist())
     made = []
     for task_id, method, value, answers in _answers_by_task(frame, resolved):
-        if tasks[task_id]["origin"] == MODEL_COMPARISON:
+        if tasks[task_id].origin == MODEL_COMPARISON:
             skipped[MODEL_COMPARISONS_LEFT_OUT] = skipped.get(MODEL_COMPARISONS_LEFT_OUT, 0) + 1
             continue
         decision = _decision(tasks[task_id], method, value, answers, adjudications.get(task_id))
@@ -68,10 +68,10 @@ def decisions(store: Store, config: ProjectConfig, selection: Selection) -> tupl
             skipped["not in the selected categories"] = skipped.get("not in the selected categories", 0) + 1
             continue
         made.append(decision)
-    texts = store.annotation_answers([d.answer["annotation_id"] for d in made if "annotation_id" in d.answer])
+    answers = store.annotation_answers([d.answer["annotation_id"] for d in made if "annotation_id" in d.answer])
     for decision in made:
         if "annotation_id" in decision.answer:
-            decision.answer = json.loads(texts[decision.answer["annotation_id"]])
+            decision.answer = answers[decision.answer["annotation_id"]]
     return made, skipped
 
 
@@ -107,16 +107,16 @@ def _answers_by_task(frame: pd.DataFrame, resolved: pd.DataFrame):
         yield task_id, method, value, grouped.get(task_id, [])
 
 
-def _decision(task: dict, method: str, value, answers: list[_Answer], adjudication: dict | None) -> Decision:
+def _decision(task: Task, method: str, value, answers: list[_Answer], adjudication: Adjudication | None) -> Decision:
     agreeing = [answer for answer in answers if answer.main == value]
     agreement = len(agreeing) / len(answers) if answers else 1.0
     common = {"task": task, "method": method, "agreement": agreement,
               "annotation_ids": sorted(answer.annotation_id for answer in answers),
               "annotators": sorted(str(answer.email) for answer in answers)}  # fmt: skip
     if adjudication is not None:
-        return Decision(answer=json.loads(adjudication["answer"]), adjudication_id=adjudication["id"], **common)
+        return Decision(answer=adjudication.answer, adjudication_id=adjudication.id, **common)
     if method == "gold":
-        return Decision(answer=json.loads(task["gold_answer"]), **common)
+        return Decision(answer=task.gold_answer, **common)
     chosen = _central(agreeing or answers)  # its whole answer is read in bulk afterwards
     return Decision(answer={"annotation_id": chosen.annotation_id, "verdict": chosen.verdict,
                             "failure_categories": list(chosen.categories)}, **common)  # fmt: skip

@@ -26,10 +26,10 @@ def examples_from(decisions: list[Decision], records: dict[str, dict], kind: str
     made = []
     for decision in decisions:
         task = decision.task
-        first = records[task["record_id"]]
-        second = records.get(task["record_b_id"]) if task["record_b_id"] else None
+        first = records[task.record_id]
+        second = records.get(task.record_b_id) if task.record_b_id else None
         base = _base(decision, first, second)
-        if task["kind"] == "correction":
+        if task.kind == "correction":
             made += _from_correction(decision, first, kind, spec, base)
         else:
             made += _from_preference(decision, first, second, kind, base)
@@ -52,19 +52,19 @@ def feedback_examples(records: list[dict], judged: set[str]) -> list[Example]:
 
 def _base(decision: Decision, first: dict, second: dict | None) -> dict:
     lineage = {
-        "record_ids": [first["id"]] + ([second["id"]] if second else []), "task_id": decision.task["id"],
+        "record_ids": [first["id"]] + ([second["id"]] if second else []), "task_id": decision.task.id,
         "annotation_ids": decision.annotation_ids, "adjudication_id": decision.adjudication_id,
         "annotators": decision.annotators, "method": decision.method,
     }  # fmt: skip
     return {
         "prompt": json.loads(first["messages"]), "source": first["source"],
         "categories": tuple(decision.answer.get("failure_categories") or ()), "group": first["group_id"],
-        "agreement": decision.agreement, "round_id": decision.task["round_id"], "lineage": lineage,
+        "agreement": decision.agreement, "round_id": decision.task.round_id, "lineage": lineage,
     }  # fmt: skip
 
 
 def _from_correction(decision: Decision, record: dict, kind: str, spec: ExportSpec, base: dict) -> list[Example]:
-    answer, task_id, original = decision.answer, decision.task["id"], record["response"]
+    answer, task_id, original = decision.answer, decision.task.id, record["response"]
     if answer["verdict"] == "acceptable":
         return [
             *([Example(id=f"t{task_id}", kind="sft", completion=original, origin="accepted", **base)]
@@ -83,7 +83,7 @@ def _from_correction(decision: Decision, record: dict, kind: str, spec: ExportSp
 
 
 def _from_preference(decision: Decision, first: dict, second: dict, kind: str, base: dict) -> list[Example]:
-    answer, task_id = decision.answer, decision.task["id"]
+    answer, task_id = decision.answer, decision.task.id
     a, b = first["response"], second["response"]
     better = answer.get("better_response")
     if answer["choice"] in ("a", "b"):

@@ -42,7 +42,7 @@ class Payload:
 
 def task_payload(task: dict, policy: PiiPolicy, min_score: float) -> Payload:
     """The Label Studio task for a row of `Store.tasks_to_push`, with `policy.on_push` applied."""
-    messages = json.loads(task["messages"])
+    messages = [dict(message) for message in task["messages"]]
     texts = {"response_a": task["response_a"], "response_b": task["response_b"]}
     redacted: list[str] = []
     if policy.on_push != "allow":

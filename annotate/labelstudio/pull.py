@@ -157,7 +157,7 @@ def _take(store, link, flywheel_task, task, annotation, seen, users, label_confi
         store, flywheel_task["id"], annotator_id, answer, source="labelstudio", external_id=str(annotation["id"]),
         replaces=replaces,
     )  # fmt: skip
-    if replaces is None and store.annotation(row["annotation_id"])["supersedes"] is None:
+    if replaces is None and store.annotation(row["annotation_id"]).supersedes is None:
         report.stored += 1
     else:
         report.superseded += 1

@@ -1,15 +1,13 @@
 """The store overview: what has come in, from where, what users thought of it, what was flagged
-and what waits in the experts' queue.
-
-An honest summary for the review app's first page while the expert workspaces are being built.
+and what waits in the experts' queue: the review app's overview page for leads and engineers.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
+from annotate.clock import utc_now_text
+from annotate.records import last_user_turn
 from annotate.store import Store
 
 
@@ -40,12 +38,11 @@ def store_overview(store: Store, recent: int = 10) -> StoreOverview:
         recent_ingests=store.recent_ingests(recent),
         flags=store.flag_counts(),
         preference_candidates=store.preference_candidate_counts(),
-        queue=store.queue_counts(datetime.now(timezone.utc).isoformat(timespec="milliseconds")),
+        queue=store.queue_counts(utc_now_text("milliseconds")),
         queue_head=[_with_prompt(task) for task in store.top_open_tasks(recent)],
     )
 
 
 def _with_prompt(task: dict) -> dict:
-    conversation = json.loads(task.pop("messages"))
-    task["prompt"] = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
+    task["prompt"] = last_user_turn(task.pop("messages"))
     return task

@@ -50,7 +50,7 @@ def round_report(store: Store, project: Project, name: str | None = None) -> dic
         "records": records,
         "flag_rate": {reason: {"records": count, "rate": count / records if records else None} for reason, count in flags.items()},
         "tasks": store.round_task_counts(chosen["id"]),
-        "failure_categories": dict(Counter(c for text in store.round_failure_categories(chosen["id"]) for c in json.loads(text)).most_common()),
+        "failure_categories": dict(Counter(c for categories in store.round_failure_categories(chosen["id"]) for c in categories).most_common()),
         "agreement": {"tasks_with_overlap": agreement.n_tasks,
                       "fields": {field: {"measure": value.measure, "alpha": value.alpha, "items": value.n_items}
                                  for field, value in agreement.fields.items()}},  # fmt: skip
@@ -83,8 +83,8 @@ def _evaluations_of(project: Project, exported: list[dict]) -> list[dict]:
 
 
 def _drift(store: Store, previous: dict, chosen: dict) -> dict | None:
-    before = [last_user_turn(json.loads(m)) for m in store.round_prompts(previous["id"], DRIFT_SAMPLE)]
-    now = [last_user_turn(json.loads(m)) for m in store.round_prompts(chosen["id"], DRIFT_SAMPLE)]
+    before = [last_user_turn(messages) for messages in store.round_prompts(previous["id"], DRIFT_SAMPLE)]
+    now = [last_user_turn(messages) for messages in store.round_prompts(chosen["id"], DRIFT_SAMPLE)]
     if not before or not now:
         return None
     from scipy.spatial.distance import jensenshannon

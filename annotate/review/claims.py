@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from annotate.clock import utc_now
 from annotate.config import Taxonomy
 from annotate.errors import ClaimLost, ReviewError
 from annotate.records import Answer, CorrectionAnswer, PreferenceAnswer
 from annotate.review.annotators import active_annotator
 from annotate.store import Store
+from annotate.store.rows import HistoryEntry, Task
 
 DEFAULT_LEASE_MINUTES = 30
 DEFAULT_EDIT_WINDOW_MINUTES = 60
@@ -64,7 +66,7 @@ class Submission:
 def next_task(store: Store, annotator: str, kind: str | None = None, *, route: str = "app") -> TaskView | None:
     """Claim the best open slot for `annotator` (see the module docstring)."""
     person = active_annotator(store, annotator)
-    now = _now()
+    now = utc_now()
     expires = _iso(now + timedelta(minutes=_lease_minutes(store)))
     with store.immediate():
         store.expire_claims(_iso(now))
@@ -87,20 +89,20 @@ def submit(
     """Store `annotator`'s answer to the task (see the module docstring for the rules)."""
     person = active_annotator(store, annotator)
     task = _task(store, task_id)
-    parsed = validate_answer(answer, task["kind"], taxonomy_of(store))
-    now = _now()
+    parsed = validate_answer(answer, task.kind, taxonomy_of(store))
+    now = utc_now()
     with store.immediate():
         earlier = store.first_annotation(task_id, person["id"])
         claim = store.active_claim(person["id"], task_id=task_id)
         if earlier is not None:
             if claim is not None:
                 store.end_claim(claim, "submitted", _iso(now))
-            return Submission(earlier["id"], created=False)
+            return Submission(earlier.id, created=False)
         store.expire_claims(_iso(now))
         claim = store.active_claim(person["id"], task_id=task_id)
         if claim is None:
             current = store.task(task_id)
-            if current["status"] != "open" or current["done_annotations"] + current["active_claims"] >= current["required_annotations"]:
+            if current.status != "open" or current.done_annotations + current.active_claims >= current.required_annotations:
                 raise ClaimLost(
                     f"your hold on task {task_id} expired and another expert has taken its last slot; "
                     "your answer was not saved (copy it before moving on)"
@@ -119,7 +121,7 @@ def release(store: Store, task_id: int, annotator: str, reason: str) -> bool:
         claim = store.active_claim(person["id"], task_id=task_id)
         if claim is None:
             return False
-        store.end_claim(claim, "skipped", _iso(_now()), reason.strip() or "skipped")
+        store.end_claim(claim, "skipped", _iso(utc_now()), reason.strip() or "skipped")
     return True
 
 
@@ -131,11 +133,11 @@ def store_external_annotation(
     transaction. It supersedes the current version of `replaces` when given, else the annotator's
     own earlier answer to the task if there is one; otherwise it is a first answer and fills a slot.
     Slots are not claimed: the other tool assigned the work."""
-    now = _now()
+    now = utc_now()
     row = _annotation_row(task_id, annotator_id, answer, source, external_id, now)
     earlier = store.annotation(replaces) if replaces is not None else store.first_annotation(task_id, annotator_id)
     if earlier is not None:
-        row["supersedes"] = store.latest_in_chain(earlier["id"])["id"]
+        row["supersedes"] = store.latest_in_chain(earlier.id).id
         return store.insert_annotation(row)
     annotation_id = store.insert_annotation(row)
     store.count_done(task_id)
@@ -163,16 +165,14 @@ def validate_answer(answer: Any, kind: str, taxonomy: Taxonomy) -> CorrectionAns
 
 def task_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskView:
     task = _task(store, task_id)
-    ids = [task["record_id"]] + ([task["record_b_id"]] if task["record_b_id"] else [])
+    ids = [task.record_id] + ([task.record_b_id] if task.record_b_id else [])
     records = store.records_by_id(ids)
-    first = records[task["record_id"]]
+    first = records[task.record_id]
     flags = [(flag["reason"], flag["detail"]) for flag in store.flags_for(ids)]
-    if task["kind"] == "correction":
-        return TaskView(task_id, "correction", json.loads(first["messages"]), first["response"], None, None, flags, lease_expires_at)
-    second = records[task["record_b_id"]]
-    return TaskView(
-        task_id, "preference", json.loads(first["messages"]), None, first["response"], second["response"], flags, lease_expires_at
-    )
+    if task.kind == "correction":
+        return TaskView(task_id, "correction", first["messages"], first["response"], None, None, flags, lease_expires_at)
+    second = records[task.record_b_id]
+    return TaskView(task_id, "preference", first["messages"], None, first["response"], second["response"], flags, lease_expires_at)
 
 
 def taxonomy_of(store: Store) -> Taxonomy:
@@ -185,7 +185,7 @@ def _lease_minutes(store: Store) -> int:
     return int(store.setting("lease_minutes", DEFAULT_LEASE_MINUTES))
 
 
-def _task(store: Store, task_id: int) -> dict:
+def _task(store: Store, task_id: int) -> Task:
     task = store.task(task_id)
     if task is None:
         raise ReviewError(f"no task with id {task_id}")
@@ -213,10 +213,6 @@ def _annotation_row(task_id: int, annotator_id: int, answer, source: str, extern
     }
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
@@ -238,21 +234,25 @@ def progress_of(store: Store, annotator: str, kind: str | None = None, *, route:
     """What the annotator did today (UTC) and how many tasks remain open in the queue (up to a cap,
     so the count costs the same at 200,000 open tasks as at 200)."""
     person = active_annotator(store, annotator)
-    midnight = _now().replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = utc_now().replace(hour=0, minute=0, second=0, microsecond=0)
     counted = store.open_tasks(kind=kind, route=route, cap=PROGRESS_CAP + 1)
     return Progress(store.annotations_since(person["id"], _iso(midnight)), min(counted, PROGRESS_CAP), counted > PROGRESS_CAP)
 
 
-def history(store: Store, annotator: str, search: str = "", limit: int = 200) -> list[dict]:
+def history(store: Store, annotator: str, search: str = "", limit: int = 200) -> list[HistoryEntry]:
     """The annotator's own submitted work, newest first, current versions only; `search` filters
     (case-insensitively) on the prompt, the responses, the correction and the rationale."""
     person = active_annotator(store, annotator)
     rows = store.annotator_history(person["id"], limit)
     needle = search.strip().lower()
     if needle:
-        fields = ("messages", "response_a", "response_b", "corrected_response", "rationale")
-        rows = [row for row in rows if any(needle in (row[field] or "").lower() for field in fields)]
+        rows = [row for row in rows if any(needle in (text or "").lower() for text in _searched_texts(row))]
     return rows
+
+
+def _searched_texts(entry: HistoryEntry) -> list[str | None]:
+    return [*(message.get("content") for message in entry.messages), entry.response_a, entry.response_b,
+            entry.annotation.corrected_response, entry.annotation.rationale]  # fmt: skip
 
 
 def edit_annotation(
@@ -264,18 +264,18 @@ def edit_annotation(
     """
     person = active_annotator(store, annotator)
     original = store.annotation(annotation_id)
-    if original is None or original["annotator_id"] != person["id"]:
+    if original is None or original.annotator_id != person["id"]:
         raise ReviewError(f"annotation {annotation_id} is not one of yours")
-    task = _task(store, original["task_id"])
-    parsed = validate_answer(answer, task["kind"], taxonomy_of(store))
+    task = _task(store, original.task_id)
+    parsed = validate_answer(answer, task.kind, taxonomy_of(store))
     window = timedelta(minutes=int(store.setting("edit_window_minutes", DEFAULT_EDIT_WINDOW_MINUTES)))
-    first = store.first_annotation(original["task_id"], person["id"])
-    now = _now()
-    if now - datetime.fromisoformat(first["created_at"]) > window:
+    first = store.first_annotation(original.task_id, person["id"])
+    now = utc_now()
+    if now - datetime.fromisoformat(first.created_at) > window:
         raise ReviewError(f"the edit window of {window.total_seconds() / 60:g} minutes has passed; ask your lead")
     with store.immediate():
         current = store.latest_in_chain(annotation_id)
-        row = _annotation_row(original["task_id"], person["id"], parsed, current["source"], current["external_id"], now)
-        row["supersedes"] = current["id"]
+        row = _annotation_row(original.task_id, person["id"], parsed, current.source, current.external_id, now)
+        row["supersedes"] = current.id
         new_id = store.insert_annotation(row)
     return Submission(new_id, created=True)

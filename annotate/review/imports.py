@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from annotate.clock import file_stamp
 from annotate.errors import FlywheelError, IngestError, ReviewError
 from annotate.ingest import EXIT_NOTHING_INGESTED, EXIT_OK, EXIT_SOME_REJECTED, RejectsFile
 from annotate.ingest.readers import detect_format, open_reader
@@ -37,6 +37,7 @@ from annotate.records import Answer, Reject
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import store_external_annotation, taxonomy_of, validate_answer
 from annotate.store import Store
+from annotate.store.rows import Task
 
 SOURCE = "import"
 ANSWER_COLUMNS = ("verdict", "corrected_response", "choice", "better_response", "failure_categories", "severity",
@@ -87,7 +88,7 @@ def import_annotations(store: Store, path: Path, *, fmt: str = "auto", add_annot
     if fmt not in ("jsonl", "csv"):
         raise IngestError(f"{path}: annotations come as JSONL or CSV, not {fmt}")
     summary = ImportSummary(str(path))
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = file_stamp()
     rejects = RejectsFile(rejects_path or rejects_dir / f"annotations-{stamp}-{path.name}.rejects.jsonl")
     taxonomy = taxonomy_of(store)
     good: list[_Line] = []
@@ -161,7 +162,7 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
         raise _Bad(f"answer.{where}" if where else "answer", error["msg"]) from exc
     task = _task_of(store, data, parsed.kind)
     try:
-        validate_answer(parsed, task["kind"], taxonomy)
+        validate_answer(parsed, task.kind, taxonomy)
     except ReviewError as exc:
         raise _Bad("answer", str(exc)) from exc
     email = data.get("annotator")
@@ -176,10 +177,10 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
     if person is None:
         new_people.add(email)
     external = str(data["id"]) if data.get("id") not in (None, "") else f"{path.name}:{number}"
-    return _Line(number, task["id"], email, parsed, external)
+    return _Line(number, task.id, email, parsed, external)
 
 
-def _task_of(store: Store, data: dict, kind: str) -> dict:
+def _task_of(store: Store, data: dict, kind: str) -> Task:
     if data.get("task") not in (None, ""):
         try:
             task_id = int(data["task"])
@@ -214,7 +215,7 @@ def _write(store: Store, lines: list[_Line], new_people: set[str], summary: Impo
         for line in lines:
             person = store.annotator_by_email(line.email)
             current = store.current_annotation(line.task_id, person["id"])
-            if current is not None and json.loads(current["answer"]) == json.loads(line.answer.model_dump_json()):
+            if current is not None and current.answer == line.answer.model_dump(mode="json"):
                 summary.present += 1
                 continue
             store_external_annotation(store, line.task_id, person["id"], line.answer, source=SOURCE, external_id=line.external_id)

@@ -13,7 +13,6 @@ gold items do. Deterministic for a given store and seed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from random import Random
 
@@ -82,7 +81,7 @@ def _people(task: dict, rng: Random) -> list[str]:
 
 
 def _gold(task: dict) -> dict:
-    return json.loads(task["gold_answer"])
+    return task["gold_answer"]
 
 
 def _correction(label: dict, good: dict[str, str], careless: bool) -> dict:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from annotate.store.rows import Adjudication, Annotation, Task
+
 
 class AgreementQueries:
     db: Any
 
-    def latest_adjudications(self, task_ids: list[int] | None = None) -> dict[int, dict]:
+    def latest_adjudications(self, task_ids: list[int] | None = None) -> dict[int, Adjudication]:
         """Each task's standing decision (the newest), by task id."""
         rows = self.db.query(
             """
@@ -18,15 +20,15 @@ class AgreementQueries:
             """
         )
         wanted = set(task_ids) if task_ids is not None else None
-        return {row["task_id"]: row for row in rows if wanted is None or row["task_id"] in wanted}
+        return {row["task_id"]: Adjudication.from_row(row) for row in rows if wanted is None or row["task_id"] in wanted}
 
     def insert_adjudication(self, row: dict) -> int:
         columns = ", ".join(row)
         marks = ", ".join(f":{column}" for column in row)
         return self.db.execute(f"INSERT INTO adjudications ({columns}) VALUES ({marks})", row).lastrowid
 
-    def adjudication_history(self, task_id: int) -> list[dict]:
-        return list(
+    def adjudication_history(self, task_id: int) -> list[Adjudication]:
+        return [Adjudication.from_row(row) for row in
             self.db.query(
                 """
                 SELECT adj.*, p.email AS lead_email FROM adjudications AS adj JOIN annotators AS p ON p.id = adj.lead_id
@@ -34,11 +36,11 @@ class AgreementQueries:
                 """,
                 [task_id],
             )
-        )
+        ]  # fmt: skip
 
-    def task_answers(self, task_id: int) -> list[dict]:
+    def task_answers(self, task_id: int) -> list[Annotation]:
         """The current answers to one task, with who wrote them (for the adjudication workspace)."""
-        return list(
+        return [Annotation.from_row(row) for row in
             self.db.query(
                 """
                 SELECT a.*, p.email, p.name FROM annotations AS a JOIN annotators AS p ON p.id = a.annotator_id
@@ -47,7 +49,7 @@ class AgreementQueries:
                 """,
                 [task_id],
             )
-        )
+        ]  # fmt: skip
 
     def task_prompts(self, task_ids: list[int]) -> dict[int, str]:
         """Each task's last user message (what the expert was answering), by task id."""
@@ -64,12 +66,12 @@ class AgreementQueries:
                 prompts[row["id"]] = users[-1] if users else ""
         return prompts
 
-    def tasks_by_id(self, task_ids: list[int]) -> dict[int, dict]:
-        return self._rows_by_id("tasks", task_ids)
+    def tasks_by_id(self, task_ids: list[int]) -> dict[int, Task]:
+        return {task_id: Task.from_row(row) for task_id, row in self._rows_by_id("tasks", task_ids).items()}
 
-    def annotation_answers(self, annotation_ids: list[int]) -> dict[int, str]:
-        """Each annotation's whole answer (JSON text), by annotation id."""
-        return {row["id"]: row["answer"] for row in self._rows_by_id("annotations", annotation_ids).values()}
+    def annotation_answers(self, annotation_ids: list[int]) -> dict[int, dict]:
+        """Each annotation's whole answer, by annotation id."""
+        return {row["id"]: json.loads(row["answer"]) for row in self._rows_by_id("annotations", annotation_ids).values()}
 
     def _rows_by_id(self, table: str, ids: list[int]) -> dict[int, dict]:
         found = {}

@@ -6,7 +6,10 @@ Callers run these inside `Store.immediate()`; the task's `active_claims` and
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from annotate.store.rows import Annotation, HistoryEntry
 
 
 class ClaimQueries:
@@ -84,14 +87,14 @@ class ClaimQueries:
             [task_id, annotator_id, now, now, now, reason],
         )
 
-    def first_annotation(self, task_id: int, annotator_id: int) -> dict | None:
+    def first_annotation(self, task_id: int, annotator_id: int) -> Annotation | None:
         rows = list(
             self.db.query(
                 "SELECT * FROM annotations WHERE task_id = ? AND annotator_id = ? AND supersedes IS NULL",
                 [task_id, annotator_id],
             )
         )
-        return rows[0] if rows else None
+        return Annotation.from_row(rows[0]) if rows else None
 
     def insert_annotation(self, row: dict) -> int:
         columns = ", ".join(row)
@@ -110,29 +113,31 @@ class ClaimQueries:
         )
 
     def records_by_id(self, record_ids: list[str]) -> dict[str, dict]:
+        """The records' rows by id, their `messages` decoded."""
         marks = ", ".join("?" * len(record_ids))
-        return {row["id"]: row for row in self.db.query(f"SELECT * FROM records WHERE id IN ({marks})", record_ids)}
+        rows = self.db.query(f"SELECT * FROM records WHERE id IN ({marks})", record_ids)
+        return {row["id"]: {**row, "messages": json.loads(row["messages"])} for row in rows}
 
-    def annotations_of(self, task_id: int) -> list[dict]:
-        return list(self.db.query("SELECT * FROM annotations WHERE task_id = ? ORDER BY id", [task_id]))
+    def annotations_of(self, task_id: int) -> list[Annotation]:
+        return [Annotation.from_row(row) for row in self.db.query("SELECT * FROM annotations WHERE task_id = ? ORDER BY id", [task_id])]
 
-    def annotation(self, annotation_id: int) -> dict | None:
+    def annotation(self, annotation_id: int) -> Annotation | None:
         rows = list(self.db.query("SELECT * FROM annotations WHERE id = ?", [annotation_id]))
-        return rows[0] if rows else None
+        return Annotation.from_row(rows[0]) if rows else None
 
-    def latest_in_chain(self, annotation_id: int) -> dict:
+    def latest_in_chain(self, annotation_id: int) -> Annotation:
         """The newest annotation that (transitively) supersedes this one, or itself."""
         current = self.annotation(annotation_id)
         while True:
-            newer = list(self.db.query("SELECT * FROM annotations WHERE supersedes = ?", [current["id"]]))
+            newer = list(self.db.query("SELECT * FROM annotations WHERE supersedes = ?", [current.id]))
             if not newer:
                 return current
-            current = newer[0]
+            current = Annotation.from_row(newer[0])
 
-    def annotator_history(self, annotator_id: int, limit: int = 200) -> list[dict]:
+    def annotator_history(self, annotator_id: int, limit: int = 200) -> list[HistoryEntry]:
         """The annotator's current annotations (edits replace what they supersede), newest first,
         with the task's kind, prompt and response(s)."""
-        return list(
+        return [HistoryEntry.from_row(row) for row in
             self.db.query(
                 """
                 SELECT a.*, t.kind AS task_kind, r.messages, r.response AS response_a, rb.response AS response_b,
@@ -148,7 +153,7 @@ class ClaimQueries:
                 """,
                 {"me": annotator_id, "limit": limit},
             )
-        )
+        ]  # fmt: skip
 
     def annotations_since(self, annotator_id: int, since: str) -> int:
         return next(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,8 +47,9 @@ class LabelStudioQueries:
         ).rowcount
 
     def tasks_to_push(self, kind: str | None, limit: int | None) -> list[dict]:
-        """Open tasks routed to Label Studio and not yet pushed, best first, with what an expert sees."""
-        return list(
+        """Open tasks routed to Label Studio and not yet pushed, best first, with what an expert sees
+        (the conversation, `messages`, decoded)."""
+        return [{**row, "messages": json.loads(row["messages"])} for row in
             self.db.query(
                 """
                 SELECT tasks.id, tasks.kind, tasks.round_id, tasks.required_annotations, tasks.priority,
@@ -61,7 +63,7 @@ class LabelStudioQueries:
                 """,
                 {"kind": kind, "limit": limit},
             )
-        )
+        ]  # fmt: skip
 
     def unpushed_task_ids(self, kind: str, round_id: int) -> set[int]:
         return {

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
 from typing import Any
 
+from annotate.clock import utc_now_text
 from annotate.store.records import EVAL_SOURCE
-
-
-def utc_now() -> str:
-    """The current time as an ISO 8601 UTC string, the store's one time format."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class RoundQueries:
@@ -30,7 +26,7 @@ class RoundQueries:
 
     def insert_round_closing_others(self, name: str, model: str | None) -> dict:
         """Close the open round (if any) and open a new one, in one transaction."""
-        now = utc_now()
+        now = utc_now_text()
         with self.db.atomic():
             self.db.execute("UPDATE rounds SET ended_at = ? WHERE ended_at IS NULL", [now])
             cursor = self.db.execute(
@@ -75,17 +71,17 @@ class RoundQueries:
             "SELECT kind, status, COUNT(*) AS tasks, SUM(done_annotations) AS answers FROM tasks WHERE round_id = ? "
             "GROUP BY kind, status ORDER BY kind, status", [round_id]))  # fmt: skip
 
-    def round_failure_categories(self, round_id: int) -> list[str]:
-        """The failure categories of every current answer to the round's tasks, as JSON lists."""
-        return [row["failure_categories"] for row in self.db.query(
+    def round_failure_categories(self, round_id: int) -> list[list[str]]:
+        """The failure categories of every current answer to the round's tasks."""
+        return [json.loads(row["failure_categories"]) for row in self.db.query(
             "SELECT current_answers.failure_categories FROM current_answers JOIN tasks ON tasks.id = current_answers.task_id "
             "WHERE tasks.round_id = ? AND tasks.origin != 'human_eval'", [round_id])]  # fmt: skip
 
-    def round_prompts(self, round_id: int, limit: int) -> list[str]:
-        """The conversations (`messages` JSON) of up to `limit` production records of the round, spread evenly."""
+    def round_prompts(self, round_id: int, limit: int) -> list[list[dict]]:
+        """The conversations (`messages`) of up to `limit` production records of the round, spread evenly."""
         total = self.round_record_count(round_id)
         step = max(1, total // max(1, limit))
-        return [row["messages"] for row in self.db.query(
+        return [json.loads(row["messages"]) for row in self.db.query(
             "SELECT messages FROM (SELECT messages, ROW_NUMBER() OVER (ORDER BY rowid) AS n FROM records "
             "WHERE round_id = ? AND source != ?) WHERE (n - 1) % ? = 0 LIMIT ?", [round_id, EVAL_SOURCE, step, limit])]  # fmt: skip
 

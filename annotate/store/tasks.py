@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from annotate.store.rounds import utc_now
+from annotate.clock import utc_now_text
+from annotate.store.rows import Annotation, Task
 
 TASK_COLUMNS = (
     "kind", "record_id", "record_b_id", "origin", "priority", "why", "cluster", "required_annotations",
@@ -68,7 +70,7 @@ class TaskQueries:
 
     def insert_tasks(self, rows: Sequence[dict]) -> list[int]:
         """Insert tasks (dicts with `TASK_COLUMNS`) in one transaction; return their ids."""
-        now = utc_now()
+        now = utc_now_text()
         sql = "INSERT INTO tasks ({}, created_at) VALUES ({}, ?)".format(
             ", ".join(TASK_COLUMNS), ", ".join("?" * len(TASK_COLUMNS))
         )
@@ -97,22 +99,23 @@ class TaskQueries:
         return [row["id"] for row in rows]
 
     def tasks_with_record_ids(self) -> list[dict]:
-        """Every task with its records' source and log ids (`external_id`, `external_b_id`), by id."""
-        return list(self.db.query(
+        """Every task with its records' source and log ids (`external_id`, `external_b_id`), by id;
+        `gold_answer` decoded."""
+        return [{**row, "gold_answer": json.loads(row["gold_answer"]) if row["gold_answer"] else None} for row in self.db.query(
             """
             SELECT tasks.id, tasks.kind, tasks.priority, tasks.required_annotations, tasks.is_gold, tasks.gold_answer,
                    a.source, a.external_id, b.external_id AS external_b_id
             FROM tasks JOIN records AS a ON a.id = tasks.record_id LEFT JOIN records AS b ON b.id = tasks.record_b_id
             ORDER BY tasks.id
             """
-        ))  # fmt: skip
+        )]  # fmt: skip
 
-    def current_annotation(self, task_id: int, annotator_id: int) -> dict | None:
+    def current_annotation(self, task_id: int, annotator_id: int) -> Annotation | None:
         """The annotator's current answer to the task (the end of its edit chain), if any."""
         rows = list(self.db.query(
             "SELECT annotations.* FROM current_answers JOIN annotations ON annotations.id = current_answers.annotation_id "
             "WHERE current_answers.task_id = ? AND current_answers.annotator_id = ?", [task_id, annotator_id]))  # fmt: skip
-        return rows[0] if rows else None
+        return Annotation.from_row(rows[0]) if rows else None
 
     def tasks_exist(self, origin: str, record_ids: Sequence[str]) -> bool:
         """Whether a task of this origin already shows any of these records (as A or B)."""
@@ -127,7 +130,7 @@ class TaskQueries:
 
     def upsert_gold_answers(self, rows: Sequence[tuple[str, str, str | None, str, str]]) -> int:
         """(record_id, kind, record_b_id, answer_json, source) rows; returns how many were new or changed."""
-        now = utc_now()
+        now = utc_now_text()
         with self.db.atomic():
             before = self.db.conn.total_changes
             self.db.conn.executemany(
@@ -141,9 +144,9 @@ class TaskQueries:
             )
             return self.db.conn.total_changes - before
 
-    def task(self, task_id: int) -> dict | None:
+    def task(self, task_id: int) -> Task | None:
         rows = list(self.db.query("SELECT * FROM tasks WHERE id = ?", [task_id]))
-        return rows[0] if rows else None
+        return Task.from_row(rows[0]) if rows else None
 
     def queue_counts(self, now: str) -> list[dict]:
         """Slots by kind and route: open (free), claimed, overdue (lease expired, not yet returned), done."""
@@ -168,8 +171,8 @@ class TaskQueries:
         )
 
     def top_open_tasks(self, limit: int = 10) -> list[dict]:
-        """The head of the app's queue: open tasks by priority, with their prompt and why."""
-        return list(
+        """The head of the app's queue: open tasks by priority, with their conversation (`messages`) and why."""
+        return [{**row, "messages": json.loads(row["messages"])} for row in
             self.db.query(
                 """
                 SELECT tasks.id, tasks.kind, tasks.priority, tasks.why, tasks.required_annotations,
@@ -180,4 +183,4 @@ class TaskQueries:
                 """,
                 [limit],
             )
-        )
+        ]  # fmt: skip

@@ -7,14 +7,14 @@ decided task can be revised (the new decision supersedes) or promoted to gold.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
-from annotate.consensus.adjudication import adjudicate, adjudication_queue, promote_to_gold
+from annotate.consensus.adjudication import (adjudicate, adjudication_queue, case_of, current_answer, decided_tasks,
+                                             promote_to_gold)  # fmt: skip
 from annotate.errors import FlywheelError
-from annotate.review.claims import TaskView, task_view, taxonomy_of
+from annotate.review.claims import TaskView
+from annotate.store.rows import Adjudication, Annotation
 from annotate.ui.access import require_role
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
@@ -36,7 +36,7 @@ def adjudication_page() -> None:
     _show_flash()
     with open_store() as store:
         queue = adjudication_queue(store, current_project().config)
-        decided = store.latest_adjudications()
+        decided = decided_tasks(store)
     st.caption(f"Waiting for a decision: **{len(queue):,}** · decided: **{len(decided):,}**")
     mode = st.radio(
         "Show", list(MODES), format_func=MODES.get, horizontal=True, key="adjudicate-mode", label_visibility="collapsed"
@@ -76,18 +76,18 @@ def _waiting(queue: pd.DataFrame) -> None:
     _workspace(int(task_id), why=reason)
 
 
-def _decided(decided: dict[int, dict]) -> None:
+def _decided(decided: dict[int, Adjudication]) -> None:
     if not decided:
         st.info("No task has been decided yet.")
         return
-    rows = sorted(decided.values(), key=lambda row: row["created_at"], reverse=True)
+    rows = sorted(decided.values(), key=lambda row: row.created_at, reverse=True)
     shown = pd.DataFrame([
-        {"task": row["task_id"], "kind": row["kind"], "decision": row["verdict"] or row["choice"], "method": row["method"],
-         "by": row["lead_email"], "when": _minute(row["created_at"]), "reason": row["reason"]}
+        {"task": row.task_id, "kind": row.kind, "decision": row.verdict or row.choice, "method": row.method,
+         "by": row.lead_email, "when": _minute(row.created_at), "reason": row.reason}
         for row in rows
     ])  # fmt: skip
     st.dataframe(shown, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(shown)))
-    labels = {row["task_id"]: f"#{row['task_id']} · {row['kind']} · {row['verdict'] or row['choice']}" for row in rows}
+    labels = {row.task_id: f"#{row.task_id} · {row.kind} · {row.verdict or row.choice}" for row in rows}
     task_id = st.selectbox("Task", list(labels), format_func=labels.get, key=DECIDED_KEY)
     _workspace(int(task_id), why=None)
 
@@ -95,10 +95,8 @@ def _decided(decided: dict[int, dict]) -> None:
 def _workspace(task_id: int, why: str | None) -> None:
     """The task, its answers side by side, the ways to decide it, and its earlier decisions."""
     with open_store() as store:
-        view = task_view(store, task_id)
-        answers = store.task_answers(task_id)
-        history = store.adjudication_history(task_id)
-        taxonomy = taxonomy_of(store)
+        case = case_of(store, task_id)
+    view, answers, history, taxonomy = case.view, case.answers, case.history, case.taxonomy
     labels = {category.id: category.label for category in taxonomy.failure_categories}
     st.subheader(f"Task #{task_id} ({view.kind})")
     if why:
@@ -139,57 +137,56 @@ def _show_task(view: TaskView) -> None:
                 show_text(text or "")
 
 
-def _answers(task_id: int, answers: list[dict], labels: dict[str, str]) -> None:
+def _answers(task_id: int, answers: list[Annotation], labels: dict[str, str]) -> None:
     """Every current answer in its own column, with a button to pick it."""
     per_row = 3 if len(answers) > 4 else max(len(answers), 1)
     for start in range(0, len(answers), per_row):
         for column, answer in zip(st.columns(per_row), answers[start : start + per_row]):
             with column, st.container(border=True):
                 _show_answer(answer, labels)
-                st.button("Pick this answer", key=f"pick-{task_id}-{answer['id']}", type="primary",
-                          on_click=_pick, args=(task_id, answer["id"]))  # fmt: skip
+                st.button("Pick this answer", key=f"pick-{task_id}-{answer.id}", type="primary",
+                          on_click=_pick, args=(task_id, answer.id))  # fmt: skip
 
 
-def _show_answer(answer: dict, labels: dict[str, str]) -> None:
-    st.markdown(f"**{escape_markdown(answer['name'] or answer['email'])}**")
-    st.caption(f"{escape_markdown(answer['email'])} · {answer['source']} · {_minute(answer['created_at'])}")
-    if answer["kind"] == "correction":
-        st.markdown(f"Verdict: **{VERDICTS.get(answer['verdict'], answer['verdict'])}**")
+def _show_answer(answer: Annotation, labels: dict[str, str]) -> None:
+    st.markdown(f"**{escape_markdown(answer.name or answer.email)}**")
+    st.caption(f"{escape_markdown(answer.email)} · {answer.source} · {_minute(answer.created_at)}")
+    if answer.kind == "correction":
+        st.markdown(f"Verdict: **{VERDICTS.get(answer.verdict, answer.verdict)}**")
         text_label = "Corrected response"
     else:
-        st.markdown(f"Judgment: **{CHOICES.get(answer['choice'], answer['choice'])}**")
+        st.markdown(f"Judgment: **{CHOICES.get(answer.choice, answer.choice)}**")
         text_label = "Better response"
-    if answer["corrected_response"]:
+    if answer.corrected_response:
         st.markdown(f"*{text_label}*")
-        show_text(answer["corrected_response"])
-    categories = json.loads(answer["failure_categories"] or "[]")
-    st.markdown(f"Categories: {escape_markdown(', '.join(labels.get(c, c) for c in categories)) or '—'}")
-    st.markdown(f"Severity: {escape_markdown(answer['severity'] or '—')}")
+        show_text(answer.corrected_response)
+    st.markdown(f"Categories: {escape_markdown(', '.join(labels.get(c, c) for c in answer.failure_categories)) or '—'}")
+    st.markdown(f"Severity: {escape_markdown(answer.severity or '—')}")
     st.markdown("*Rationale*")
-    show_text(answer["rationale"] or "—")
+    show_text(answer.rationale or "—")
 
 
-def _history(task_id: int, history: list[dict]) -> None:
+def _history(task_id: int, history: list[Adjudication]) -> None:
     st.markdown("**Decisions so far** (the newest stands)")
     st.dataframe(pd.DataFrame([
-        {"when": _minute(row["created_at"]), "by": row["lead_email"], "decision": row["verdict"] or row["choice"],
-         "method": row["method"], "reason": row["reason"]}
+        {"when": _minute(row.created_at), "by": row.lead_email, "decision": row.verdict or row.choice,
+         "method": row.method, "reason": row.reason}
         for row in history
     ]), hide_index=True, width="stretch")  # fmt: skip
     st.button("Promote to gold", key=f"promote-{task_id}", on_click=_promote, args=(task_id,),
               help="Make the standing decision a gold item: later batches score annotators against it.")  # fmt: skip
 
 
-def _merge_form(view: TaskView, answers: list[dict], taxonomy) -> None:
-    names = {answer["id"]: answer["name"] or answer["email"] for answer in answers}
+def _merge_form(view: TaskView, answers: list[Annotation], taxonomy) -> None:
+    names = {answer.id: answer.name or answer.email for answer in answers}
     if not names:
         st.write("No answers to start from.")
         return
     base_id = st.selectbox("Start from", list(names), format_func=names.get, key=f"merge-base-{view.task_id}")
-    base = next(answer for answer in answers if answer["id"] == base_id)
+    base = next(answer for answer in answers if answer.id == base_id)
     prefix = f"merge-{view.task_id}-{base_id}"
     with st.form(prefix):
-        _answer_inputs(view, taxonomy, prefix, json.loads(base["answer"]))
+        _answer_inputs(view, taxonomy, prefix, base.answer)
         st.form_submit_button("Save the merged answer", type="primary", key=f"{prefix}-save", on_click=_save_form,
                               args=(view.task_id, view.kind, prefix, "merged"))  # fmt: skip
 
@@ -249,12 +246,12 @@ def answer_from_state(kind: str, prefix: str) -> dict:
 
 def _pick(task_id: int, annotation_id: int) -> None:
     with open_store() as store:
-        picked = next((row for row in store.task_answers(task_id) if row["id"] == annotation_id), None)
+        picked = current_answer(store, task_id, annotation_id)
     if picked is None:
         st.session_state[ERROR_KEY] = (task_id, "That answer was edited meanwhile; look at the answers again.")
         return
-    answer = {**json.loads(picked["answer"]), "seconds_spent": None}  # the decision is not timed work
-    _decide(task_id, answer, "picked", annotation_id, f"{picked['name'] or picked['email']}'s answer")
+    answer = {**picked.answer, "seconds_spent": None}  # the decision is not timed work
+    _decide(task_id, answer, "picked", annotation_id, f"{picked.name or picked.email}'s answer")
 
 
 def _save_form(task_id: int, kind: str, prefix: str, method: str) -> None:

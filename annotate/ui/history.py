@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import streamlit as st
 
+from annotate.clock import utc_now
 from annotate.errors import FlywheelError
+from annotate.records import last_user_turn
 from annotate.review.claims import edit_annotation, history
+from annotate.store.rows import HistoryEntry
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
 from annotate.ui.store_access import current_project, open_store
@@ -31,40 +33,40 @@ def history_page() -> None:
         _show(row, window)
 
 
-def _show(row: dict, window: timedelta) -> None:
-    conversation = json.loads(row["messages"])
-    prompt = next((m["content"] for m in reversed(conversation) if m["role"] == "user"), "")
-    outcome = VERDICTS.get(row["verdict"]) if row["kind"] == "correction" else CHOICES.get(row["choice"])
-    edited = " · edited" if row["supersedes"] else ""
-    with st.expander(f"{row['created_at'][:16].replace('T', ' ')} · {row['kind']} · {outcome}{edited} · {prompt[:80]}"):
+def _show(row: HistoryEntry, window: timedelta) -> None:
+    answer = row.annotation
+    prompt = last_user_turn(row.messages)
+    outcome = VERDICTS.get(answer.verdict) if answer.kind == "correction" else CHOICES.get(answer.choice)
+    edited = " · edited" if answer.supersedes else ""
+    with st.expander(f"{answer.created_at[:16].replace('T', ' ')} · {answer.kind} · {outcome}{edited} · {prompt[:80]}"):
         st.markdown("**Prompt**")
         show_text(prompt)
-        if row["kind"] == "correction":
+        if answer.kind == "correction":
             st.markdown("**Model's response**")
-            show_text(row["response_a"] or "")
+            show_text(row.response_a or "")
         else:
             st.markdown("**Response A**")
-            show_text(row["response_a"] or "")
+            show_text(row.response_a or "")
             st.markdown("**Response B**")
-            show_text(row["response_b"] or "")
-        if row["corrected_response"]:
+            show_text(row.response_b or "")
+        if answer.corrected_response:
             st.markdown("**Your text**")
-            show_text(row["corrected_response"])
-        if row["rationale"]:
+            show_text(answer.corrected_response)
+        if answer.rationale:
             st.markdown("**Your rationale**")
-            show_text(row["rationale"])
-        first = datetime.fromisoformat(row["first_submitted_at"])
-        if datetime.now(timezone.utc) - first <= window:
+            show_text(answer.rationale)
+        first = datetime.fromisoformat(row.first_submitted_at)
+        if utc_now() - first <= window:
             _edit_form(row)
 
 
-def _edit_form(row: dict) -> None:
-    key = f"edit-{row['id']}"
+def _edit_form(row: HistoryEntry) -> None:
+    key = f"edit-{row.annotation.id}"
     with st.form(key):
-        answer = json.loads(row["answer"])
-        if row["kind"] == "correction":
+        answer = dict(row.annotation.answer)
+        if row.annotation.kind == "correction":
             verdict = st.radio("Verdict", list(VERDICTS), index=list(VERDICTS).index(answer["verdict"]), format_func=VERDICTS.get, horizontal=True)
-            text = st.text_area("Corrected response", value=answer.get("corrected_response") or row["response_a"] or "")
+            text = st.text_area("Corrected response", value=answer.get("corrected_response") or row.response_a or "")
             answer.update(verdict=verdict, corrected_response=text if verdict == "corrected" else None)
         else:
             choice = st.radio("Judgment", list(CHOICES), index=list(CHOICES).index(answer["choice"]), format_func=CHOICES.get, horizontal=True)
@@ -74,7 +76,7 @@ def _edit_form(row: dict) -> None:
         if st.form_submit_button("Save edit"):
             try:
                 with open_store() as store:
-                    edit_annotation(store, row["id"], st.session_state.user["email"], answer)
+                    edit_annotation(store, row.annotation.id, st.session_state.user["email"], answer)
             except FlywheelError as exc:
                 st.error(str(exc))
                 return
