@@ -77,6 +77,7 @@ from annotate.consensus import agreement as agreement_module
 from annotate.consensus import reliability as reliability_module
 from annotate.consensus import resolution as resolution_module
 from annotate.consensus.agreement import agreement_report, report_from_frame
+from annotate.records import CHOICES, VERDICTS
 from annotate.consensus.answer_table import answer_frame
 from annotate.consensus.resolution import resolve
 from annotate.ingest.rows import to_row
@@ -85,9 +86,7 @@ from annotate.records import RecordIn
 from bench.common import measure_command, runs_line, timed_functions  # noqa: E402 (after the sys.path line)
 
 TARGET_SECONDS = 2.0
-VERDICTS = ("acceptable", "corrected", "unusable")  # codes 0..2, as annotate.consensus.agreement codes them
-VERDICT_WEIGHTS = (0.45, 0.40, 0.15)
-CHOICES = ("a", "b", "tie", "both_bad")
+VERDICT_WEIGHTS = (0.45, 0.40, 0.15)  # over records.VERDICTS, codes 0..2 as annotate.consensus.agreement codes them
 CHOICE_WEIGHTS = (0.40, 0.40, 0.12, 0.08)
 CATEGORIES = ("factual_error", "incomplete", "unhelpful", "unwarranted_refusal", "format_violation",
               "policy_violation", "pii_leak", "tone")  # fmt: skip

@@ -37,10 +37,9 @@ from annotate.consensus.answer_table import (
 )
 from annotate.consensus.reliability import MISSING, alpha_with_ci, kappa_matrix
 from annotate.consensus.resolution import RESOLVED, resolve
+from annotate.records import CHOICES, VERDICTS
 from annotate.store import Store
 
-VERDICTS = ("acceptable", "corrected", "unusable")
-CHOICES = ("a", "b", "tie", "both_bad")
 CODE = np.int16  # value codes in the units x annotators matrices (a taxonomy has far fewer values)
 FIELDS = ("verdict", "failure_category", "severity", "preference", "correction")
 

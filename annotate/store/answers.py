@@ -20,9 +20,17 @@ from typing import Any
 
 import numpy as np
 
-VERDICT_CODES = ("acceptable", "corrected", "unusable")
-CHOICE_CODES = ("a", "b", "tie", "both_bad")
+from annotate.records import CHOICES, VERDICTS
+
+VERDICT_CODES = VERDICTS
+CHOICE_CODES = CHOICES
 ANSWER_CODES = VERDICT_CODES + CHOICE_CODES  # a correction's verdict (0..2) or a judgment's choice (3..6)
+# The code of an answer's verdict or choice, in SQL (the words are the fixed ones from records.py, never input).
+_ANSWER_CODE_SQL = (
+    "CASE COALESCE(verdict, choice) "
+    + " ".join(f"WHEN '{word}' THEN {code}" for code, word in enumerate(ANSWER_CODES))
+    + " ELSE -1 END"
+)
 KIND_CODES = ("correction", "preference")
 STATUS_CODES = ("open", "done", "cancelled")
 
@@ -31,8 +39,7 @@ ANSWER_INTEGERS = {
     "annotation_id": "annotation_id",
     "task_id": "task_id",
     "annotator_id": "annotator_id",
-    "answer": "CASE COALESCE(verdict, choice) WHEN 'acceptable' THEN 0 WHEN 'corrected' THEN 1 WHEN 'unusable' THEN 2 "
-    "WHEN 'a' THEN 3 WHEN 'b' THEN 4 WHEN 'tie' THEN 5 WHEN 'both_bad' THEN 6 ELSE -1 END",
+    "answer": _ANSWER_CODE_SQL,
     "seconds_ms": "IFNULL(CAST(ROUND(seconds_spent * 1000) AS INTEGER), -1)",
     "created_ms": "first_created_ms",
 }
