@@ -77,12 +77,11 @@ from annotate.consensus import agreement as agreement_module
 from annotate.consensus import reliability as reliability_module
 from annotate.consensus import resolution as resolution_module
 from annotate.consensus.agreement import agreement_report, report_from_frame
-from annotate.records import CHOICES, VERDICTS
 from annotate.consensus.answer_table import answer_frame
 from annotate.consensus.resolution import resolve
 from annotate.ingest.rows import to_row
 from annotate.project import Project, init_project
-from annotate.records import RecordIn
+from annotate.records import CHOICES, VERDICTS, RecordIn
 from bench.common import measure_command, runs_line, timed_functions  # noqa: E402 (after the sys.path line)
 
 TARGET_SECONDS = 2.0
