@@ -121,4 +121,20 @@ def current_round(store: Store) -> dict:
 
 
 def list_rounds(store: Store) -> list[dict]:
+    """Every round, oldest first, with its record and task counts."""
     return store.rounds_with_counts()
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """What `flywheel db status` shows: migrations applied, the latest one's name, rows per table, the open round."""
+
+    migrations: int
+    latest_migration: str
+    table_counts: dict[str, int]
+    open_round: dict | None
+
+
+def database_status(store: Store) -> DatabaseStatus:
+    applied, latest = store.schema_version()
+    return DatabaseStatus(applied, latest, store.table_counts(), store.open_round())

@@ -549,8 +549,8 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
             (FormatCheck, "problems", "FormatCheck.problems (refusal check)"),
             (gates, "redact_personal_data", "redact_personal_data (every text)"),
             (engine, "analyze", "Presidio analyze (texts the regex lets in)"),
-            (gates, "_minhashes", "_minhashes (LeanMinHash objects)"),
-            (gates, "_index", "_index (MinHashLSH inserts)"),
+            (near_duplicates_module, "minhashes", "minhashes (LeanMinHash objects)"),
+            (near_duplicates_module, "lsh_index", "lsh_index (MinHashLSH inserts)"),
             (split_module, "_groups", "_groups (union-find)"),
             (profile_module, "completeness", "completeness"),
             (profile_module, "lengths", "lengths"),
@@ -613,9 +613,9 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
 
 # Inner labels timed inside another one (the first of its parents present in a stage holds it).
 PARENTS = {
-    "_central": ("_decision (per task)",), "prompt_clusters (one of the _cluster_texts calls)": ("_cluster_texts",),
-    "_signatures (MinHash, numpy)": ("_cluster_texts", "_minhashes (LeanMinHash objects)"),
-    "_candidate_pairs (LSH bands)": ("_cluster_texts",), "_similarity (rapidfuzz verify)": ("_cluster_texts",),
+    "_central": ("_decision (per task)",), "prompt_clusters (one of the cluster_texts calls)": ("cluster_texts",),
+    "minhash_signatures (MinHash, numpy)": ("cluster_texts", "minhashes (LeanMinHash objects)"),
+    "_candidate_pairs (LSH bands)": ("cluster_texts",), "verified_similarity (rapidfuzz verify)": ("cluster_texts",),
     "Presidio analyze (texts the regex lets in)": ("redact_personal_data (every text)",),
     "_sha256": ("_write_files (trl_row + json.dumps + write)",),
 }  # fmt: skip

@@ -8,6 +8,7 @@ from rich.table import Table
 from annotate.cli.context import console
 from annotate.cli.progress import progress_bar
 from annotate.flagging import REASONS, flag_manually, run_flaggers
+from annotate.reports.overview import flag_totals
 
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +31,8 @@ def flag(
             return
         with progress_bar(ctx.obj.quiet, "flagging") as progress:
             summary = run_flaggers(store, project.config, project.root, only=only or None, recheck=recheck, progress=progress)
-        totals = {row["reason"]: row for row in store.flag_counts()}
-        pairs = store.preference_candidate_counts()
+        stored = flag_totals(store)
+    totals, pairs = stored.by_reason, stored.preference_candidates
     table = Table("reason", "flagged this run", "flagged in store", "mean score", title="Flags", title_justify="left")
     for reason in REASONS:
         total = totals.get(reason, {"records": 0, "mean_score": None})

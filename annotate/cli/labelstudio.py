@@ -43,12 +43,12 @@ def push_command(
 ) -> None:  # fmt: skip
     """Push the open tasks routed to Label Studio (`flywheel select --route labelstudio`), each once."""
     from annotate.labelstudio.client import LabelStudioClient
-    from annotate.labelstudio.push import push
+    from annotate.labelstudio.push import push, tasks_waiting
 
     project = ctx.obj.project()
     client = LabelStudioClient.from_env()
     with project.open_store() as store, progress_bar(ctx.obj.quiet, "pushing tasks") as update:
-        on_batch = _counting(update, len(store.tasks_to_push(kind, limit)))
+        on_batch = _counting(update, tasks_waiting(store, kind, limit))
         report = push(store, client, project.config, kind=kind, limit=limit, recreate=recreate,
                       reset_config=reset_config, batch_size=batch_size, on_batch=on_batch)  # fmt: skip
     _print_push(report, client.url)
@@ -107,9 +107,11 @@ def sync_command(
 @ls_app.command("status")
 def status_command(ctx: typer.Context) -> None:
     """The Label Studio projects Flywheel made, and what was pushed and pulled (no server needed)."""
+    from annotate.labelstudio.push import sync_status
+
     with ctx.obj.project().open_store() as store:
-        projects = store.ls_project_summaries()
-        problems = store.ls_problems()
+        status = sync_status(store)
+    projects, problems = status.projects, status.problems
     if not projects:
         console.print("Nothing pushed yet: `flywheel select --route labelstudio`, then `flywheel ls push`.")
         return

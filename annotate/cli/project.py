@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotate.cli.context import CliContext, console
-from annotate.project import init_project, list_rounds, start_round
+from annotate.project import database_status, init_project, list_rounds, start_round
 
 db_app = typer.Typer(help="Look after the database.", no_args_is_help=True)
 round_app = typer.Typer(help="Rounds of the loop: everything ingested belongs to the open round.", no_args_is_help=True)
@@ -38,9 +38,8 @@ def db_status(ctx: typer.Context) -> None:
     """Show the database path, schema version and row counts."""
     project = ctx.obj.project()
     with project.open_store() as store:
-        applied, latest = store.schema_version()
-        counts = store.table_counts()
-        open_round = store.open_round()
+        status = database_status(store)
+    applied, latest, counts, open_round = status.migrations, status.latest_migration, status.table_counts, status.open_round
     console.print(f"database        {project.db_path}")
     console.print(f"schema version  {applied} (latest migration: {latest})")
     console.print(f"open round      {open_round['name'] if open_round else '(none)'}")

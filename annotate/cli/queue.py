@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from annotate.cli.context import console
-from annotate.clock import utc_now_text
+from annotate.reports.overview import queue_counts
 from annotate.tasks.selection import SelectionReport, select_tasks
 
 
@@ -57,7 +57,7 @@ def _print_report(report: SelectionReport) -> None:
 def queue(ctx: typer.Context) -> None:
     """Slots by kind and route: open, claimed, overdue (lease expired), done."""
     with ctx.obj.project().open_store() as store:
-        rows = store.queue_counts(utc_now_text("milliseconds"))
+        rows = queue_counts(store)
     table = Table("kind", "route", "tasks", "open", "claimed", "overdue", "done", "gold tasks", title="Queue", title_justify="left")
     for row in rows:
         table.add_row(row["kind"], row["route"], *(f"{row[key] or 0:,}" for key in

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from annotate.clock import utc_now_text
 from annotate.config import ProjectConfig
 from annotate.labelstudio.client import CURSOR_FORMAT, LabelStudioClient, result_problems
 from annotate.labelstudio.payloads import answer_from_result, result_hash
@@ -29,7 +30,6 @@ from annotate.labelstudio.push import check_link
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import store_external_annotation, taxonomy_of
 from annotate.store import Store
-from annotate.store.rounds import utc_now
 
 CURSOR_OVERLAP = timedelta(seconds=2)  # re-read the last moments: a transaction may commit after a later one
 PAGE_TASKS = 500
@@ -92,14 +92,14 @@ def _pull_project(store, client, link, label_config, users, taxonomy, report, on
             _write_page(store, link, label_config, page, users, taxonomy, report, on_task)
             page = []
     _write_page(store, link, label_config, page, users, taxonomy, report, on_task)
-    store.update_ls_project(link["id"], pull_cursor=cursor, last_pull_at=utc_now())
+    store.update_ls_project(link["id"], pull_cursor=cursor, last_pull_at=utc_now_text())
 
 
 def _write_page(store: Store, link: dict, label_config: str, tasks: list[dict], users: UserDirectory, taxonomy,
                 report: PullReport, on_task) -> None:  # fmt: skip
     if not tasks:
         return
-    now = utc_now()
+    now = utc_now_text()
     with store.immediate():
         for task in tasks:
             report.tasks_seen += 1

@@ -51,6 +51,23 @@ class PushReport:
         return sum(project.pushed for project in self.projects)
 
 
+def tasks_waiting(store: Store, kind: str | None = None, limit: int | None = None) -> int:
+    """How many open tasks routed to Label Studio a push would send now."""
+    return len(store.tasks_to_push(kind, limit))
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What was pushed and pulled, per Label Studio project Flywheel made, and the annotations not stored."""
+
+    projects: list[dict]
+    problems: list[dict]
+
+
+def sync_status(store: Store) -> SyncStatus:
+    return SyncStatus(store.ls_project_summaries(), store.ls_problems())
+
+
 def push(
     store: Store, client: LabelStudioClient, config: ProjectConfig, *, kind: str | None = None, limit: int | None = None,
     recreate: bool = False, reset_config: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,

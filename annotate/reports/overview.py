@@ -38,9 +38,27 @@ def store_overview(store: Store, recent: int = 10) -> StoreOverview:
         recent_ingests=store.recent_ingests(recent),
         flags=store.flag_counts(),
         preference_candidates=store.preference_candidate_counts(),
-        queue=store.queue_counts(utc_now_text("milliseconds")),
+        queue=queue_counts(store),
         queue_head=[_with_prompt(task) for task in store.top_open_tasks(recent)],
     )
+
+
+def queue_counts(store: Store) -> list[dict]:
+    """Slots by task kind and route, now: open, claimed, overdue (lease lapsed, not yet returned), done."""
+    return store.queue_counts(utc_now_text("milliseconds"))
+
+
+@dataclass
+class FlagTotals:
+    """What the store holds after flagging: per reason, flagged records and their mean score; and
+    preference candidates per origin."""
+
+    by_reason: dict[str, dict]
+    preference_candidates: dict[str, int]
+
+
+def flag_totals(store: Store) -> FlagTotals:
+    return FlagTotals({row["reason"]: row for row in store.flag_counts()}, store.preference_candidate_counts())
 
 
 def _with_prompt(task: dict) -> dict:
