@@ -37,6 +37,10 @@ class AnnotatorError(FlywheelError):
     """An unknown, inactive or invalid annotator."""
 
 
+class NotAllowed(AnnotatorError):
+    """The acting person's role does not allow this change to someone's account (or to their own)."""
+
+
 class FlaggingError(FlywheelError):
     """A flagger cannot run (bad validator setup, unknown record, missing dependency)."""
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from annotate.errors import AnnotatorError, SignInError
-from annotate.review.annotators import add_annotator, deactivate, list_annotators, set_role
+from annotate.review.annotators import OPERATOR, add_annotator, deactivate, list_annotators, set_role
 from annotate.review.auth import generate_password, set_password, sign_in
 from annotate.store.migrations import migrations
 
@@ -106,7 +106,7 @@ def test_a_new_password_clears_the_lockout(store, ana):
 
 
 def test_a_deactivated_account_is_told_so_only_with_the_right_password(store, ana):
-    deactivate(store, EMAIL)
+    deactivate(store, EMAIL, by=OPERATOR)
     with pytest.raises(SignInError, match="^wrong email or password$"):
         sign_in(store, EMAIL, "wrong password", **LIMITS, now=NOON)
     with pytest.raises(SignInError, match="this account has been deactivated; ask your lead"):
@@ -114,14 +114,15 @@ def test_a_deactivated_account_is_told_so_only_with_the_right_password(store, an
 
 
 def test_a_role_change_shows_at_the_next_sign_in(store, ana):
-    set_role(store, EMAIL, "lead")
+    set_role(store, EMAIL, "lead", by=OPERATOR)
     assert sign_in(store, EMAIL, PASSWORD, **LIMITS, now=NOON)["role"] == "lead"
     with pytest.raises(AnnotatorError, match="unknown role"):
-        set_role(store, EMAIL, "boss")
+        set_role(store, EMAIL, "boss", by=OPERATOR)
 
 
 def test_changing_someone_unknown_says_so(store):
-    for change in (lambda: deactivate(store, "x@example.com"), lambda: set_role(store, "x@example.com", "lead"),
+    for change in (lambda: deactivate(store, "x@example.com", by=OPERATOR),
+                   lambda: set_role(store, "x@example.com", "lead", by=OPERATOR),
                    lambda: set_password(store, "x@example.com", PASSWORD)):  # fmt: skip
         with pytest.raises(AnnotatorError, match="x@example.com is not a registered annotator"):
             change()
@@ -170,7 +171,7 @@ def test_an_unknown_email_still_costs_one_password_check(store, ana, monkeypatch
 
 
 def test_deactivating_an_expert_returns_the_slots_they_hold_at_once(store):
-    from annotate.review.annotators import add_annotator, deactivate, reactivate
+    from annotate.review.annotators import OPERATOR, add_annotator, deactivate, reactivate
     from annotate.review.claims import next_task
     from tests.conftest import make_tasks
 
@@ -179,20 +180,20 @@ def test_deactivating_an_expert_returns_the_slots_they_hold_at_once(store):
     add_annotator(store, "next@example.com")
     assert next_task(store, "gone@example.com").task_id == task
     assert next_task(store, "next@example.com") is None
-    deactivate(store, "gone@example.com")
+    deactivate(store, "gone@example.com", by=OPERATOR)
     assert store.task(task).active_claims == 0
     assert next_task(store, "next@example.com").task_id == task
-    assert reactivate(store, "gone@example.com")["active"] == 1
+    assert reactivate(store, "gone@example.com", by=OPERATOR)["active"] == 1
 
 
 def test_the_last_active_admin_cannot_be_deactivated_or_demoted(store):
     from annotate.errors import AnnotatorError
-    from annotate.review.annotators import add_annotator, deactivate, set_role
+    from annotate.review.annotators import OPERATOR, add_annotator, deactivate, set_role
 
     add_annotator(store, "root@example.com", role="admin")
     with pytest.raises(AnnotatorError, match="the last active admin"):
-        deactivate(store, "root@example.com")
+        deactivate(store, "root@example.com", by=OPERATOR)
     with pytest.raises(AnnotatorError, match="the last active admin"):
-        set_role(store, "root@example.com", "lead")
+        set_role(store, "root@example.com", "lead", by=OPERATOR)
     add_annotator(store, "second@example.com", role="admin")
-    assert set_role(store, "root@example.com", "lead")["role"] == "lead"
+    assert set_role(store, "root@example.com", "lead", by=OPERATOR)["role"] == "lead"

@@ -319,6 +319,29 @@ def test_the_last_admin_keeps_the_role_and_a_lead_cannot_touch_an_admin(env, peo
     assert people.annotator_by_email("root@x.test")["active"]
 
 
+def test_nobody_can_deactivate_their_own_account_in_the_app(env, people):
+    app = run_page(PEOPLE, LEA, role="lead")
+    app.selectbox(key="people-person").set_value(LEA).run()
+    app.button(key="people-deactivate").click().run()
+    assert app.error[0].value == "You cannot deactivate your own account; ask another lead or admin."
+    assert people.annotator_by_email(LEA)["active"]
+
+
+def test_a_lead_cannot_change_an_admins_role_in_the_app_and_is_offered_only_what_they_may_grant(env, people):
+    from annotate.review.annotators import ONLY_AN_ADMIN, grantable_roles
+
+    add_annotator(people, "root@x.test", "admin")
+    lead = run_page(PEOPLE, LEA, role="lead")
+    assert tuple(lead.selectbox(key="people-add-role").options) == grantable_roles("lead")
+    lead.selectbox(key="people-person").set_value("root@x.test").run()
+    lead.selectbox(key="people-role-root@x.test").set_value("lead")
+    lead.button(key="people-set-role").click().run()
+    assert lead.error[0].value == ONLY_AN_ADMIN
+    assert people.annotator_by_email("root@x.test")["role"] == "admin"
+    admin = run_page(PEOPLE, "root@x.test", role="admin")
+    assert tuple(admin.selectbox(key="people-add-role").options) == grantable_roles("admin")
+
+
 def test_a_preference_split_shows_both_responses_and_a_pick_stores_the_choice(env, people):
     (task,) = make_tasks(people, 1, kind="preference", required=3)
     for email, choice in ((ANN, "a"), (BOB, "b"), (CYD, "tie")):

@@ -165,9 +165,9 @@ def test_an_idle_session_is_signed_out(env, people):
 def test_a_deactivated_expert_is_signed_out_at_once(env, people):
     make_tasks(people, 1)
     app = app_signed_in_as("ana@example.com")
-    from annotate.review.annotators import deactivate
+    from annotate.review.annotators import OPERATOR, deactivate
 
-    deactivate(people, "ana@example.com")
+    deactivate(people, "ana@example.com", by=OPERATOR)
     app.run()
     assert app.title[0].value == "Flywheel review"
     assert "deactivated" in app.info[0].value

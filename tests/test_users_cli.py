@@ -164,3 +164,71 @@ def test_add_if_missing_leaves_an_existing_account_alone(project):
     assert again.exit_code == 0 and "already registered" in again.output
     with project.open_store() as store:
         assert sign_in(store, "demo@example.com", "first-password", max_failed=5, lockout_minutes=15)["role"] == "lead"
+
+
+# --- the same rules as the app: --as names who acts -----------------------------------------------
+
+
+@pytest.fixture
+def team(users):
+    """An annotator, a lead and an admin, added by the machine's operator (no --as)."""
+    for email, role in (("ann@x.test", "annotator"), ("lea@x.test", "lead"), ("root@x.test", "admin")):
+        assert users("add", email, "--role", role, "--password-stdin", input=PASSWORD).exit_code == 0
+    return users
+
+
+def role_of(project, email: str) -> str:
+    with project.open_store() as store:
+        return store.annotator_by_email(email)["role"]
+
+
+def refused(result, message: str) -> bool:
+    return result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_a_lead_cannot_grant_the_admin_role_from_the_command_line(team, project):
+    assert refused(team("role", "ann@x.test", "admin", "--as", "lea@x.test"), "Only an admin can")
+    assert refused(team("add", "new@x.test", "--role", "admin", "--generate", "--as", "lea@x.test"), "Only an admin")
+    assert role_of(project, "ann@x.test") == "annotator"
+    result = team("role", "ann@x.test", "engineer", "--as", "lea@x.test")
+    assert result.exit_code == 0 and "ann@x.test is now engineer" in result.output
+
+
+def test_a_lead_cannot_change_an_admins_account_from_the_command_line(team, project):
+    for args in (["role", "root@x.test", "lead"], ["deactivate", "root@x.test"], ["reactivate", "root@x.test"],
+                 ["reset-password", "root@x.test", "--generate"]):  # fmt: skip
+        assert refused(team(*args, "--as", "lea@x.test"), "Only an admin can change an admin's account")
+    assert role_of(project, "root@x.test") == "admin"
+    assert signs_in(project, "root@x.test", PASSWORD)
+
+
+def test_an_admin_named_with_as_may_do_what_a_lead_may_not(team, project):
+    assert team("role", "ann@x.test", "admin", "--as", "root@x.test").exit_code == 0
+    assert team("deactivate", "ann@x.test", "--as", "root@x.test").exit_code == 0
+    assert not signs_in(project, "ann@x.test", PASSWORD)
+
+
+def test_nobody_can_deactivate_themselves_from_the_command_line(team, project):
+    assert refused(team("deactivate", "lea@x.test", "--as", "lea@x.test"), "You cannot deactivate your own account")
+    assert signs_in(project, "lea@x.test", PASSWORD)
+
+
+def test_an_annotator_or_someone_unknown_cannot_act_from_the_command_line(team, project):
+    assert refused(team("role", "lea@x.test", "annotator", "--as", "ann@x.test"), "only leads and admins")
+    assert refused(team("deactivate", "ann@x.test", "--as", "nobody@x.test"), "cannot act as nobody@x.test")
+    assert role_of(project, "lea@x.test") == "lead" and signs_in(project, "ann@x.test", PASSWORD)
+
+
+def test_nobody_can_deactivate_the_last_admin_from_the_app_or_the_command_line(team, project, env):
+    from tests.conftest import run_page
+
+    assert refused(team("deactivate", "root@x.test"), "the last active admin")
+    assert refused(team("role", "root@x.test", "lead"), "the last active admin")
+    app = run_page("annotate.ui.people.people_page", "root@x.test", role="admin")
+    app.selectbox(key="people-person").set_value("root@x.test").run()
+    app.button(key="people-deactivate").click().run()
+    assert "You cannot deactivate your own account" in app.error[0].value
+    app.selectbox(key="people-role-root@x.test").set_value("lead")
+    app.button(key="people-set-role").click().run()
+    assert "the last active admin" in app.error[0].value
+    assert role_of(project, "root@x.test") == "admin" and signs_in(project, "root@x.test", PASSWORD)

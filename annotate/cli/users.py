@@ -2,6 +2,11 @@
 
 A password comes from a hidden prompt (typed twice) when stdin is a terminal, from stdin with
 `--password-stdin` (for scripts), or is generated with `--generate` and printed once.
+
+Every change acts as someone: `--as EMAIL` names a lead or admin, whose role is checked by the
+same rules as the review app's Annotators page (`annotate.review.annotators`); without it, the
+command acts as the machine's operator, who holds the database file and so has an admin's
+rights. The last active admin is never demoted or deactivated, whoever acts.
 """
 
 from __future__ import annotations
@@ -14,14 +19,26 @@ from rich.table import Table
 
 from annotate.cli.context import console
 from annotate.errors import AnnotatorError
-from annotate.review.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
-from annotate.review.auth import account_status, generate_password, minute_text, set_password
+from annotate.records import ROLES
+from annotate.review.annotators import (
+    OPERATOR,
+    Operator,
+    add_annotator,
+    deactivate,
+    list_annotators,
+    reactivate,
+    reset_password,
+    set_role,
+)
+from annotate.review.auth import account_status, generate_password, minute_text
 
 users_app = typer.Typer(help="People who may sign in to the review app: add, list, deactivate, reset, change role.",
                         no_args_is_help=True)  # fmt: skip
 
 _PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="Read the password from stdin (first line).")
 _GENERATE = typer.Option(False, "--generate", help="Generate a password and print it once.")
+_AS = typer.Option(None, "--as", help="Act as this lead or admin: their role decides what may change, as in the app "
+                   "(default: the machine's operator, with an admin's rights).")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -37,6 +54,7 @@ def add(
     password_stdin: bool = _PASSWORD_STDIN,
     generate: bool = _GENERATE,
     if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing if the email is registered (for setup scripts)."),
+    actor: str = _AS,
 ) -> None:
     """Register a person with a password (prompted, from stdin, or generated)."""
     if if_missing:
@@ -46,7 +64,7 @@ def add(
                 return
     password = _new_password(password_stdin, generate)
     with ctx.obj.project().open_store() as store:
-        added = add_annotator(store, email, role, name, password=password)
+        added = add_annotator(store, email, role, name, password=password, by=_by(actor))
     console.print(f"Added [bold]{escape(added['email'])}[/] as {added['role']}.", highlight=False)
     _show_if_generated(password, generate)
 
@@ -64,32 +82,37 @@ def list_command(ctx: typer.Context) -> None:
 
 
 @users_app.command("deactivate")
-def deactivate_command(ctx: typer.Context, email: str = typer.Argument(..., help="Who to deactivate.")) -> None:
+def deactivate_command(
+    ctx: typer.Context, email: str = typer.Argument(..., help="Who to deactivate."), actor: str = _AS
+) -> None:
     """Stop a person from signing in and taking tasks; their annotations stay."""
     with ctx.obj.project().open_store() as store:
-        person = deactivate(store, email)
+        person = deactivate(store, email, by=_by(actor))
     console.print(f"Deactivated [bold]{escape(person['email'])}[/].", highlight=False)
 
 
 @users_app.command("reactivate")
-def reactivate_command(ctx: typer.Context, email: str = typer.Argument(..., help="Who to let back in.")) -> None:
+def reactivate_command(
+    ctx: typer.Context, email: str = typer.Argument(..., help="Who to let back in."), actor: str = _AS
+) -> None:
     """Let a deactivated person sign in and take tasks again."""
     with ctx.obj.project().open_store() as store:
-        person = reactivate(store, email)
+        person = reactivate(store, email, by=_by(actor))
     console.print(f"Reactivated [bold]{escape(person['email'])}[/].", highlight=False)
 
 
 @users_app.command("reset-password")
-def reset_password(
+def reset_password_command(
     ctx: typer.Context,
     email: str = typer.Argument(..., help="Whose password to reset."),
     password_stdin: bool = _PASSWORD_STDIN,
     generate: bool = _GENERATE,
+    actor: str = _AS,
 ) -> None:
     """Give a person a new password (prompted, from stdin, or generated); also ends a lockout."""
     password = _new_password(password_stdin, generate)
     with ctx.obj.project().open_store() as store:
-        person = set_password(store, email, password)
+        person = reset_password(store, email, password, by=_by(actor))
     console.print(f"New password set for [bold]{escape(person['email'])}[/]; any lockout is cleared.", highlight=False)
     _show_if_generated(password, generate)
 
@@ -99,11 +122,17 @@ def role_command(
     ctx: typer.Context,
     email: str = typer.Argument(..., help="Whose role to change."),
     role: str = typer.Argument(..., help=f"One of: {', '.join(ROLES)}."),
+    actor: str = _AS,
 ) -> None:
     """Give a person another role."""
     with ctx.obj.project().open_store() as store:
-        person = set_role(store, email, role)
+        person = set_role(store, email, role, by=_by(actor))
     console.print(f"[bold]{escape(person['email'])}[/] is now {person['role']}.", highlight=False)
+
+
+def _by(actor: str | None) -> str | Operator:
+    """Who acts: the person `--as` names, else the machine's operator."""
+    return actor.strip() if actor else OPERATOR
 
 
 def _new_password(from_stdin: bool, generate: bool) -> str:

@@ -22,12 +22,12 @@ from annotate.config import ProjectConfig, Taxonomy
 from annotate.consensus.answer_table import AnswerFilter, answer_frame
 from annotate.consensus.resolution import NEEDS_ADJUDICATION, resolve
 from annotate.errors import ReviewError
-from annotate.records import CorrectionAnswer, PreferenceAnswer
+from annotate.records import CorrectionAnswer, PersonRole, PreferenceAnswer
 from annotate.review.claims import TaskView, task_view, taxonomy_of, validate_answer
 from annotate.store import Store
 from annotate.store.rows import Adjudication, Annotation
 
-ADJUDICATING_ROLES = ("lead", "admin")
+ADJUDICATING_ROLES: tuple[PersonRole, ...] = ("lead", "admin")  # roles from annotate.records.ROLES
 METHODS = ("picked", "merged", "written")
 
 

@@ -7,9 +7,10 @@ new and never duplicates a flag), writing one `flags` row per (record, reason) w
 them over everything (after a config change), updating scores and dropping flags that no
 longer apply. Manual flags are never touched by a re-check.
 
-Reasons: negative_feedback, low_confidence, format, pii (per record); inconsistency (per
-paraphrase group, which also yields preference candidates, as do two model versions answering
-the same conversation); manual (`flag_manually`).
+Reasons (`annotate.records.FLAG_REASONS`, each flagger's `REASON`): negative_feedback,
+low_confidence, format, pii (per record); inconsistency (per paraphrase group, which also yields
+preference candidates, as do two model versions answering the same conversation); manual
+(`flag_manually`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from annotate.config import ProjectConfig
 from annotate.errors import FlaggingError
+from annotate.flagging import confidence, consistency, feedback, formats, pii
 from annotate.flagging.base import Flag, RecordView
 from annotate.flagging.confidence import flag_low_confidence
 from annotate.flagging.consistency import PreferencePair, flag_inconsistency
@@ -31,6 +33,7 @@ from annotate.flagging.formats import flag_format
 from annotate.flagging.pii import flag_pii
 from annotate.flagging.prompt_groups import group_similar_prompts
 from annotate.flagging.versions import model_version_pairs
+from annotate.records import FLAG_REASONS, FlagReason
 from annotate.store import Store
 from annotate.text.similarity import similarity_for
 
@@ -38,14 +41,14 @@ log = logging.getLogger(__name__)
 
 RecordFlagger = Callable[[list[RecordView], ProjectConfig, Path], Iterable[Flag]]
 RECORD_FLAGGERS: dict[str, RecordFlagger] = {
-    "negative_feedback": lambda records, config, root: flag_negative_feedback(records, config.flagging),
-    "low_confidence": lambda records, config, root: flag_low_confidence(records, config.flagging),
-    "format": lambda records, config, root: flag_format(records, config.validators, root),
-    "pii": lambda records, config, root: flag_pii(records, config.pii, config.flagging),
+    feedback.REASON: lambda records, config, root: flag_negative_feedback(records, config.flagging),
+    confidence.REASON: lambda records, config, root: flag_low_confidence(records, config.flagging),
+    formats.REASON: lambda records, config, root: flag_format(records, config.validators, root),
+    pii.REASON: lambda records, config, root: flag_pii(records, config.pii, config.flagging),
 }
-GROUP_FLAGGER = "inconsistency"
-MANUAL = "manual"
-REASONS = (*RECORD_FLAGGERS, GROUP_FLAGGER, MANUAL)
+GROUP_FLAGGER: FlagReason = consistency.REASON
+MANUAL: FlagReason = "manual"
+REASONS = FLAG_REASONS  # the record flaggers, the group flagger, then manual (a test keeps them in step)
 CHUNK = 5_000
 
 Progress = Callable[[int, int], None]

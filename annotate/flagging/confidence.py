@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 from annotate.config import Flagging
 from annotate.flagging.base import Flag, RecordView
+from annotate.records import FlagReason
 
-REASON = "low_confidence"
+REASON: FlagReason = "low_confidence"  # one of annotate.records.FLAG_REASONS
 
 
 def flag_low_confidence(records: list[RecordView], settings: Flagging) -> Iterator[Flag]:

@@ -18,9 +18,10 @@ from itertools import groupby
 import numpy as np
 
 from annotate.flagging.base import Flag, RecordView
+from annotate.records import FlagReason
 from annotate.text.similarity import TextSimilarity
 
-REASON = "inconsistency"
+REASON: FlagReason = "inconsistency"  # one of annotate.records.FLAG_REASONS
 REFERENCES = 50  # answers each answer is compared with, at most
 
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from annotate.config import Flagging
 from annotate.flagging.base import Flag, RecordView
+from annotate.records import FlagReason
 
-REASON = "negative_feedback"
+REASON: FlagReason = "negative_feedback"  # one of annotate.records.FLAG_REASONS
 
 
 def flag_negative_feedback(records: list[RecordView], settings: Flagging) -> Iterator[Flag]:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from annotate.config import FormatValidator
 from annotate.flagging.base import Flag, RecordView
+from annotate.records import FlagReason
 from annotate.text.formats import FormatCheck
 
-REASON = "format"
+REASON: FlagReason = "format"  # one of annotate.records.FLAG_REASONS
 SCORES = {"json": 1.0, "json_schema": 1.0, "regex": 0.9, "length": 0.6, "refusal": 0.9}
 
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from annotate.config import Flagging, PiiPolicy
 from annotate.flagging.base import Flag, RecordView
+from annotate.records import FlagReason
 from annotate.text.pii import find_personal_data
 
-REASON = "pii"
+REASON: FlagReason = "pii"  # one of annotate.records.FLAG_REASONS
 
 
 def flag_pii(records: list[RecordView], policy: PiiPolicy, settings: Flagging) -> Iterator[Flag]:

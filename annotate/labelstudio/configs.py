@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 from annotate.config import Taxonomy
+from annotate.records import Choice, Verdict
 
-VERDICTS = {"acceptable": "Acceptable as is", "corrected": "Corrected (edit the response above)", "unusable": "Unusable"}
-PREFERENCE_CHOICES = {"a": "A is better", "b": "B is better", "tie": "Tie: equally good", "both_bad": "Both are bad"}
+# Keyed by annotate.records.VERDICTS and CHOICES, every one and in their order.
+VERDICTS: dict[Verdict, str] = {
+    "acceptable": "Acceptable as is", "corrected": "Corrected (edit the response above)", "unusable": "Unusable",
+}
+PREFERENCE_CHOICES: dict[Choice, str] = {
+    "a": "A is better", "b": "B is better", "tie": "Tie: equally good", "both_bad": "Both are bad",
+}
 
 
 @dataclass(frozen=True)

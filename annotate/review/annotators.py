@@ -1,30 +1,77 @@
-"""Annotators: identity, role and active flag. Passwords and sign-in live in `annotate.review.auth`.
+"""Annotators: identity, role and active flag, and who may change whose. Passwords and sign-in
+live in `annotate.review.auth`.
 
 The email is a person's identity everywhere (compared case-insensitively). Every function
 raises `AnnotatorError` for an unknown email, an invalid email or an unknown role.
+
+Every change to someone's account names who makes it (`by`): the email of a signed-in person
+(the review app's Annotators page, `flywheel users --as EMAIL`), or `OPERATOR`, whoever runs
+`flywheel users` on the machine itself. The rules, the same from the app and the command line:
+- only leads and admins (`MANAGING_ROLES`) change accounts, and only while their own is active;
+- only an admin changes an admin's account or grants the admin role (`grantable_roles`);
+- nobody deactivates their own account;
+- the operator holds the database file itself, so acts with an admin's rights; they are
+  nobody's account, so "your own account" never applies to them.
+And for everyone, the operator included: the last active admin is neither demoted nor
+deactivated (nobody could manage accounts from the app then), and an unknown role is refused.
+A rule the acting person's role breaks raises `NotAllowed` (an `AnnotatorError`).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from typing import NamedTuple
 
-from annotate.errors import AnnotatorError
-from annotate.review.auth import hash_password, without_password_hash
+from annotate.clock import utc_now_text
+from annotate.errors import AnnotatorError, NotAllowed
+from annotate.records import ROLES, PersonRole
+from annotate.review.auth import hash_password, set_password, without_password_hash
 from annotate.store import Store
 
-ROLES = ("annotator", "lead", "engineer", "admin")
+MANAGING_ROLES: tuple[PersonRole, ...] = ("lead", "admin")  # who manages people (the Annotators page is theirs)
+ONLY_AN_ADMIN = "Only an admin can change an admin's account or grant the admin role."
+NOT_YOURSELF = "You cannot deactivate your own account; ask another lead or admin."
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+class Operator:
+    """Whoever runs `flywheel users` on the machine without `--as`: an admin's rights, nobody's account."""
+
+    role = "admin"
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
+OPERATOR = Operator()
+
+
+class _Acting(NamedTuple):
+    id: int | None  # None: the operator
+    role: str
+
+
+def grantable_roles(role: str) -> tuple[str, ...]:
+    """The roles someone with `role` may give: every role for an admin, all but admin for a lead, none otherwise."""
+    if role == "admin":
+        return ROLES
+    return tuple(each for each in ROLES if each != "admin") if role in MANAGING_ROLES else ()
+
+
 def add_annotator(
-    store: Store, email: str, role: str = "annotator", name: str | None = None, *, password: str | None = None
-) -> dict:
-    """Register a person, with a password when one is given (rules: `annotate.review.auth.hash_password`)."""
+    store: Store, email: str, role: str = "annotator", name: str | None = None, *, password: str | None = None,
+    by: str | Operator = OPERATOR,
+) -> dict:  # fmt: skip
+    """Register a person, with a password when one is given (rules: `annotate.review.auth.hash_password`).
+
+    `by` defaults to the operator, for the operator's own tools (`flywheel annotations import
+    --add-annotators`, `flywheel ls pull`); the app and `flywheel users` always say who acts."""
+    acting = _acting(store, by)
     email = email.strip()
     if not _EMAIL.match(email):
         raise AnnotatorError(f"{email!r} is not an email address")
     _check_role(role)
+    _may_change(acting, None, role)
     if store.annotator_by_email(email) is not None:
         raise AnnotatorError(f"{email} is already registered")
     if password is None:
@@ -45,34 +92,74 @@ def active_annotator(store: Store, email: str) -> dict:
     return annotator
 
 
-def deactivate(store: Store, email: str) -> dict:
+def deactivate(store: Store, email: str, *, by: str | Operator) -> dict:
     """Stop a person from signing in and taking tasks; their annotations stay, and the task slots
     they hold go back to the queue at once (rather than when their leases run out)."""
+    acting = _acting(store, by)
     person = _registered(store, email)
+    if acting.id == person["id"]:
+        raise NotAllowed(NOT_YOURSELF)
+    _may_change(acting, person, None)
     _keep_an_admin(store, person, "deactivate")
     with store.immediate():
         row = store.set_annotator_active(person["email"], False)
-        store.return_claims_of(person["id"], datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "deactivated")
+        store.return_claims_of(person["id"], utc_now_text("milliseconds"), "deactivated")
     return without_password_hash(row)
 
 
-def reactivate(store: Store, email: str) -> dict:
+def reactivate(store: Store, email: str, *, by: str | Operator) -> dict:
     """Let a deactivated person sign in and take tasks again."""
-    return _changed(store.set_annotator_active(email.strip(), True), email)
+    acting = _acting(store, by)
+    person = _registered(store, email)
+    _may_change(acting, person, None)
+    return _changed(store.set_annotator_active(person["email"], True), email)
 
 
-def set_role(store: Store, email: str, role: str) -> dict:
+def set_role(store: Store, email: str, role: str, *, by: str | Operator) -> dict:
     """Give a person another role."""
+    acting = _acting(store, by)
     _check_role(role)
     person = _registered(store, email)
+    _may_change(acting, person, role)
     if role != "admin":
         _keep_an_admin(store, person, "change the role of")
     return _changed(store.set_annotator_role(person["email"], role), email)
 
 
+def reset_password(store: Store, email: str, password: str, *, by: str | Operator) -> dict:
+    """Give a person a new password, which also ends a lockout (`annotate.review.auth.set_password`)."""
+    acting = _acting(store, by)
+    person = _registered(store, email)
+    _may_change(acting, person, None)
+    return set_password(store, person["email"], password)
+
+
 def list_annotators(store: Store) -> list[dict]:
     """Everyone registered, by email, without password hashes."""
     return [without_password_hash(row) for row in store.list_annotators()]
+
+
+def _acting(store: Store, by: str | Operator) -> _Acting:
+    """Who makes the change: the operator, or an active lead or admin."""
+    if isinstance(by, Operator):
+        return _Acting(None, by.role)
+    email = by.strip()
+    person = store.annotator_by_email(email)
+    if person is None:
+        raise AnnotatorError(f"cannot act as {email}: not a registered annotator")
+    if not person["active"]:
+        raise AnnotatorError(f"cannot act as {email}: the account has been deactivated")
+    if person["role"] not in MANAGING_ROLES:
+        raise NotAllowed(f"only leads and admins manage people's accounts; {email} is {_with_article(person['role'])}")
+    return _Acting(person["id"], person["role"])
+
+
+def _may_change(acting: _Acting, person: dict | None, new_role: str | None) -> None:
+    """A lead may not change an admin's account nor grant the admin role (an admin may)."""
+    touches_an_admin = person is not None and person["role"] == "admin"
+    grants_too_much = new_role is not None and new_role not in grantable_roles(acting.role)
+    if acting.role != "admin" and (touches_an_admin or grants_too_much):
+        raise NotAllowed(ONLY_AN_ADMIN)
 
 
 def _check_role(role: str) -> None:
@@ -97,3 +184,7 @@ def _changed(row: dict | None, email: str) -> dict:
     if row is None:
         raise AnnotatorError(f"{email.strip()} is not a registered annotator")
     return without_password_hash(row)
+
+
+def _with_article(role: str) -> str:
+    return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"

@@ -10,8 +10,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.consensus.adjudication import (adjudicate, adjudication_queue, case_of, current_answer, decided_tasks,
-                                             promote_to_gold)  # fmt: skip
+from annotate.consensus.adjudication import (
+    adjudicate,
+    adjudication_queue,
+    case_of,
+    current_answer,
+    decided_tasks,
+    promote_to_gold,  # fmt: skip
+)
 from annotate.errors import FlywheelError
 from annotate.review.claims import TaskView
 from annotate.store.rows import Adjudication, Annotation
@@ -31,7 +37,7 @@ MODES = {"waiting": "Waiting for a decision", "decided": "Decided"}
 
 
 def adjudication_page() -> None:
-    require_role("lead", "admin")
+    require_role(page="adjudicate")
     st.title("Adjudicate")
     _show_flash()
     with open_store() as store:

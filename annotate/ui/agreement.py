@@ -11,6 +11,7 @@ import streamlit as st
 
 from annotate.consensus.agreement import AgreementReport, agreement_by_week, agreement_report
 from annotate.consensus.answer_table import AnswerFilter
+from annotate.project import list_rounds
 from annotate.review.annotators import list_annotators
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
@@ -29,7 +30,7 @@ UNDEFINED = "undefined"
 
 
 def agreement_page() -> None:
-    require_role("lead", "admin")
+    require_role(page="agreement")
     st.title("Agreement")
     project = current_project()
     filters = _filters()
@@ -52,7 +53,7 @@ def agreement_page() -> None:
 def _filters() -> AnswerFilter:
     """Round, kind, date range and annotator, as the filter the domain functions take."""
     with open_store() as store:
-        rounds = [row["name"] for row in store.rounds_with_counts()]
+        rounds = [row["name"] for row in list_rounds(store)]
         emails = [person["email"] for person in list_annotators(store)]
     round_col, kind_col, date_col, person_col = st.columns(4)
     round_name = round_col.selectbox("Round", [ALL, *rounds], key="agreement-round")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from annotate.records import Verdict
 from annotate.review.claims import TaskView
 from annotate.ui.text import diff_markdown, show_text
 from annotate.ui.workspace import (
@@ -16,7 +17,10 @@ from annotate.ui.workspace import (
     submit_answer,
 )  # fmt: skip
 
-VERDICTS = {"acceptable": "Acceptable as is", "corrected": "Corrected", "unusable": "Unusable (needs another expert)"}
+# Keyed by annotate.records.VERDICTS, every one and in its order (the radio shows them so).
+VERDICTS: dict[Verdict, str] = {
+    "acceptable": "Acceptable as is", "corrected": "Corrected", "unusable": "Unusable (needs another expert)",
+}
 
 
 def correction_page() -> None:

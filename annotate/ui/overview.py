@@ -11,7 +11,7 @@ from annotate.ui.store_access import current_project, open_store
 
 
 def overview_page() -> None:
-    require_role("lead", "engineer", "admin")
+    require_role(page="overview")
     st.title("Store overview")
     project = current_project()
     with open_store() as store:

@@ -1,9 +1,12 @@
-"""Which pages each role is offered. A page not offered is not routed, so its URL shows nothing."""
+"""The navigation: which pages each role is offered, from the page → roles table in
+`annotate.ui.access` (which each page's own check reads too). A page not offered is not routed,
+so its URL shows nothing. A page's URL path is its name in the table."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from annotate.ui.access import PAGE_ROLES, PAGES_BY_ROLE
 from annotate.ui.adjudication import adjudication_page
 from annotate.ui.agreement import agreement_page
 from annotate.ui.correction import correction_page
@@ -15,13 +18,18 @@ from annotate.ui.people import people_page
 from annotate.ui.preference import preference_page
 from annotate.ui.rounds import rounds_page
 
-ANNOTATOR_PAGES = ("correct", "compare", "history")
-LEAD_PAGES = ("agreement", "adjudicate", "people")
-PAGES_BY_ROLE = {
-    "annotator": ANNOTATOR_PAGES,
-    "lead": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "models", "rounds"),
-    "engineer": ("overview", "export", "models", "rounds"),
-    "admin": (*ANNOTATOR_PAGES, "overview", *LEAD_PAGES, "export", "models", "rounds"),
+# How each page of the table is shown: its function, title and icon.
+SHOWN = {
+    "correct": (correction_page, "Correct", ":material/edit:"),
+    "compare": (preference_page, "Compare", ":material/compare_arrows:"),
+    "history": (history_page, "My work", ":material/history:"),
+    "overview": (overview_page, "Store overview", ":material/monitoring:"),
+    "agreement": (agreement_page, "Agreement", ":material/insights:"),
+    "adjudicate": (adjudication_page, "Adjudicate", ":material/gavel:"),
+    "people": (people_page, "Annotators", ":material/group:"),
+    "export": (export_page, "Export", ":material/dataset:"),
+    "models": (models_page, "Model versions", ":material/model_training:"),
+    "rounds": (rounds_page, "Rounds", ":material/autorenew:"),
 }
 
 
@@ -34,22 +42,9 @@ def sign_in_pages(sign_in) -> list:
     """Before sign-in, every page's address leads to the sign-in form, so a bookmarked page opens
     after signing in (when the role allows it) instead of "page not found"."""
     form = st.Page(sign_in, title="Sign in", url_path="sign-in", default=True)
-    others = [
-        st.Page(sign_in, title="Sign in", url_path=page.url_path) for name, page in _pages().items()
-    ]
-    return [form, *others]
+    return [form, *(st.Page(sign_in, title="Sign in", url_path=name) for name in PAGE_ROLES)]
 
 
 def _pages() -> dict:
-    return {
-        "correct": st.Page(correction_page, title="Correct", icon=":material/edit:", url_path="correct"),
-        "compare": st.Page(preference_page, title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-        "history": st.Page(history_page, title="My work", icon=":material/history:", url_path="history"),
-        "overview": st.Page(overview_page, title="Store overview", icon=":material/monitoring:", url_path="overview"),
-        "agreement": st.Page(agreement_page, title="Agreement", icon=":material/insights:", url_path="agreement"),
-        "adjudicate": st.Page(adjudication_page, title="Adjudicate", icon=":material/gavel:", url_path="adjudicate"),
-        "people": st.Page(people_page, title="Annotators", icon=":material/group:", url_path="people"),
-        "export": st.Page(export_page, title="Export", icon=":material/dataset:", url_path="export"),
-        "models": st.Page(models_page, title="Model versions", icon=":material/model_training:", url_path="models"),
-        "rounds": st.Page(rounds_page, title="Rounds", icon=":material/autorenew:", url_path="rounds"),
-    }
+    return {name: st.Page(SHOWN[name][0], title=SHOWN[name][1], icon=SHOWN[name][2], url_path=name)
+            for name in PAGE_ROLES}  # fmt: skip

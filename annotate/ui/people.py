@@ -1,14 +1,16 @@
 """The annotators page: who may sign in, with which role; add people, deactivate, reactivate,
-change roles. Leads manage everyone but admins; only an admin grants or changes the admin role."""
+change roles. The rules (leads manage everyone but admins; only an admin grants or changes the
+admin role; nobody deactivates their own account; the last admin stays) are the domain's, in
+`annotate.review.annotators`: this page offers what the signed-in role may give and shows the
+domain's refusal as the notice."""
 
 from __future__ import annotations
-
 
 import pandas as pd
 import streamlit as st
 
 from annotate.errors import FlywheelError
-from annotate.review.annotators import ROLES, add_annotator, deactivate, list_annotators, reactivate, set_role
+from annotate.review.annotators import add_annotator, deactivate, grantable_roles, list_annotators, reactivate, set_role
 from annotate.review.auth import account_status, generate_password, minute_text
 from annotate.ui.access import require_role
 from annotate.ui.store_access import open_store
@@ -19,7 +21,7 @@ PERSON_KEY = "people-person"
 
 
 def people_page() -> None:
-    require_role("lead", "admin")
+    require_role(page="people")
     st.title("Annotators")
     _show_notice()
     with open_store() as store:
@@ -53,8 +55,8 @@ def _show_notice() -> None:
 
 
 def _grantable() -> list[str]:
-    """The roles the signed-in user may give: everything for an admin, all but admin for a lead."""
-    return list(ROLES) if st.session_state.user["role"] == "admin" else [role for role in ROLES if role != "admin"]
+    """The roles the signed-in user may give (the domain's rule: all for an admin, all but admin for a lead)."""
+    return list(grantable_roles(st.session_state.user["role"]))
 
 
 def _add_form() -> None:
@@ -90,41 +92,28 @@ def _add() -> None:
     state = st.session_state
     email, role, name = state["people-add-email"].strip(), state["people-add-role"], state["people-add-name"].strip()
     password = generate_password()
-    if _run(
-        lambda store: add_annotator(store, email, role, name or None, password=password), f"Added {email} as {role}."
-    ):
+    if _run(lambda store: add_annotator(store, email, role, name or None, password=password, by=_me()),
+            f"Added {email} as {role}."):  # fmt: skip
         state[PASSWORD_KEY] = (email, password)
         state["people-add-email"] = state["people-add-name"] = ""
 
 
 def _set_role(email: str) -> None:
     role = st.session_state[f"people-role-{email}"]
-    if _guarded(email, role):
-        _run(lambda store: set_role(store, email, role), f"{email} is now {role}.")
+    _run(lambda store: set_role(store, email, role, by=_me()), f"{email} is now {role}.")
 
 
 def _deactivate(email: str) -> None:
-    if email == st.session_state.user["email"]:
-        st.session_state[NOTICE_KEY] = ("error", "You cannot deactivate your own account; ask another lead or admin.")
-    elif _guarded(email, None):
-        _run(lambda store: deactivate(store, email), f"Deactivated {email}: they can no longer sign in.")
+    _run(lambda store: deactivate(store, email, by=_me()), f"Deactivated {email}: they can no longer sign in.")
 
 
 def _reactivate(email: str) -> None:
-    if _guarded(email, None):
-        _run(lambda store: reactivate(store, email), f"Reactivated {email}.")
+    _run(lambda store: reactivate(store, email, by=_me()), f"Reactivated {email}.")
 
 
-def _guarded(email: str, new_role: str | None) -> bool:
-    """A lead may not change an admin's account nor grant the admin role (an admin may)."""
-    if st.session_state.user["role"] == "admin":
-        return True
-    with open_store() as store:
-        person = store.annotator_by_email(email)
-    if (person and person["role"] == "admin") or new_role == "admin":
-        st.session_state[NOTICE_KEY] = ("error", "Only an admin can change an admin's account or grant the admin role.")
-        return False
-    return True
+def _me() -> str:
+    """The signed-in person, who makes every change on this page."""
+    return st.session_state.user["email"]
 
 
 def _run(action, message: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from annotate.records import Choice
 from annotate.review.claims import TaskView
 from annotate.ui.text import show_text
 from annotate.ui.workspace import (
@@ -16,7 +17,10 @@ from annotate.ui.workspace import (
     submit_answer,
 )
 
-CHOICES = {"a": "A is better", "b": "B is better", "tie": "Tie (equally good)", "both_bad": "Both are bad"}
+# Keyed by annotate.records.CHOICES, every one and in its order (the radio shows them so).
+CHOICES: dict[Choice, str] = {
+    "a": "A is better", "b": "B is better", "tie": "Tie (equally good)", "both_bad": "Both are bad",
+}
 
 
 def preference_page() -> None:

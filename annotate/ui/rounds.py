@@ -13,7 +13,7 @@ from annotate.ui.store_access import current_project, open_store
 
 
 def rounds_page() -> None:
-    require_role("lead", "engineer", "admin")
+    require_role(page="rounds")
     st.title("Rounds")
     project = current_project()
     with open_store() as store:

@@ -10,11 +10,12 @@ from pathlib import Path
 import streamlit as st
 
 from annotate.errors import ClaimLost, FlywheelError, StoreBusy
+from annotate.records import FlagReason
 from annotate.review.claims import TaskView, next_task, progress_of, release, submit
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import show_text
 
-REASON_LABELS = {
+REASON_LABELS: dict[FlagReason, str] = {  # keyed by annotate.records.FLAG_REASONS, every one
     "negative_feedback": "The user was unhappy",
     "low_confidence": "The model was unsure",
     "inconsistency": "Answers to similar questions disagree",
