@@ -25,6 +25,7 @@ from annotate.review.annotators import (
     Operator,
     add_annotator,
     deactivate,
+    find_annotator,
     list_annotators,
     reactivate,
     reset_password,
@@ -59,7 +60,7 @@ def add(
     """Register a person with a password (prompted, from stdin, or generated)."""
     if if_missing:
         with ctx.obj.project().open_store() as store:
-            if store.annotator_by_email(email.strip()) is not None:
+            if find_annotator(store, email) is not None:
                 console.print(f"{escape(email)} is already registered; left as it is.", highlight=False)
                 return
     password = _new_password(password_stdin, generate)

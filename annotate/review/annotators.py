@@ -82,6 +82,12 @@ def add_annotator(
         return without_password_hash(store.set_password_hash(email, password_hash))
 
 
+def find_annotator(store: Store, email: str) -> dict | None:
+    """The person registered with this email (active or not), without the password hash; None if nobody is."""
+    person = store.annotator_by_email(email.strip())
+    return without_password_hash(person) if person is not None else None
+
+
 def active_annotator(store: Store, email: str) -> dict:
     """The annotator with this email, who must exist and be active."""
     annotator = store.annotator_by_email(email)

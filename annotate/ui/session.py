@@ -13,6 +13,7 @@ import time
 import streamlit as st
 
 from annotate.errors import FlywheelError
+from annotate.review.annotators import find_annotator
 from annotate.review.auth import sign_in
 from annotate.ui.store_access import current_project, open_store
 
@@ -36,7 +37,7 @@ def current_user() -> dict | None:
         sign_out(f"You were signed out after {idle_limit // 60} idle minutes.")
         return None
     with open_store() as store:
-        fresh = store.annotator_by_email(user["email"])
+        fresh = find_annotator(store, user["email"])
     if fresh is None or not fresh["active"]:
         sign_out("This account has been deactivated; ask your lead.")
         return None
@@ -93,7 +94,7 @@ def _user_from_sso() -> dict | None:
     if st.user.get("email_verified") is False:
         return None  # an identity provider that says the email is unverified does not vouch for it
     with open_store() as store:
-        annotator = store.annotator_by_email(str(st.user.email or ""))
+        annotator = find_annotator(store, str(st.user.email or ""))
     if annotator is None or not annotator["active"]:
         return None
     st.session_state.user = _public(annotator)
@@ -106,7 +107,7 @@ def _why_not_let_in(email: str) -> str:
     if st.user.get("email_verified") is False:
         return f"Your identity provider has not verified {email}. Verify it there, then sign in again."
     with open_store() as store:
-        annotator = store.annotator_by_email(email)
+        annotator = find_annotator(store, email)
     if annotator is not None and not annotator["active"]:
         return "This account has been deactivated; ask your lead."
     return f"{email} is not registered as an annotator here. Ask your lead to add you."
