@@ -23,18 +23,21 @@ CONFIG_FILE = "flywheel.toml"
 _SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """A settings section: unknown keys are errors (a misspelt key must not be ignored silently).
+    The base of every section of the project config and of the export spec."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class ProjectSection(_Section):
+class ProjectSection(Section):
     name: str = Field(default="flywheel-project", min_length=1, description="The project's name, shown in the app.")
     guidelines: str = Field(
         default="guidelines.md", description="Annotation guidelines, relative to the project folder."
     )
 
 
-class FailureCategory(_Section):
+class FailureCategory(Section):
     id: str = Field(pattern=_SLUG)
     label: str = Field(min_length=1)
     description: str = ""
@@ -52,7 +55,7 @@ DEFAULT_CATEGORIES = [
 ]
 
 
-class Taxonomy(_Section):
+class Taxonomy(Section):
     failure_categories: list[FailureCategory] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1,
                                                       description="[[taxonomy.failure_categories]] with id, label, description.")
     severity: list[str] = Field(
@@ -77,7 +80,7 @@ class Taxonomy(_Section):
         return levels
 
 
-class FlaggingWeights(_Section):
+class FlaggingWeights(Section):
     negative_feedback: float = Field(default=1.0, ge=0, description="Weight of a thumbs-down, low rating or complaint in a task's priority (0: flagger off).")
     low_confidence: float = Field(default=0.6, ge=0, description="Weight of low token logprobs.")
     inconsistency: float = Field(default=0.8, ge=0, description="Weight of an answer that disagrees with its paraphrase group.")
@@ -92,7 +95,7 @@ DEFAULT_COMPLAINTS = [
 ]  # fmt: skip
 
 
-class Flagging(_Section):
+class Flagging(Section):
     weights: FlaggingWeights = Field(default_factory=FlaggingWeights)
     low_confidence_mean_below: float = Field(default=-1.2, le=0, description="Flag when the mean token logprob is below this...")
     low_confidence_min_below: float = Field(default=-6.0, le=0, description="...or the lowest token logprob is below this.")
@@ -112,7 +115,7 @@ class Flagging(_Section):
         return self
 
 
-class Overlap(_Section):
+class Overlap(Section):
     annotations_per_task: int = Field(default=1, ge=1, description="Annotators per ordinary task.")
     agreement_share: float = Field(default=0.2, ge=0, le=1, description="Share of tasks given to several annotators.")
     agreement_annotators: int = Field(default=3, ge=2, description="Annotators per overlapping task.")
@@ -120,7 +123,7 @@ class Overlap(_Section):
     lease_minutes: int = Field(default=30, ge=1, description="How long an expert holds a task slot before it returns to the queue.")
 
 
-class Resolution(_Section):
+class Resolution(Section):
     """How overlapping answers become one decision; what is left goes to the lead's adjudication queue."""
 
     auto_unanimous: bool = Field(default=True, description="Resolve a task when every annotator gave the same answer.")
@@ -133,7 +136,7 @@ class Resolution(_Section):
     )  # fmt: skip
 
 
-class AgreementSettings(_Section):
+class AgreementSettings(Section):
     min_shared_items: int = Field(
         default=10, ge=1, description="Cohen's kappa only for annotator pairs sharing at least this many items."
     )
@@ -141,7 +144,7 @@ class AgreementSettings(_Section):
     confidence: float = Field(default=0.95, gt=0, lt=1, description="Confidence level of the intervals.")
 
 
-class _Validator(_Section):
+class _Validator(Section):
     name: str = Field(pattern=_SLUG)
     when_system_contains: str | None = Field(
         default=None, description="Apply only to records whose system prompt contains this text."
@@ -188,7 +191,7 @@ FormatValidator = Annotated[
 ]
 
 
-class PiiPolicy(_Section):
+class PiiPolicy(Section):
     entities: list[str] = Field(
         default_factory=lambda: ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE"],
         description="Presidio entity types to look for.",
@@ -197,13 +200,13 @@ class PiiPolicy(_Section):
     on_export: Literal["redact", "block", "allow"] = Field(default="redact", description="Personal data in exported snapshots.")
 
 
-class IngestLimits(_Section):
+class IngestLimits(Section):
     max_field_chars: int = Field(default=100_000, ge=1, description="Longest accepted text field.")
     max_depth: int = Field(default=32, ge=2, description="Deepest accepted JSON nesting.")
     batch_size: int = Field(default=20_000, ge=1, description="Lines per committed batch.")
 
 
-class AppSettings(_Section):
+class AppSettings(Section):
     session_idle_minutes: int = Field(
         default=60, ge=1, description="Sign an expert out after this many minutes without activity."
     )
@@ -214,7 +217,7 @@ class AppSettings(_Section):
     )
 
 
-class EvalGate(_Section):
+class EvalGate(Section):
     """What a candidate adapter must show to ship (`flywheel eval` exits non-zero when one fails).
 
     Each check compares the candidate with the base model (or, for quality, the prompt baseline) on
@@ -246,7 +249,7 @@ class EvalGate(_Section):
     )
 
 
-class EvalSettings(_Section):
+class EvalSettings(Section):
     """`flywheel eval`: decoding (the same for every variant) and the regression gate."""
 
     max_new_tokens: int = Field(default=256, ge=1, description="Longest generated answer, in tokens.")
@@ -255,7 +258,7 @@ class EvalSettings(_Section):
     gate: EvalGate = Field(default_factory=EvalGate)
 
 
-class ProjectConfig(_Section):
+class ProjectConfig(Section):
     """Everything a Flywheel project can be told, with defaults that work out of the box."""
 
     model_config = ConfigDict(extra="forbid", title="Flywheel project config (flywheel.toml)")

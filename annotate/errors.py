@@ -73,6 +73,10 @@ class LabelStudioProjectGone(LabelStudioError):
     """A Label Studio project Flywheel pushed to no longer exists on the server."""
 
 
+class ManifestError(FlywheelError):
+    """A snapshot's manifest.json is missing, unreadable, or not what `flywheel export` writes."""
+
+
 class TrainingError(FlywheelError):
     """A training run cannot start or go on (bad snapshot, config, base model or run folder)."""
 

@@ -559,7 +559,7 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
             (snapshot_module, "_write_files", "_write_files (trl_row + json.dumps + write)"),
             (snapshot_module, "_sha256", "_sha256"),
             (snapshot_module, "_manifest", "_manifest"),
-            (snapshot_module, "_code_version", "_code_version (git)"),
+            (snapshot_module, "code_version", "code_version (git)"),
             (snapshot_module, "_card", "_card"),
             (store, "insert_dataset", "store.insert_dataset"),
         ]

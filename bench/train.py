@@ -147,8 +147,8 @@ def to_log(path: Path) -> Iterator[None]:
 
 def run_flywheel(snapshot: Path, model_dir: Path, runs_dir: Path, run_id: str, args, log: Path) -> dict:
     """(a): sft.main in-process. Tokens, train seconds, wall seconds and the timed recipe parts."""
+    from annotate.contracts.training import RunRequest
     from train import recipe, sft
-    from train.recipe import RunRequest
 
     request = RunRequest(data=snapshot, base=str(model_dir), overrides=overrides(args.steps, args.batch_size),
                          runs_dir=runs_dir, run_id=run_id, seed=SEED)  # fmt: skip

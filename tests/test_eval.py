@@ -8,6 +8,7 @@ import math
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from annotate.config import EvalGate, LengthValidator, RegexValidator
@@ -220,10 +221,11 @@ def _wilson(wins: int, n: int, z: float = 1.959964) -> tuple[float, float]:
 
 
 def test_human_evaluation_routes_blind_pairs_and_computes_the_win_rate_with_an_interval(store, project, decided, cli, tmp_path):
+    from annotate.contracts.report import read_report
     from annotate.flagging import run_flaggers
     from annotate.review.claims import next_task, submit
     from annotate.tasks.human_eval import pairs_to_route, route_pairs
-    from train.report import read_report, update_report
+    from train.report import update_report
 
     folder = _write_report(project.root / "reports" / "round-1", {**BASE, **_metrics(chrf=55.0)})
     pairs, identical = pairs_to_route(_outputs(), ["sft-1"], "base", n=4, seed=1)
@@ -341,6 +343,8 @@ def test_the_tiny_base_a_prompt_baseline_and_a_tiny_sft_adapter_are_evaluated_an
     assert "| Production quality (chrF vs experts) |" in (out / "report.md").read_text()
     human = report["human_eval"]
     assert human["baseline"] == "base" and len(human["tasks"]) == min(3, eval_rows - human["identical_answers"]["sft-tiny"])
+    schema = json.loads((REPO / "schemas" / "report.schema.json").read_text())  # the contract the app reads it by
+    assert [error.message for error in jsonschema.Draft202012Validator(schema).iter_errors(report)] == []
 
     again = cli("--quiet", "eval", "--base", str(tiny_model), "--data", str(sample_snapshot), "--out", str(out))
     assert again.exit_code == 1 and "never overwritten" in again.output

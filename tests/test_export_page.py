@@ -9,8 +9,7 @@ import tomllib
 import pytest
 
 from annotate.export.build import build_export
-from annotate.export.spec import ExportSpec
-from annotate.ui.export import spec_toml
+from annotate.export.spec import ExportSpec, spec_toml
 from tests.conftest import EXPERT, REPO, run_page
 
 EXPORT = "annotate.ui.export.export_page"
@@ -154,7 +153,7 @@ def test_export_writes_and_registers_the_snapshot_and_history_shows_it(env, stor
     folder = project.root / "exports" / "support-sft" / "v1"
     assert (folder / "train.jsonl").is_file() and (folder / "manifest.json").is_file()
     (row,) = store.datasets()
-    assert (row["name"], row["version"], row["kind"], row["path"]) == (
+    assert (row.name, row.version, row.kind, row.path) == (
         "support-sft",
         1,
         "sft",
@@ -163,6 +162,7 @@ def test_export_writes_and_registers_the_snapshot_and_history_shows_it(env, stor
     assert app.success[0].value.startswith("Exported **support\\-sft v1**")
     assert str(folder) in [code.value for code in app.code]
     manifest = json.loads((folder / "manifest.json").read_text())
+    assert row.counts == manifest["counts"] and row.file_hashes == manifest["files"] and row.spec == manifest["spec"]
     history = next(frame.value for frame in app.dataframe if "created (UTC)" in frame.value.columns)
     assert history[["name", "version", "train", "eval"]].values.tolist() == [
         ["support-sft", "v1", manifest["counts"]["train"], manifest["counts"]["eval"]]]  # fmt: skip
@@ -179,7 +179,7 @@ def test_two_versions_are_compared(env, store, project, decided):
     app.slider(key="export-eval-fraction").set_value(0.3)
     app.button(key="export-button").click().run()
     assert not app.exception
-    assert [row["version"] for row in store.datasets("support-sft")] == [1, 2]
+    assert [row.version for row in store.datasets("support-sft")] == [1, 2]
     assert (project.root / "exports" / "support-sft" / "v2" / "manifest.json").is_file()
     assert app.selectbox(key="export-diff-name").value == "support-sft"
     assert (
@@ -198,3 +198,15 @@ def test_two_versions_are_compared(env, store, project, decided):
     app.selectbox(key="export-diff-old-support-sft").set_value(2).run()  # a version against itself
     assert metrics(app)["Changed rows"] == "0"
     assert metrics(app)["Unchanged rows"] == str(v2["counts"]["train"] + v2["counts"]["eval"])
+
+
+def test_a_snapshot_whose_manifest_is_gone_or_broken_is_named_in_one_message(env, store, project, decided):
+    app = run_page(EXPORT, ENGINEER, role="engineer")
+    export(app, "support-sft")
+    manifest = project.root / "exports" / "support-sft" / "v1" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"kind": "sft"', '"kind": "rlhf"'))
+    app.run()
+    assert f"{manifest}: not a snapshot manifest: kind:" in app.error[0].value
+    manifest.unlink()
+    app.run()
+    assert "support-sft/v1: no manifest.json: not a snapshot folder" in app.error[0].value

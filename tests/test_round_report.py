@@ -85,4 +85,4 @@ def test_the_migration_gives_older_snapshots_the_round_their_export_time_falls_i
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'add_datasets_round'")
     with Store(project.db_path) as reopened:
         (dataset,) = reopened.datasets()
-        assert dataset["round_id"] == reopened.open_round()["id"]
+        assert dataset.round_id == reopened.open_round()["id"]

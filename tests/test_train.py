@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,27 @@ def test_the_shipped_settings_build_trl_s_configs_and_the_accelerate_files_load(
     for name in ("accelerate-ddp.yaml", "accelerate-fsdp.yaml"):
         cluster = ClusterConfig.from_yaml_file(str(configs / name))
         assert cluster.mixed_precision == "bf16" and cluster.num_processes == 8
+
+
+def test_python_m_train_takes_the_same_options_as_flywheel_train(tmp_path):
+    """One definition (`annotate.contracts.training.RUN_OPTIONS`) makes both parsers: the same flags,
+    and the same request from the same command line."""
+    import typer
+
+    from annotate.cli.train import train_app
+    from annotate.contracts.training import RunRequest, run_options
+    from train.cli_args import request_from_argv
+
+    command = typer.main.get_command(train_app)
+    for kind in ("sft", "dpo"):
+        flags = {opt for param in command.commands[kind].params for opt in param.opts}
+        assert flags == {option.flag for option in run_options(kind)}
+        argv = ["--data", "exports/x/v1", "--base", "models/tiny", "--config", "a.toml", "--set", "trainer.max_steps=3",
+                "--set", "trainer.seed=1", "--runs-dir", str(tmp_path), "--run-id", "r1", "--resume", "runs/r0", "--merge",
+                "--seed", "7"] + (["--init-adapter", "runs/sft"] if kind == "dpo" else [])  # fmt: skip
+        assert request_from_argv(kind, argv) == RunRequest(
+            data=Path("exports/x/v1"), base="models/tiny", config=Path("a.toml"), overrides=["trainer.max_steps=3", "trainer.seed=1"],
+            runs_dir=tmp_path, run_id="r1", resume=Path("runs/r0"), merge=True, seed=7,
+            init_adapter=Path("runs/sft") if kind == "dpo" else None,
+        )  # fmt: skip
+        assert request_from_argv(kind, ["--data", "d", "--base", "b"]) == RunRequest(data=Path("d"), base="b")

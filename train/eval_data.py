@@ -96,7 +96,7 @@ def production_items(snapshot: Snapshot) -> list[ProductionItem]:
         raise EvaluationError(f"{snapshot.folder}: the snapshot's eval split is empty. An export holds out nothing when its "
                               "examples form fewer groups than 1 / eval_fraction (10 at the default 0.1): export again with "
                               "a spec that raises [split] eval_fraction, or once more tasks are answered")  # fmt: skip
-    groups = {row["id"]: row.get("group") for row in snapshot.rows if row.get("split") == "eval"}
+    groups = {row.id: row.group for row in snapshot.rows if row.split == "eval"}
     problems, items = _Problems(snapshot.eval_file), []
     for number, row in _jsonl(snapshot.eval_file, problems):
         try:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from annotate.config import EvalGate
+from annotate.contracts.lineage import code_version
 from annotate.errors import EvaluationError
 from annotate.text.formats import FormatCheck
 from annotate.text.similarity import TextSimilarity
@@ -31,7 +32,7 @@ from train.gate import gate_checks, verdicts
 from train.generation import (Decoding, Progress, Variant, adapter_variant, choose_device, continuation_log_likelihoods,
                               generate, load_tokenizer, load_variant)  # fmt: skip
 from train.report import write_report
-from train.runs import base_model_lineage, code_version
+from train.runs import base_model_lineage
 from train.snapshot import open_snapshot
 
 log = logging.getLogger(__name__)

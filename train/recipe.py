@@ -20,13 +20,15 @@ import logging
 import os
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from annotate.contracts.lineage import code_version
+from annotate.contracts.training import RunRequest
 from annotate.errors import TrainingError
-from train.runs import adapter_folder, base_model_lineage, code_version, last_checkpoint, new_run_id, write_metrics, write_run_json
+from train.runs import adapter_folder, base_model_lineage, last_checkpoint, new_run_id, write_metrics, write_run_json
 from train.settings import METHODS, RunSettings, load_settings
 from train.snapshot import Snapshot, open_snapshot
 
@@ -45,22 +47,6 @@ TRAINER_DEFAULTS = {  # ours, under the file's and the overrides' values
     "max_length": 1024,
     "include_num_input_tokens_seen": "non_padding",
 }
-
-
-@dataclass
-class RunRequest:
-    """What `flywheel train sft|dpo` was asked (see `flywheel train sft --help`)."""
-
-    data: Path
-    base: str
-    config: Path | None = None
-    overrides: list[str] = field(default_factory=list)
-    runs_dir: Path = Path("runs")
-    run_id: str | None = None
-    resume: Path | None = None  # a run folder to continue from its last checkpoint
-    init_adapter: Path | None = None  # DPO: an SFT run (or adapter folder) merged into the base first
-    merge: bool = False
-    seed: int = 0
 
 
 @dataclass

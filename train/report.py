@@ -8,6 +8,8 @@
 
 A new report is written into a hidden folder beside it and renamed into place, so a killed run
 leaves none half-written; `update_report` rewrites report.json and report.md in place atomically.
+report.json's contract (`EvalReport`, `schemas/report.schema.json`) and its one reader
+(`read_report`) are in `annotate.contracts.report`.
 """
 
 from __future__ import annotations
@@ -18,18 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from annotate.errors import EvaluationError
-from annotate.eval_metrics import EVAL_METRICS, formatted, plain_number
-
-
-def read_report(folder: str | Path) -> dict:
-    path = Path(folder) / "report.json" if Path(folder).is_dir() else Path(folder)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EvaluationError(f"{path}: cannot read the report ({exc.strerror}); give a report folder such as reports/NAME") from exc
-    except json.JSONDecodeError as exc:
-        raise EvaluationError(f"{path}: not valid JSON ({exc})") from exc
+from annotate.contracts.eval_metrics import EVAL_METRICS, formatted, plain_number
 
 
 def read_outputs(folder: str | Path) -> list[dict]:

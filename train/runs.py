@@ -4,8 +4,9 @@ A run folder holds `adapter/` (the trained adapter, or the whole model for full 
 the tokenizer), `config.json` (the resolved TRL and peft settings), `metrics.csv` and
 `metrics.png` (loss per step; DPO also reward margins and accuracies), `checkpoints/` (for
 resuming), `merged/` with `--merge`, and `run.json`: the lineage (snapshot name, version and
-manifest sha256, base model and its config hash, code version, seed, hardware, wall time,
-tokens seen). `run.json` is written last, so a folder without one is a run that did not finish.
+manifest sha256, base model and its config hash, code version (`annotate.contracts.lineage`),
+seed, hardware, wall time, tokens seen). `run.json` is written last, so a folder without one is a
+run that did not finish.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import csv
 import hashlib
 import json
 import logging
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,23 +45,6 @@ def adapter_folder(folder: str | Path) -> Path | None:
         if (candidate / "adapter_config.json").is_file():
             return candidate
     return None
-
-
-def code_version() -> str:
-    """Flywheel's package version and, in a git checkout, its commit (with '+dirty' for local edits)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        package = version("flywheel")
-    except PackageNotFoundError:
-        package = "unknown"
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty=+dirty"],
-                                capture_output=True, text=True, timeout=5, check=True).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return package
-    return f"{package} ({commit})"
 
 
 def write_metrics(run_dir: Path, history: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from train.recipe import RunRequest, finish, prepare
+from annotate.contracts.training import RunRequest
+from train.recipe import finish, prepare
 
 
 def main(request: RunRequest) -> Path:

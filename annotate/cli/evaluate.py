@@ -17,8 +17,9 @@ from rich.table import Table
 
 from annotate.cli.context import console
 from annotate.cli.progress import progress_bar
+from annotate.contracts.eval_metrics import EVAL_METRICS, formatted, plain_number
+from annotate.contracts.report import read_report
 from annotate.errors import EvaluationError
-from annotate.eval_metrics import EVAL_METRICS, formatted, plain_number
 
 GATE_FAILED = 3
 
@@ -112,7 +113,7 @@ def human(ctx: typer.Context, report_dir: Path = typer.Argument(..., metavar="RE
     """The experts' verdicts on the report's blind A/B pairs: wins, losses, ties and the win rate with
     its 95% confidence interval (Wilson); written into the report."""
     from annotate.tasks.human_eval import win_rates
-    from train.report import read_report, update_report
+    from train.report import update_report
 
     report = read_report(report_dir)
     section = report.get("human_eval")
@@ -163,7 +164,6 @@ def gate(ctx: typer.Context, report_dir: Path = typer.Argument(..., metavar="REP
     """Re-check a report's figures against the project's current [eval.gate] thresholds (no model
     runs); exits 3 when a candidate fails."""
     from train.gate import gate_checks, verdicts
-    from train.report import read_report
 
     report = read_report(report_dir)
     kinds = {variant["name"]: variant["kind"] for variant in report["variants"]}

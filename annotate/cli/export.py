@@ -72,18 +72,18 @@ def list_command(ctx: typer.Context, name: str = typer.Argument(None, help="Only
         return
     table = Table("name", "version", "kind", "train", "eval", "created", "path", title="Datasets", title_justify="left")
     for row in rows:
-        counts = json.loads(row["counts"])
-        table.add_row(escape(row["name"]), f"v{row['version']}", row["kind"], f"{counts['train']:,}", f"{counts['eval']:,}",
-                      row["created_at"][:19], escape(row["path"]))  # fmt: skip
+        table.add_row(escape(row.name), f"v{row.version}", row.kind, f"{row.counts['train']:,}", f"{row.counts['eval']:,}",
+                      row.created_at[:19], escape(row.path))  # fmt: skip
     console.print(table)
 
 
 @export_app.command("show")
 def show_command(ctx: typer.Context, name: str = typer.Argument(...), version: str = typer.Argument(..., help="vN")) -> None:
     """A snapshot's manifest, without the per-row lineage."""
-    manifest = _manifest(ctx, name, version)
-    manifest.pop("rows", None)
-    print(json.dumps(manifest, indent=2, ensure_ascii=False))
+    from annotate.contracts.manifest import read_manifest
+
+    manifest = read_manifest(ctx.obj.project().root / _path(ctx, name, version))
+    print(json.dumps(manifest.as_written(rows=False), indent=2, ensure_ascii=False))
 
 
 @export_app.command("diff")
@@ -111,9 +111,4 @@ def _path(ctx: typer.Context, name: str, version: str) -> str:
         row = store.dataset(name, int(number)) if number.isdigit() else None
     if row is None:
         raise FlywheelError(f"no snapshot {name} {version}; `flywheel export list` shows them")
-    return row["path"]
-
-
-def _manifest(ctx: typer.Context, name: str, version: str) -> dict:
-    path = ctx.obj.project().root / _path(ctx, name, version) / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    return row.path

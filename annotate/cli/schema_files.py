@@ -16,6 +16,8 @@ from pydantic import BaseModel
 import annotate
 from annotate.config import ProjectConfig, Taxonomy
 from annotate.consensus.agreement import AgreementReport
+from annotate.contracts.manifest import Manifest
+from annotate.contracts.report import EvalReport
 from annotate.labelstudio.configs import labeling_config
 from annotate.records import CorrectionAnswer, PreferenceAnswer, RecordIn, Reject
 
@@ -26,6 +28,8 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "correction-answer.schema.json": CorrectionAnswer,
     "preference-answer.schema.json": PreferenceAnswer,
     "agreement-report.schema.json": AgreementReport,
+    "manifest.schema.json": Manifest,  # what `flywheel export` writes and train/ reads
+    "report.schema.json": EvalReport,  # what `flywheel eval` writes and the app and the round report read
 }
 
 

@@ -1,8 +1,8 @@
 """`flywheel train sft|dpo|list|tiny-model`: thin commands over `train/` (imported only when run).
 
-The options are those of `python -m train.sft|dpo` (what `accelerate launch` runs). `annotate`
-never imports `train` at module level, so `flywheel --help` stays fast and works without the
-training extra.
+The options of `train sft|dpo` are `annotate.contracts.training.RUN_OPTIONS`, which `python -m
+train.sft|dpo` (what `accelerate launch` runs) takes too. `annotate` never imports `train` at
+module level, so `flywheel --help` stays fast and works without the training extra.
 """
 
 from __future__ import annotations
@@ -15,35 +15,35 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotate.cli.context import console
+from annotate.contracts.training import RUN_OPTIONS, RunRequest
 from annotate.errors import TrainingError
 
 train_app = typer.Typer(help="LoRA (or other peft, or full) SFT and DPO runs on exported snapshots, with lineage.",
                         no_args_is_help=True)  # fmt: skip
 
-_DATA = typer.Option(..., "--data", help="Snapshot folder: exports/NAME/vN (checked against its manifest).")
-_BASE = typer.Option(..., "--base", help="Base model: a local folder, or a hub id where a hub is reachable.")
-_CONFIG = typer.Option(None, "--config", help="Settings file (TOML or YAML): [trainer] for TRL, [adapter] for peft.")
-_SET = typer.Option([], "--set", help="Override, repeatable: SECTION.KEY=VALUE, e.g. trainer.max_steps=3.")
-_RUNS = typer.Option(Path("runs"), "--runs-dir", help="Where run folders go.")
-_RUN_ID = typer.Option(None, "--run-id", help="Name of the run folder (default: KIND-NAME-vN-TIME).")
-_RESUME = typer.Option(None, "--resume", help="A run folder: continue it from its last checkpoint.")
-_MERGE = typer.Option(False, "--merge", help="Also save the adapter merged into the base (runs/RUN/merged).")
-_SEED = typer.Option(0, "--seed", help="Seed for weights init, data order and dropout.")
+
+def _option(name: str):
+    """The typer option of a `RunRequest` field (`RUN_OPTIONS`)."""
+    option = RUN_OPTIONS[name]
+    return typer.Option(option.default, option.flag, help=option.help)
+
+
+_DATA, _BASE, _CONFIG, _SET = (_option(name) for name in ("data", "base", "config", "overrides"))
+_RUNS, _RUN_ID, _RESUME, _MERGE, _SEED = (_option(name) for name in ("runs_dir", "run_id", "resume", "merge", "seed"))
+_INIT_ADAPTER = _option("init_adapter")
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
 
 
-def _request(ctx: typer.Context, **values):
+def _request(ctx: typer.Context, **values) -> RunRequest:
     """The run request, after checking the train extra is there; `--quiet` also hides progress bars."""
     from importlib.util import find_spec
 
     missing = [name for name in ("torch", "transformers", "peft", "trl", "datasets") if find_spec(name) is None]
     if missing:
         raise TrainingError(f"training needs the train extra ({', '.join(missing)} missing): pip install -e '.[train]'")
-    from train.recipe import RunRequest
-
     if ctx.obj.quiet:
         import datasets
         from transformers.utils import logging as transformers_logging
@@ -77,8 +77,7 @@ def sft(ctx: typer.Context, data: Path = _DATA, base: str = _BASE, config: Path 
 @train_app.command("dpo")
 def dpo(ctx: typer.Context, data: Path = _DATA, base: str = _BASE, config: Path = _CONFIG, overrides: list[str] = _SET, runs_dir: Path = _RUNS,
         run_id: str = _RUN_ID, resume: Path = _RESUME, merge: bool = _MERGE, seed: int = _SEED,
-        init_adapter: Path = typer.Option(None, "--init-adapter", help="An SFT run folder: its adapter is merged into "
-                                          "the base, which is then also DPO's reference.")) -> None:  # fmt: skip
+        init_adapter: Path = _INIT_ADAPTER) -> None:  # fmt: skip
     """Direct preference optimisation (TRL DPOTrainer) on a DPO snapshot."""
     request = _request(ctx, data=data, base=base, config=config, overrides=overrides, runs_dir=runs_dir, run_id=run_id,
                        resume=resume, merge=merge, seed=seed, init_adapter=init_adapter)  # fmt: skip

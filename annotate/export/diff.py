@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotate.contracts.manifest import read_manifest
+
 
 @dataclass
 class SnapshotDiff:
@@ -18,6 +20,8 @@ class SnapshotDiff:
 
 
 def diff_snapshots(old: Path, new: Path) -> SnapshotDiff:
+    """Rows and counts of the snapshot in `new` against the one in `old`; a missing or broken manifest
+    raises `ManifestError`, an unreadable data file `OSError`."""
     before, after = _rows(old), _rows(new)
     difference = SnapshotDiff(
         added=sorted(set(after) - set(before)), removed=sorted(set(before) - set(after)),
@@ -42,8 +46,8 @@ def _rows(folder: Path) -> dict[str, str]:
 
 
 def _counts(folder: Path) -> dict[str, int]:
-    counts = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["counts"]
-    flat = {"train": counts["train"], "eval": counts["eval"]}
+    counts = read_manifest(folder).counts
+    flat = {"train": counts.train, "eval": counts.eval}
     for group in ("by_category", "by_origin", "by_split_and_source"):
-        flat.update({f"{group.removeprefix('by_')}: {key}": value for key, value in counts[group].items()})
+        flat.update({f"{group.removeprefix('by_')}: {key}": value for key, value in getattr(counts, group).items()})
     return flat

@@ -6,7 +6,10 @@ the split and the manifest work on them. Text fields hold the text as it will be
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_TASK_ID = re.compile(r"t(\d+)(?:\D|$)")
 
 
 @dataclass
@@ -40,3 +43,9 @@ class Example:
     @property
     def is_production(self) -> bool:
         return self.origin != "rehearsal"
+
+
+def task_of(example_id: str) -> int | None:
+    """The task an example id names ("t12", "t12-edit", "t12#3" -> 12), or None (feedback, rehearsal)."""
+    match = _TASK_ID.match(example_id)
+    return int(match.group(1)) if match else None

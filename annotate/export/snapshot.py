@@ -1,7 +1,8 @@
 """Writing a snapshot: `exports/NAME/vN/` with train/eval JSONL (and Parquet), a manifest and a
 dataset card, registered in `datasets`. Everything is written into a hidden temporary folder
 beside it and renamed into place, so a killed export leaves no half snapshot; a snapshot is never
-changed after.
+changed after. What the manifest holds is `annotate.contracts.manifest.Manifest` (and
+`schemas/manifest.schema.json`); `read_manifest` there reads it back.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import annotate
+from annotate.contracts.lineage import code_version
+from annotate.contracts.manifest import MANIFEST_FILE
 from annotate.errors import FlywheelError
 from annotate.export.build import ExportPlan
 from annotate.export.examples import Example
@@ -49,18 +50,16 @@ def write_snapshot(store: Store, project: Project, name: str, plan: ExportPlan) 
     try:
         files = _write_files(staging, plan)
         manifest = _manifest(name, version, plan, files)
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (staging / "README.md").write_text(_card(name, version, plan, manifest), encoding="utf-8")
         os.rename(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     with store.transaction():
-        store.insert_dataset({
-            "name": name, "version": version, "kind": plan.kind, "path": str(final.relative_to(project.root)),
-            "spec": plan.spec.model_dump_json(), "counts": json.dumps(manifest["counts"]),
-            "file_hashes": json.dumps(manifest["files"]), "created_at": manifest["created_at"],
-        })  # fmt: skip
+        store.insert_dataset(name=name, version=version, kind=plan.kind, path=str(final.relative_to(project.root)),
+                             spec=manifest["spec"], counts=manifest["counts"], file_hashes=manifest["files"],
+                             created_at=manifest["created_at"])  # fmt: skip
     return final
 
 
@@ -101,7 +100,7 @@ def _manifest(name: str, version: int, plan: ExportPlan, files: dict[str, str]) 
     agreements = [example.agreement for example in production if example.agreement is not None]
     return {
         "name": name, "version": version, "kind": plan.kind, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "code_version": _code_version(), "seed": plan.seed, "spec": plan.spec.model_dump(),
+        "code_version": code_version(), "seed": plan.seed, "spec": plan.spec.model_dump(mode="json"),
         "counts": {
             "train": len(plan.train), "eval": len(plan.eval),
             "by_split_and_source": _count(everything, lambda e: f"{e.split}:{e.source}"),
@@ -128,16 +127,6 @@ def _lineage(example: Example) -> dict:
 
 def _count(examples: list[Example], key) -> dict[str, int]:
     return dict(Counter(key(example) for example in examples).most_common())
-
-
-def _code_version() -> str:
-    """The package version, and the git commit when run from a checkout."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(annotate.__file__).parent,
-                                capture_output=True, text=True, timeout=5, check=True).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"flywheel {annotate.__version__}" + (f" ({commit})" if commit else "")
 
 
 def _card(name: str, version: int, plan: ExportPlan, manifest: dict) -> str:

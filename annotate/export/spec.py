@@ -1,24 +1,23 @@
 """The export spec (`flywheel export --spec SPEC.toml`): what goes in, which gates run, how it splits.
 
 Every field has a default, so no spec is needed; the spec used is recorded in the manifest.
+`load_spec` reads a SPEC.toml, `spec_toml` writes one (the Export page offers it for download).
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
+from annotate.config import Section
 from annotate.errors import FlywheelError
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Selection(_Section):
+class Selection(Section):
     min_gold_accuracy: float = Field(default=0.5, ge=0, le=1,
                                      description="Leave out answers of annotators whose gold accuracy is below this (annotators with no gold items are kept).")  # fmt: skip
     min_agreement: float | None = Field(default=None, ge=0, le=1, description="Only decisions at least this share of answers agree with.")
@@ -29,50 +28,50 @@ class Selection(_Section):
     include_feedback: bool = Field(default=True, description="KTO: production thumbs up/down on records no expert judged.")
 
 
-class ExactDuplicates(_Section):
+class ExactDuplicates(Section):
     enabled: bool = True
 
 
-class NearDuplicates(_Section):
+class NearDuplicates(Section):
     enabled: bool = True
     threshold: float = Field(default=0.5, gt=0, le=1, description="MinHash LSH Jaccard threshold for candidates (word 3-gram shingles); rapidfuzz then verifies.")
     verify_above: float = Field(default=0.9, gt=0, le=1, description="rapidfuzz similarity (0..1) a candidate pair must reach.")
     num_perm: int = Field(default=128, ge=16)
 
 
-class Conflicts(_Section):
+class Conflicts(Section):
     enabled: bool = True
     prompt_similarity: float = Field(default=0.9, gt=0, le=1, description="Prompts at least this similar are the same question.")
     answers_below: float = Field(default=0.5, ge=0, le=1, description="Their answers contradict when less similar than this.")
 
 
-class Pii(_Section):
+class Pii(Section):
     enabled: bool = Field(default=True, description="Scrub personal data (the project's [pii] entities) from everything exported.")
 
 
-class Formats(_Section):
+class Formats(Section):
     enabled: bool = Field(default=True, description="Leave out corrections that fail the project's format validators.")
 
 
-class Balance(_Section):
+class Balance(Section):
     cap_per_category: int | None = Field(default=None, ge=1, description="At most this many train examples per failure category.")
     oversample_to: int | None = Field(default=None, ge=1, description="Repeat examples of rarer categories up to this many.")
 
 
-class Split(_Section):
+class Split(Section):
     eval_fraction: float = Field(default=0.1, ge=0, lt=1, description="Share of production examples held out for evaluation.")
 
 
-class Dpo(_Section):
+class Dpo(Section):
     min_edit: float = Field(default=0.1, ge=0, le=1,
                             description="A correction becomes a pair only when it changed at least this share of the text (1 - similarity).")  # fmt: skip
 
 
-class Sft(_Section):
+class Sft(Section):
     format: Literal["messages", "prompt_completion"] = "messages"
 
 
-class ExportSpec(_Section):
+class ExportSpec(Section):
     model_config = ConfigDict(extra="forbid", title="Flywheel export spec")
 
     selection: Selection = Field(default_factory=Selection)
@@ -102,3 +101,30 @@ def load_spec(path: Path | None) -> ExportSpec:
         error = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in error["loc"])
         raise FlywheelError(f"{path}: {where}: {error['msg']}") from exc
+
+
+def selection_choices(store, config) -> tuple[list[str], list[str], list[str]]:
+    """What a spec's selection can filter on in this project: round names, failure category ids, record sources."""
+    rounds = [row["name"] for row in store.rounds_with_counts()]
+    sources = sorted({row["source"] for row in store.records_by_source_and_model()})
+    return rounds, [category.id for category in config.taxonomy.failure_categories], sources
+
+
+def spec_toml(spec: ExportSpec) -> str:
+    """The spec as a SPEC.toml for `flywheel export --spec` (unset optional values left out)."""
+    data = spec.model_dump(exclude_none=True)
+    lines = [f"{key} = {_toml_value(value)}" for key, value in data.items() if not isinstance(value, dict)]
+    for section, values in data.items():
+        if isinstance(values, dict):
+            lines += ["", f"[{section}]", *(f"{key} = {_toml_value(value)}" for key, value in values.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string

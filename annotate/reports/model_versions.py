@@ -1,18 +1,21 @@
 """Model versions: the evaluation reports of a project (`reports/*/report.json`) side by side, and
 each adapter's lineage back to its snapshot, the experts' decisions and the production records.
 
-Reads files that `flywheel eval` and `flywheel export` wrote, and the `datasets` table; computes
-nothing new about the models.
+Reads files that `flywheel eval` and `flywheel export` wrote (through their contracts' readers,
+`annotate.contracts.report.read_report` and `annotate.contracts.manifest.read_manifest`), and the
+`datasets` table; computes nothing new about the models.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotate.eval_metrics import EVAL_METRICS
+from annotate.contracts.eval_metrics import EVAL_METRICS
+from annotate.contracts.manifest import read_manifest
+from annotate.contracts.report import REPORT_FILE, read_report
+from annotate.errors import EvaluationError, ManifestError
 from annotate.project import Project
 from annotate.store import Store
 
@@ -39,11 +42,11 @@ class ReportSummary:
 def list_reports(project: Project) -> tuple[list[ReportSummary], list[str]]:
     """The project's reports, newest first, and a problem line for each unreadable one."""
     found, problems = [], []
-    for path in sorted((project.root / REPORTS).glob("*/report.json")):
+    for path in sorted((project.root / REPORTS).glob(f"*/{REPORT_FILE}")):
         try:
-            found.append(ReportSummary(path.parent, json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, json.JSONDecodeError) as exc:
-            problems.append(f"{path}: cannot be read ({exc})")
+            found.append(ReportSummary(path.parent, read_report(path)))
+        except EvaluationError as exc:
+            problems.append(str(exc))
     found.sort(key=lambda summary: summary.report.get("created_at", ""), reverse=True)
     return found, problems
 
@@ -73,26 +76,22 @@ def adapter_lineage(store: Store, project: Project, variant: dict) -> dict:
                "snapshot_version": snapshot.get("version"), "manifest_sha256": snapshot.get("manifest_sha256")}  # fmt: skip
     registered = store.dataset(snapshot.get("name"), snapshot.get("version")) if snapshot.get("name") else None
     if registered:
-        lineage["exported_at"] = registered["created_at"]
-        lineage["snapshot_path"] = registered["path"]
-        manifest = _manifest(project.root / registered["path"])
-        if manifest:
-            production = [row for row in manifest.get("rows", []) if row.get("task_id") is not None]
+        lineage["exported_at"] = registered.created_at
+        lineage["snapshot_path"] = registered.path
+        try:
+            manifest = read_manifest(project.root / registered.path)
+        except ManifestError as exc:
+            log.warning("%s", exc)
+        else:
+            production = [row for row in manifest.rows if row.task_id is not None]
             lineage.update({
-                "train_examples": manifest["counts"].get("train"), "eval_examples": manifest["counts"].get("eval"),
-                "tasks": len({row["task_id"] for row in production}),
-                "records": len({record for row in production for record in row.get("record_ids", [])}),
-                "annotators": manifest.get("annotators", []), "mean_agreement": manifest.get("agreement", {}).get("mean"),
-                "rehearsal": [item.get("path") for item in manifest.get("rehearsal", [])],
+                "train_examples": manifest.counts.train, "eval_examples": manifest.counts.eval,
+                "tasks": len({row.task_id for row in production}),
+                "records": len({record for row in production for record in row.record_ids}),
+                "annotators": list(manifest.annotators),
+                "mean_agreement": manifest.agreement.mean if manifest.agreement else None,
+                "rehearsal": [item.path for item in manifest.rehearsal],
             })  # fmt: skip
     else:
         lineage["note"] = "this snapshot is not registered in this project's store"
     return lineage
-
-
-def _manifest(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        log.warning("%s: manifest unreadable: %s", folder, exc)
-        return None

@@ -62,8 +62,8 @@ def round_report(store: Store, project: Project, name: str | None = None) -> dic
 
 def _exported_during(store: Store, chosen: dict) -> list[dict]:
     """Snapshots exported while the round was open (each records its round when exported)."""
-    return [{"name": d["name"], "version": d["version"], "kind": d["kind"], "counts": json.loads(d["counts"]), "created_at": d["created_at"]}
-            for d in store.datasets() if d["round_id"] == chosen["id"]]  # fmt: skip
+    return [{"name": d.name, "version": d.version, "kind": d.kind, "counts": d.counts, "created_at": d.created_at}
+            for d in store.datasets() if d.round_id == chosen["id"]]  # fmt: skip
 
 
 def _evaluations_of(project: Project, exported: list[dict]) -> list[dict]:

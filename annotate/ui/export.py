@@ -1,29 +1,32 @@
 """The engineer's export page: build an export spec, preview what it would write (counts, quality
 gates, the data-quality profile), write the snapshot, and browse earlier snapshots and their diffs.
 
-The domain work is `annotate.export` (`build_export`, `write_snapshot`, `diff_snapshots`); this
-page only turns widgets into an `ExportSpec` and shows the results. Texts from the data (ids,
-gate details, cluster terms) are shown through st.dataframe / st.text / st.json, never as markdown.
+The domain work is `annotate.export` (`build_export`, `write_snapshot`, `diff_snapshots`, the
+rehearsal files, `spec_toml`, the tables in `annotate.export.tables`) and the manifest's reader
+(`annotate.contracts.manifest`); this page only turns widgets into an `ExportSpec` and shows the
+results. Texts from the data (ids, gate details, cluster terms) are shown through st.dataframe /
+st.text / st.json, never as markdown.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-import annotate
-from annotate.errors import FlywheelError
+from annotate.contracts.manifest import read_manifest
+from annotate.errors import FlywheelError, ManifestError
+from annotate.export import tables
 from annotate.export.build import KINDS, ExportPlan, Rehearsal, build_export
 from annotate.export.diff import SnapshotDiff, diff_snapshots
+from annotate.export.rehearsal import rehearsal_candidates, rehearsal_path
 from annotate.export.snapshot import write_snapshot
-from annotate.export.spec import ExportSpec
+from annotate.export.spec import ExportSpec, selection_choices, spec_toml
 from annotate.project import Project
+from annotate.store.datasets import RegisteredSnapshot
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown
@@ -42,11 +45,10 @@ KIND_HELP = {
     "dpo": "DPO: corrected over original, preferred over rejected pairs.",
     "kto": "KTO: unpaired answers labelled desirable or not (and production thumbs).",
 }
-REPO_SAMPLE = Path(annotate.__file__).resolve().parent.parent / "data" / "sample"
 
 
 def export_page() -> None:
-    require_role("engineer", "admin")
+    require_role(page="export")
     st.title("Export")
     project = current_project()
     st.caption("Turn resolved decisions into a versioned SFT / DPO / KTO snapshot under `exports/NAME/vN/`, "
@@ -102,7 +104,8 @@ def _selection(project: Project, kind: str) -> dict:
     if kind == "kto":
         selection["include_feedback"] = st.checkbox("Include production thumbs up/down on unjudged records",
                                                     value=True, key="export-include-feedback")  # fmt: skip
-    rounds, categories, sources = _filter_options(project)
+    with open_store() as store:
+        rounds, categories, sources = selection_choices(store, project.config)
     with st.expander("Only some rounds, categories or sources"):
         selection["rounds"] = st.multiselect("Rounds", rounds, key="export-rounds", placeholder="all")
         selection["categories"] = st.multiselect(
@@ -110,15 +113,6 @@ def _selection(project: Project, kind: str) -> dict:
         )
         selection["sources"] = st.multiselect("Sources", sources, key="export-sources", placeholder="all")
     return selection
-
-
-def _filter_options(project: Project) -> tuple[list[str], list[str], list[str]]:
-    """Round names, failure category ids and record sources to filter on."""
-    with open_store() as store:
-        rounds = [row["name"] for row in store.rounds_with_counts()]
-        sources = sorted({row["source"] for row in store.records_by_source_and_model()})
-    categories = [category.id for category in project.config.taxonomy.failure_categories]
-    return rounds, categories, sources
 
 
 def _gates() -> dict:
@@ -181,53 +175,8 @@ def _rehearsal_inputs(project: Project, kind: str) -> list[Rehearsal]:
     for path in chosen:
         ratio = st.number_input(f"Share of train for {path}", min_value=0.01, max_value=0.99, value=0.1, step=0.05,
                                 key=f"export-ratio-{path}")  # fmt: skip
-        mixes.append(Rehearsal(_resolve(project, path), ratio))
+        mixes.append(Rehearsal(rehearsal_path(project, path), ratio))
     return mixes
-
-
-def rehearsal_candidates(project: Project) -> list[str]:
-    """rehearsal*.jsonl in the project (its root, data/, data/sample/) and in Flywheel's own sample
-    data: relative to the project when inside it, else absolute."""
-    folders = [project.root, project.root / "data", project.root / "data" / "sample", REPO_SAMPLE]
-    found = []
-    for folder in folders:
-        for path in sorted(folder.glob("rehearsal*.jsonl")) if folder.is_dir() else []:
-            label = _label(project, path.resolve())
-            if label not in found:
-                found.append(label)
-    return found
-
-
-def _label(project: Project, path: Path) -> str:
-    try:
-        return str(path.relative_to(project.root.resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _resolve(project: Project, path: str) -> Path:
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else project.root / candidate
-
-
-def spec_toml(spec: ExportSpec) -> str:
-    """The spec as a SPEC.toml for `flywheel export --spec` (unset optional values left out)."""
-    data = spec.model_dump(exclude_none=True)
-    lines = [f"{key} = {_toml_value(value)}" for key, value in data.items() if not isinstance(value, dict)]
-    for section, values in data.items():
-        if isinstance(values, dict):
-            lines += ["", f"[{section}]", *(f"{key} = {_toml_value(value)}" for key, value in values.items())]
-    return "\n".join(lines) + "\n"
-
-
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
 def _spec_text(spec: ExportSpec) -> None:
@@ -330,10 +279,10 @@ def _counts(plan: ExportPlan) -> None:
     origin_col, category_col = st.columns(2)
     with origin_col:
         st.markdown("**By origin**")
-        st.dataframe(split_table(plan.profile["origins"], "origin"), hide_index=True, width="stretch")
+        st.dataframe(tables.split_table(plan.profile["origins"], "origin"), hide_index=True, width="stretch")
     with category_col:
         st.markdown("**By failure category**")
-        st.dataframe(split_table(plan.profile["categories"], "category"), hide_index=True, width="stretch")
+        st.dataframe(tables.split_table(plan.profile["categories"], "category"), hide_index=True, width="stretch")
     if plan.skipped:
         skipped = pd.DataFrame([{"reason": reason, "count": count} for reason, count in plan.skipped.items()])
         with st.expander("Left out before the gates"):
@@ -343,59 +292,16 @@ def _counts(plan: ExportPlan) -> None:
         st.dataframe(pd.DataFrame(plan.rehearsal), hide_index=True, width="stretch")
 
 
-def split_table(by_split: dict[str, dict[str, int]], label: str) -> pd.DataFrame:
-    """{"train": {key: n}, "eval": {key: n}} as rows of key, train, eval, total (most first)."""
-    keys = list(dict.fromkeys([*by_split.get("train", {}), *by_split.get("eval", {})]))
-    rows = [{label: key, "train": by_split.get("train", {}).get(key, 0), "eval": by_split.get("eval", {}).get(key, 0)}
-            for key in keys]  # fmt: skip
-    table = pd.DataFrame(rows, columns=[label, "train", "eval"])
-    table["total"] = table["train"] + table["eval"]
-    return table.sort_values("total", ascending=False, kind="stable")
-
-
-def gate_table(plan: ExportPlan) -> pd.DataFrame:
-    """One row per gate: on or off, how many it left out, and its key counts."""
-    rows = [{"gate": report.name, "on": "yes" if report.enabled else "no", "left out": len(report.dropped),
-             "counts": describe_counts(report.counts)} for report in plan.gates]  # fmt: skip
-    return pd.DataFrame(rows, columns=["gate", "on", "left out", "counts"])
-
-
-def describe_counts(counts: dict) -> str:
-    """A gate's counts in one line: "dropped 2, clusters 1; before: none 20, incomplete 5"."""
-    flat = [f"{key} {value}" for key, value in counts.items() if not isinstance(value, (dict, list))]
-    nested = [f"{key}: " + (", ".join(f"{k} {v}" for k, v in value.items()) or "—")
-              for key, value in counts.items() if isinstance(value, dict)]  # fmt: skip
-    return "; ".join(part for part in (", ".join(flat), *nested) if part)
-
-
-def dropped_table(plan: ExportPlan) -> pd.DataFrame:
-    """Every row a gate left out: gate, id, reason, detail."""
-    rows = [{"gate": report.name, **row} for report in plan.gates for row in report.dropped]
-    return pd.DataFrame(rows, columns=["gate", "id", "reason", "detail"])
-
-
-def conflict_table(plan: ExportPlan) -> pd.DataFrame:
-    """The conflicts gate's rows with their task numbers, for the lead to adjudicate."""
-    rows = [{"id": row["id"], "task": _task_of(row["id"]), "contradicts": row["detail"]}
-            for report in plan.gates if report.name == "conflicts" for row in report.dropped]  # fmt: skip
-    return pd.DataFrame(rows, columns=["id", "task", "contradicts"])
-
-
-def _task_of(example_id: str) -> int | None:
-    match = re.match(r"t(\d+)(?:\D|$)", example_id)
-    return int(match.group(1)) if match else None
-
-
 def _gate_section(plan: ExportPlan) -> None:
     st.subheader("Quality gates")
-    st.dataframe(gate_table(plan), hide_index=True, width="stretch")
-    dropped = dropped_table(plan)
+    st.dataframe(tables.gate_table(plan), hide_index=True, width="stretch")
+    dropped = tables.dropped_table(plan)
     with st.expander(f"Rows the gates left out ({len(dropped):,})"):
         if dropped.empty:
             st.write("None.")
         else:
             st.dataframe(dropped, hide_index=True, width="stretch")
-    conflicts = conflict_table(plan)
+    conflicts = tables.conflict_table(plan)
     if not conflicts.empty:
         st.markdown("**Conflicting answers for the lead**")
         st.caption("Near-identical questions whose accepted or corrected answers contradict each other: all of "
@@ -411,38 +317,13 @@ def _profile_section(profile: dict) -> None:
     lengths_col, diversity_col = st.columns(2)
     with lengths_col:
         st.markdown("**Lengths (words)**")
-        st.dataframe(lengths_table(profile), hide_index=True, width="stretch")
+        st.dataframe(tables.lengths_table(profile), hide_index=True, width="stretch")
     with diversity_col:
         st.markdown("**Diversity and completeness**")
-        st.dataframe(diversity_table(profile), hide_index=True, width="stretch")
+        st.dataframe(tables.diversity_table(profile), hide_index=True, width="stretch")
     st.markdown("**Sources**")
-    st.dataframe(split_table(profile["sources"], "source"), hide_index=True, width="stretch")
+    st.dataframe(tables.split_table(profile["sources"], "source"), hide_index=True, width="stretch")
     _coverage_section(profile["coverage"])
-
-
-def lengths_table(profile: dict) -> pd.DataFrame:
-    """Prompt and answer length distributions per split."""
-    rows = [{"split": split, "text": field.removesuffix("_words"), **stats}
-            for split, fields in profile["lengths"].items() for field, stats in fields.items()]  # fmt: skip
-    return pd.DataFrame(rows, columns=["split", "text", "min", "p50", "p90", "max", "mean"])
-
-
-def diversity_table(profile: dict) -> pd.DataFrame:
-    """distinct-1/2, type-token ratio and completeness shares per split."""
-    rows = []
-    for split, values in profile["diversity"].items():
-        complete = {f"has {key}": share for key, share in profile["completeness"][split].items()}
-        rows.append({"split": split, **values, **complete})
-    return pd.DataFrame(rows)
-
-
-def coverage_table(coverage: dict) -> pd.DataFrame:
-    """One row per prompt cluster of the production population: its terms and each set's share."""
-    rows = [{"cluster": ", ".join(cluster["terms"][:3]), "terms": ", ".join(cluster["terms"]),
-             "population": cluster["population"], "train": cluster["train"], "eval": cluster["eval"]}
-            for cluster in coverage["clusters"]]  # fmt: skip
-    table = pd.DataFrame(rows, columns=["cluster", "terms", "population", "train", "eval"])
-    return table.sort_values("population", ascending=False, kind="stable")
 
 
 def _coverage_section(coverage: dict) -> None:
@@ -451,7 +332,7 @@ def _coverage_section(coverage: dict) -> None:
     columns[0].metric("Production prompts clustered", f"{coverage['population']:,}")
     columns[1].metric("Train divergence (JS)", _number(coverage["train_js_distance"]))
     columns[2].metric("Eval divergence (JS)", _number(coverage["eval_js_distance"]))
-    table = coverage_table(coverage)
+    table = tables.coverage_table(coverage)
     if table.empty:
         st.write("Too few production prompts to cluster.")
         return
@@ -492,57 +373,36 @@ def _history(project: Project) -> None:
     if not rows:
         st.write("No exports yet.")
         return
-    st.dataframe(datasets_table(rows), hide_index=True, width="stretch")
+    st.dataframe(tables.datasets_table(rows), hide_index=True, width="stretch")
     _manifest_section(project, rows)
     _diff_section(project, rows)
 
 
-def datasets_table(rows: list[dict]) -> pd.DataFrame:
-    """name, version, kind, train, eval, created, path per snapshot (newest first)."""
-    table = []
-    for row in rows:
-        counts = json.loads(row["counts"] or "{}")
-        table.append({"name": row["name"], "version": f"v{row['version']}", "kind": row["kind"], "train": counts.get("train"),
-                      "eval": counts.get("eval"), "created (UTC)": row["created_at"][:19].replace("T", " "), "path": row["path"]})  # fmt: skip
-    return pd.DataFrame(table).iloc[::-1]
-
-
-def _label_of(row: dict) -> str:
-    return f"{row['name']} v{row['version']}"
-
-
-def _manifest_section(project: Project, rows: list[dict]) -> None:
+def _manifest_section(project: Project, rows: list[RegisteredSnapshot]) -> None:
     st.subheader("Manifest")
-    by_label = {_label_of(row): row for row in reversed(rows)}
+    by_label = {f"{row.name} v{row.version}": row for row in reversed(rows)}
     label = st.selectbox("Snapshot", list(by_label), key="export-manifest-pick")
-    manifest = read_manifest(project, by_label[label])
-    if manifest is None:
-        st.error(f"{by_label[label]['path']}/manifest.json cannot be read: the snapshot folder was moved or deleted.")
-        return
-    st.caption(f"{len(manifest.pop('rows', [])):,} rows of lineage (ids, records, tasks, annotators) are in the "
-               "manifest file itself; everything else is below.")  # fmt: skip
-    st.json(manifest, expanded=1)
-
-
-def read_manifest(project: Project, row: dict) -> dict | None:
-    """A snapshot's manifest.json, or None when it cannot be read."""
     try:
-        return json.loads((project.root / row["path"] / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+        manifest = read_manifest(project.root / by_label[label].path)
+    except ManifestError as exc:  # missing (the folder was moved or deleted), or not a manifest
+        st.error(str(exc))
+        return
+    st.caption(f"{len(manifest.rows):,} rows of lineage (ids, records, tasks, annotators) are in the "
+               "manifest file itself; everything else is below.")  # fmt: skip
+    st.json(manifest.as_written(rows=False), expanded=1)
 
 
-def _diff_section(project: Project, rows: list[dict]) -> None:
+def _diff_section(project: Project, rows: list[RegisteredSnapshot]) -> None:
     st.subheader("Compare two versions")
-    versions: dict[str, list[dict]] = {}
+    versions: dict[str, list[RegisteredSnapshot]] = {}
     for row in rows:
-        versions.setdefault(row["name"], []).append(row)
+        versions.setdefault(row.name, []).append(row)
     names = [name for name, found in versions.items() if len(found) > 1]
     if not names:
         st.write("Export a name twice to compare its versions.")
         return
     name = st.selectbox("Dataset", names, key="export-diff-name")
-    numbers = [row["version"] for row in versions[name]]
+    numbers = [row.version for row in versions[name]]
     old_col, new_col = st.columns(2)
     old = old_col.selectbox(
         "Old version", numbers, index=len(numbers) - 2, format_func="v{}".format, key=f"export-diff-old-{name}"
@@ -550,20 +410,13 @@ def _diff_section(project: Project, rows: list[dict]) -> None:
     new = new_col.selectbox(
         "New version", numbers, index=len(numbers) - 1, format_func="v{}".format, key=f"export-diff-new-{name}"
     )
-    paths = {row["version"]: project.root / row["path"] for row in versions[name]}
+    paths = {row.version: project.root / row.path for row in versions[name]}
     try:
         difference = diff_snapshots(paths[old], paths[new])
-    except (OSError, ValueError, KeyError) as exc:
+    except (ManifestError, OSError, ValueError, KeyError) as exc:
         st.error(f"Cannot compare these snapshots: {exc}")
         return
     _show_diff(difference, f"v{old}", f"v{new}")
-
-
-def diff_table(difference: SnapshotDiff, old: str, new: str) -> pd.DataFrame:
-    """Every count of the two manifests: old, new and the change."""
-    rows = [{"count": key, old: before, new: after, "change": after - before}
-            for key, (before, after) in difference.counts.items()]  # fmt: skip
-    return pd.DataFrame(rows, columns=["count", old, new, "change"])
 
 
 def _show_diff(difference: SnapshotDiff, old: str, new: str) -> None:
@@ -572,7 +425,7 @@ def _show_diff(difference: SnapshotDiff, old: str, new: str) -> None:
     columns[1].metric("Removed rows", f"{len(difference.removed):,}")
     columns[2].metric("Changed rows", f"{len(difference.changed):,}")
     columns[3].metric("Unchanged rows", f"{difference.unchanged:,}")
-    st.dataframe(diff_table(difference, old, new), hide_index=True, width="stretch")
+    st.dataframe(tables.diff_table(difference, old, new), hide_index=True, width="stretch")
     ids = [{"change": label, "id": row_id} for label, found in
            (("added", difference.added), ("removed", difference.removed), ("changed", difference.changed)) for row_id in found]  # fmt: skip
     if ids:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotate.eval_metrics import EVAL_METRICS, formatted
+from annotate.contracts.eval_metrics import EVAL_METRICS, formatted
 from annotate.reports.model_versions import adapter_lineage, comparison_rows, list_reports
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
 
 
 def models_page() -> None:
-    require_role("lead", "engineer", "admin")
+    require_role(page="models")
     st.title("Model versions")
     project = current_project()
     reports, problems = list_reports(project)

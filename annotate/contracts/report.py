@@ -1,0 +1,164 @@
+"""`report.json`: what `flywheel eval` writes into a report folder (`train.report`), and the one reader of it.
+
+The Model versions page, the round report and `flywheel eval human|gate|list` read it with
+`read_report(folder)`, which returns the JSON object as written (they read it as a dict, and
+`flywheel eval human` writes it back with the human evaluation added) or raises
+`EvaluationError` naming the file. `EvalReport` describes every key the writer puts there;
+`schemas/report.schema.json` is generated from it (`flywheel schemas write`) and the tests
+check a real evaluation's report against it. Metric names are open-ended (`eval_metrics`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from annotate.config import EvalGate, Section
+from annotate.contracts.lineage import BaseModelLineage, RunLineage, SnapshotLineage
+from annotate.errors import EvaluationError
+
+REPORT_FILE = "report.json"
+VariantKind = Literal["base", "prompt_baseline", "adapter"]
+
+
+class Metric(Section):
+    """One figure with its sample size (`train.metrics.Metric`)."""
+
+    value: float | None = Field(description="null: nothing to measure.")
+    n: int = Field(ge=0, description="The sample size, in `unit`.")
+    unit: str = Field(description="What `n` counts: examples, pairs or tokens.")
+    detail: dict[str, Any] | None = Field(default=None, description="Written only when the metric has one.")
+
+
+class Variant(Section):
+    name: str = Field(description='"base", "prompt-baseline", or an adapter\'s run id.')
+    kind: VariantKind
+    run_dir: str | None = Field(description="An adapter's run folder.")
+    run: RunLineage | None = Field(description="An adapter's run.json lineage.")
+    metrics: dict[str, Metric] = Field(description="Metric key (annotate.contracts.eval_metrics) -> figure.")
+
+
+class GateCheck(Section):
+    """One of a candidate's gate checks (`train.gate.Check`)."""
+
+    variant: str
+    name: str = Field(description="quality, format, consistency, forgetting, general accuracy, refusal, over-refusal.")
+    passed: bool | None = Field(description="null: not run (its data was not given).")
+    value: float | None = Field(description="The candidate's figure.")
+    reference: float | None = Field(description="What it was compared with.")
+    rule: str = Field(description="What had to hold, in words.")
+
+
+class ProductionInput(Section):
+    path: str = Field(description="The snapshot's eval.jsonl.")
+    examples: int = Field(ge=0)
+    paraphrase_groups: int = Field(ge=0)
+
+
+class GeneralInput(Section):
+    path: str
+    items: int = Field(ge=0)
+
+
+class SafetyInput(Section):
+    path: str
+    harmful: int = Field(ge=0)
+    benign: int = Field(ge=0)
+
+
+class Inputs(Section):
+    production: ProductionInput
+    prompt_baseline: str | None = Field(description="The prompt baseline file.")
+    general: GeneralInput | None
+    safety: SafetyInput | None
+
+
+class Decoding(Section):
+    strategy: Literal["greedy"]
+    max_new_tokens: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    max_length: int = Field(ge=1)
+    device: str
+    dtype: str
+    seed: int
+
+
+class HumanEvalTask(Section):
+    """One blind A/B task (`annotate.tasks.human_eval.route_pairs`): which side showed which variant."""
+
+    task_id: int
+    candidate: str
+    baseline: str
+    example_id: str
+    a: str
+    b: str
+
+
+class WinRate(Section):
+    """The experts' verdicts on one candidate's pairs (`annotate.tasks.human_eval.WinRate`)."""
+
+    candidate: str
+    baseline: str
+    pairs: int = Field(ge=0)
+    judged: int = Field(ge=0)
+    wins: int = Field(ge=0)
+    losses: int = Field(ge=0)
+    ties: int = Field(ge=0)
+    both_bad: int = Field(ge=0)
+    win_rate: float | None = Field(description="wins / (wins + losses); null with neither.")
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float = Field(gt=0, lt=1)
+
+
+class HumanEval(Section):
+    """Written by `flywheel eval --human-eval N`; `results` by `flywheel eval human REPORT`."""
+
+    baseline: str
+    route: Literal["app", "labelstudio"]
+    per_candidate: int = Field(ge=0)
+    identical_answers: dict[str, int] = Field(description="Candidate -> pairs skipped: both answers the same.")
+    created_at: str
+    tasks: list[HumanEvalTask]
+    results: list[WinRate] | None
+    computed_at: str | None = Field(default=None, description="When `results` were computed.")
+
+
+class EvalReport(Section):
+    """An evaluation's `report.json`: every figure with its sample size, each variant's lineage, the
+    gate's checks and verdicts, and the human evaluation."""
+
+    model_config = ConfigDict(extra="forbid", title="Flywheel evaluation report")
+
+    report: str = Field(description="The report's name (its folder's).")
+    created_at: str = Field(description="ISO 8601, UTC.")
+    code_version: str
+    base_model: BaseModelLineage
+    snapshot: SnapshotLineage
+    inputs: Inputs
+    decoding: Decoding
+    gate_settings: EvalGate = Field(description="The project's [eval.gate] thresholds when it ran.")
+    variants: list[Variant]
+    checks: list[GateCheck]
+    verdicts: dict[str, bool] = Field(description="Candidate -> passed every check that ran.")
+    passed: bool = Field(description="Every candidate passed (true with none).")
+    human_eval: HumanEval | None
+    seconds: float = Field(ge=0, description="Wall time of the evaluation.")
+    charts: list[str] = Field(description="charts/METRIC.png files, relative to the report folder.")
+
+
+def read_report(folder: str | Path) -> dict:
+    """`report.json` of a report folder (or that file itself), as written."""
+    path = Path(folder) / REPORT_FILE if Path(folder).is_dir() else Path(folder)
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EvaluationError(f"{path}: cannot read the report ({exc.strerror}); give a report folder such as reports/NAME") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EvaluationError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(report, dict):
+        raise EvaluationError(f"{path}: not an evaluation report (a JSON object)")
+    return report
