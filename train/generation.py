@@ -12,16 +12,15 @@ torch, transformers and peft are imported inside the functions.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotate.errors import EvaluationError
+from annotate.errors import EvaluationError, TrainingError
 from train.recipe import SMALL_CPU_MACHINE
-from train.runs import adapter_folder, base_model_lineage
+from train.runs import adapter_folder, base_model_lineage, read_run
 
 Progress = Callable[[int, int, str], None]
 
@@ -44,10 +43,10 @@ class Decoding:
 def adapter_variant(run_dir: Path, base: str) -> Variant:
     """A run folder as a variant, checked: finished, and trained on this base."""
     run_dir = Path(run_dir)
-    run_json = run_dir / "run.json"
-    if not run_json.is_file():
-        raise EvaluationError(f"--adapter {run_dir}: not a finished run (no run.json); `flywheel train list` shows them")
-    run = json.loads(run_json.read_text(encoding="utf-8"))
+    try:
+        run = read_run(run_dir)
+    except TrainingError as exc:
+        raise EvaluationError(f"--adapter {exc}") from exc
     trained_on = run.get("base_model", {}).get("config_sha256")
     given = base_model_lineage(base).get("config_sha256")
     if trained_on and given and trained_on != given:

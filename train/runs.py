@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from annotate.errors import TrainingError
+
 log = logging.getLogger(__name__)
 
 METRICS = ("loss", "eval_loss", "rewards/margins", "rewards/accuracies", "learning_rate", "grad_norm", "num_tokens")
@@ -81,14 +83,28 @@ def write_run_json(run_dir: Path, record: dict[str, Any]) -> None:
     (run_dir / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def read_run(run_dir: str | Path) -> dict[str, Any]:
+    """A finished run's run.json; `TrainingError` naming the file when it is missing or not a JSON object."""
+    path = Path(run_dir) / "run.json"
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise TrainingError(f"{run_dir}: not a finished run (no run.json); `flywheel train list` shows them") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TrainingError(f"{path}: cannot read it as JSON: {exc}") from exc
+    if not isinstance(run, dict):
+        raise TrainingError(f"{path}: not a run record (a JSON object)")
+    return run
+
+
 def list_runs(runs_dir: str | Path) -> list[dict[str, Any]]:
-    """Every finished run under `runs_dir` (newest first), as its run.json."""
+    """Every finished run under `runs_dir` (newest first), as its run.json; unreadable ones are skipped with a warning."""
     runs = []
     for path in Path(runs_dir).glob("*/run.json"):
         try:
-            runs.append(json.loads(path.read_text(encoding="utf-8")))
-        except json.JSONDecodeError:
-            log.warning("%s: not valid JSON; skipped", path)
+            runs.append(read_run(path.parent))
+        except TrainingError as exc:
+            log.warning("%s; skipped", exc)
     return sorted(runs, key=lambda run: run.get("finished_at", ""), reverse=True)
 
 

@@ -56,7 +56,9 @@ def _request(ctx: typer.Context, **values) -> RunRequest:
 
 
 def _report(folder: Path) -> None:
-    run = json.loads((folder / "run.json").read_text())
+    from train.runs import read_run
+
+    run = read_run(folder)
     console.print(f"Run [bold]{escape(str(folder))}[/]: {run['steps']} steps, {run['tokens_seen']:,} tokens, "
                   f"final loss {run['final_loss']:.4f}, {run['wall_seconds']:.1f} s.")  # fmt: skip
     for note in run["notes"]:

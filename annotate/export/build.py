@@ -7,7 +7,6 @@ can preview it; `annotate.export.snapshot.write_snapshot` writes it.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from annotate.export.profile import quality_profile
 from annotate.export.spec import ExportSpec
 from annotate.export.split import check_leakage, split
 from annotate.project import Project
+from annotate.records import last_user_turn
 from annotate.store import Store
 
 KINDS = ("sft", "dpo", "kto")
@@ -94,7 +94,7 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     for entity, count in scrubbed.counts.items():
         pii_report.counts[entity] = pii_report.counts.get(entity, 0) + count
     mixed = train + added
-    population = [text for text in (_last_user(record["messages"]) for record in records.values()) if text]
+    population = [text for text in (last_user_turn(record["messages"]) for record in records.values()) if text]
     profile = quality_profile(mixed, evaluation, population, seed)
     return ExportPlan(kind, spec, seed, mixed, evaluation, reports, skipped, profile, rehearsal_counts)
 
@@ -131,7 +131,3 @@ def _renamed(example: Example, number: int) -> Example:
     example.id = f"{example.id}#{number}"
     return example
 
-
-def _last_user(messages_json: str) -> str:
-    users = [message.get("content") or "" for message in json.loads(messages_json) if message.get("role") == "user"]
-    return users[-1] if users else ""

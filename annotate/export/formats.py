@@ -43,7 +43,7 @@ def feedback_examples(records: list[dict], judged: set[str]) -> list[Example]:
         if record["id"] in judged or record["feedback_thumbs"] is None:
             continue
         made.append(Example(
-            id=f"fb:{record['id']}", kind="kto", prompt=json.loads(record["messages"]), completion=record["response"],
+            id=f"fb:{record['id']}", kind="kto", prompt=record["messages"], completion=record["response"],
             label=record["feedback_thumbs"] == "up", origin="feedback", source=record["source"],
             group=record["group_id"], round_id=record["round_id"], lineage={"record_ids": [record["id"]]},
         ))  # fmt: skip
@@ -57,7 +57,7 @@ def _base(decision: Decision, first: dict, second: dict | None) -> dict:
         "annotators": decision.annotators, "method": decision.method,
     }  # fmt: skip
     return {
-        "prompt": json.loads(first["messages"]), "source": first["source"],
+        "prompt": first["messages"], "source": first["source"],
         "categories": tuple(decision.answer.get("failure_categories") or ()), "group": first["group_id"],
         "agreement": decision.agreement, "round_id": decision.task.round_id, "lineage": lineage,
     }  # fmt: skip
