@@ -197,3 +197,21 @@ def test_python_m_train_takes_the_same_options_as_flywheel_train(tmp_path):
             init_adapter=Path("runs/sft") if kind == "dpo" else None,
         )  # fmt: skip
         assert request_from_argv(kind, ["--data", "d", "--base", "b"]) == RunRequest(data=Path("d"), base="b")
+
+
+def test_a_broken_run_json_is_named_when_evaluating_and_skipped_when_listing(tmp_path, caplog):
+    from annotate.errors import EvaluationError
+    from train.generation import adapter_variant
+    from train.runs import list_runs
+
+    good, broken, unfinished = (tmp_path / name for name in ("good", "broken", "unfinished"))
+    for folder in (good, broken, unfinished):
+        folder.mkdir()
+    (good / "run.json").write_text(json.dumps({"run_id": "good", "finished_at": "2026-12-03T10:00:00+00:00"}))
+    (broken / "run.json").write_text('{"run_id": "broken", ')
+    assert [run["run_id"] for run in list_runs(tmp_path)] == ["good"]
+    assert "broken/run.json: cannot read it as JSON" in caplog.text
+    with pytest.raises(EvaluationError, match=r"--adapter .*broken/run\.json: cannot read it as JSON"):
+        adapter_variant(broken, str(tmp_path))
+    with pytest.raises(EvaluationError, match=r"--adapter .*unfinished: not a finished run \(no run\.json\)"):
+        adapter_variant(unfinished, str(tmp_path))
