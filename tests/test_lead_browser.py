@@ -113,8 +113,8 @@ def test_a_lead_adjudicates_in_the_browser_and_sees_the_dashboard(tmp_path):
                 ben_answer.id,
                 LEA,
             )
-            assert decision["reason"] == "Ben is right: a sent invoice keeps its currency."
-            assert json.loads(decision["answer"])["corrected_response"] == BEN_FIX
+            assert decision.reason == "Ben is right: a sent invoice keeps its currency."
+            assert decision.answer["corrected_response"] == BEN_FIX
 
             page.get_by_test_id("stSidebarNav").get_by_text("Agreement", exact=True).click()
             expect(page.get_by_role("heading", name="Agreement per field")).to_be_visible()
