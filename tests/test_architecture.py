@@ -165,6 +165,17 @@ def _is_sql_access(node: ast.Attribute) -> bool:
             and isinstance(value, ast.Attribute) and value.attr in ("db", "conn"))  # fmt: skip
 
 
+def interfaces_querying_the_store(tree: Tree) -> list[str]:
+    """Pages and commands hand the store to domain functions; they call none of its queries themselves."""
+    return sorted(
+        f"{name}:{node.lineno} calls {ast.unparse(node.func)}"
+        for name in tree.paths if layer(name) == len(LAYERS) - 1
+        for node in ast.walk(tree.parsed(name))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == "store"
+    )  # fmt: skip
+
+
 def forbidden_imports(tree: Tree, where, packages: tuple[str, ...]) -> list[str]:
     """Imports of `packages` in the modules `where(name)` selects."""
     return sorted(f"{name}:{line} imports {module}" for name in tree.paths if where(name)
@@ -181,8 +192,8 @@ def heavy_imports_in_the_values(tree: Tree) -> list[str]:
 
 
 CHECKS = (unplaced_modules, upward_imports, import_circles, train_reaching_past_the_values,
-          annotate_importing_train_at_module_level, sql_outside_the_store, ui_libraries_below_the_interfaces,
-          heavy_imports_in_the_values)  # fmt: skip
+          annotate_importing_train_at_module_level, sql_outside_the_store, interfaces_querying_the_store,
+          ui_libraries_below_the_interfaces, heavy_imports_in_the_values)  # fmt: skip
 
 
 @cache
@@ -210,7 +221,7 @@ def planted(tmp_path: Path) -> Tree:
         "annotate/reports/overview.py": "from annotate.ui import pages\nimport train.recipe\n"
                                         "def f(store):\n    store.db.execute('x')\n    return 'SELECT * FROM records'\n",
         "annotate/ui/__init__.py": "",
-        "annotate/ui/pages.py": "import streamlit\n",
+        "annotate/ui/pages.py": "import streamlit\ndef page(store):\n    return store.flag_counts()\n",
         "annotate/stray.py": "",
         "train/__init__.py": "",
         "train/recipe.py": "from annotate.store import Store\n",
@@ -233,6 +244,7 @@ def test_each_check_finds_its_planted_violation(planted):
         "annotate.reports.overview:4 runs SQL through store.db.execute",
         "annotate.reports.overview:5 holds SQL 'SELECT * FROM records'",
     ]
+    assert interfaces_querying_the_store(planted) == ["annotate.ui.pages:3 calls store.flag_counts"]
     assert ui_libraries_below_the_interfaces(planted) == ["annotate.tasks.selection:1 imports streamlit"]
     assert heavy_imports_in_the_values(planted) == ["annotate.records:1 imports pandas"]
 

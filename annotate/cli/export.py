@@ -65,8 +65,10 @@ def _print_plan(plan) -> None:
 @export_app.command("list")
 def list_command(ctx: typer.Context, name: str = typer.Argument(None, help="Only this dataset.")) -> None:
     """Every snapshot: name, version, kind, rows, when."""
+    from annotate.export.snapshot import list_snapshots
+
     with ctx.obj.project().open_store() as store:
-        rows = store.datasets(name)
+        rows = list_snapshots(store, name)
     if not rows:
         console.print("No exports yet: `flywheel export --kind sft --name NAME`.")
         return
@@ -106,9 +108,7 @@ def diff_command(ctx: typer.Context, name: str = typer.Argument(...), old: str =
 
 
 def _path(ctx: typer.Context, name: str, version: str) -> str:
-    number = version.lstrip("v")
+    from annotate.export.snapshot import registered_snapshot
+
     with ctx.obj.project().open_store() as store:
-        row = store.dataset(name, int(number)) if number.isdigit() else None
-    if row is None:
-        raise FlywheelError(f"no snapshot {name} {version}; `flywheel export list` shows them")
-    return row.path
+        return registered_snapshot(store, name, version).path

@@ -25,6 +25,7 @@ from annotate.export.examples import Example
 from annotate.export.formats import trl_row
 from annotate.project import Project
 from annotate.store import Store
+from annotate.store.datasets import RegisteredSnapshot
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 CARD_USE = {
@@ -36,6 +37,20 @@ CARD_USE = {
 
 def exports_dir(project: Project) -> Path:
     return project.root / "exports"
+
+
+def list_snapshots(store: Store, name: str | None = None) -> list[RegisteredSnapshot]:
+    """Every registered snapshot (of `name` only, when given), as the store lists them."""
+    return store.datasets(name)
+
+
+def registered_snapshot(store: Store, name: str, version: str) -> RegisteredSnapshot:
+    """The snapshot `name` at `version` ("3" or "v3"); a `FlywheelError` when there is none."""
+    number = version.lstrip("v")
+    row = store.dataset(name, int(number)) if number.isdigit() else None
+    if row is None:
+        raise FlywheelError(f"no snapshot {name} {version}; `flywheel export list` shows them")
+    return row
 
 
 def write_snapshot(store: Store, project: Project, name: str, plan: ExportPlan) -> Path:

@@ -23,7 +23,7 @@ from annotate.export import tables
 from annotate.export.build import KINDS, ExportPlan, Rehearsal, build_export
 from annotate.export.diff import SnapshotDiff, diff_snapshots
 from annotate.export.rehearsal import rehearsal_candidates, rehearsal_path
-from annotate.export.snapshot import write_snapshot
+from annotate.export.snapshot import list_snapshots, write_snapshot
 from annotate.export.spec import ExportSpec, selection_choices, spec_toml
 from annotate.project import Project
 from annotate.store.datasets import RegisteredSnapshot
@@ -369,7 +369,7 @@ def _history(project: Project) -> None:
     """Every snapshot, one's manifest, and the diff of two versions of a name."""
     st.header("Snapshots")
     with open_store() as store:
-        rows = store.datasets()
+        rows = list_snapshots(store)
     if not rows:
         st.write("No exports yet.")
         return
