@@ -121,51 +121,61 @@ class Store(
 
 class _Connection(sqlite3.Connection):
     """A connection whose statements raise `StoreBusy` when the database stays locked past the
-    busy timeout; every other error passes through unchanged."""
+    busy timeout; every other error passes through unchanged. (Plain try/except, not a context
+    manager: this wraps every statement, and a generator per call would triple its overhead.)"""
 
     busy_message = "the database is busy; try again"
 
     def execute(self, *args, **kwargs):
-        with self._busy_as_store_busy():
+        try:
             return super().execute(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            _raise_if_busy(exc, self.busy_message)
+            raise
 
     def executemany(self, *args, **kwargs):
-        with self._busy_as_store_busy():
+        try:
             return super().executemany(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            _raise_if_busy(exc, self.busy_message)
+            raise
 
     def executescript(self, *args, **kwargs):
-        with self._busy_as_store_busy():
+        try:
             return super().executescript(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            _raise_if_busy(exc, self.busy_message)
+            raise
 
     def commit(self):
-        with self._busy_as_store_busy():
+        try:
             return super().commit()
+        except sqlite3.OperationalError as exc:
+            _raise_if_busy(exc, self.busy_message)
+            raise
 
     def cursor(self, *args, **kwargs):
         return super().cursor(_Cursor)
 
-    @contextmanager
-    def _busy_as_store_busy(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
-                raise StoreBusy(self.busy_message) from exc
-            raise
-
 
 class _Cursor(sqlite3.Cursor):
     def execute(self, *args, **kwargs):
-        with self.connection._busy_as_store_busy():
+        try:
             return super().execute(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            _raise_if_busy(exc, self.connection.busy_message)
+            raise
 
     def executemany(self, *args, **kwargs):
-        with self.connection._busy_as_store_busy():
+        try:
             return super().executemany(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            _raise_if_busy(exc, self.connection.busy_message)
+            raise
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+def _raise_if_busy(exc: sqlite3.OperationalError, message: str) -> None:
     code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    return "locked" in str(exc) or "busy" in str(exc)
+    busy = code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) if code is not None else "locked" in str(exc)
+    if busy:
+        raise StoreBusy(message) from exc
