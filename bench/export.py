@@ -72,7 +72,6 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
-from annotate.export import build as build_module
 from annotate.export import decisions as decisions_module
 from annotate.export import gates
 from annotate.export import near_duplicates as near_duplicates_module
@@ -88,7 +87,7 @@ from annotate.export.spec import ExportSpec
 from annotate.export.split import check_leakage, split
 from annotate.ingest.rows import to_row
 from annotate.project import Project, init_project
-from annotate.records import RecordIn
+from annotate.records import RecordIn, last_user_turn
 from annotate.text import pii as pii_module
 from annotate.text.formats import FormatCheck
 from annotate.text.refusal import is_refusal
@@ -601,7 +600,7 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
                 check_leakage(gates.near_duplicate_pairs(evaluation, train, spec.near_duplicates))
             with clock.stage("population prompts"):
                 population = [
-                    text for text in (build_module._last_user(r["messages"]) for r in records.values()) if text
+                    text for text in (last_user_turn(r["messages"]) for r in records.values()) if text
                 ]
             with clock.stage("profile"):
                 profile = quality_profile(train, evaluation, population, seed)
