@@ -119,63 +119,37 @@ class Store(
         self.close()
 
 
-class _Connection(sqlite3.Connection):
-    """A connection whose statements raise `StoreBusy` when the database stays locked past the
-    busy timeout; every other error passes through unchanged. (Plain try/except, not a context
-    manager: this wraps every statement, and a generator per call would triple its overhead.)"""
+def _busy_as_store_busy(method):
+    """`method` (a sqlite3 statement method), raising `StoreBusy` when the database stays locked
+    past the busy timeout; every other error passes through unchanged. (A plain try/except, not a
+    context manager: this wraps every statement, and a generator per call would triple its cost.)"""
 
-    busy_message = "the database is busy; try again"
-
-    def execute(self, *args, **kwargs):
+    def wrapped(self, *args, **kwargs):
         try:
-            return super().execute(*args, **kwargs)
+            return method(self, *args, **kwargs)
         except sqlite3.OperationalError as exc:
-            _raise_if_busy(exc, self.busy_message)
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) if code is not None else "locked" in str(exc):
+                connection = self if isinstance(self, sqlite3.Connection) else self.connection
+                raise StoreBusy(connection.busy_message) from exc
             raise
 
-    def executemany(self, *args, **kwargs):
-        try:
-            return super().executemany(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            _raise_if_busy(exc, self.busy_message)
-            raise
-
-    def executescript(self, *args, **kwargs):
-        try:
-            return super().executescript(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            _raise_if_busy(exc, self.busy_message)
-            raise
-
-    def commit(self):
-        try:
-            return super().commit()
-        except sqlite3.OperationalError as exc:
-            _raise_if_busy(exc, self.busy_message)
-            raise
-
-    def cursor(self, *args, **kwargs):
-        return super().cursor(_Cursor)
+    return wrapped
 
 
 class _Cursor(sqlite3.Cursor):
-    def execute(self, *args, **kwargs):
-        try:
-            return super().execute(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            _raise_if_busy(exc, self.connection.busy_message)
-            raise
-
-    def executemany(self, *args, **kwargs):
-        try:
-            return super().executemany(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            _raise_if_busy(exc, self.connection.busy_message)
-            raise
+    execute = _busy_as_store_busy(sqlite3.Cursor.execute)
+    executemany = _busy_as_store_busy(sqlite3.Cursor.executemany)
 
 
-def _raise_if_busy(exc: sqlite3.OperationalError, message: str) -> None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    busy = code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) if code is not None else "locked" in str(exc)
-    if busy:
-        raise StoreBusy(message) from exc
+class _Connection(sqlite3.Connection):
+    """The store's connection: its statements raise `StoreBusy` rather than "database is locked"."""
+
+    busy_message = "the database is busy; try again"
+    execute = _busy_as_store_busy(sqlite3.Connection.execute)
+    executemany = _busy_as_store_busy(sqlite3.Connection.executemany)
+    executescript = _busy_as_store_busy(sqlite3.Connection.executescript)
+    commit = _busy_as_store_busy(sqlite3.Connection.commit)
+
+    def cursor(self, *args, **kwargs):
+        return super().cursor(_Cursor)
