@@ -232,3 +232,11 @@ def test_nobody_can_deactivate_the_last_admin_from_the_app_or_the_command_line(t
     app.button(key="people-set-role").click().run()
     assert "the last active admin" in app.error[0].value
     assert role_of(project, "root@x.test") == "admin" and signs_in(project, "root@x.test", PASSWORD)
+
+
+def test_a_refused_password_reset_says_so_before_asking_for_the_password(team, project):
+    # No password option and no terminal: asking for the password first would fail on that instead.
+    result = team("reset-password", "root@x.test", "--as", "lea@x.test")
+    assert refused(result, "Only an admin can change an admin's account")
+    assert "stdin is not a terminal" not in result.output
+    assert signs_in(project, "root@x.test", PASSWORD)

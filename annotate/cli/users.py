@@ -24,6 +24,7 @@ from annotate.review.annotators import (
     OPERATOR,
     Operator,
     add_annotator,
+    check_may_reset_password,
     deactivate,
     find_annotator,
     list_annotators,
@@ -111,6 +112,8 @@ def reset_password_command(
     actor: str = _AS,
 ) -> None:
     """Give a person a new password (prompted, from stdin, or generated); also ends a lockout."""
+    with ctx.obj.project().open_store() as store:
+        check_may_reset_password(store, email, by=_by(actor))  # refuse before asking for a password
     password = _new_password(password_stdin, generate)
     with ctx.obj.project().open_store() as store:
         person = reset_password(store, email, password, by=_by(actor))

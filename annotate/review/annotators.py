@@ -134,10 +134,17 @@ def set_role(store: Store, email: str, role: str, *, by: str | Operator) -> dict
 
 def reset_password(store: Store, email: str, password: str, *, by: str | Operator) -> dict:
     """Give a person a new password, which also ends a lockout (`annotate.review.auth.set_password`)."""
+    person = check_may_reset_password(store, email, by=by)
+    return set_password(store, person["email"], password)
+
+
+def check_may_reset_password(store: Store, email: str, *, by: str | Operator) -> dict:
+    """The person whose password `by` may reset (`NotAllowed` or `AnnotatorError` otherwise), so a
+    command can refuse before asking for the new password."""
     acting = _acting(store, by)
     person = _registered(store, email)
     _may_change(acting, person, None)
-    return set_password(store, person["email"], password)
+    return person
 
 
 def list_annotators(store: Store) -> list[dict]:
