@@ -22,6 +22,7 @@ from pathlib import Path
 
 from annotate.config import EvalGate
 from annotate.contracts.lineage import code_version
+from annotate.contracts.report import REPORT_FILE
 from annotate.errors import EvaluationError
 from annotate.text.formats import FormatCheck
 from annotate.text.similarity import TextSimilarity
@@ -71,7 +72,7 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
     """Run the evaluation and write the report; returns report.json's content."""
     started = time.perf_counter()
     out = Path(request.out)
-    if (out / "report.json").exists():
+    if (out / REPORT_FILE).exists():
         raise EvaluationError(f"{out}: a report is already there; pick another --out (reports are never overwritten)")
     snapshot = open_snapshot(request.data, None)
     inputs = Inputs(

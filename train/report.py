@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from annotate.contracts.eval_metrics import EVAL_METRICS, formatted, plain_number
+from annotate.contracts.report import REPORT_FILE
 
 
 def read_outputs(folder: str | Path) -> list[dict]:
@@ -37,7 +38,7 @@ def write_report(out: Path, report: dict, outputs: list[dict]) -> Path:
             for row in outputs:
                 lines.write(json.dumps(row, ensure_ascii=False) + "\n")
         report["charts"] = write_charts(staging / "charts", report)
-        _write_text(staging / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        _write_text(staging / REPORT_FILE, _report_json(report))
         _write_text(staging / "report.md", render_markdown(report))
         if out.exists() and not any(out.iterdir()):
             out.rmdir()
@@ -50,11 +51,15 @@ def write_report(out: Path, report: dict, outputs: list[dict]) -> Path:
 
 def update_report(folder: Path, report: dict) -> None:
     """Rewrite report.json and report.md (each replaced in one step)."""
-    for name, text in (("report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
+    for name, text in ((REPORT_FILE, _report_json(report)),
                        ("report.md", render_markdown(report))):  # fmt: skip
         staged = Path(folder) / f".{name}.tmp"
         _write_text(staged, text)
         os.replace(staged, Path(folder) / name)
+
+
+def _report_json(report: dict) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
 def _write_text(path: Path, text: str) -> None:
