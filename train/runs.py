@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import TrainingError
+from train.gguf_import import SOURCE_FILE
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,17 @@ def new_run_id(kind: str, snapshot_name: str, version: int) -> str:
 
 
 def base_model_lineage(base: str) -> dict[str, Any]:
-    """The base model's name and the sha256 of its config.json (a local folder), or its hub id."""
+    """The base model's name and the sha256 of its config.json (a local folder), or its hub id; for a
+    folder made by `flywheel models import-gguf`, also where its weights came from (package, version,
+    file sha256)."""
     config = Path(base) / "config.json"
     if config.is_file():
-        return {"path": str(base), "config_sha256": hashlib.sha256(config.read_bytes()).hexdigest()}
+        lineage = {"path": str(base), "config_sha256": hashlib.sha256(config.read_bytes()).hexdigest()}
+        source = Path(base) / SOURCE_FILE
+        if source.is_file():
+            record = json.loads(source.read_text(encoding="utf-8"))
+            lineage["source"] = {key: record.get(key) for key in ("format", "package", "version", "file", "sha256", "model")}
+        return lineage
     return {"hub_id": base, "config_sha256": None}
 
 

@@ -9,10 +9,10 @@ is refused: a run must be traceable to exactly the rows the experts' decisions p
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotate.contracts.lineage import file_sha256
 from annotate.contracts.manifest import LineageRow, read_manifest
 from annotate.errors import TrainingError
 
@@ -47,8 +47,7 @@ def open_snapshot(folder: str | Path, kind: str | None) -> Snapshot:
         path = folder / name
         if not path.is_file():
             raise TrainingError(f"{folder}: {name} is listed in the manifest but missing")
-        with open(path, "rb") as data:
-            actual = hashlib.file_digest(data, "sha256").hexdigest()  # in chunks: exports can be large
+        actual = file_sha256(path)
         if actual != recorded:
             raise TrainingError(f"{path}: sha256 {actual[:12]}… differs from the manifest's {recorded[:12]}…; the snapshot "
                                 "was changed after export. Export a new version instead of editing one.")  # fmt: skip

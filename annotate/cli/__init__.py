@@ -14,8 +14,8 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from annotate.cli import (agreement, annotation_import, app_server, evaluate, export, flag, gold, ingest, labelstudio, project,
-                          queue, sample, schemas, score, train, users)  # fmt: skip
+from annotate.cli import (agreement, annotation_import, app_server, evaluate, export, flag, gold, ingest, labelstudio, models,
+                          project, queue, sample, schemas, score, train, users)  # fmt: skip
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
 
@@ -69,6 +69,7 @@ labelstudio.register(app)
 agreement.register(app)
 annotation_import.register(app)
 export.register(app)
+models.register(app)
 train.register(app)
 evaluate.register(app)
 

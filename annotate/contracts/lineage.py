@@ -9,6 +9,7 @@ and runs "0.1.0 (912cfd2+dirty)"; both still read, it is free text to every read
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,12 @@ from pydantic import Field
 import annotate
 from annotate.config import Section
 from annotate.contracts.manifest import Counts, Sha256, SnapshotKind
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file, read in chunks (exports and model files can be large)."""
+    with open(path, "rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
 
 
 def code_version() -> str:

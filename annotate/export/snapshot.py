@@ -7,7 +7,6 @@ changed after. What the manifest holds is `annotate.contracts.manifest.Manifest`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -17,7 +16,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from annotate.contracts.lineage import code_version
+from annotate.contracts.lineage import code_version, file_sha256
 from annotate.contracts.manifest import MANIFEST_FILE
 from annotate.errors import FlywheelError
 from annotate.export.build import ExportPlan
@@ -91,22 +90,14 @@ def _write_files(folder: Path, plan: ExportPlan) -> dict[str, str]:
         with open(path, "w", encoding="utf-8") as out:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        hashes[path.name] = _sha256(path)
+        hashes[path.name] = file_sha256(path)
         if plan.spec.parquet:
             import pandas as pd
 
             parquet = folder / f"{split}.parquet"
             pd.DataFrame(rows).to_parquet(parquet, index=False)
-            hashes[parquet.name] = _sha256(parquet)
+            hashes[parquet.name] = file_sha256(parquet)
     return hashes
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _manifest(name: str, version: int, plan: ExportPlan, files: dict[str, str]) -> dict:
