@@ -9,6 +9,11 @@ answer, or preferring the wrong one), so agreement is high but not perfect and s
 for adjudication (a quarter of the overlapping corrections get three different verdicts).
 Corrections use the most common good answer to the record's intent, as the
 gold items do. Deterministic for a given store and seed.
+
+Records another model wrote for the same prompts (`python -m train.sample_logs`: id `SAMPLE_ID@MODEL`)
+have no ground-truth quality: the experts judge their answer against what they know, the intent's
+good answer (close enough: acceptable; a refusal of a routine request: unwarranted refusal; else a
+factual error), and correct it with that answer.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from random import Random
 
+from rapidfuzz import fuzz
+
 from annotate.sample.generator import generate_labelled_records
 from annotate.sample.gold import best_good_answers
 from annotate.store import Store
+from annotate.text.refusal import is_refusal
 
 EXPERTS = ("expert@demo.local", "expert2@demo.local", "vendor@demo.local")
 ANSWERED_SHARE = 0.75
@@ -39,6 +47,7 @@ SPLIT_ANSWERS = {
                           "seconds_spent": 60.0},
 }  # fmt: skip
 RANK = {"good": 0, "truncated": 1, "vague": 2, "refusal": 2, "wrong": 3, "hallucinated": 3}
+CLOSE_ENOUGH = 70  # rapidfuzz token-set ratio (0-100) of another model's answer to the intent's good answer
 
 
 def demo_answers(store: Store, n: int = 3000, seed: int = 7) -> Iterator[dict]:
@@ -48,7 +57,7 @@ def demo_answers(store: Store, n: int = 3000, seed: int = 7) -> Iterator[dict]:
     for task in store.tasks_with_record_ids():
         if rng.random() > ANSWERED_SHARE and task["required_annotations"] == 1:
             continue
-        label = truth.get(task["external_id"])
+        label = _label(truth, good, task["external_id"], task["response"])
         if label is None:
             continue
         people = _people(task, rng)
@@ -60,7 +69,8 @@ def demo_answers(store: Store, n: int = 3000, seed: int = 7) -> Iterator[dict]:
             elif task["kind"] == "correction":
                 answer = _gold(task) if task["is_gold"] and not careless else _correction(label, good, careless)
             else:
-                answer = _judgment(label, truth.get(task["external_b_id"]), good, careless)
+                label_b = _label(truth, good, task["external_b_id"], task["response_b"]) if task["external_b_id"] else None
+                answer = _judgment(label, label_b, good, careless)
             if answer is None:
                 continue
             line = {"record": task["external_id"], "source": task["source"], "annotator": email, "answer": answer}
@@ -72,6 +82,25 @@ def demo_answers(store: Store, n: int = 3000, seed: int = 7) -> Iterator[dict]:
 def _ground_truth(n: int, seed: int) -> tuple[dict[str, dict], dict[str, str]]:
     labelled = list(generate_labelled_records(n, seed))
     return {record["id"]: labels for record, labels in labelled}, best_good_answers(labelled)
+
+
+def _label(truth: dict[str, dict], good: dict[str, str], external_id: str, response: str) -> dict | None:
+    """The ground truth of a sample record; for another model's answer to its prompt (`ID@MODEL`),
+    the same labels with the quality the experts judge that answer to have."""
+    sample_id, _, answered_by = external_id.partition("@")
+    label = truth.get(sample_id)
+    if label is None or not answered_by:
+        return label
+    return {**label, "quality": _judged_quality(label, good, response), "pii_leak": False, "derived": True}
+
+
+def _judged_quality(label: dict, good: dict[str, str], response: str) -> str:
+    if label["json_format"]:
+        return "format_invalid"  # the intent's exact JSON is not known for another model's answer: never accepted
+    best = good.get(label["intent"])
+    if best is not None and (fuzz.token_set_ratio(response, best) >= CLOSE_ENOUGH or is_refusal(best) and is_refusal(response)):
+        return "good"  # close to the good answer, or declining where declining is the good answer
+    return "refusal" if is_refusal(response) else "wrong"
 
 
 def _people(task: dict, rng: Random) -> list[str]:

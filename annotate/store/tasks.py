@@ -99,12 +99,12 @@ class TaskQueries:
         return [row["id"] for row in rows]
 
     def tasks_with_record_ids(self) -> list[dict]:
-        """Every task with its records' source and log ids (`external_id`, `external_b_id`), by id;
-        `gold_answer` decoded."""
+        """Every task with its records' source, log ids (`external_id`, `external_b_id`) and answers
+        (`response`, `response_b`), by id; `gold_answer` decoded."""
         return [{**row, "gold_answer": json.loads(row["gold_answer"]) if row["gold_answer"] else None} for row in self.db.query(
             """
             SELECT tasks.id, tasks.kind, tasks.priority, tasks.required_annotations, tasks.is_gold, tasks.gold_answer,
-                   a.source, a.external_id, b.external_id AS external_b_id
+                   a.source, a.external_id, b.external_id AS external_b_id, a.response, b.response AS response_b
             FROM tasks JOIN records AS a ON a.id = tasks.record_id LEFT JOIN records AS b ON b.id = tasks.record_b_id
             ORDER BY tasks.id
             """
