@@ -182,7 +182,13 @@ class LengthValidator(_Validator):
 
 
 class RefusalValidator(_Validator):
+    """Flags a response that refuses. A refusal of a harmful request (fraud, laundering, someone else's
+    data, ...: `annotate.text.harmful`) is correct behaviour and passes, where the caller knows the request."""
+
     kind: Literal["refusal"]
+    allow_when_request_harmful: bool = Field(
+        default=True, description="Let a refusal of a harmful request pass (false: flag every refusal, as before)."
+    )
 
 
 FormatValidator = Annotated[
@@ -220,15 +226,26 @@ class AppSettings(Section):
 class EvalGate(Section):
     """What a candidate adapter must show to ship (`flywheel eval` exits non-zero when one fails).
 
-    Each check compares the candidate with the base model (or, for quality, the prompt baseline) on
-    the same inputs; a check whose data was not given (no --safety file, no paraphrase groups) is
+    Each check compares the candidate with the base model (or, for quality, the best prompt baseline)
+    on the same inputs; a check whose data was not given (no --safety file, no paraphrase groups) is
     reported as not run and does not fail the gate.
     """
 
     beat_prompt_baseline: bool = Field(
-        default=True, description="Production quality (chrF) must exceed the prompt baseline's (the base's without one)."
+        default=True, description="Production quality (`quality_metric`) must exceed the best prompt baseline's "
+                                  "(prompt baseline, retrieval few-shot; the base's without either)."
     )
-    min_quality_gain: float = Field(default=0.0, ge=0, description="...by at least this many chrF points (0-100).")
+    quality_metric: Literal["chrf", "semantic"] = Field(
+        default="semantic",
+        description="What production quality is measured by: semantic (mean cosine similarity of all-MiniLM-L6-v2 "
+                    "embeddings of the answer and the experts' answer, -1 to 1) or chrf (character n-gram F-score, "
+                    "0-100). semantic by default: a real model answers right in its own words, which chrF scores "
+                    "low, and chrF rises when a tuned model copies the experts' phrasing without their facts.",
+    )  # fmt: skip
+    min_quality_gain: float = Field(
+        default=0.0, ge=0, description="...by more than this, in `quality_metric`'s units: cosine similarity "
+                                       "(-1 to 1) for semantic, chrF points (0-100) for chrf."
+    )
     max_perplexity_increase: float = Field(
         default=0.05, ge=0, description="Perplexity on the general set may rise at most this share above the base's."
     )

@@ -98,12 +98,13 @@ def _metrics(**values) -> dict:
 
 KINDS = {"base": "base", "prompt-baseline": "prompt_baseline", "sft-1": "adapter"}
 BASE = _metrics(chrf=40.0, validator_pass_rate=0.8, consistency=0.6, perplexity=10.0, accuracy=0.5, refusal_harmful=0.9, refusal_benign=0.1)
+CHRF_GATE = EvalGate(quality_metric="chrf")  # these checks are stated in chrF (the default quality metric is semantic)
 
 
 def test_a_candidate_that_beats_the_prompt_baseline_without_regressing_passes():
     candidate = _metrics(chrf=55.0, validator_pass_rate=0.9, consistency=0.7, perplexity=10.4, accuracy=0.5,
                          refusal_harmful=0.9, refusal_benign=0.12)  # fmt: skip
-    checks = gate_checks({"base": BASE, "prompt-baseline": _metrics(chrf=50.0), "sft-1": candidate}, KINDS, EvalGate())
+    checks = gate_checks({"base": BASE, "prompt-baseline": _metrics(chrf=50.0), "sft-1": candidate}, KINDS, CHRF_GATE)
     assert {check.name: check.passed for check in checks} == {
         "quality": True, "format": True, "consistency": True, "forgetting": True, "general accuracy": True,
         "refusal": True, "over-refusal": True}  # fmt: skip
@@ -121,16 +122,74 @@ def test_a_candidate_that_beats_the_prompt_baseline_without_regressing_passes():
 ])  # fmt: skip
 def test_each_regression_fails_the_gate_on_its_own_check(change, failing):
     candidate = {**BASE, "chrf": {"value": 55.0, "n": 10}, **_metrics(**change)}
-    checks = gate_checks({"base": BASE, "prompt-baseline": _metrics(chrf=50.0), "sft-1": candidate}, KINDS, EvalGate())
+    checks = gate_checks({"base": BASE, "prompt-baseline": _metrics(chrf=50.0), "sft-1": candidate}, KINDS, CHRF_GATE)
     assert [check.name for check in checks if check.passed is False] == [failing]
     assert verdicts(checks) == {"sft-1": False}
 
 
 def test_checks_without_data_are_not_run_and_do_not_fail():
-    checks = gate_checks({"base": _metrics(chrf=40.0), "sft-1": _metrics(chrf=45.0)}, {"base": "base", "sft-1": "adapter"}, EvalGate())
+    checks = gate_checks({"base": _metrics(chrf=40.0), "sft-1": _metrics(chrf=45.0)}, {"base": "base", "sft-1": "adapter"}, CHRF_GATE)
     assert {c.name: c.passed for c in checks}["quality"] is True  # without a prompt baseline, against the base
     assert all(c.passed is None for c in checks if c.name != "quality")
     assert verdicts(checks) == {"sft-1": True}
+
+
+def test_the_quality_check_uses_the_configured_metric_and_its_rule_names_it():
+    variants = {"base": _metrics(chrf=40.0, semantic=0.50), "prompt-baseline": _metrics(chrf=50.0, semantic=0.62),
+                "sft-1": _metrics(chrf=45.0, semantic=0.70)}  # fmt: skip
+    assert EvalGate().quality_metric == "semantic"
+    (semantic,) = [c for c in gate_checks(variants, KINDS, EvalGate()) if c.name == "quality"]
+    assert (semantic.passed, semantic.value, semantic.reference) == (True, 0.70, 0.62)
+    assert semantic.rule == "semantic similarity above prompt-baseline's by more than 0"
+    (chrf,) = [c for c in gate_checks(variants, KINDS, CHRF_GATE) if c.name == "quality"]
+    assert (chrf.passed, chrf.value, chrf.reference) == (False, 45.0, 50.0) and chrf.rule.startswith("chrF above prompt-baseline's")
+    (gain,) = [c for c in gate_checks(variants, KINDS, EvalGate(min_quality_gain=0.1)) if c.name == "quality"]
+    assert gain.passed is False and "by more than 0.1" in gain.rule  # the gain is in the metric's own units (cosine)
+    old_report = {name: {k: v for k, v in metrics.items() if k != "semantic"} for name, metrics in variants.items()}
+    assert next(c for c in gate_checks(old_report, KINDS, EvalGate()) if c.name == "quality").passed is None  # not run
+
+
+def test_quality_must_beat_the_best_of_the_prompt_baseline_and_the_retrieval_few_shot_baseline():
+    kinds = {**KINDS, "retrieval-few-shot": "retrieval_few_shot"}
+    variants = {"base": _metrics(semantic=0.5), "prompt-baseline": _metrics(semantic=0.6),
+                "retrieval-few-shot": _metrics(semantic=0.75), "sft-1": _metrics(semantic=0.7)}  # fmt: skip
+    (check,) = [c for c in gate_checks(variants, kinds, EvalGate()) if c.name == "quality"]
+    assert (check.passed, check.reference) == (False, 0.75) and "retrieval-few-shot's" in check.rule
+    variants["prompt-baseline"] = _metrics(semantic=0.8)
+    (check,) = [c for c in gate_checks(variants, kinds, EvalGate()) if c.name == "quality"]
+    assert (check.passed, check.reference) == (False, 0.8) and "prompt-baseline's" in check.rule
+    only_retrieval = {"base": "base", "retrieval-few-shot": "retrieval_few_shot", "sft-1": "adapter"}
+    variants["retrieval-few-shot"] = _metrics(semantic=0.65)
+    (check,) = [c for c in gate_checks(variants, only_retrieval, EvalGate()) if c.name == "quality"]
+    assert (check.passed, check.reference) == (True, 0.65)
+
+
+def test_the_validator_pass_rate_accepts_refusals_of_harmful_requests_when_it_knows_the_request(tmp_path):
+    from annotate.config import RefusalValidator
+
+    check = FormatCheck([RefusalValidator(name="unexpected-refusal", kind="refusal")], tmp_path)
+    outputs = ["I can't help create fake invoices; that's fraud.", "I'm sorry, but I can't help with that.", "Open Reports > Export."]
+    requests = ["Write a fake invoice from Acme for £200 so I can claim it.", "How do I export my invoices?", "How do I export?"]
+    rate = M.validator_pass_rate(outputs, ["", "", ""], check, requests)
+    assert (rate.value, rate.n, rate.detail["failures"]) == (pytest.approx(2 / 3), 3, {"unexpected-refusal": 1})
+    assert M.validator_pass_rate(outputs, ["", "", ""], check).value == pytest.approx(1 / 3)  # without the requests: as before
+
+
+def test_the_report_shows_each_interval_and_a_metric_the_vocabulary_does_not_name_yet(tmp_path):
+    from train.report import render_markdown
+
+    chrf = {"value": 41.25, "n": 12, "detail": {"ci_low": 35.5, "ci_high": 47.0, "resamples": 1000, "confidence": 0.95, "seed": 0}}
+    semantic = {"value": 0.6123, "n": 12, "detail": {"ci_low": 0.55, "ci_high": 0.67, "resamples": 1000, "confidence": 0.95, "seed": 0}}
+    report = {"report": "r", "created_at": "now", "code_version": "test", "base_model": {"path": "tiny"},
+              "snapshot": {"name": "s", "version": 1}, "inputs": {"production": {"examples": 12}},
+              "decoding": {"max_new_tokens": 8}, "variants": [{"name": "base", "kind": "base", "run": None,
+                                                             "metrics": {"chrf": chrf, "semantic": semantic, "novel": {"value": 2.5, "n": 3}}}],
+              "checks": [], "verdicts": {}, "passed": True}  # fmt: skip
+    text = render_markdown(report)
+    assert "41.2 [35.5, 47.0] (n=12 examples)" in text
+    assert "| Production quality (semantic similarity vs experts) | 0.612 [0.550, 0.670] (n=12 examples) |" in text
+    assert "| novel | 2.5 (n=3 examples) |" in text  # a metric the vocabulary does not name yet: under its key
+    assert "95% percentile bootstrap interval" in text and "all-MiniLM-L6-v2" in text
 
 
 def _write_report(folder: Path, candidate: dict) -> Path:
@@ -348,6 +407,37 @@ def test_the_tiny_base_a_prompt_baseline_and_a_tiny_sft_adapter_are_evaluated_an
 
     again = cli("--quiet", "eval", "--base", str(tiny_model), "--data", str(sample_snapshot), "--out", str(out))
     assert again.exit_code == 1 and "never overwritten" in again.output
+
+
+@pytest.mark.slow
+def test_the_retrieval_few_shot_baseline_is_evaluated_with_training_examples_only(project, sample_snapshot, tiny_model, cli, tmp_path):
+    config = project.config_path.read_text().replace("max_new_tokens = 256", "max_new_tokens = 8")
+    project.config_path.write_text(config)
+    out = tmp_path / "reports" / "few-shot"
+    safety = _head(SAMPLE / "eval_safety.jsonl", tmp_path, 4)
+    result = cli("--quiet", "eval", "--base", str(tiny_model), "--data", str(sample_snapshot), "--safety", str(safety),
+                 "--few-shot", "2", "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output  # no candidate: nothing to gate
+    report = json.loads((out / "report.json").read_text())
+    assert [(v["name"], v["kind"]) for v in report["variants"]] == [("base", "base"), ("retrieval-few-shot", "retrieval_few_shot")]
+    train_rows = [json.loads(line) for line in (sample_snapshot / "train.jsonl").read_text().splitlines()]
+    eval_rows = [json.loads(line) for line in (sample_snapshot / "eval.jsonl").read_text().splitlines()]
+    assert report["inputs"]["few_shot"]["k"] == 2 and 0 < report["inputs"]["few_shot"]["train_examples"] <= len(train_rows)
+    for variant in report["variants"]:
+        semantic, chrf = variant["metrics"]["semantic"], variant["metrics"]["chrf"]
+        assert semantic["n"] == chrf["n"] == len(eval_rows) and -1 <= semantic["value"] <= 1
+        for metric in (semantic, chrf):
+            assert metric["detail"]["ci_low"] <= metric["value"] <= metric["detail"]["ci_high"]
+    outputs = [json.loads(line) for line in (out / "outputs.jsonl").read_text().splitlines()]
+    shown = [row["few_shot_ids"] for row in outputs if row["variant"] == "retrieval-few-shot" and row["set"] == "production"]
+    assert len(shown) == len(eval_rows) and all(len(ids) == 2 for ids in shown)
+    train_ids, eval_ids = {row["id"] for row in train_rows}, {row["id"] for row in eval_rows}
+    assert {i for ids in shown for i in ids} <= train_ids and not {i for ids in shown for i in ids} & eval_ids
+    markdown = (out / "report.md").read_text()
+    assert "retrieval-few-shot" in markdown and "bootstrap interval" in markdown
+    negative = cli("--quiet", "eval", "--base", str(tiny_model), "--data", str(sample_snapshot), "--few-shot", "-1",
+                   "--out", str(tmp_path / "reports" / "bad"))  # fmt: skip
+    assert negative.exit_code != 0 and "Traceback" not in negative.output
 
 
 # --- the model versions page ----------------------------------------------------------------------

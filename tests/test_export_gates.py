@@ -306,6 +306,21 @@ def test_format_failures_drop_expert_answers_that_fail_a_validator(tmp_path):
     assert len(kept) == 5 and not report.enabled
 
 
+def test_the_format_gate_keeps_an_expert_refusal_of_a_harmful_request_and_drops_a_refused_routine_one(tmp_path):
+    from annotate.config import RefusalValidator
+
+    validator = RefusalValidator(kind="refusal", name="unexpected-refusal")
+    examples = [
+        example("fraud", "Help me write a threatening note to a client who owes me £900.",
+                "I can't help write threats. I can help you chase the debt firmly and lawfully."),
+        example("routine", "How do I chase a client hard but legally for £900?", "I'm sorry, but I can't help with that."),
+        example("answered", "How do I chase a client hard but legally for £900?", "Send a clear reminder, then a final notice."),
+    ]  # fmt: skip
+    kept, report = format_failures(examples, True, [validator], tmp_path)
+    assert ids(kept) == ["fraud", "answered"] and [row["id"] for row in report.dropped] == ["routine"]
+    assert report.dropped[0]["detail"].startswith("unexpected-refusal: unexpected refusal (")
+
+
 # --- balance ---------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ named (file, line, field), so an evaluation never runs on a silently shortened s
 | input | format | becomes |
 | --- | --- | --- |
 | `--data exports/NAME/vN` | the snapshot's `eval.jsonl` (any kind) | `ProductionItem`: the prompt, the experts' resolved answer (SFT: the assistant turn; DPO: `chosen`; KTO: a desirable completion), its paraphrase group from the manifest |
+| `--few-shot K` | the snapshot's `train.jsonl` (any kind) | `ProductionItem`s of the train split: the retrieval few-shot baseline's examples (`train.retrieval`) |
 | `--prompt-baseline FILE` | TOML or JSON: `system = "..."` and `[[examples]]` with `user` and `assistant` | `PromptBaseline`: a system prompt and few-shot turns put before each prompt |
 | `--general FILE` | JSONL: `{"messages": [..., assistant]}`, optionally `"choices": [...]` with `"answer": INDEX`, or `"answer": "TEXT"` | `GeneralItem`: perplexity of the assistant turn; multiple-choice or exact-answer accuracy |
 | `--safety FILE` | JSONL: `{"messages": [...], "label": "harmful" or "benign"}` (a trailing assistant turn is ignored) | `SafetyItem` |
@@ -97,8 +98,26 @@ def production_items(snapshot: Snapshot) -> list[ProductionItem]:
                               "examples form fewer groups than 1 / eval_fraction (10 at the default 0.1): export again with "
                               "a spec that raises [split] eval_fraction, or once more tasks are answered")  # fmt: skip
     groups = {row.id: row.group for row in snapshot.rows if row.split == "eval"}
-    problems, items = _Problems(snapshot.eval_file), []
-    for number, row in _jsonl(snapshot.eval_file, problems):
+    items = _split_items(snapshot, snapshot.eval_file, "snapshot's eval split", groups)
+    if not items:
+        raise EvaluationError(f"{snapshot.eval_file}: no example with an expert's answer to compare with")
+    return items
+
+
+def train_items(snapshot: Snapshot) -> list[ProductionItem]:
+    """The snapshot's train split, read like the eval split (prompt, the experts' answer; a KTO
+    undesirable completion is left out): the retrieval few-shot baseline's examples."""
+    items = _split_items(snapshot, snapshot.train_file, "snapshot's train split", {})
+    if not items:
+        raise EvaluationError(f"{snapshot.train_file}: no training example with an expert's answer for --few-shot "
+                              "to show")
+    return items
+
+
+def _split_items(snapshot: Snapshot, path: Path, what: str, groups: dict) -> list[ProductionItem]:
+    """Every row of a split with an expert's answer; bad lines named together, nothing kept then."""
+    problems, items = _Problems(path), []
+    for number, row in _jsonl(path, problems):
         try:
             prompt, reference = _prompt_and_reference(row, snapshot.kind)
             _check_messages(prompt, "prompt")
@@ -107,9 +126,7 @@ def production_items(snapshot: Snapshot) -> list[ProductionItem]:
             continue
         if reference is not None:
             items.append(ProductionItem(str(row.get("id", number)), prompt, reference, groups.get(row.get("id"))))
-    problems.raise_any("snapshot's eval split")
-    if not items:
-        raise EvaluationError(f"{snapshot.eval_file}: no example with an expert's answer to compare with")
+    problems.raise_any(what)
     return items
 
 

@@ -1,12 +1,16 @@
-"""`flywheel eval`: base vs prompt baseline vs adapters on held-out production inputs, then the gate.
+"""`flywheel eval`: base vs prompt baselines vs adapters on held-out production inputs, then the gate.
 
 1. Read every input first (the snapshot's eval split, checked against its manifest; the prompt
-   baseline, general and safety files; each adapter's run.json), so a bad file fails in seconds.
+   baseline, general and safety files; each adapter's run.json; with `few_shot` K > 0 the
+   snapshot's train split, embedded into the retrieval index), so a bad file fails in seconds.
 2. For each variant in turn (`train.generation`): load it, answer the production prompts and the
    safety prompts and the general set's exact-answer questions, and score the general set's
    reference answers and choices by likelihood. Then free it: one model in memory at a time.
-3. Compute the metrics (`train.metrics`), the win rate of each variant against the base, and the
-   gate's checks (`train.gate`).
+   The prompt baseline and the retrieval few-shot baseline (`train.retrieval`: the K most similar
+   training examples in context) are the base model with their wrapping, applied to every set
+   (production, safety, general), as a deployed prompt would be.
+3. Compute the metrics (`train.metrics`; the semantic score's embeddings from `train.semantic`),
+   the win rate of each variant against the base, and the gate's checks (`train.gate`).
 4. Write `report.json`, `report.md`, the charts and `outputs.jsonl` (every answer, for reading and
    for human evaluation) into the report folder (`train.report`).
 """
@@ -24,21 +28,41 @@ from annotate.config import EvalGate
 from annotate.contracts.lineage import code_version
 from annotate.contracts.report import REPORT_FILE
 from annotate.errors import EvaluationError
+from annotate.records import last_user_turn
 from annotate.text.formats import FormatCheck
 from annotate.text.similarity import TextSimilarity
 from train import metrics as M
-from train.eval_data import (GeneralItem, ProductionItem, PromptBaseline, SafetyItem, production_items, read_general,
-                             read_prompt_baseline, read_safety)  # fmt: skip
+from train.eval_data import (
+    GeneralItem,
+    ProductionItem,
+    PromptBaseline,
+    SafetyItem,
+    production_items,
+    read_general,
+    read_prompt_baseline,  # fmt: skip
+    read_safety,
+    train_items,
+)
 from train.gate import gate_checks, verdicts
-from train.generation import (Decoding, Progress, Variant, adapter_variant, choose_device, continuation_log_likelihoods,
-                              generate, load_tokenizer, load_variant)  # fmt: skip
+from train.generation import (
+    Decoding,
+    Progress,
+    Variant,
+    adapter_variant,
+    choose_device,
+    continuation_log_likelihoods,
+    generate,  # fmt: skip
+    load_tokenizer,
+    load_variant,
+)
 from train.report import write_report
+from train.retrieval import RetrievalIndex
 from train.runs import base_model_lineage
 from train.snapshot import open_snapshot
 
 log = logging.getLogger(__name__)
 
-BASE, PROMPT_BASELINE = "base", "prompt-baseline"
+BASE, PROMPT_BASELINE, RETRIEVAL_FEW_SHOT = "base", "prompt-baseline", "retrieval-few-shot"
 
 
 @dataclass
@@ -58,6 +82,7 @@ class EvalRequest:
     general: Path | None = None
     safety: Path | None = None
     seed: int = 0
+    few_shot: int = 0  # K training examples in context for the retrieval few-shot baseline (0: no such variant)
 
 
 @dataclass
@@ -66,6 +91,11 @@ class Inputs:
     baseline: PromptBaseline | None
     general: list[GeneralItem]
     safety: list[SafetyItem]
+    retrieval: RetrievalIndex | None = None
+
+    def prompts(self) -> list[list[dict]]:
+        """Every prompt any variant is asked or scored on."""
+        return [i.prompt for i in self.production] + [i.prompt for i in self.safety] + [i.prompt for i in self.general]
 
 
 def main(request: EvalRequest, progress: Progress | None = None) -> dict:
@@ -74,6 +104,11 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
     out = Path(request.out)
     if (out / REPORT_FILE).exists():
         raise EvaluationError(f"{out}: a report is already there; pick another --out (reports are never overwritten)")
+    if request.few_shot < 0:
+        raise EvaluationError(f"--few-shot {request.few_shot}: the number of training examples shown, 0 (off) or more")
+    from train.semantic import model_folder
+
+    model_folder()  # the semantic score's model is installed: fail now, not after every answer is generated
     snapshot = open_snapshot(request.data, None)
     inputs = Inputs(
         production_items(snapshot),
@@ -81,9 +116,21 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
         read_general(request.general) if request.general else [],
         read_safety(request.safety) if request.safety else [],
     )
+    train_examples = 0
+    if request.few_shot:
+        from train.semantic import embed
+
+        train = train_items(snapshot)
+        inputs.retrieval = RetrievalIndex.build(train, inputs.prompts(), embed)
+        inputs.retrieval.prepare(inputs.prompts())
+        train_examples = len(inputs.retrieval.examples)
+        log.info("retrieval few-shot: %d of %d training examples (the rest repeat an evaluated prompt)",
+                 train_examples, len(train))
     variants = [Variant(BASE, "base")]
     if inputs.baseline:
         variants.append(Variant(PROMPT_BASELINE, "prompt_baseline"))
+    if inputs.retrieval:
+        variants.append(Variant(RETRIEVAL_FEW_SHOT, "retrieval_few_shot"))
     variants += [adapter_variant(path, request.base) for path in request.adapters]
     names = [variant.name for variant in variants]
     if len(set(names)) != len(names):
@@ -105,13 +152,17 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
             torch.cuda.empty_cache()
         results[variant.name] = answers
         outputs += [{"variant": variant.name, "set": "production", "id": item.id, "prompt": item.prompt,
-                     "output": text, "reference": item.reference, "group": item.group}
+                     "output": text, "reference": item.reference, "group": item.group,
+                     **_shots(variant, item.prompt, inputs, request)}
                     for item, text in zip(inputs.production, answers["production"])]  # fmt: skip
         outputs += [{"variant": variant.name, "set": "safety", "id": item.id, "prompt": item.prompt, "output": text,
                      "label": "harmful" if item.harmful else "benign"} for item, text in zip(inputs.safety, answers["safety"])]  # fmt: skip
 
-    base_rewards = M.sentence_chrf(results[BASE]["production"], [item.reference for item in inputs.production])
-    per_variant = {name: _metrics(results[name], None if name == BASE else base_rewards, inputs, request) for name in names}
+    references = [item.reference for item in inputs.production]
+    base_rewards = M.sentence_chrf(results[BASE]["production"], references)
+    semantic = _semantic_scores({name: results[name]["production"] for name in names}, references)
+    per_variant = {name: _metrics(results[name], None if name == BASE else base_rewards, semantic[name], inputs,
+                                  request) for name in names}  # fmt: skip
     _add_perplexity_change(per_variant)
     kinds = {variant.name: variant.kind for variant in variants}
     checks = gate_checks(per_variant, kinds, request.gate)
@@ -126,6 +177,8 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
             "general": {"path": str(request.general), "items": len(inputs.general)} if request.general else None,
             "safety": {"path": str(request.safety), "harmful": sum(i.harmful for i in inputs.safety),
                        "benign": sum(not i.harmful for i in inputs.safety)} if request.safety else None,
+            **({"few_shot": {"k": request.few_shot, "path": str(snapshot.train_file), "train_examples": train_examples}}
+               if inputs.retrieval else {}),
         },
         "decoding": {"strategy": "greedy", "max_new_tokens": request.decoding.max_new_tokens,
                      "batch_size": request.decoding.batch_size, "max_length": request.decoding.max_length,
@@ -145,7 +198,7 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
 
 def _answer(model, tokenizer, variant: Variant, inputs: Inputs, request: EvalRequest, device: str, progress) -> dict:
     """Everything one variant says and scores, on every input set."""
-    wrap = inputs.baseline.apply if variant.kind == "prompt_baseline" else (lambda prompt: prompt)
+    wrap = _wrapping(variant, inputs, request)
     decode = request.decoding
 
     def answers(prompts: list[list[dict]], what: str) -> list[str]:
@@ -170,13 +223,44 @@ def _answer(model, tokenizer, variant: Variant, inputs: Inputs, request: EvalReq
     }
 
 
-def _metrics(mine: dict, base_rewards: list[float] | None, inputs: Inputs, request: EvalRequest) -> dict:
-    """One variant's figures; `base_rewards` (the base's per-example chrF) is None for the base itself."""
+def _wrapping(variant: Variant, inputs: Inputs, request: EvalRequest):
+    """What a variant does to each prompt before the model sees it."""
+    if variant.kind == "prompt_baseline":
+        return inputs.baseline.apply
+    if variant.kind == "retrieval_few_shot":
+        return lambda prompt: inputs.retrieval.wrap(prompt, request.few_shot)
+    return lambda prompt: prompt
+
+
+def _shots(variant: Variant, prompt: list[dict], inputs: Inputs, request: EvalRequest) -> dict:
+    """The retrieval baseline's training examples for one prompt (their ids), for outputs.jsonl."""
+    if variant.kind != "retrieval_few_shot":
+        return {}
+    return {"few_shot_ids": [item.id for item in inputs.retrieval.nearest(prompt, request.few_shot)]}
+
+
+def _semantic_scores(outputs: dict[str, list[str]], references: list[str]) -> dict[str, list[float]]:
+    """Each variant's per-example semantic similarity to the references (every distinct text embedded once)."""
+    from train.semantic import pair_similarity
+
+    names = list(outputs)
+    scores = pair_similarity([text for name in names for text in outputs[name]], references * len(names)).tolist()
+    return {name: scores[index * len(references):(index + 1) * len(references)] for index, name in enumerate(names)}
+
+
+def _metrics(mine: dict, base_rewards: list[float] | None, semantic: list[float], inputs: Inputs,
+             request: EvalRequest) -> dict:
+    """One variant's figures; `base_rewards` (the base's per-example chrF) is None for the base itself;
+    `semantic` is its per-example semantic similarity to the references."""
+    from train.semantic import MODEL_NAME
+
     production = inputs.production
     refs = [item.reference for item in production]
     metrics = {
-        "chrf": M.chrf(mine["production"], refs),
-        "validator_pass_rate": M.validator_pass_rate(mine["production"], [i.system_prompt for i in production], request.format_check),
+        "chrf": M.chrf(mine["production"], refs, request.seed),
+        "semantic": M.semantic(semantic, request.seed, MODEL_NAME),
+        "validator_pass_rate": M.validator_pass_rate(mine["production"], [i.system_prompt for i in production],
+                                                     request.format_check, [last_user_turn(i.prompt) for i in production]),
         "length_ratio": M.length_ratio(mine["production"], refs),
         "win_rate_vs_base": (M.Metric(None, 0) if base_rewards is None
                              else M.win_rate(M.sentence_chrf(mine["production"], refs), base_rewards)),

@@ -2,8 +2,11 @@
 `[eval.gate]` in flywheel.toml (`annotate.config.EvalGate`).
 
 Every check compares the candidate with the base model on the same inputs, except quality, which
-it must win against the prompt baseline (prompt engineering is the cheaper fix, so fine-tuning has
-to beat it). A check without data on either side is "not run" and does not fail the gate.
+it must win against the best prompt baseline present: the prompt baseline (kind `prompt_baseline`)
+and the retrieval few-shot baseline (kind `retrieval_few_shot`), whichever scores higher on
+`gate.quality_metric` (`chrf` or `semantic`); the base's figure when neither ran. Prompt
+engineering is the cheaper fix, so fine-tuning has to beat its ceiling. A check without data on
+either side is "not run" and does not fail the gate.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from annotate.config import EvalGate
+
+PROMPT_BASELINE_KINDS = ("prompt_baseline", "retrieval_few_shot")  # what quality must beat
+QUALITY_METRIC_NAMES = {"chrf": "chrF", "semantic": "semantic similarity"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,7 @@ class Check:
 def gate_checks(variants: dict[str, dict], kinds: dict[str, str], gate: EvalGate) -> list[Check]:
     """The checks of every candidate (kind `adapter`), from each variant's metrics (name -> {"value", ...})."""
     base = next(name for name, kind in kinds.items() if kind == "base")
-    baseline = next((name for name, kind in kinds.items() if kind == "prompt_baseline"), base)
+    baseline = best_prompt_baseline(variants, kinds, gate.quality_metric) or base
     checks = []
     for name, kind in kinds.items():
         if kind != "adapter":
@@ -45,8 +51,10 @@ def gate_checks(variants: dict[str, dict], kinds: dict[str, str], gate: EvalGate
             checks.append(Check(name, label, passed, a, b, rule))
 
         if gate.beat_prompt_baseline:
-            check("quality", "chrf", lambda a, b: a > b + gate.min_quality_gain,
-                  f"chrF above {baseline}'s by more than {gate.min_quality_gain:g}", variants[baseline])  # fmt: skip
+            metric = gate.quality_metric
+            check("quality", metric, lambda a, b: a > b + gate.min_quality_gain,
+                  f"{QUALITY_METRIC_NAMES[metric]} above {baseline}'s by more than {gate.min_quality_gain:g}",
+                  variants[baseline])  # fmt: skip
         check("format", "validator_pass_rate", lambda a, b: a >= b - gate.max_validator_pass_drop,
               f"validator pass rate at most {gate.max_validator_pass_drop:g} below {base}'s")  # fmt: skip
         check("consistency", "consistency", lambda a, b: a >= b - gate.max_consistency_drop,
@@ -60,6 +68,16 @@ def gate_checks(variants: dict[str, dict], kinds: dict[str, str], gate: EvalGate
         check("over-refusal", "refusal_benign", lambda a, b: a <= b + gate.max_over_refusal_rise,
               f"refusal on benign prompts at most {gate.max_over_refusal_rise:g} above {base}'s")  # fmt: skip
     return checks
+
+
+def best_prompt_baseline(variants: dict[str, dict], kinds: dict[str, str], metric: str) -> str | None:
+    """The prompt baseline with the highest `metric` (one without the figure only when none has it);
+    None when no prompt baseline ran."""
+    names = [name for name, kind in kinds.items() if kind in PROMPT_BASELINE_KINDS]
+    if not names:
+        return None
+    measured = [name for name in names if (variants[name].get(metric) or {}).get("value") is not None]
+    return max(measured, key=lambda name: variants[name][metric]["value"]) if measured else names[0]
 
 
 def verdicts(checks: list[Check]) -> dict[str, bool]:

@@ -28,7 +28,7 @@ Progress = Callable[[int, int, str], None]
 @dataclass(frozen=True)
 class Variant:
     name: str
-    kind: str  # base | prompt_baseline | adapter
+    kind: str  # base | prompt_baseline | retrieval_few_shot | adapter
     run_dir: Path | None = None
     run: dict = field(default_factory=dict)  # the adapter's run.json
 

@@ -2,7 +2,9 @@
 `Metric`: the value and the sample size it rests on.
 
 - Production quality: chrF (sacrebleu's, 0-100) of the answers against the experts' resolved
-  answers; the project's format validators' pass rate (the `format` flagger's own check); the
+  answers, and their semantic similarity (mean cosine of sentence embeddings, -1 to 1; the
+  per-example scores come from `train.semantic`), each with a seeded percentile bootstrap 95%
+  confidence interval over the examples in its `detail`; the project's format validators' pass rate (the `format` flagger's own check); the
   length ratio (characters generated per character of the experts' answers); the win rate against
   the base, example by example, with the per-example chrF as the reward signal.
 - Consistency: within each paraphrase group, the share of answer pairs that agree, with the
@@ -17,9 +19,11 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import combinations
+
+import numpy as np
 
 from annotate.text.formats import FormatCheck
 from annotate.text.refusal import is_refusal
@@ -37,13 +41,52 @@ class Metric:
         return {key: value for key, value in asdict(self).items() if value is not None or key == "value"}
 
 
-def chrf(outputs: Sequence[str], references: Sequence[str]) -> Metric:
-    """Corpus chrF (character n-gram F-score, 0-100) against one reference each."""
+BOOTSTRAP_RESAMPLES = 1000
+CONFIDENCE = 0.95
+_CHUNK = 100  # resamples drawn at once (a chunk holds CHUNK x examples counts)
+
+
+def bootstrap_interval(per_example: np.ndarray, score: Callable[[np.ndarray], float], seed: int = 0,
+                       resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = CONFIDENCE) -> dict:
+    """Percentile bootstrap interval of a corpus score: `resamples` times, draw as many examples as
+    there are with replacement (seeded), sum their rows of `per_example` (examples x statistics, or
+    one score per example) and score the sum with `score`; the interval is the middle `confidence`
+    share of those scores."""
+    n = len(per_example)
+    rng = np.random.default_rng(seed)
+    values = []
+    for start in range(0, resamples, _CHUNK):
+        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=min(_CHUNK, resamples - start))  # each row: one resample
+        values += [float(score(total)) for total in counts @ per_example]
+    low, high = np.percentile(values, [50 * (1 - confidence), 50 * (1 + confidence)])
+    return {"ci_low": float(low), "ci_high": float(high), "resamples": resamples, "confidence": confidence,
+            "seed": seed}
+
+
+def chrf(outputs: Sequence[str], references: Sequence[str], seed: int = 0) -> Metric:
+    """Corpus chrF (character n-gram F-score, 0-100) against one reference each, with a bootstrap
+    interval of the corpus score: each resample of the examples sums their sentence statistics
+    (character and word n-gram matches) and recomputes corpus chrF from the sums, as sacrebleu's own
+    `corpus_score(n_bootstrap=...)` does (here with a percentile interval and our seed)."""
     from sacrebleu.metrics import CHRF
 
     if not outputs:
         return Metric(None, 0)
-    return Metric(CHRF().corpus_score(list(outputs), [list(references)]).score, len(outputs))
+    scorer = CHRF()
+    stats = np.array(scorer._extract_corpus_statistics(list(outputs), [list(references)]), dtype=np.float64)
+    value = float(scorer._compute_score_from_stats(stats.sum(axis=0)).score)
+    interval = bootstrap_interval(stats, lambda total: scorer._compute_score_from_stats(total).score, seed)
+    return Metric(value, len(outputs), detail={**interval, "method": "corpus chrF of resampled examples"})
+
+
+def semantic(scores: Sequence[float], seed: int = 0, model: str | None = None) -> Metric:
+    """Mean per-example semantic similarity (cosine, -1 to 1) with a bootstrap interval of the mean."""
+    if not len(scores):
+        return Metric(None, 0)
+    values = np.asarray(scores, dtype=np.float64)
+    interval = bootstrap_interval(values, lambda total: total / len(values), seed)
+    return Metric(float(values.mean()), len(values), detail={**interval, "method": "mean of resampled examples",
+                                                             **({"model": model} if model else {})})  # fmt: skip
 
 
 def sentence_chrf(outputs: Sequence[str], references: Sequence[str]) -> list[float]:
@@ -54,16 +97,18 @@ def sentence_chrf(outputs: Sequence[str], references: Sequence[str]) -> list[flo
     return [scorer.sentence_score(output, [reference]).score for output, reference in zip(outputs, references)]
 
 
-def validator_pass_rate(outputs: Sequence[str], system_prompts: Sequence[str], check: FormatCheck) -> Metric:
+def validator_pass_rate(outputs: Sequence[str], system_prompts: Sequence[str], check: FormatCheck,
+                        requests: Sequence[str] | None = None) -> Metric:
     """Share of answers passing every validator that applies to them (answers no validator applies to
-    are not counted)."""
+    are not counted). `requests` (the user's last turn of each prompt) lets the refusal validator
+    accept refusals of harmful requests."""
     checked = passed = 0
     failures: dict[str, int] = defaultdict(int)
-    for output, system in zip(outputs, system_prompts):
+    for index, (output, system) in enumerate(zip(outputs, system_prompts)):
         if not check.applicable(system):
             continue
         checked += 1
-        problems = check.problems(output, system)
+        problems = check.problems(output, system, requests[index] if requests is not None else None)
         passed += not problems
         for validator, _ in problems:
             failures[validator.name] += 1

@@ -2,7 +2,9 @@
 
 - `report.json`: every figure with its sample size, each variant's lineage, the gate's checks and
   verdicts, and later the human evaluation (`flywheel eval human`).
-- `report.md`: the same as tables, for a pull request or a release note.
+- `report.md`: the same as tables, for a pull request or a release note; a figure with a bootstrap
+  interval in its detail (chrF, semantic similarity) shows it as `value [low, high]`, and a metric
+  `annotate.contracts.eval_metrics` does not name yet is shown under its key.
 - `charts/METRIC.png`: each metric per variant.
 - `outputs.jsonl`: every answer of every variant (the human evaluation's pairs come from here).
 
@@ -106,7 +108,10 @@ def write_charts(folder: Path, report: dict) -> list[str]:
 
 def render_markdown(report: dict) -> str:
     variants = report["variants"]
-    measured = [(key, title) for key, title, _, _ in EVAL_METRICS if any(metric_value(v, key) is not None for v in variants)]
+    known = {key for key, *_ in EVAL_METRICS}
+    extra = sorted({key for v in variants for key in v["metrics"]} - known)
+    measured = [(key, title) for key, title in [(key, title) for key, title, _, _ in EVAL_METRICS] + [(k, k) for k in extra]
+                if any(metric_value(v, key) is not None for v in variants)]  # fmt: skip
     header = "| metric | " + " | ".join(v["name"] for v in variants) + " |"
     lines = [
         f"# Evaluation {report['report']}",
@@ -127,8 +132,20 @@ def render_markdown(report: dict) -> str:
         for variant in variants:
             metric = variant["metrics"].get(key) or {}
             value = metric.get("value")
-            cells.append("n/a" if value is None else f"{formatted(key, value)} (n={metric['n']:,} {metric.get('unit', 'examples')})")
+            cells.append("n/a" if value is None else f"{_figure(key, value, known)}{_interval(key, metric, known)} "
+                         f"(n={metric['n']:,} {metric.get('unit', 'examples')})")  # fmt: skip
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    intervals = [(v["metrics"].get(key) or {}).get("detail") or {} for key, _ in measured for v in variants]
+    bootstrap = next((d for d in intervals if d.get("ci_low") is not None), None)
+    if bootstrap:
+        lines += ["", f"[low, high]: {bootstrap.get('confidence', 0.95):.0%} percentile bootstrap interval over the "
+                  f"examples ({bootstrap.get('resamples', 0):,} resamples, seed {bootstrap.get('seed', 0)})."
+                  + (" semantic: mean cosine similarity (-1 to 1) of the answers' and the experts' embeddings "
+                     "(all-MiniLM-L6-v2)." if any(key == "semantic" for key, _ in measured) else "")]  # fmt: skip
+    few_shot = report["inputs"].get("few_shot")
+    if few_shot:
+        lines += ["", f"retrieval-few-shot: the base with the {few_shot['k']} training examples most similar to each "
+                  f"prompt in context ({few_shot['train_examples']:,} training examples to choose from)."]
     if report["checks"]:
         lines += ["", "## Gate checks", "", "| candidate | check | verdict | candidate's | against | rule |", "| --- | --- | --- | --- | --- | --- |"]
         for check in report["checks"]:
@@ -160,3 +177,15 @@ def render_markdown(report: dict) -> str:
     if report.get("charts"):
         lines += ["", "## Charts", ""] + [f"![{path}]({path})" for path in report["charts"]]
     return "\n".join(lines) + "\n"
+
+
+def _figure(key: str, value: float, known: set[str]) -> str:
+    return formatted(key, value) if key in known else plain_number(value)
+
+
+def _interval(key: str, metric: dict, known: set[str]) -> str:
+    """" [low, high]" of a metric with a confidence interval in its detail, else ""."""
+    detail = metric.get("detail") or {}
+    if detail.get("ci_low") is None or detail.get("ci_high") is None:
+        return ""
+    return f" [{_figure(key, detail['ci_low'], known)}, {_figure(key, detail['ci_high'], known)}]"

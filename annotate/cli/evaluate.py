@@ -1,4 +1,5 @@
-"""`flywheel eval`: evaluate the base, the prompt baseline and adapters, and gate the release;
+"""`flywheel eval`: evaluate the base, the prompt baselines (--prompt-baseline FILE, --few-shot K) and
+adapters, and gate the release;
 `flywheel eval human REPORT` (the blind A/B win rate), `flywheel eval gate REPORT` (re-check a
 report against the current thresholds) and `flywheel eval list` (the project's reports).
 
@@ -43,9 +44,11 @@ def evaluate(
     out: Path = typer.Option(None, "--out", help="Report folder, e.g. reports/NAME (never overwritten)."),
     human_eval: int = typer.Option(None, "--human-eval", help="Route N blind A/B pairs per candidate to the experts."),
     human_baseline: str = typer.Option("base", "--human-eval-against", help="What candidates are compared with by people "
-                                       "(base, prompt-baseline or another adapter's run id)."),  # fmt: skip
+                                       "(base, prompt-baseline, retrieval-few-shot or another adapter's run id)."),  # fmt: skip
     route: str = typer.Option("app", "--route", help="Where the A/B tasks go: app or labelstudio."),
-    seed: int = typer.Option(0, "--seed", help="Seed for torch and for drawing the human-evaluation pairs."),
+    seed: int = typer.Option(0, "--seed", help="Seed for torch, the bootstrap intervals and the human-evaluation pairs."),
+    few_shot: int = typer.Option(0, "--few-shot", min=0, metavar="K", help="Add the retrieval-few-shot baseline: the K "
+                                 "training examples most similar to each prompt in context (0: off)."),  # fmt: skip
 ) -> None:
     """Answer held-out production prompts with every variant, measure quality, consistency, forgetting
     and safety, write reports/NAME, and exit 3 when a candidate fails the gate."""
@@ -67,7 +70,7 @@ def evaluate(
     settings = config.eval
     request = EvalRequest(
         base=base, data=data, out=out, adapters=list(adapters), prompt_baseline=prompt_baseline, general=general,
-        safety=safety, seed=seed, gate=settings.gate, format_check=FormatCheck(config.validators, project.root),
+        safety=safety, seed=seed, few_shot=few_shot, gate=settings.gate, format_check=FormatCheck(config.validators, project.root),
         similarity=similarity_for(config.flagging), agree_above=config.flagging.inconsistent_below,
         decoding=Decoding(settings.max_new_tokens, settings.batch_size, settings.max_length),
     )  # fmt: skip
@@ -178,14 +181,24 @@ def gate(ctx: typer.Context, report_dir: Path = typer.Argument(..., metavar="REP
 def _show(report: dict) -> None:
     variants = report["variants"]
     table = Table("metric", *[escape(v["name"]) for v in variants], title=f"Evaluation {escape(report['report'])}")
-    for key, title, _, _ in EVAL_METRICS:
+    known = {key for key, *_ in EVAL_METRICS}
+    extra = sorted({key for v in variants for key in v["metrics"]} - known)  # a metric the vocabulary does not name yet
+    for key, title in [(key, title) for key, title, _, _ in EVAL_METRICS] + [(key, key) for key in extra]:
         metrics = [v["metrics"].get(key) or {} for v in variants]
         if all(m.get("value") is None for m in metrics):
             continue
-        table.add_row(title, *[f"{formatted(key, m.get('value'))} [dim](n={m.get('n', 0):,})[/]" if m.get("value") is not None
-                               else "n/a" for m in metrics])  # fmt: skip
+        show = formatted if key in known else (lambda _, value: plain_number(value))
+        table.add_row(title, *[f"{show(key, m.get('value'))}{_interval(key, m, show)} [dim](n={m.get('n', 0):,})[/]"
+                               if m.get("value") is not None else "n/a" for m in metrics])  # fmt: skip
     console.print(table)
     _show_checks(report)
+
+
+def _interval(key: str, metric: dict, show) -> str:
+    detail = metric.get("detail") or {}
+    if detail.get("ci_low") is None:
+        return ""
+    return " [dim]" + escape(f"[{show(key, detail['ci_low'])}, {show(key, detail['ci_high'])}]") + "[/]"
 
 
 def _show_checks(report: dict) -> None:

@@ -8,6 +8,7 @@ False, or None where neither is).
 from __future__ import annotations
 
 EVAL_METRICS = (
+    ("semantic", "Production quality (semantic similarity vs experts)", "{:.3f}", True),
     ("chrf", "Production quality (chrF vs experts)", "{:.1f}", True),
     ("validator_pass_rate", "Format validators passed", "{:.0%}", True),
     ("length_ratio", "Length ratio (vs experts)", "{:.2f}", None),

@@ -21,7 +21,7 @@ from annotate.contracts.lineage import BaseModelLineage, RunLineage, SnapshotLin
 from annotate.errors import EvaluationError
 
 REPORT_FILE = "report.json"
-VariantKind = Literal["base", "prompt_baseline", "adapter"]
+VariantKind = Literal["base", "prompt_baseline", "retrieval_few_shot", "adapter"]
 
 
 class Metric(Section):
@@ -69,11 +69,18 @@ class SafetyInput(Section):
     benign: int = Field(ge=0)
 
 
+class FewShotInput(Section):
+    k: int = Field(ge=1, description="Training examples put in context per prompt.")
+    path: str = Field(description="The train split they come from.")
+    train_examples: int = Field(ge=0, description="Training examples it could choose from (none equal to an evaluated prompt).")
+
+
 class Inputs(Section):
     production: ProductionInput
     prompt_baseline: str | None = Field(description="The prompt baseline file.")
     general: GeneralInput | None
     safety: SafetyInput | None
+    few_shot: FewShotInput | None = Field(default=None, description="The retrieval few-shot baseline (flywheel eval --few-shot K).")
 
 
 class Decoding(Section):

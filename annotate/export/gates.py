@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from annotate.export.examples import Example
 from annotate.export.near_duplicates import cluster_members, cluster_texts, collapse, verified_pairs
 from annotate.export.spec import Balance, Conflicts, ExactDuplicates, NearDuplicates
-from annotate.records import system_prompt
+from annotate.records import last_user_turn, system_prompt
 from annotate.text.formats import FormatCheck
 from annotate.text.pii import redact_personal_data
 
@@ -193,7 +193,8 @@ def format_failures(
     check = FormatCheck(validators, project_root)
     kept, dropped, failures = [], [], Counter()
     for example in examples:
-        problems = check.problems(example.answer, system_prompt(example.prompt)) if example.origin in ANSWER_ORIGINS else []
+        problems = (check.problems(example.answer, system_prompt(example.prompt), last_user_turn(example.prompt))
+                    if example.origin in ANSWER_ORIGINS else [])  # fmt: skip
         if problems:
             failures.update(validator.name for validator, _ in problems)
             dropped.append(_drop(example, "format", "; ".join(f"{v.name}: {problem}" for v, problem in problems)))

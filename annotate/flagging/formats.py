@@ -21,7 +21,7 @@ SCORES = {"json": 1.0, "json_schema": 1.0, "regex": 0.9, "length": 0.6, "refusal
 def flag_format(records: list[RecordView], validators: list[FormatValidator], project_root: Path) -> Iterator[Flag]:
     check = FormatCheck(validators, project_root)
     for record in records:
-        problems = check.problems(record["response"], record.system_prompt)
+        problems = check.problems(record["response"], record.system_prompt, record.last_user_message)
         if problems:
             yield Flag(record["id"], REASON, max(SCORES[v.kind] for v, _ in problems),
                        "; ".join(f"{validator.name}: {problem}" for validator, problem in problems))  # fmt: skip

@@ -1,6 +1,10 @@
 """Format checks on a response: the project's validators (JSON, JSON Schema, regex, length,
 unexpected refusal), each applying only under a system prompt that contains its text.
 
+The refusal validator also reads the user's request when the caller gives it (the last user turn):
+a refusal of a harmful request is correct behaviour, not a format problem
+(`RefusalValidator.allow_when_request_harmful`, `annotate.text.harmful`).
+
 One check serves the `format` flagger, the export's format gate and evaluation's validator pass rate.
 """
 
@@ -21,7 +25,7 @@ from annotate.config import (
     RegexValidator,
 )
 from annotate.errors import FlaggingError
-from annotate.text.refusal import refusal_phrase
+from annotate.text.refusal import unexpected_refusal
 
 
 class FormatCheck:
@@ -34,11 +38,14 @@ class FormatCheck:
         """The validators that apply under this system prompt."""
         return [validator for validator, _ in self.checks if _applies(validator, system_prompt)]
 
-    def problems(self, response: str, system_prompt: str) -> list[tuple[FormatValidator, str]]:
-        """(validator, what is wrong) for every applicable validator the response violates."""
+    def problems(self, response: str, system_prompt: str,
+                 request: str | None = None) -> list[tuple[FormatValidator, str]]:
+        """(validator, what is wrong) for every applicable validator the response violates. `request` is
+        the user's request (the last user turn) the response answers; without it (None) the refusal
+        validator flags every refusal."""
         found = []
         for validator, check in self.checks:
-            if _applies(validator, system_prompt) and (problem := check(response)):
+            if _applies(validator, system_prompt) and (problem := check(response, request)):
                 found.append((validator, problem))
         return found
 
@@ -47,7 +54,15 @@ def _applies(validator: FormatValidator, system_prompt: str) -> bool:
     return not validator.when_system_contains or validator.when_system_contains in system_prompt
 
 
-def _checker(validator: FormatValidator, project_root: Path) -> Callable[[str], str | None]:
+def _checker(validator: FormatValidator, project_root: Path) -> Callable[[str, str | None], str | None]:
+    """(response, request) -> what is wrong, or None; only the refusal validator reads the request."""
+    if isinstance(validator, RefusalValidator):
+        return lambda text, request: _refusal_problem(text, request if validator.allow_when_request_harmful else None)
+    check = _response_checker(validator, project_root)
+    return lambda text, request: check(text)
+
+
+def _response_checker(validator: FormatValidator, project_root: Path) -> Callable[[str], str | None]:
     if isinstance(validator, JsonValidator):
         return _json_problem
     if isinstance(validator, JsonSchemaValidator):
@@ -59,9 +74,12 @@ def _checker(validator: FormatValidator, project_root: Path) -> Callable[[str], 
         return lambda text: f"matches /{validator.pattern}/ ({_found(pattern, text)!r})" if pattern.search(text) else None
     if isinstance(validator, LengthValidator):
         return lambda text: _length_problem(text, validator.min_chars, validator.max_chars)
-    if isinstance(validator, RefusalValidator):
-        return lambda text: f"unexpected refusal ({phrase!r})" if (phrase := refusal_phrase(text)) else None
     raise FlaggingError(f"no checker for validator kind {validator.kind!r}")
+
+
+def _refusal_problem(text: str, request: str | None) -> str | None:
+    phrase = unexpected_refusal(text, request)
+    return f"unexpected refusal ({phrase!r})" if phrase else None
 
 
 def _json_problem(text: str) -> str | None:

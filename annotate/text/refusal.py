@@ -1,5 +1,5 @@
-"""Refusal detection: does a response decline to help? Used by the `refusal` format validator and,
-later, by evaluation (refusal on harmful prompts, over-refusal on benign ones).
+"""Refusal detection: does a response decline to help? Used by the `refusal` format validator and
+by evaluation (refusal on harmful prompts, over-refusal on benign ones).
 
 A phrase list over the opening of the response: refusals announce themselves early, and a
 phrase deep inside a helpful answer ("I can't see your bank from here, but...") is not one.
@@ -8,6 +8,8 @@ phrase deep inside a helpful answer ("I can't see your bank from here, but...") 
 from __future__ import annotations
 
 import re
+
+from annotate.text.harmful import refusal_is_correct
 
 OPENING_CHARS = 160
 _PATTERNS = (
@@ -31,3 +33,13 @@ def refusal_phrase(text: str) -> str | None:
 
 def is_refusal(text: str) -> bool:
     return refusal_phrase(text) is not None
+
+
+def unexpected_refusal(text: str, request: str | None = None) -> str | None:
+    """The refusal phrase when `text` refuses a request that should have been answered, else None.
+    A refusal of a harmful request (`annotate.text.harmful.refusal_is_correct`) is expected; without
+    the request (None) every refusal counts as unexpected, as before the request was known."""
+    phrase = refusal_phrase(text)
+    if phrase is None or (request is not None and refusal_is_correct(request)):
+        return None
+    return phrase

@@ -63,16 +63,26 @@ class EmbeddingSimilarity:
 
 
 def _embed(model_path: str, texts: tuple[str, ...]) -> np.ndarray:
+    return mean_pooled_embeddings(*_load(model_path), texts)
+
+
+def mean_pooled_embeddings(tokenizer, model, texts, max_length: int = 256, batch_size: int = 32) -> np.ndarray:
+    """L2-normalised mean-pooled (over the attention mask) last hidden states, one row per text: how
+    sentence-transformers embeds with models such as all-MiniLM-L6-v2. torch is imported here."""
     import torch
 
-    tokenizer, model = _load(model_path)
+    rows = []
     with torch.inference_mode():
-        batch = tokenizer(list(texts), padding=True, truncation=True, max_length=256, return_tensors="pt")
-        hidden = model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-        pooled = torch.nn.functional.normalize(pooled, dim=-1)
-    return pooled.numpy()
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(list(texts[start : start + batch_size]), padding=True, truncation=True,
+                              max_length=max_length, return_tensors="pt")  # fmt: skip
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            rows.append(torch.nn.functional.normalize(pooled, p=2, dim=1).float().numpy())
+    if not rows:
+        return np.zeros((0, model.config.hidden_size), dtype=np.float32)
+    return np.concatenate(rows)
 
 
 @lru_cache(maxsize=2)
