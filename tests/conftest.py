@@ -204,3 +204,12 @@ def decided(store, project):
         submit(store, task, EXPERT, {"kind": "preference", "choice": choice,
                                      "better_response": "Both miss it: here is the right answer." if choice == "both_bad" else None})  # fmt: skip
     return corrections, preferences
+
+
+@pytest.fixture
+def snapshots(project, decided, cli):
+    """An SFT and a DPO snapshot exported from the experts' decisions."""
+    for kind in ("sft", "dpo"):
+        result = cli("export", "--kind", kind, "--name", f"support-{kind}")
+        assert result.exit_code == 0, result.output
+    return {kind: project.root / "exports" / f"support-{kind}" / "v1" for kind in ("sft", "dpo")}

@@ -17,15 +17,6 @@ pytestmark = pytest.mark.slow
 TINY_STEPS = ["--set", "trainer.max_steps=3", "--set", "trainer.per_device_train_batch_size=4", "--set", "trainer.max_length=128"]
 
 
-@pytest.fixture
-def snapshots(project, decided, cli):
-    """An SFT and a DPO snapshot exported from the experts' decisions."""
-    for kind in ("sft", "dpo"):
-        result = cli("export", "--kind", kind, "--name", f"support-{kind}")
-        assert result.exit_code == 0, result.output
-    return {kind: project.root / "exports" / f"support-{kind}" / "v1" for kind in ("sft", "dpo")}
-
-
 def _train(cli, kind, snapshot, tiny_model, runs, *extra, run_id=None):
     """One run through the command line: (its folder, its run.json)."""
     run_id = run_id or f"{kind}-test"

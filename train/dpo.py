@@ -14,15 +14,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from annotate.contracts.training import RunRequest
-from train.recipe import finish, prepare
+from train.recipe import Prepared, finish, prepare
 
 
 def main(request: RunRequest) -> Path:
     """Train and save one DPO run; returns its folder."""
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOConfig
 
     prepared = prepare("dpo", request, DPOConfig)
-    trainer = DPOTrainer(
+    return finish("dpo", request, prepared, build_trainer(prepared))
+
+
+def build_trainer(prepared: Prepared):
+    """TRL's DPOTrainer on the prepared model, preference pairs and settings (not yet trained)."""
+    from trl import DPOTrainer
+
+    return DPOTrainer(
         model=prepared.model,
         ref_model=None,  # with a peft adapter: the model with the adapter off; else a frozen copy
         args=prepared.trainer_args,
@@ -31,7 +38,6 @@ def main(request: RunRequest) -> Path:
         processing_class=prepared.tokenizer,
         peft_config=prepared.peft_config,
     )
-    return finish("dpo", request, prepared, trainer)
 
 
 if __name__ == "__main__":

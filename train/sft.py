@@ -15,15 +15,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from annotate.contracts.training import RunRequest
-from train.recipe import finish, prepare
+from train.recipe import Prepared, finish, prepare
 
 
 def main(request: RunRequest) -> Path:
     """Train and save one SFT run; returns its folder."""
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     prepared = prepare("sft", request, SFTConfig)
-    trainer = SFTTrainer(
+    return finish("sft", request, prepared, build_trainer(prepared))
+
+
+def build_trainer(prepared: Prepared):
+    """TRL's SFTTrainer on the prepared model, data and settings (not yet trained)."""
+    from trl import SFTTrainer
+
+    return SFTTrainer(
         model=prepared.model,
         args=prepared.trainer_args,
         train_dataset=prepared.datasets["train"],
@@ -31,7 +38,6 @@ def main(request: RunRequest) -> Path:
         processing_class=prepared.tokenizer,
         peft_config=prepared.peft_config,
     )
-    return finish("sft", request, prepared, trainer)
 
 
 if __name__ == "__main__":  # `python -m train.sft` / `accelerate launch -m train.sft`: the same options as the command
