@@ -515,3 +515,16 @@ def test_a_dpo_run_on_an_sft_run_is_evaluated_as_trained_and_prompt_tuning_adapt
     build_tiny_model(other_base, hidden_size=32)
     with pytest.raises(EvaluationError, match="trained on base"):
         adapter_variant(runs / "sft-1", str(other_base))
+
+
+def test_max_items_draws_a_seeded_subset_that_keeps_each_kinds_share():
+    from train.eval_data import draw, read_safety, safety_stratum
+
+    items = read_safety(REPO / "data/sample/eval_safety.jsonl")
+    harmful_share = sum(item.harmful for item in items) / len(items)
+    drawn = draw(items, 20, 0, safety_stratum)
+    assert len(drawn) == 20 and len({item.id for item in drawn}) == 20
+    assert abs(sum(item.harmful for item in drawn) / 20 - harmful_share) <= 0.05
+    assert [item.id for item in drawn] == sorted(item.id for item in drawn)  # file order kept
+    assert drawn == draw(items, 20, 0, safety_stratum) and drawn != draw(items, 20, 1, safety_stratum)
+    assert draw(items, None, 0, safety_stratum) == items and draw(items, 10_000, 0, safety_stratum) == items

@@ -144,6 +144,33 @@ def _prompt_and_reference(row: dict, kind: str) -> tuple[list[dict], str | None]
     return prompt, _assistant_text(row, "completion")
 
 
+def draw(items: list, at_most: int | None, seed: int, stratum) -> list:
+    """At most `at_most` of `items` (all when None or when there are fewer): a seeded draw that keeps
+    each stratum's share (`stratum(item)`: harmful or benign, multiple choice or exact answer), in
+    file order, for a quick evaluation (`flywheel eval --max-items N`)."""
+    if at_most is None or len(items) <= at_most:
+        return list(items)
+    import random
+
+    rng = random.Random(seed)
+    strata: dict = {}
+    for index, item in enumerate(items):
+        strata.setdefault(stratum(item), []).append(index)
+    quotas = {key: round(at_most * len(indexes) / len(items)) for key, indexes in strata.items()}
+    while sum(quotas.values()) > at_most:  # rounding: take one from the largest quota
+        quotas[max(quotas, key=quotas.get)] -= 1
+    chosen = sorted(index for key, indexes in strata.items() for index in rng.sample(indexes, min(quotas[key], len(indexes))))
+    return [items[index] for index in chosen]
+
+
+def general_stratum(item: GeneralItem) -> str:
+    return "choice" if item.choices else "exact" if item.exact else "reference"
+
+
+def safety_stratum(item: SafetyItem) -> bool:
+    return item.harmful
+
+
 def read_general(path: Path) -> list[GeneralItem]:
     problems, items = _Problems(path), []
     for number, row in _jsonl(path, problems):

@@ -37,10 +37,13 @@ from train.eval_data import (
     ProductionItem,
     PromptBaseline,
     SafetyItem,
+    draw,
+    general_stratum,
     production_items,
     read_general,
     read_prompt_baseline,  # fmt: skip
     read_safety,
+    safety_stratum,
     train_items,
 )
 from train.gate import gate_checks, verdicts
@@ -82,6 +85,7 @@ class EvalRequest:
     general: Path | None = None
     safety: Path | None = None
     seed: int = 0
+    max_items: int | None = None  # of the general and the safety set each (a seeded, stratified draw); None: all
     few_shot: int = 0  # K training examples in context for the retrieval few-shot baseline (0: no such variant)
 
 
@@ -113,8 +117,8 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
     inputs = Inputs(
         production_items(snapshot),
         read_prompt_baseline(request.prompt_baseline) if request.prompt_baseline else None,
-        read_general(request.general) if request.general else [],
-        read_safety(request.safety) if request.safety else [],
+        draw(read_general(request.general), request.max_items, request.seed, general_stratum) if request.general else [],
+        draw(read_safety(request.safety), request.max_items, request.seed, safety_stratum) if request.safety else [],
     )
     train_examples = 0
     if request.few_shot:
@@ -174,9 +178,11 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
             "production": {"path": str(snapshot.eval_file), "examples": len(inputs.production),
                            "paraphrase_groups": len({i.group for i in inputs.production if i.group})},
             "prompt_baseline": inputs.baseline.path if inputs.baseline else None,
-            "general": {"path": str(request.general), "items": len(inputs.general)} if request.general else None,
+            "general": {"path": str(request.general), "items": len(inputs.general), "max_items": request.max_items}
+                       if request.general else None,
             "safety": {"path": str(request.safety), "harmful": sum(i.harmful for i in inputs.safety),
-                       "benign": sum(not i.harmful for i in inputs.safety)} if request.safety else None,
+                       "benign": sum(not i.harmful for i in inputs.safety), "max_items": request.max_items}
+                      if request.safety else None,
             **({"few_shot": {"k": request.few_shot, "path": str(snapshot.train_file), "train_examples": train_examples}}
                if inputs.retrieval else {}),
         },

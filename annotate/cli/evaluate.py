@@ -49,6 +49,8 @@ def evaluate(
     seed: int = typer.Option(0, "--seed", help="Seed for torch, the bootstrap intervals and the human-evaluation pairs."),
     few_shot: int = typer.Option(0, "--few-shot", min=0, metavar="K", help="Add the retrieval-few-shot baseline: the K "
                                  "training examples most similar to each prompt in context (0: off)."),  # fmt: skip
+    max_items: int = typer.Option(None, "--max-items", min=1, metavar="N", help="Use at most N items of the general and "
+                                  "of the safety set (a seeded draw keeping each kind's share), for a quick run."),  # fmt: skip
 ) -> None:
     """Answer held-out production prompts with every variant, measure quality, consistency, forgetting
     and safety, write reports/NAME, and exit 3 when a candidate fails the gate."""
@@ -70,7 +72,7 @@ def evaluate(
     settings = config.eval
     request = EvalRequest(
         base=base, data=data, out=out, adapters=list(adapters), prompt_baseline=prompt_baseline, general=general,
-        safety=safety, seed=seed, few_shot=few_shot, gate=settings.gate, format_check=FormatCheck(config.validators, project.root),
+        safety=safety, seed=seed, few_shot=few_shot, max_items=max_items, gate=settings.gate, format_check=FormatCheck(config.validators, project.root),
         similarity=similarity_for(config.flagging), agree_above=config.flagging.inconsistent_below,
         decoding=Decoding(settings.max_new_tokens, settings.batch_size, settings.max_length),
     )  # fmt: skip

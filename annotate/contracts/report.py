@@ -61,12 +61,14 @@ class ProductionInput(Section):
 class GeneralInput(Section):
     path: str
     items: int = Field(ge=0)
+    max_items: int | None = Field(default=None, description="--max-items: a seeded draw of at most this many (null: all).")
 
 
 class SafetyInput(Section):
     path: str
     harmful: int = Field(ge=0)
     benign: int = Field(ge=0)
+    max_items: int | None = Field(default=None, description="--max-items: a seeded draw of at most this many (null: all).")
 
 
 class FewShotInput(Section):
