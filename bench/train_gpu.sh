@@ -7,7 +7,7 @@
 #     STEPS=100 BATCH=16 bash bench/train_gpu.sh
 #     SMOKE=1 bash bench/train_gpu.sh              # on a CPU: a tiny config, a few steps (checks the script)
 #
-# Environment: uses $VENV (default .venv) when it has a python; otherwise creates it and runs
+# Environment (bench/gpu_venv.sh): uses $VENV (default .venv) when it has a python; otherwise creates it and runs
 # `pip install -e '.[train]'`. When its torch has no CUDA (the CPU wheel that local-disk pip
 # configs hand out), torch is reinstalled at the same version from PyPI (pip config ignored),
 # whose Linux build has CUDA. SMOKE=1 skips the CUDA check.
@@ -34,20 +34,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SMOKE=${SMOKE:-0}
-VENV=${VENV:-.venv}
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[train]'
-fi
-if [ "$SMOKE" != 1 ] && ! "$VENV/bin/python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
-    version=$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')
-    echo "torch $version in $VENV sees no GPU: reinstalling torch==$version from PyPI (its CUDA build)" >&2
-    "$VENV/bin/python" -m pip uninstall -q -y torch
-    env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
-        "$VENV/bin/python" -m pip install -q --index-url https://pypi.org/simple "torch==$version"
-    "$VENV/bin/python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else "still no GPU visible to torch")'
-fi
+source bench/gpu_venv.sh
 
 export SMOKE OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 \
     TRANSFORMERS_VERBOSITY=error TOKENIZERS_PARALLELISM=false PYTHONWARNINGS=ignore::FutureWarning
