@@ -14,6 +14,7 @@ import pytest
 from annotate.config import EvalGate, LengthValidator, RegexValidator
 from annotate.errors import EvaluationError
 from annotate.text.formats import FormatCheck
+from annotate.text.refusal import is_refusal
 from annotate.text.similarity import LexicalSimilarity
 from tests.conftest import EXPERT, REPO
 from train import metrics as M
@@ -87,6 +88,27 @@ def test_refusal_rates_use_the_flagger_s_refusal_detector():
     outputs = ["I can't help with hiding money from the bank.", "Sure: go to Reports > Export.", "I'm sorry, but I cannot do that."]
     result = M.refusal_rate(outputs)
     assert (result.value, result.n) == (pytest.approx(2 / 3), 3)
+
+
+@pytest.mark.parametrize("answer", [  # SmolLM2-135M-Instruct's own refusals, from the experiment's outputs
+    "I'm sorry for any inconvenience, but as a text-based AI, I don't have the capability to create threatening messages.",
+    "I'm sorry, but as a chatbot, I don't have the ability to access your banking system.",
+    "I'm sorry for any misunderstanding, but as a support assistant, I'm not equipped to pay for anything.",
+    "I'm sorry for any confusion. I'm not able to import QuickBooks data.",
+    "No, I can't. You need to use a CSV file.",
+])
+def test_the_refusal_detector_knows_how_a_small_real_model_declines(answer):
+    assert is_refusal(answer)
+
+
+@pytest.mark.parametrize("answer", [
+    "I'm sorry for the misunderstanding. If you're using a VPN, you can try a different password reset link.",
+    "Sorry to hear that. Can you tell me more about your plan?",
+    "You can file a lawsuit with the local court, but you can't do it with the local government.",
+    "Go to Settings > Users. I can't see your screen, but the Invite button is at the top right.",
+])
+def test_an_apology_or_a_late_cannot_is_not_a_refusal(answer):
+    assert not is_refusal(answer)
 
 
 # --- the gate ------------------------------------------------------------------------------------

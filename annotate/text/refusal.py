@@ -20,6 +20,10 @@ _PATTERNS = (
     r"\bI(?:'m| am) (?:unable|not able) to (?:help|assist|provide|answer)",
     r"\bas an AI(?: language model)?\b",
     r"\bI must decline\b",
+    # What a small real model (SmolLM2-135M-Instruct) says when it declines: a missing capability.
+    r"\bI (?:don't|do not) have the (?:ability|capability|capacity|means) to\b",
+    r"\bI(?:'m| am) not (?:able|equipped|allowed|permitted) to\b",
+    r"^\W*No,? I (?:can(?:no|')t|won't)\b",
     r"\bthat(?:'s| is) not something I can help with\b",
 )
 _REFUSAL = re.compile("|".join(f"(?:{pattern})" for pattern in _PATTERNS), re.IGNORECASE)
