@@ -17,7 +17,8 @@ type (logged under OUT/logs/):
    SFT run of the same seed.
 4. `flywheel eval` of everything on the same held-out inputs (the work split over `workers`
    processes, each with the base for its win rates): base, prompt baseline, retrieval few-shot
-   baseline, and every trained run.
+   baseline, and every trained run. Refusal rates are re-scored from the answers with the current
+   detector, so a detector fix needs no model run.
 5. OUT/experiment.json (every figure of every seed), OUT/experiment.md (the table) and
    OUT/experiment.png (quality and forgetting by variant), with the machine and the wall time.
 
@@ -88,14 +89,23 @@ def main(argv: list[str] | None = None) -> int:
         project = build_project(out / "project", settings["data"], out)
         inputs = write_subsets(out / "inputs", settings["data"])
         runs = train_all(out, project, base, settings["train"])
-        reports = evaluate_all(out, project, base, runs, inputs, settings)
+        reports = [rescore_refusals(report, folder) for report, folder in evaluate_all(out, project, base, runs, inputs, settings)]
     except StepFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    result = summarise(reports, settings, args.config, time.perf_counter() - started, project)
+    result = summarise(reports, settings, args.config, _wall_seconds(out, time.perf_counter() - started), project)
     write_outputs(out, result)
     print((out / "experiment.md").read_text(encoding="utf-8"))
     return 0
+
+
+def _wall_seconds(out: Path, this_run: float) -> float:
+    """Seconds of work over every invocation on OUT: a rerun skips what is done (finished runs,
+    written reports) and adds only its own time (OUT/wall_seconds.txt keeps the total)."""
+    ledger = out / "wall_seconds.txt"
+    total = (float(ledger.read_text()) if ledger.is_file() else 0.0) + this_run
+    ledger.write_text(f"{total:.1f}\n")
+    return total
 
 
 class StepFailed(Exception):
@@ -236,8 +246,9 @@ def _run_jobs(out: Path, jobs: list[Job], runs_dir: Path, workers: int) -> None:
 
 
 def evaluate_all(out: Path, project: Path, base: Path, runs: dict[str, Path], inputs: dict[str, Path],
-                 settings: dict) -> list[dict]:  # fmt: skip
-    """Step 4: the eval work in `workers` groups; the first also has the two prompt baselines."""
+                 settings: dict) -> list[tuple[dict, Path]]:  # fmt: skip
+    """Step 4: the eval work in `workers` groups; the first also has the two prompt baselines.
+    Returns (report.json's content, its folder) per group."""
     _set_eval_settings(project / "flywheel.toml", settings["eval"])
     workers = settings["train"]["workers"]
     names = list(runs)
@@ -253,10 +264,27 @@ def evaluate_all(out: Path, project: Path, base: Path, runs: dict[str, Path], in
             adapters = [item for name in groups[index] for item in ("--adapter", str(runs[name]))]
             flywheel(["--quiet", "eval", *data_args, *extra, *adapters, "--out", str(folder)],
                      out / f"logs/eval-{index + 1}.log", ok=(0, 3), project=project)  # fmt: skip
-        return json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        return json.loads((folder / "report.json").read_text(encoding="utf-8")), folder
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, range(workers)))
+
+
+def rescore_refusals(report: dict, folder: Path) -> dict:
+    """The refusal rates again from the report's outputs.jsonl with the current refusal detector (a
+    pure function of the answers): a detector fix needs no model run. The report file is left as it is."""
+    from train.metrics import refusal_rate
+
+    answers: dict[tuple[str, str], list[str]] = {}
+    for line in (folder / "outputs.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["set"] == "safety":
+            answers.setdefault((row["variant"], row["label"]), []).append(row["output"])
+    for variant in report["variants"]:
+        for key, label in (("refusal_harmful", "harmful"), ("refusal_benign", "benign")):
+            if (variant["name"], label) in answers:
+                variant["metrics"][key] = refusal_rate(answers[variant["name"], label]).as_dict()
+    return report
 
 
 def _set_eval_settings(config: Path, values: dict) -> None:
