@@ -51,11 +51,11 @@ demo-data: install
 	if $(BIN)/python -c "import torch, trl, peft, gguf" 2>/dev/null && [ ! -f $(DEMO)/reports/round-1/report.json ]; then \
 	  { [ -f $(DEMO_BASE)/flywheel-source.json ] || $(FW) models import-gguf --out $(DEMO_BASE); } && \
 	  OMP_NUM_THREADS=1 $(FW) --quiet train sft --data $(DEMO)/exports/support-sft/v1 --base $(DEMO_BASE) --runs-dir $(DEMO)/runs \
-	    --run-id sft-demo --config train/configs/sft-lora.toml --set trainer.max_steps=6 --set trainer.per_device_train_batch_size=4 \
+	    --run-id sft-demo --config train/configs/sft-lora.toml --set trainer.max_steps=5 --set trainer.per_device_train_batch_size=4 \
 	    --set trainer.learning_rate=5e-4 --set trainer.warmup_steps=1 --set trainer.max_length=256 --set trainer.logging_steps=1 && \
 	  { OMP_NUM_THREADS=1 $(FW) --quiet eval --base $(DEMO_BASE) --adapter $(DEMO)/runs/sft-demo --data $(DEMO)/exports/support-sft/v1 \
 	      --prompt-baseline data/sample/prompt_baseline.toml --few-shot 2 --general data/sample/eval_general.jsonl \
-	      --safety data/sample/eval_safety.jsonl --max-items 10 --out $(DEMO)/reports/round-1 --human-eval 5 || [ $$? -eq 3 ]; }; fi
+	      --safety data/sample/eval_safety.jsonl --max-items 8 --out $(DEMO)/reports/round-1 --human-eval 5 || [ $$? -eq 3 ]; }; fi
 	if ! $(FW) round list | grep -q smollm2; then \
 	  $(FW) round start smollm2 --model smollm2-135m-instruct@q4_1 && \
 	  $(FW) --quiet ingest data/sample/smollm2_records.jsonl --source smollm2-prod && $(FW) --quiet flag && \
