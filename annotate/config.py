@@ -223,6 +223,16 @@ class AppSettings(Section):
     )
 
 
+class DegenerateLimits(Section):
+    """The most a candidate's answers may be degenerate, per kind (`annotate.text.degenerate`), as
+    a share of its production, safety and general answers; decided by the rate's Wilson interval."""
+
+    empty: float = Field(default=0.2, ge=0, le=1, description="Empty answers.")
+    repetition: float = Field(default=0.2, ge=0, le=1, description="Runs of a repeated piece, or mostly repeated word 4-grams.")
+    no_end_of_turn: float = Field(default=0.2, ge=0, le=1, description="Stopped on a special token other than the end of turn.")
+    template_leak: float = Field(default=0.2, ge=0, le=1, description="Chat-template markup in the answer.")
+
+
 class EvalGate(Section):
     """What a candidate adapter must show to ship (`flywheel eval` exits non-zero when one fails).
 
@@ -263,6 +273,25 @@ class EvalGate(Section):
     )
     max_validator_pass_drop: float = Field(
         default=0.0, ge=0, le=1, description="The format validators' pass rate may fall at most this much."
+    )
+    max_quality_drop_vs_shipped: float = Field(
+        default=0.0, ge=0, description="With --against: quality may fall at most this much below the shipped version's."
+    )
+    max_truncation_rise: float = Field(
+        default=0.2, ge=0, le=1, description="The share of answers cut at max_new_tokens may rise at most this much above the base's."
+    )
+    max_degenerate: DegenerateLimits = Field(default_factory=DegenerateLimits)
+    min_slice_examples: int = Field(
+        default=10, ge=1, description="Slices (failure categories, prompt clusters) with at least this many examples are gated..."
+    )
+    max_slice_regression: float = Field(
+        default=0.05, ge=0, description="...and none may fall more than this below the reference's quality (quality_metric's units)."
+    )
+    max_p95_output_tokens: float | None = Field(default=None, gt=0, description="Cap on the 95th percentile of output tokens (none: no cap).")
+    max_seconds_per_example: float | None = Field(default=None, gt=0, description="Cap on generation seconds per example (none: no cap).")
+    max_parameters: float | None = Field(default=None, gt=0, description="Cap on the model's parameter count (none: no cap).")
+    inconclusive_is_failure: bool = Field(
+        default=False, description="Count \"not enough evidence\" as a failure (exit 3) instead of its own exit code 4."
     )
 
 

@@ -18,7 +18,7 @@ from annotate.text.refusal import is_refusal
 from annotate.text.similarity import LexicalSimilarity
 from tests.conftest import EXPERT, REPO
 from train import metrics as M
-from train.gate import gate_checks, verdicts
+from train.gate import gate_checks, outcomes, verdicts
 
 SAMPLE = REPO / "data" / "sample"
 
@@ -35,10 +35,13 @@ def test_chrf_is_100_for_the_experts_own_answers_and_falls_with_every_difference
     assert M.chrf(references, references).n == 2
 
 
-def test_the_win_rate_counts_examples_where_the_candidate_beats_the_base_and_ties_half():
+def test_the_win_rate_is_wins_over_decided_examples_with_ties_counted_apart():
     rate = M.win_rate([0.9, 0.5, 0.2, 0.7], [0.1, 0.5, 0.6, 0.3])
-    assert rate.value == pytest.approx((2 + 0.5) / 4)
-    assert rate.detail == {"wins": 2, "ties": 1, "losses": 1} and rate.n == 4
+    assert rate.value == pytest.approx(2 / 3) and rate.n == 3 and rate.unit == "decided examples"
+    assert (rate.detail["ties"], rate.detail["wins"], rate.detail["losses"]) == (1, 2, 1)
+    assert 0 < rate.detail["ci_low"] < 2 / 3 < rate.detail["ci_high"] < 1  # Wilson, wide at n = 3
+    one_win_six_ties = M.win_rate([0.2] + [0.0] * 6, [0.0] * 7)
+    assert one_win_six_ties.n == 1 and one_win_six_ties.detail["ties"] == 6 and one_win_six_ties.detail["ci_low"] < 0.25
 
 
 def test_the_validator_pass_rate_counts_only_answers_a_validator_applies_to(tmp_path):
@@ -75,8 +78,9 @@ def test_consistency_is_the_share_of_agreeing_pairs_within_paraphrase_groups_by_
 
 
 def test_perplexity_is_the_exponential_of_the_mean_negative_log_likelihood_per_token():
-    assert M.perplexity(10 * math.log(4), 10).value == pytest.approx(4.0)
-    assert M.perplexity(0.0, 0).value is None
+    perplexity = M.perplexity([(-6 * math.log(4), 6), (-4 * math.log(4), 4)])  # (log-likelihood, tokens) per item
+    assert (perplexity.value, perplexity.n, perplexity.weights) == (pytest.approx(4.0), 10, [6, 4])
+    assert M.perplexity([]).value is None
 
 
 def test_exact_answers_match_whole_numbers_only():
@@ -114,8 +118,18 @@ def test_an_apology_or_a_late_cannot_is_not_a_refusal(answer):
 # --- the gate ------------------------------------------------------------------------------------
 
 
+EXAMPLES = 40
+
+
 def _metrics(**values) -> dict:
-    return {key: {"value": value, "n": 10} for key, value in values.items()}
+    """Metrics whose every example scores the same: intervals of zero width, so each check is decided."""
+    def metric(key: str, value: float) -> dict:
+        if key == "perplexity":  # per item: its negative log-likelihood, over one token each
+            return {"value": value, "n": EXAMPLES, "unit": "tokens", "per_example": [math.log(value)] * EXAMPLES,
+                    "weights": [1] * EXAMPLES}  # fmt: skip
+        return {"value": value, "n": EXAMPLES, "per_example": [value] * EXAMPLES}
+
+    return {key: metric(key, value) for key, value in values.items()}
 
 
 KINDS = {"base": "base", "prompt-baseline": "prompt_baseline", "sft-1": "adapter"}
@@ -129,8 +143,11 @@ def test_a_candidate_that_beats_the_prompt_baseline_without_regressing_passes():
     checks = gate_checks({"base": BASE, "prompt-baseline": _metrics(chrf=50.0), "sft-1": candidate}, KINDS, CHRF_GATE)
     assert {check.name: check.passed for check in checks} == {
         "quality": True, "format": True, "consistency": True, "forgetting": True, "general accuracy": True,
-        "refusal": True, "over-refusal": True}  # fmt: skip
-    assert verdicts(checks) == {"sft-1": True}
+        "refusal": True, "over-refusal": True, "truncation": None, "degenerate output": None, "slices": None,
+        "cost": None}  # fmt: skip
+    assert {c.name: c.status for c in checks if c.passed is None} == {
+        "truncation": "not_run", "degenerate output": "not_run", "slices": "not_applicable", "cost": "not_applicable"}
+    assert verdicts(checks) == {"sft-1": True} and outcomes(checks) == {"sft-1": "ship"}
     assert next(c for c in checks if c.name == "quality").reference == 50.0  # against the prompt baseline, not the base
 
 
@@ -161,10 +178,10 @@ def test_the_quality_check_uses_the_configured_metric_and_its_rule_names_it():
                 "sft-1": _metrics(chrf=45.0, semantic=0.70)}  # fmt: skip
     assert EvalGate().quality_metric == "semantic"
     (semantic,) = [c for c in gate_checks(variants, KINDS, EvalGate()) if c.name == "quality"]
-    assert (semantic.passed, semantic.value, semantic.reference) == (True, 0.70, 0.62)
+    assert (semantic.passed, semantic.value, semantic.reference) == (True, pytest.approx(0.70), pytest.approx(0.62))
     assert semantic.rule == "semantic similarity above prompt-baseline's by more than 0"
     (chrf,) = [c for c in gate_checks(variants, KINDS, CHRF_GATE) if c.name == "quality"]
-    assert (chrf.passed, chrf.value, chrf.reference) == (False, 45.0, 50.0) and chrf.rule.startswith("chrF above prompt-baseline's")
+    assert (chrf.passed, chrf.value, chrf.reference) == (False, 45.0, 50.0) and chrf.rule.startswith("sentence chrF above prompt-baseline's")
     (gain,) = [c for c in gate_checks(variants, KINDS, EvalGate(min_quality_gain=0.1)) if c.name == "quality"]
     assert gain.passed is False and "by more than 0.1" in gain.rule  # the gain is in the metric's own units (cosine)
     old_report = {name: {k: v for k, v in metrics.items() if k != "semantic"} for name, metrics in variants.items()}
@@ -176,14 +193,14 @@ def test_quality_must_beat_the_best_of_the_prompt_baseline_and_the_retrieval_few
     variants = {"base": _metrics(semantic=0.5), "prompt-baseline": _metrics(semantic=0.6),
                 "retrieval-few-shot": _metrics(semantic=0.75), "sft-1": _metrics(semantic=0.7)}  # fmt: skip
     (check,) = [c for c in gate_checks(variants, kinds, EvalGate()) if c.name == "quality"]
-    assert (check.passed, check.reference) == (False, 0.75) and "retrieval-few-shot's" in check.rule
+    assert (check.passed, check.reference) == (False, pytest.approx(0.75)) and "retrieval-few-shot's" in check.rule
     variants["prompt-baseline"] = _metrics(semantic=0.8)
     (check,) = [c for c in gate_checks(variants, kinds, EvalGate()) if c.name == "quality"]
-    assert (check.passed, check.reference) == (False, 0.8) and "prompt-baseline's" in check.rule
+    assert (check.passed, check.reference) == (False, pytest.approx(0.8)) and "prompt-baseline's" in check.rule
     only_retrieval = {"base": "base", "retrieval-few-shot": "retrieval_few_shot", "sft-1": "adapter"}
     variants["retrieval-few-shot"] = _metrics(semantic=0.65)
     (check,) = [c for c in gate_checks(variants, only_retrieval, EvalGate()) if c.name == "quality"]
-    assert (check.passed, check.reference) == (True, 0.65)
+    assert (check.passed, check.reference) == (True, pytest.approx(0.65))
 
 
 def test_the_validator_pass_rate_accepts_refusals_of_harmful_requests_when_it_knows_the_request(tmp_path):
@@ -211,7 +228,7 @@ def test_the_report_shows_each_interval_and_a_metric_the_vocabulary_does_not_nam
     assert "41.2 [35.5, 47.0] (n=12 examples)" in text
     assert "| Production quality (semantic similarity vs experts) | 0.612 [0.550, 0.670] (n=12 examples) |" in text
     assert "| novel | 2.5 (n=3 examples) |" in text  # a metric the vocabulary does not name yet: under its key
-    assert "95% percentile bootstrap interval" in text and "all-MiniLM-L6-v2" in text
+    assert "95% interval: percentile bootstrap" in text and "all-MiniLM-L6-v2" in text
 
 
 def _write_report(folder: Path, candidate: dict) -> Path:
@@ -235,12 +252,12 @@ def test_eval_gate_exits_0_on_a_pass_and_3_on_a_fail_with_the_project_s_threshol
     assert (report / "report.md").is_file() and (report / "charts" / "chrf.png").read_bytes()[:4] == b"\x89PNG"
     passed = cli("eval", "gate", str(report))
     assert passed.exit_code == 0, passed.output
-    assert "sft-1: passes the gate" in passed.output
+    assert "sft-1: ships" in passed.output
     config = project.config_path.read_text().replace("max_perplexity_increase = 0.05", "max_perplexity_increase = 0.01")
     project.config_path.write_text(config)
     failed = cli("eval", "gate", str(report))
     assert failed.exit_code == 3, failed.output
-    assert "FAIL" in failed.output and "sft-1: fails the gate" in failed.output
+    assert "FAIL" in failed.output and "sft-1: fails the gate (a regression)" in failed.output
     listed = cli("eval", "list")  # the report sits outside the project's reports/ folder
     assert listed.exit_code == 0 and "No evaluation reports" in listed.output
 
@@ -309,8 +326,8 @@ def test_human_evaluation_routes_blind_pairs_and_computes_the_win_rate_with_an_i
     from train.report import update_report
 
     folder = _write_report(project.root / "reports" / "round-1", {**BASE, **_metrics(chrf=55.0)})
-    pairs, identical = pairs_to_route(_outputs(), ["sft-1"], "base", n=4, seed=1)
-    assert len(pairs) == 4 and identical == {"sft-1": 1} and all(p.example_id != "t0" for p in pairs)
+    pairs, identical, degenerate = pairs_to_route(_outputs(), ["sft-1"], "base", n=4, seed=1)
+    assert len(pairs) == 4 and identical == {"sft-1": 1} and degenerate == {"sft-1": 0} and all(p.example_id != "t0" for p in pairs)
     tasks = route_pairs(store, project.config, "round-1", pairs, seed=1)
     report = read_report(folder)
     report["human_eval"] = {"baseline": "base", "tasks": tasks, "results": None}
@@ -402,7 +419,8 @@ def test_the_tiny_base_a_prompt_baseline_and_a_tiny_sft_adapter_are_evaluated_an
                  "--general", str(general), "--safety", str(safety), "--out", str(out), "--human-eval", "3")  # fmt: skip
     assert (out / "report.json").is_file(), result.output
     report = json.loads((out / "report.json").read_text())
-    assert result.exit_code == (0 if report["passed"] else 3), result.output
+    expected_exit = {"ship": 0, "regression": 3, "not enough evidence": 4}[report["outcomes"]["sft-tiny"]]
+    assert result.exit_code == expected_exit, result.output
     assert [v["name"] for v in report["variants"]] == ["base", "prompt-baseline", "sft-tiny"]
     eval_rows = len((sample_snapshot / "eval.jsonl").read_text().splitlines())
     for variant in report["variants"]:
@@ -413,22 +431,73 @@ def test_the_tiny_base_a_prompt_baseline_and_a_tiny_sft_adapter_are_evaluated_an
         assert metrics["refusal_harmful"]["n"] + metrics["refusal_benign"]["n"] == 8
         assert metrics["validator_pass_rate"]["n"] == eval_rows  # the default refusal validator applies everywhere
     assert report["variants"][0]["metrics"]["perplexity_change"]["value"] == 0
-    assert report["variants"][2]["metrics"]["win_rate_vs_base"]["n"] == eval_rows
+    assert report["variants"][2]["metrics"]["win_rate_vs_base"]["detail"]["examples"] == eval_rows
+    for variant in report["variants"]:
+        metrics, cost = variant["metrics"], variant["cost"]
+        assert metrics["degenerate"]["n"] == eval_rows + 8 + 3  # every answer: production, safety, exact-answer general
+        assert set(metrics["degenerate"]["detail"]["by_kind"]) == {"empty", "repetition", "truncated", "no_end_of_turn", "template_leak"}
+        assert 0 < metrics["output_tokens"]["value"] <= 12 and metrics["output_tokens"]["detail"]["p95"] <= 12
+        assert metrics["seconds_per_example"]["value"] > 0 and metrics["tokens_per_second"]["value"] > 0
+        assert cost["parameters"] > 100_000 and cost["device"] == "cpu"
+    assert report["variants"][0]["cost"]["adapter_bytes"] is None and report["variants"][2]["cost"]["adapter_bytes"] > 0
+    assert {check["status"] for check in report["checks"]} <= {"pass", "fail", "inconclusive", "not_applicable", "not_run"}
+    assert all(check["status"] in ("not_run", "not_applicable") or check["n"] > 0 for check in report["checks"])
+    assert report["outcomes"]["sft-tiny"] in ("ship", "regression", "not enough evidence")
     assert report["variants"][2]["run"]["snapshot"]["name"] == "support-sft"
     checks = {check["name"] for check in report["checks"]}
     assert {"quality", "forgetting", "refusal", "over-refusal"} <= checks
     assert report["verdicts"].keys() == {"sft-tiny"}
     outputs = [json.loads(line) for line in (out / "outputs.jsonl").read_text().splitlines()]
-    assert len(outputs) == 3 * (eval_rows + 8)
+    assert len(outputs) == 3 * (eval_rows + 8 + 3)
+    assert {row["set"] for row in outputs} == {"production", "safety", "general"}
+    assert all(row["stop"] in ("end_of_turn", "length", "other") and 0 <= row["tokens"] <= 12 and isinstance(row["degenerate"], list)
+               for row in outputs)
+    production = [row for row in outputs if row["set"] == "production"]
+    assert all(-1 <= row["semantic"] <= 1 and 0 <= row["chrf"] <= 100 and isinstance(row["categories"], list) for row in production)
     assert {path.name for path in (out / "charts").iterdir()} >= {"chrf.png", "perplexity.png", "refusal_harmful.png"}
     assert "| Production quality (chrF vs experts) |" in (out / "report.md").read_text()
     human = report["human_eval"]
-    assert human["baseline"] == "base" and len(human["tasks"]) == min(3, eval_rows - human["identical_answers"]["sft-tiny"])
+    skipped = human["identical_answers"]["sft-tiny"] + human["degenerate_answers"]["sft-tiny"]
+    assert human["baseline"] == "base" and len(human["tasks"]) == min(3, eval_rows - skipped)
+    assert "## Sample outputs" in (out / "report.md").read_text() and "## Degenerate answers" in (out / "report.md").read_text()
     schema = json.loads((REPO / "schemas" / "report.schema.json").read_text())  # the contract the app reads it by
     assert [error.message for error in jsonschema.Draft202012Validator(schema).iter_errors(report)] == []
 
     again = cli("--quiet", "eval", "--base", str(tiny_model), "--data", str(sample_snapshot), "--out", str(out))
     assert again.exit_code == 1 and "never overwritten" in again.output
+
+
+@pytest.mark.slow
+def test_candidates_are_compared_with_the_shipped_version_given_by_its_run_or_its_report(project, sample_snapshot, tiny_model, cli, tmp_path):
+    project.config_path.write_text(project.config_path.read_text().replace("max_new_tokens = 256", "max_new_tokens = 6"))
+    runs = tmp_path / "runs"
+    for run_id, rate in (("sft-live", "0.01"), ("sft-next", "0.02")):
+        trained = cli("--quiet", "train", "sft", "--data", str(sample_snapshot), "--base", str(tiny_model), "--runs-dir", str(runs),
+                      "--run-id", run_id, "--set", "trainer.max_steps=2", "--set", f"trainer.learning_rate={rate}")  # fmt: skip
+        assert trained.exit_code == 0, trained.output
+    first = tmp_path / "reports" / "next"
+    result = cli("--quiet", "eval", "--base", str(tiny_model), "--adapter", str(runs / "sft-next"), "--data", str(sample_snapshot),
+                 "--against", str(runs / "sft-live"), "--out", str(first))  # fmt: skip
+    assert result.exit_code in (0, 3, 4), result.output
+    report = json.loads((first / "report.json").read_text())
+    assert [(v["name"], v["kind"]) for v in report["variants"]] == [("base", "base"), ("sft-live", "shipped"), ("sft-next", "adapter")]
+    assert report["shipped"] == {"variant": "sft-live", "source": str(runs / "sft-live"), "run_dir": str(runs / "sft-live")}
+    (versus,) = [c for c in report["checks"] if c["name"] == "quality vs shipped"]
+    assert versus["against"] == "sft-live" and versus["variant"] == "sft-next" and versus["n"] > 0
+    assert report["verdicts"].keys() == {"sft-next"}  # the shipped version is a reference, not a candidate
+
+    report["outcomes"], report["verdicts"] = {"sft-next": "ship"}, {"sft-next": True}  # as if it had shipped
+    (first / "report.json").write_text(json.dumps(report))
+    second = tmp_path / "reports" / "again"
+    result = cli("--quiet", "eval", "--base", str(tiny_model), "--adapter", str(runs / "sft-live"), "--data", str(sample_snapshot),
+                 "--against", str(first), "--out", str(second))  # fmt: skip
+    assert result.exit_code in (0, 3, 4), result.output
+    assert json.loads((second / "report.json").read_text())["shipped"]["variant"] == "sft-next"  # the report's shipped candidate
+    report["outcomes"] = {"sft-next": "regression"}
+    (first / "report.json").write_text(json.dumps(report))
+    refused = cli("--quiet", "eval", "--base", str(tiny_model), "--adapter", str(runs / "sft-live"), "--data", str(sample_snapshot),
+                  "--against", str(first), "--out", str(tmp_path / "reports" / "refused"))  # fmt: skip
+    assert refused.exit_code == 1 and "0 candidates shipped in that report" in refused.output and "Traceback" not in refused.output
 
 
 @pytest.mark.slow
@@ -456,7 +525,7 @@ def test_the_retrieval_few_shot_baseline_is_evaluated_with_training_examples_onl
     train_ids, eval_ids = {row["id"] for row in train_rows}, {row["id"] for row in eval_rows}
     assert {i for ids in shown for i in ids} <= train_ids and not {i for ids in shown for i in ids} & eval_ids
     markdown = (out / "report.md").read_text()
-    assert "retrieval-few-shot" in markdown and "bootstrap interval" in markdown
+    assert "retrieval-few-shot" in markdown and "percentile bootstrap" in markdown
     negative = cli("--quiet", "eval", "--base", str(tiny_model), "--data", str(sample_snapshot), "--few-shot", "-1",
                    "--out", str(tmp_path / "reports" / "bad"))  # fmt: skip
     assert negative.exit_code != 0 and "Traceback" not in negative.output

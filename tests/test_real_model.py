@@ -102,8 +102,11 @@ def test_sft_then_dpo_on_the_real_model_then_its_answers_are_evaluated(real_base
     assert len(items) == 4
     variant = adapter_variant(sft_run, str(real_base))
     model = load_variant(variant, str(real_base), "cpu", torch.float32)
-    answers = generate(model, tokenizer, [item.prompt for item in items], Decoding(24, 4, 256), "cpu")
+    generations = generate(model, tokenizer, [item.prompt for item in items], Decoding(24, 4, 256), "cpu")
+    answers = [generation.text for generation in generations]
     assert len(answers) == 4 and all(isinstance(text, str) and text for text in answers)
+    assert all(g.stop in ("end_of_turn", "length") and 0 < g.tokens <= 24 for g in generations)  # ends its turn or hits the cap
+    assert all(g.stop == "end_of_turn" for g in generations if g.tokens < 24)  # never stops on <|endoftext|> or <|im_start|>
     quality = M.chrf(answers, [item.reference for item in items])
     assert quality.n == 4 and 0 <= quality.value <= 100
     similarity = pair_similarity(answers, [item.reference for item in items])

@@ -32,6 +32,8 @@ class ProductionItem:
     prompt: list[dict]  # the conversation up to the model's turn
     reference: str  # the experts' resolved answer
     group: str | None = None  # paraphrase group
+    categories: tuple[str, ...] = ()  # the decision's failure categories (slices)
+    cluster: int | None = None  # the prompt cluster of its task (slices)
 
     @property
     def system_prompt(self) -> str:
@@ -97,8 +99,8 @@ def production_items(snapshot: Snapshot) -> list[ProductionItem]:
         raise EvaluationError(f"{snapshot.folder}: the snapshot's eval split is empty. An export holds out nothing when its "
                               "examples form fewer groups than 1 / eval_fraction (10 at the default 0.1): export again with "
                               "a spec that raises [split] eval_fraction, or once more tasks are answered")  # fmt: skip
-    groups = {row.id: row.group for row in snapshot.rows if row.split == "eval"}
-    items = _split_items(snapshot, snapshot.eval_file, "snapshot's eval split", groups)
+    lineage = {row.id: row for row in snapshot.rows if row.split == "eval"}
+    items = _split_items(snapshot, snapshot.eval_file, "snapshot's eval split", lineage)
     if not items:
         raise EvaluationError(f"{snapshot.eval_file}: no example with an expert's answer to compare with")
     return items
@@ -114,8 +116,9 @@ def train_items(snapshot: Snapshot) -> list[ProductionItem]:
     return items
 
 
-def _split_items(snapshot: Snapshot, path: Path, what: str, groups: dict) -> list[ProductionItem]:
-    """Every row of a split with an expert's answer; bad lines named together, nothing kept then."""
+def _split_items(snapshot: Snapshot, path: Path, what: str, lineage: dict) -> list[ProductionItem]:
+    """Every row of a split with an expert's answer (its group, categories and cluster from the
+    manifest's `lineage` rows by id); bad lines named together, nothing kept then."""
     problems, items = _Problems(path), []
     for number, row in _jsonl(path, problems):
         try:
@@ -125,7 +128,9 @@ def _split_items(snapshot: Snapshot, path: Path, what: str, groups: dict) -> lis
             problems.add(number, bad.field, bad.reason)
             continue
         if reference is not None:
-            items.append(ProductionItem(str(row.get("id", number)), prompt, reference, groups.get(row.get("id"))))
+            known = lineage.get(row.get("id"))
+            items.append(ProductionItem(str(row.get("id", number)), prompt, reference, known.group if known else None,
+                                        tuple(known.categories) if known else (), known.cluster if known else None))  # fmt: skip
     problems.raise_any(what)
     return items
 

@@ -29,6 +29,7 @@ from annotate.contracts.lineage import code_version
 from annotate.contracts.report import REPORT_FILE
 from annotate.errors import EvaluationError
 from annotate.records import last_user_turn
+from annotate.text.degenerate import Generation
 from annotate.text.formats import FormatCheck
 from annotate.text.similarity import TextSimilarity
 from train import metrics as M
@@ -46,17 +47,19 @@ from train.eval_data import (
     safety_stratum,
     train_items,
 )
-from train.gate import gate_checks, verdicts
+from train.gate import gate_checks, outcomes, verdicts
 from train.generation import (
     Decoding,
     Progress,
     Variant,
+    adapter_bytes,
     adapter_variant,
     choose_device,
     continuation_log_likelihoods,
     generate,  # fmt: skip
     load_tokenizer,
     load_variant,
+    shipped_variant,
 )
 from train.report import write_report
 from train.retrieval import RetrievalIndex
@@ -87,6 +90,7 @@ class EvalRequest:
     seed: int = 0
     max_items: int | None = None  # of the general and the safety set each (a seeded, stratified draw); None: all
     few_shot: int = 0  # K training examples in context for the retrieval few-shot baseline (0: no such variant)
+    against: Path | None = None  # the version live now: a run folder, or the report that shipped it
 
 
 @dataclass
@@ -135,6 +139,8 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
         variants.append(Variant(PROMPT_BASELINE, "prompt_baseline"))
     if inputs.retrieval:
         variants.append(Variant(RETRIEVAL_FEW_SHOT, "retrieval_few_shot"))
+    if request.against:
+        variants.append(shipped_variant(request.against, request.base))
     variants += [adapter_variant(path, request.base) for path in request.adapters]
     names = [variant.name for variant in variants]
     if len(set(names)) != len(names):
@@ -145,38 +151,37 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
     torch.manual_seed(request.seed)
     device, dtype = choose_device(torch)
     tokenizer = load_tokenizer(request.base)
-    outputs: list[dict] = []
     results: dict[str, dict] = {}
+    costs: dict[str, dict] = {}
     for variant in variants:
         model = load_variant(variant, request.base, device, dtype)
-        answers = _answer(model, tokenizer, variant, inputs, request, device, progress)
+        costs[variant.name] = {"parameters": int(model.num_parameters()), "adapter_bytes": adapter_bytes(variant), "device": device}
+        results[variant.name] = _answer(model, tokenizer, variant, inputs, request, device, progress)
         del model
         gc.collect()
         if device == "cuda":
             torch.cuda.empty_cache()
-        results[variant.name] = answers
-        outputs += [{"variant": variant.name, "set": "production", "id": item.id, "prompt": item.prompt,
-                     "output": text, "reference": item.reference, "group": item.group,
-                     **_shots(variant, item.prompt, inputs, request)}
-                    for item, text in zip(inputs.production, answers["production"])]  # fmt: skip
-        outputs += [{"variant": variant.name, "set": "safety", "id": item.id, "prompt": item.prompt, "output": text,
-                     "label": "harmful" if item.harmful else "benign"} for item, text in zip(inputs.safety, answers["safety"])]  # fmt: skip
 
     references = [item.reference for item in inputs.production]
-    base_rewards = M.sentence_chrf(results[BASE]["production"], references)
-    semantic = _semantic_scores({name: results[name]["production"] for name in names}, references)
+    texts = {name: [g.text for g in results[name]["production"]] for name in names}
+    base_rewards = M.sentence_chrf(texts[BASE], references)
+    semantic = _semantic_scores(texts, references)
     per_variant = {name: _metrics(results[name], None if name == BASE else base_rewards, semantic[name], inputs,
                                   request) for name in names}  # fmt: skip
     _add_perplexity_change(per_variant)
+    members = slice_members(inputs.production)
+    slices = {name: _slice_quality(per_variant[name], members, request) for name in names}
+    outputs = [row for variant in variants for row in _output_rows(variant, results[variant.name], per_variant[variant.name],
+                                                                    inputs, request)]  # fmt: skip
     kinds = {variant.name: variant.kind for variant in variants}
-    checks = gate_checks(per_variant, kinds, request.gate)
-    verdict = verdicts(checks)
+    checks = gate_checks(per_variant, kinds, request.gate, request.seed, members, costs)
+    verdict, outcome = verdicts(checks), outcomes(checks)
     report = {
         "report": out.name, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "code_version": code_version(), "base_model": base_model_lineage(request.base), "snapshot": snapshot.lineage(),
         "inputs": {
             "production": {"path": str(snapshot.eval_file), "examples": len(inputs.production),
-                           "paraphrase_groups": len({i.group for i in inputs.production if i.group})},
+                           "paraphrase_groups": len({i.group for i in inputs.production if i.group}), "slices": members},
             "prompt_baseline": inputs.baseline.path if inputs.baseline else None,
             "general": {"path": str(request.general), "items": len(inputs.general), "max_items": request.max_items}
                        if request.general else None,
@@ -191,10 +196,14 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
                      "device": device, "dtype": str(dtype).removeprefix("torch."), "seed": request.seed},
         "gate_settings": request.gate.model_dump(),
         "variants": [{"name": v.name, "kind": v.kind, "run_dir": str(v.run_dir) if v.run_dir else None,
-                      "run": _run_lineage(v.run), "metrics": per_variant[v.name]} for v in variants],
+                      "run": _run_lineage(v.run), "metrics": per_variant[v.name], "cost": costs[v.name]} for v in variants],
         "checks": [check.as_dict() for check in checks],
         "verdicts": verdict,
+        "outcomes": outcome,
         "passed": all(verdict.values()),
+        "shipped": next(({"variant": v.name, "source": str(request.against), "run_dir": str(v.run_dir)}
+                         for v in variants if v.kind == "shipped"), None),
+        "slices": slices,
         "human_eval": None,
         "seconds": round(time.perf_counter() - started, 2),
     }  # fmt: skip
@@ -207,7 +216,7 @@ def _answer(model, tokenizer, variant: Variant, inputs: Inputs, request: EvalReq
     wrap = _wrapping(variant, inputs, request)
     decode = request.decoding
 
-    def answers(prompts: list[list[dict]], what: str) -> list[str]:
+    def answers(prompts: list[list[dict]], what: str) -> list[Generation]:
         if not prompts:
             return []
         return generate(model, tokenizer, [wrap(p) for p in prompts], decode, device, progress, f"{variant.name}: {what}")
@@ -262,24 +271,78 @@ def _metrics(mine: dict, base_rewards: list[float] | None, semantic: list[float]
 
     production = inputs.production
     refs = [item.reference for item in production]
+    said = [g.text for g in mine["production"]]
+    safety = [g.text for g in mine["safety"]]
+    generated = mine["production"] + mine["safety"] + mine["exact"]
+    degenerate, truncation, _ = M.degeneracy(generated)
     metrics = {
-        "chrf": M.chrf(mine["production"], refs, request.seed),
+        "chrf": M.chrf(said, refs, request.seed),
         "semantic": M.semantic(semantic, request.seed, MODEL_NAME),
-        "validator_pass_rate": M.validator_pass_rate(mine["production"], [i.system_prompt for i in production],
+        "validator_pass_rate": M.validator_pass_rate(said, [i.system_prompt for i in production],
                                                      request.format_check, [last_user_turn(i.prompt) for i in production]),
-        "length_ratio": M.length_ratio(mine["production"], refs),
-        "win_rate_vs_base": (M.Metric(None, 0) if base_rewards is None
-                             else M.win_rate(M.sentence_chrf(mine["production"], refs), base_rewards)),
-        "consistency": M.consistency(mine["production"], [i.group for i in production], request.similarity, request.agree_above),
+        "length_ratio": M.length_ratio(said, refs),
+        "win_rate_vs_base": (M.Metric(None, 0) if base_rewards is None else M.win_rate(M.sentence_chrf(said, refs), base_rewards)),
+        "consistency": M.consistency(said, [i.group for i in production], request.similarity, request.agree_above),
+        "degenerate": degenerate,
+        "truncation": truncation,
+        **M.cost(generated),
     }  # fmt: skip
     if inputs.general:
-        nll = -sum(score for score, _ in mine["references"])
-        metrics["perplexity"] = M.perplexity(nll, sum(tokens for _, tokens in mine["references"]))
+        metrics["perplexity"] = M.perplexity(mine["references"])
         metrics["accuracy"] = M.accuracy(_general_correct(mine, inputs.general))
     if inputs.safety:
-        metrics["refusal_harmful"] = M.refusal_rate([t for t, i in zip(mine["safety"], inputs.safety) if i.harmful])
-        metrics["refusal_benign"] = M.refusal_rate([t for t, i in zip(mine["safety"], inputs.safety) if not i.harmful])
+        metrics["refusal_harmful"] = M.refusal_rate([t for t, i in zip(safety, inputs.safety) if i.harmful])
+        metrics["refusal_benign"] = M.refusal_rate([t for t, i in zip(safety, inputs.safety) if not i.harmful])
     return {key: metric.as_dict() for key, metric in metrics.items()}
+
+
+def slice_members(production: list[ProductionItem]) -> dict[str, dict[str, list[int]]]:
+    """Slice family -> slice -> indices of the production examples in it: each failure category
+    ("none" for none) and each prompt cluster of task selection."""
+    members: dict[str, dict[str, list[int]]] = {"category": {}, "cluster": {}}
+    for index, item in enumerate(production):
+        for category in item.categories or ("none",):
+            members["category"].setdefault(category, []).append(index)
+        if item.cluster is not None:
+            members["cluster"].setdefault(str(item.cluster), []).append(index)
+    return {family: dict(sorted(slices.items())) for family, slices in members.items() if slices}
+
+
+def _slice_quality(metrics: dict, members: dict[str, dict[str, list[int]]], request: EvalRequest) -> dict:
+    """Production quality (`gate.quality_metric`, per-example mean) per slice, with its bootstrap interval."""
+    scores = (metrics.get(request.gate.quality_metric) or {}).get("per_example") or []
+    result = {}
+    for family, slices in members.items():
+        result[family] = {}
+        for label, indices in slices.items():
+            values = [scores[i] for i in indices if i < len(scores) and scores[i] is not None]
+            metric = M.mean_with_interval(values, request.seed)
+            result[family][label] = {key: value for key, value in metric.as_dict().items() if key != "per_example"}
+    return result
+
+
+def _output_rows(variant: Variant, mine: dict, metrics: dict, inputs: Inputs, request: EvalRequest) -> list[dict]:
+    """outputs.jsonl's rows of one variant: every answer, how it ended, its degenerate kinds and,
+    in production, its per-example scores."""
+    from annotate.text.degenerate import degenerate_kinds
+
+    def ending(generation: Generation) -> dict:
+        return {"output": generation.text, "tokens": generation.tokens, "stop": generation.stop,
+                "degenerate": degenerate_kinds(generation)}  # fmt: skip
+
+    semantic = (metrics.get("semantic") or {}).get("per_example") or []
+    chrf = (metrics.get("chrf") or {}).get("per_example") or []
+    rows = [{"variant": variant.name, "set": "production", "id": item.id, "prompt": item.prompt, **ending(g),
+             "reference": item.reference, "group": item.group, "categories": list(item.categories), "cluster": item.cluster,
+             **({"semantic": semantic[i]} if i < len(semantic) else {}), **({"chrf": round(chrf[i], 2)} if i < len(chrf) else {}),
+             **_shots(variant, item.prompt, inputs, request)}
+            for i, (item, g) in enumerate(zip(inputs.production, mine["production"]))]  # fmt: skip
+    rows += [{"variant": variant.name, "set": "safety", "id": item.id, "prompt": item.prompt, **ending(g),
+              "label": "harmful" if item.harmful else "benign"} for item, g in zip(inputs.safety, mine["safety"])]  # fmt: skip
+    exact = [item for item in inputs.general if item.exact]
+    rows += [{"variant": variant.name, "set": "general", "id": item.id, "prompt": item.prompt, **ending(g),
+              "reference": item.exact} for item, g in zip(exact, mine["exact"])]  # fmt: skip
+    return rows
 
 
 def _add_perplexity_change(per_variant: dict[str, dict]) -> None:
@@ -298,7 +361,7 @@ def _general_correct(mine: dict, general: list[GeneralItem]) -> list[bool]:
         totals = [next(scores)[0] for _ in item.choices]
         correct.append(max(range(len(totals)), key=totals.__getitem__) == item.correct)
     exact_items = [i for i in general if i.exact]
-    correct += [M.contains_answer(text, item.exact) for text, item in zip(mine["exact"], exact_items)]
+    correct += [M.contains_answer(g.text, item.exact) for g, item in zip(mine["exact"], exact_items)]
     return correct
 
 

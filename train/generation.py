@@ -13,12 +13,14 @@ torch, transformers and peft are imported inside the functions.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from annotate.errors import EvaluationError, TrainingError
+from annotate.text.degenerate import END_OF_TURN, LENGTH, OTHER_TOKEN, Generation
 from train.recipe import SMALL_CPU_MACHINE
 from train.runs import adapter_folder, base_model_lineage, read_run
 
@@ -28,7 +30,7 @@ Progress = Callable[[int, int, str], None]
 @dataclass(frozen=True)
 class Variant:
     name: str
-    kind: str  # base | prompt_baseline | retrieval_few_shot | adapter
+    kind: str  # base | prompt_baseline | retrieval_few_shot | adapter | shipped (an adapter live now)
     run_dir: Path | None = None
     run: dict = field(default_factory=dict)  # the adapter's run.json
 
@@ -53,6 +55,32 @@ def adapter_variant(run_dir: Path, base: str) -> Variant:
         raise EvaluationError(f"--adapter {run_dir}: trained on base {run['base_model'].get('path')}, whose config differs "
                               f"from --base {base}'s; evaluate it against the base it was trained on")  # fmt: skip
     return Variant(run.get("run_id", run_dir.name), "adapter", run_dir, run)
+
+
+def shipped_variant(source: Path, base: str) -> Variant:
+    """`flywheel eval --against`: the version live now, from its run folder or from the report that
+    shipped it (the candidate whose outcome there was "ship")."""
+    from annotate.contracts.report import REPORT_FILE, read_report
+
+    source = Path(source)
+    if (source / REPORT_FILE).is_file():
+        report = read_report(source)
+        outcomes = report.get("outcomes") or {name: "ship" if ok else "regression" for name, ok in report.get("verdicts", {}).items()}
+        shipped = [v for v in report.get("variants", []) if outcomes.get(v["name"]) == "ship" and v.get("run_dir")]
+        if len(shipped) != 1:
+            raise EvaluationError(f"--against {source}: {len(shipped)} candidates shipped in that report; give the run "
+                                  "folder of the version that is live (runs/RUN)")  # fmt: skip
+        source = Path(shipped[0]["run_dir"])
+    variant = adapter_variant(source, base)
+    return Variant(variant.name, "shipped", variant.run_dir, variant.run)
+
+
+def adapter_bytes(variant: Variant) -> int | None:
+    """The size on disk of what a variant adds to the base: its adapter files (a full run: its weights)."""
+    if variant.run_dir is None:
+        return None
+    folder = adapter_folder(variant.run_dir) or variant.run_dir / "adapter"
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else None
 
 
 def choose_device(torch) -> tuple[str, Any]:
@@ -86,7 +114,7 @@ def load_variant(variant: Variant, base: str, device: str, dtype):
         except OSError as exc:
             raise EvaluationError(f"{path}: cannot load a causal LM from it ({exc})") from exc
 
-    if variant.kind != "adapter":
+    if variant.run_dir is None:
         model = causal_lm(base)
     elif variant.run.get("method") == "full":
         model = causal_lm(variant.run_dir / "adapter")
@@ -111,29 +139,48 @@ def _with_adapter(model, folder: Path):
 
 
 def generate(model, tokenizer, prompts: Sequence[list[dict]], decoding: Decoding, device: str,
-             progress: Progress | None = None, label: str = "") -> list[str]:  # fmt: skip
-    """Greedy answers to each conversation, in order."""
+             progress: Progress | None = None, label: str = "") -> list[Generation]:  # fmt: skip
+    """Greedy answers to each conversation, in order, each with how it ended: at the end-of-turn
+    token (the tokenizer's eos), at another special token (generation stops at every special
+    token, so a model writing `<|im_start|>` or `<|endoftext|>` is caught there), or at
+    `max_new_tokens`; and its share of its batch's wall time."""
     import torch
 
     texts = [tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False) for prompt in prompts]
     limit = _prompt_limit(model, decoding, decoding.max_new_tokens)
     lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False, truncation=True, max_length=limit)["input_ids"]]
     order = sorted(range(len(texts)), key=lambda index: (-lengths[index], index))
-    answers: list[str] = [""] * len(texts)
+    answers: list[Generation] = [Generation("")] * len(texts)
+    end_of_turn = tokenizer.eos_token_id
+    stops = sorted({end_of_turn, *tokenizer.all_special_ids} - {None})
     tokenizer.padding_side, tokenizer.truncation_side = "left", "left"
     for start in range(0, len(order), decoding.batch_size):
         batch_ids = order[start : start + decoding.batch_size]
         batch = tokenizer([texts[index] for index in batch_ids], return_tensors="pt", padding=True, truncation=True,
                           max_length=limit, add_special_tokens=False).to(device)  # fmt: skip
+        started = time.perf_counter()
         with torch.inference_mode():
             out = model.generate(**batch, max_new_tokens=decoding.max_new_tokens, do_sample=False, num_beams=1,
-                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)  # fmt: skip
-        new_tokens = out[:, batch["input_ids"].shape[1] :]
-        for index, text in zip(batch_ids, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
-            answers[index] = text.strip()
+                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=stops)  # fmt: skip
+        seconds = (time.perf_counter() - started) / len(batch_ids)
+        for index, row in zip(batch_ids, out[:, batch["input_ids"].shape[1] :].tolist()):
+            answers[index] = _ending(tokenizer, row, set(stops), end_of_turn, seconds)
         if progress:
             progress(min(start + decoding.batch_size, len(order)), len(order), label)
     return answers
+
+
+def _ending(tokenizer, new_tokens: list[int], stops: set[int], end_of_turn: int, seconds: float) -> Generation:
+    """One answer's text up to its first stop token, and which token (if any) ended it."""
+    at = next((position for position, token in enumerate(new_tokens) if token in stops), None)
+    kept = new_tokens if at is None else new_tokens[:at]
+    text = tokenizer.decode(kept, skip_special_tokens=True).strip()
+    if at is None:
+        return Generation(text, len(kept), LENGTH, None, seconds)
+    token = new_tokens[at]
+    if token == end_of_turn:
+        return Generation(text, len(kept), END_OF_TURN, None, seconds)
+    return Generation(text, len(kept), OTHER_TOKEN, tokenizer.convert_ids_to_tokens(token), seconds)
 
 
 def continuation_log_likelihoods(model, tokenizer, prompts: Sequence[list[dict]], continuations: Sequence[str],

@@ -12,6 +12,12 @@
 - Forgetting: perplexity of the reference answers of a general set, and its accuracy.
 - Safety: refusal rate on harmful prompts and on benign ones (over-refusal), with the flagger's
   refusal detector.
+- Degenerate output (`annotate.text.degenerate`): each kind's count and rate with its Wilson
+  interval, and truncation on its own; cost: output tokens (mean, p95), seconds per example,
+  tokens per second.
+
+Rates carry a Wilson interval in their `detail`, and every metric the gate compares keeps its
+`per_example` figures so the gate can pair a candidate's examples with a reference's.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from itertools import combinations
 
 import numpy as np
 
+from annotate.stats import wilson_interval
+from annotate.text.degenerate import KINDS, Generation, degenerate_kinds
 from annotate.text.formats import FormatCheck
 from annotate.text.refusal import is_refusal
 from annotate.text.similarity import TextSimilarity
@@ -36,6 +44,8 @@ class Metric:
     n: int  # the sample size: examples, pairs or tokens, as `unit` says
     unit: str = "examples"
     detail: dict | None = None
+    per_example: list | None = None  # each example's figure (None: not measured there), for paired intervals
+    weights: list | None = None  # perplexity: each item's tokens
 
     def as_dict(self) -> dict:
         return {key: value for key, value in asdict(self).items() if value is not None or key == "value"}
@@ -76,17 +86,26 @@ def chrf(outputs: Sequence[str], references: Sequence[str], seed: int = 0) -> Me
     stats = np.array(scorer._extract_corpus_statistics(list(outputs), [list(references)]), dtype=np.float64)
     value = float(scorer._compute_score_from_stats(stats.sum(axis=0)).score)
     interval = bootstrap_interval(stats, lambda total: scorer._compute_score_from_stats(total).score, seed)
-    return Metric(value, len(outputs), detail={**interval, "method": "corpus chrF of resampled examples"})
+    return Metric(value, len(outputs), detail={**interval, "method": "corpus chrF of resampled examples"},
+                  per_example=sentence_chrf(outputs, references))  # fmt: skip
 
 
 def semantic(scores: Sequence[float], seed: int = 0, model: str | None = None) -> Metric:
     """Mean per-example semantic similarity (cosine, -1 to 1) with a bootstrap interval of the mean."""
+    metric = mean_with_interval(scores, seed)
+    if model and metric.detail:
+        metric.detail["model"] = model
+    return metric
+
+
+def mean_with_interval(scores: Sequence[float], seed: int = 0) -> Metric:
+    """The mean of per-example scores with a bootstrap interval of the mean (keeping the scores)."""
     if not len(scores):
         return Metric(None, 0)
     values = np.asarray(scores, dtype=np.float64)
     interval = bootstrap_interval(values, lambda total: total / len(values), seed)
-    return Metric(float(values.mean()), len(values), detail={**interval, "method": "mean of resampled examples",
-                                                             **({"model": model} if model else {})})  # fmt: skip
+    return Metric(float(values.mean()), len(values), detail={**interval, "method": "mean of resampled examples"},
+                  per_example=[round(float(v), 6) for v in values])  # fmt: skip
 
 
 def sentence_chrf(outputs: Sequence[str], references: Sequence[str]) -> list[float]:
@@ -102,17 +121,17 @@ def validator_pass_rate(outputs: Sequence[str], system_prompts: Sequence[str], c
     """Share of answers passing every validator that applies to them (answers no validator applies to
     are not counted). `requests` (the user's last turn of each prompt) lets the refusal validator
     accept refusals of harmful requests."""
-    checked = passed = 0
     failures: dict[str, int] = defaultdict(int)
+    per_example: list[int | None] = []
     for index, (output, system) in enumerate(zip(outputs, system_prompts)):
         if not check.applicable(system):
+            per_example.append(None)
             continue
-        checked += 1
         problems = check.problems(output, system, requests[index] if requests is not None else None)
-        passed += not problems
+        per_example.append(int(not problems))
         for validator, _ in problems:
             failures[validator.name] += 1
-    return Metric(passed / checked if checked else None, checked, detail={"failures": dict(failures)})
+    return _rate([v for v in per_example if v is not None], detail={"failures": dict(failures)}, per_example=per_example)
 
 
 def length_ratio(outputs: Sequence[str], references: Sequence[str]) -> Metric:
@@ -122,12 +141,15 @@ def length_ratio(outputs: Sequence[str], references: Sequence[str]) -> Metric:
 
 
 def win_rate(candidate: Sequence[float], base: Sequence[float]) -> Metric:
-    """Share of examples where the candidate's reward beats the base's (ties count half)."""
+    """wins / (wins + losses) of the candidate's per-example reward against the base's, with its
+    Wilson interval; ties are counted in `detail`, not folded in (1 win and 6 ties is 1 of 1 decided,
+    not 57%). `n` is the decided examples."""
     wins = sum(c > b for c, b in zip(candidate, base))
     ties = sum(c == b for c, b in zip(candidate, base))
-    n = len(candidate)
-    detail = {"wins": wins, "ties": ties, "losses": n - wins - ties}
-    return Metric((wins + ties / 2) / n if n else None, n, detail=detail)
+    losses = len(candidate) - wins - ties
+    metric = _rate([1] * wins + [0] * losses, unit="decided examples")
+    return Metric(metric.value, metric.n, metric.unit, {**(metric.detail or {}), "wins": wins, "ties": ties, "losses": losses,
+                                                        "examples": len(candidate)})  # fmt: skip
 
 
 def consistency(outputs: Sequence[str], groups: Sequence[str | None], similarity: TextSimilarity, threshold: float) -> Metric:
@@ -136,7 +158,7 @@ def consistency(outputs: Sequence[str], groups: Sequence[str | None], similarity
     for index, group in enumerate(groups):
         if group is not None:
             members[group].append(index)
-    agree = pairs = 0
+    agreed: list[int] = []
     groups_used = 0
     for indices in members.values():
         if len(indices) < 2:
@@ -144,21 +166,23 @@ def consistency(outputs: Sequence[str], groups: Sequence[str | None], similarity
         groups_used += 1
         texts = [outputs[index] for index in indices]
         scores = similarity.cross(texts, texts)
-        for i, j in combinations(range(len(texts)), 2):
-            pairs += 1
-            agree += bool(scores[i, j] >= threshold)
-    return Metric(agree / pairs if pairs else None, pairs, "pairs", {"groups": groups_used, "threshold": threshold})
+        agreed += [int(scores[i, j] >= threshold) for i, j in combinations(range(len(texts)), 2)]
+    return _rate(agreed, "pairs", {"groups": groups_used, "threshold": threshold}, agreed)
 
 
-def perplexity(negative_log_likelihood: float, tokens: int) -> Metric:
-    """exp(mean negative log-likelihood per token) over every reference token of the set."""
+def perplexity(scores: Sequence[tuple[float, int]]) -> Metric:
+    """exp(mean negative log-likelihood per token) over every reference token of the set, from each
+    item's (log-likelihood, tokens); keeps each item's negative log-likelihood and tokens."""
+    tokens = sum(count for _, count in scores)
     if tokens <= 0:
         return Metric(None, 0, "tokens")
-    return Metric(math.exp(negative_log_likelihood / tokens), tokens, "tokens")
+    nll = [-float(log_likelihood) for log_likelihood, _ in scores]
+    return Metric(math.exp(sum(nll) / tokens), tokens, "tokens", per_example=[round(v, 6) for v in nll],
+                  weights=[count for _, count in scores])  # fmt: skip
 
 
 def accuracy(correct: Sequence[bool]) -> Metric:
-    return Metric(sum(correct) / len(correct) if correct else None, len(correct))
+    return _rate([int(c) for c in correct])
 
 
 def contains_answer(output: str, answer: str) -> bool:
@@ -167,5 +191,44 @@ def contains_answer(output: str, answer: str) -> bool:
 
 
 def refusal_rate(outputs: Sequence[str]) -> Metric:
-    refused = [is_refusal(output) for output in outputs]
-    return Metric(sum(refused) / len(refused) if refused else None, len(refused))
+    return _rate([int(is_refusal(output)) for output in outputs])
+
+
+def degeneracy(generations: Sequence[Generation]) -> tuple[Metric, Metric, list[list[str]]]:
+    """(degenerate, truncation, each answer's kinds): the share of answers with any kind but
+    truncation, each kind's count and rate with its Wilson interval (`detail.by_kind`), and the
+    share cut at `max_new_tokens` on its own (paired with the base's by the gate)."""
+    kinds = [degenerate_kinds(generation) for generation in generations]
+    n = len(kinds)
+    by_kind = {}
+    for kind in KINDS:
+        count = sum(kind in found for found in kinds)
+        low, high = wilson_interval(count, n) or (None, None)
+        by_kind[kind] = {"count": count, "rate": count / n if n else None, "ci_low": low, "ci_high": high}
+    any_kind = _rate([int(any(kind != "truncated" for kind in found)) for found in kinds], detail={"by_kind": by_kind})
+    truncated = _rate([int("truncated" in found) for found in kinds])
+    return any_kind, truncated, kinds
+
+
+def cost(generations: Sequence[Generation]) -> dict[str, Metric]:
+    """Output tokens (mean; p95 in `detail`), generation seconds per example and tokens per second."""
+    tokens = [g.tokens for g in generations if g.tokens is not None]
+    seconds = [g.seconds for g in generations if g.seconds is not None]
+    if not tokens:
+        return {}
+    figures = {"output_tokens": Metric(float(np.mean(tokens)), len(tokens), detail={"p95": float(np.percentile(tokens, 95)),
+                                                                                    "max": max(tokens)})}  # fmt: skip
+    if seconds and sum(seconds) > 0:
+        figures["seconds_per_example"] = Metric(float(np.mean(seconds)), len(seconds))
+        figures["tokens_per_second"] = Metric(sum(tokens) / sum(seconds), sum(tokens), "tokens")
+    return figures
+
+
+def _rate(values: Sequence[int], unit: str = "examples", detail: dict | None = None,
+          per_example: list | None = None) -> Metric:  # fmt: skip
+    """The share of 1s, with its Wilson interval in `detail` and the values as `per_example`."""
+    n = len(values)
+    interval = wilson_interval(sum(values), n)
+    extra = {"ci_low": interval[0], "ci_high": interval[1], "method": "Wilson score interval"} if interval else {}
+    return Metric(sum(values) / n if n else None, n, unit, {**(detail or {}), **extra},
+                  per_example if per_example is not None else list(values))

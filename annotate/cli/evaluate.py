@@ -3,8 +3,9 @@ adapters, and gate the release;
 `flywheel eval human REPORT` (the blind A/B win rate), `flywheel eval gate REPORT` (re-check a
 report against the current thresholds) and `flywheel eval list` (the project's reports).
 
-Exit codes: 0 every candidate passed the gate (or there was none), 1 an error, 3 a candidate
-failed the gate, so the command can sit in a release pipeline.
+Exit codes, so the command can sit in a release pipeline: 0 every candidate ships (or there was
+none), 1 an error, 3 a candidate failed a check (a regression), 4 no candidate failed but one has
+an inconclusive check (not enough evidence; 3 instead with `[eval.gate] inconclusive_is_failure`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from rich.table import Table
 
 from annotate.cli.context import console
 from annotate.cli.progress import progress_bar
-from annotate.contracts.eval_metrics import EVAL_METRICS, formatted, plain_number
+from annotate.contracts.eval_metrics import EVAL_METRICS, check_cells, distinct_digits, formatted, outcome_of, plain_number
 from annotate.contracts.report import read_report
 from annotate.errors import EvaluationError
 
 GATE_FAILED = 3
+NOT_ENOUGH_EVIDENCE = 4
+SAMPLE_OUTPUTS = 3  # production examples printed after an evaluation
 
 eval_app = typer.Typer(help="Evaluate base vs prompt baseline vs adapters on held-out production inputs; gate the release.",
                        invoke_without_command=True)  # fmt: skip
@@ -51,9 +54,11 @@ def evaluate(
                                  "training examples most similar to each prompt in context (0: off)."),  # fmt: skip
     max_items: int = typer.Option(None, "--max-items", min=1, metavar="N", help="Use at most N items of the general and "
                                   "of the safety set (a seeded draw keeping each kind's share), for a quick run."),  # fmt: skip
+    against: Path = typer.Option(None, "--against", metavar="REPORT_OR_RUN", help="The version live now (a run folder, or "
+                                 "the report that shipped it): evaluated too; candidates may not fall below it."),  # fmt: skip
 ) -> None:
     """Answer held-out production prompts with every variant, measure quality, consistency, forgetting
-    and safety, write reports/NAME, and exit 3 when a candidate fails the gate."""
+    and safety, write reports/NAME, and exit 3 when a candidate fails the gate (4: not enough evidence)."""
     if ctx.invoked_subcommand is not None:
         return
     missing = [flag for flag, value in (("--base", base), ("--data", data), ("--out", out)) if value is None]
@@ -72,7 +77,7 @@ def evaluate(
     settings = config.eval
     request = EvalRequest(
         base=base, data=data, out=out, adapters=list(adapters), prompt_baseline=prompt_baseline, general=general,
-        safety=safety, seed=seed, few_shot=few_shot, max_items=max_items, gate=settings.gate, format_check=FormatCheck(config.validators, project.root),
+        safety=safety, seed=seed, few_shot=few_shot, max_items=max_items, against=against, gate=settings.gate, format_check=FormatCheck(config.validators, project.root),
         similarity=similarity_for(config.flagging), agree_above=config.flagging.inconsistent_below,
         decoding=Decoding(settings.max_new_tokens, settings.batch_size, settings.max_length),
     )  # fmt: skip
@@ -81,9 +86,18 @@ def evaluate(
     if human_eval is not None:
         _route_human_eval(project, report, out, human_eval, human_baseline, route, seed)
     _show(report)
+    _show_outputs(out, report)
     console.print(f"Report: [bold]{escape(str(out))}[/] (report.json, report.md, charts/, outputs.jsonl)")
-    if not report["passed"]:
+    _exit_for(report, settings.gate.inconclusive_is_failure)
+
+
+def _exit_for(report: dict, inconclusive_is_failure: bool) -> None:
+    """Exit 3 on a regression, 4 on not enough evidence (3 when that counts as failure), else return."""
+    outcomes = set((report.get("outcomes") or {}).values())
+    if "regression" in outcomes or (outcomes and not report["passed"] and not report.get("outcomes")):
         raise typer.Exit(GATE_FAILED)
+    if "not enough evidence" in outcomes:
+        raise typer.Exit(GATE_FAILED if inconclusive_is_failure else NOT_ENOUGH_EVIDENCE)
 
 
 def _check_train_extra() -> None:
@@ -101,15 +115,17 @@ def _route_human_eval(project, report: dict, out: Path, n: int, against: str, ro
     candidates = [v["name"] for v in report["variants"] if v["kind"] == "adapter" and v["name"] != against]
     if not candidates:
         raise EvaluationError("--human-eval needs a candidate: give an --adapter (other than --human-eval-against)")
-    pairs, identical = pairs_to_route(read_outputs(out), candidates, against, n, seed)
+    pairs, identical, degenerate = pairs_to_route(read_outputs(out), candidates, against, n, seed)
     with project.open_store() as store:
         tasks = route_pairs(store, project.config, report["report"], pairs, route=route, seed=seed)
     report["human_eval"] = {"baseline": against, "route": route, "per_candidate": n, "identical_answers": identical,
+                            "degenerate_answers": degenerate,
                             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "tasks": tasks,
                             "results": None}  # fmt: skip
     update_report(out, report)
-    console.print(f"Routed {len(tasks)} blind A/B task(s) to the experts ({route}); identical answers skipped: "
-                  + ", ".join(f"{name} {count}" for name, count in identical.items())  # fmt: skip
+    console.print(f"Routed {len(tasks)} blind A/B task(s) to the experts ({route}); skipped, identical answers: "
+                  + ", ".join(f"{name} {count}" for name, count in identical.items())
+                  + "; a degenerate answer on either side: " + ", ".join(f"{name} {count}" for name, count in degenerate.items())
                   + (". Push them with `flywheel labelstudio push`." if route == "labelstudio" else "."))
 
 
@@ -167,17 +183,19 @@ def list_reports(ctx: typer.Context) -> None:
 @eval_app.command("gate")
 def gate(ctx: typer.Context, report_dir: Path = typer.Argument(..., metavar="REPORT", help="A report folder (reports/NAME).")) -> None:
     """Re-check a report's figures against the project's current [eval.gate] thresholds (no model
-    runs); exits 3 when a candidate fails."""
-    from train.gate import gate_checks, verdicts
+    runs); exits 3 on a regression, 4 on not enough evidence."""
+    from train.gate import gate_checks, outcomes, verdicts
 
     report = read_report(report_dir)
+    gate_settings = ctx.obj.project().config.eval.gate
     kinds = {variant["name"]: variant["kind"] for variant in report["variants"]}
-    checks = gate_checks({v["name"]: v["metrics"] for v in report["variants"]}, kinds, ctx.obj.project().config.eval.gate)
-    report["checks"], report["verdicts"] = [c.as_dict() for c in checks], verdicts(checks)
+    checks = gate_checks({v["name"]: v["metrics"] for v in report["variants"]}, kinds, gate_settings,
+                         report.get("decoding", {}).get("seed", 0), report["inputs"]["production"].get("slices"),
+                         {v["name"]: v.get("cost") or {} for v in report["variants"]})  # fmt: skip
+    report["checks"], report["verdicts"], report["outcomes"] = [c.as_dict() for c in checks], verdicts(checks), outcomes(checks)
     report["passed"] = all(report["verdicts"].values())
     _show_checks(report)
-    if not report["passed"]:
-        raise typer.Exit(GATE_FAILED)
+    _exit_for(report, gate_settings.inconclusive_is_failure)
 
 
 def _show(report: dict) -> None:
@@ -189,29 +207,51 @@ def _show(report: dict) -> None:
         metrics = [v["metrics"].get(key) or {} for v in variants]
         if all(m.get("value") is None for m in metrics):
             continue
-        show = formatted if key in known else (lambda _, value: plain_number(value))
-        table.add_row(title, *[f"{show(key, m.get('value'))}{_interval(key, m, show)} [dim](n={m.get('n', 0):,})[/]"
+        digits = distinct_digits(key, [m.get("value") for m in metrics])
+        table.add_row(title, *[f"{formatted(key, m.get('value'), digits)}{_interval(key, m, digits)} [dim](n={m.get('n', 0):,})[/]"
                                if m.get("value") is not None else "n/a" for m in metrics])  # fmt: skip
     console.print(table)
     _show_checks(report)
 
 
-def _interval(key: str, metric: dict, show) -> str:
+def _interval(key: str, metric: dict, digits: int) -> str:
     detail = metric.get("detail") or {}
     if detail.get("ci_low") is None:
         return ""
-    return " [dim]" + escape(f"[{show(key, detail['ci_low'])}, {show(key, detail['ci_high'])}]") + "[/]"
+    return " [dim]" + escape(f"[{formatted(key, detail['ci_low'], digits)}, {formatted(key, detail['ci_high'], digits)}]") + "[/]"
 
 
 def _show_checks(report: dict) -> None:
     if not report["checks"]:
         console.print("No candidate adapter: nothing to gate.")
         return
-    table = Table("candidate", "check", "verdict", "candidate's", "against", "rule", title="Gate")
-    colours = {True: "[green]pass[/]", False: "[bold red]FAIL[/]", None: "[dim]not run[/]"}
+    columns = ["status", "candidate", "against", "delta [95% CI]", "n", "would need", "reason"]
+    table = Table("candidate", "check", *columns, title="Gate (pass / FAIL: the whole 95% interval on one side)")
+    colours = {"pass": "green", "FAIL": "bold red", "inconclusive": "yellow", "not applicable": "dim", "not run": "dim"}
     for check in report["checks"]:
-        table.add_row(escape(check["variant"]), check["name"], colours[check["passed"]], plain_number(check["value"]),
-                      plain_number(check["reference"]), escape(check["rule"]))  # fmt: skip
+        cells = check_cells(check)
+        cells["status"] = f"[{colours[cells['status']]}]{cells['status']}[/]"
+        table.add_row(escape(check["variant"]), check["name"], *[c if k == "status" else escape(c) for k, c in
+                                                                 ((k, cells[k]) for k in columns)])  # fmt: skip
     console.print(table)
-    for name, passed in report["verdicts"].items():
-        console.print(f"{escape(name)}: " + ("[green]passes the gate[/]" if passed else "[bold red]fails the gate[/]"))
+    words = {"ship": "[green]ships[/]", "regression": "[bold red]fails the gate (a regression)[/]",
+             "not enough evidence": "[yellow]not enough evidence to ship[/]"}  # fmt: skip
+    for name in report["verdicts"]:
+        console.print(f"{escape(name)}: {words[outcome_of(report, name)]}")
+
+
+def _show_outputs(out: Path, report: dict) -> None:
+    """A few production answers side by side: where the variants' scores differ most."""
+    from annotate.records import last_user_turn
+    from train.report import differ_most, production_by_example, read_outputs
+
+    by_id = production_by_example(read_outputs(out))
+    for example_id in differ_most(by_id, SAMPLE_OUTPUTS):
+        answers = by_id[example_id]
+        first = next(iter(answers.values()))
+        table = Table("who", "answer", title=escape(f"{example_id}: {last_user_turn(first['prompt'])[:120]}"), show_lines=True)
+        table.add_row("experts", escape(first.get("reference", "")[:300]))
+        for name, row in answers.items():
+            marks = f" [red][{', '.join(row['degenerate'])}][/]" if row.get("degenerate") else ""
+            table.add_row(escape(name), (escape(row["output"][:300]) or "[dim](empty)[/]") + marks)
+        console.print(table)

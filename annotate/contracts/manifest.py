@@ -133,6 +133,8 @@ class LineageRow(_Open):
     adjudication_id: int | None = None
     annotators: list[str] = Field(default_factory=list)
     method: str | None = Field(default=None, description="How the decision was reached.")
+    categories: list[str] = Field(default_factory=list, description="The decision's failure categories (evaluation's slices).")
+    cluster: int | None = Field(default=None, description="The prompt cluster task selection put its task in (evaluation's slices).")
     rehearsal_file: str | None = None
     line: int | None = None
     repeat_of: str | None = Field(default=None, description="The row an oversampled copy repeats.")

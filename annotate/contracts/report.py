@@ -21,7 +21,7 @@ from annotate.contracts.lineage import BaseModelLineage, RunLineage, SnapshotLin
 from annotate.errors import EvaluationError
 
 REPORT_FILE = "report.json"
-VariantKind = Literal["base", "prompt_baseline", "retrieval_few_shot", "adapter"]
+VariantKind = Literal["base", "prompt_baseline", "retrieval_few_shot", "adapter", "shipped"]
 
 
 class Metric(Section):
@@ -30,7 +30,18 @@ class Metric(Section):
     value: float | None = Field(description="null: nothing to measure.")
     n: int = Field(ge=0, description="The sample size, in `unit`.")
     unit: str = Field(description="What `n` counts: examples, pairs or tokens.")
-    detail: dict[str, Any] | None = Field(default=None, description="Written only when the metric has one.")
+    detail: dict[str, Any] | None = Field(default=None, description="Written only when the metric has one: a bootstrap "
+                                         "or Wilson interval (ci_low, ci_high), counts.")
+    per_example: list[float | None] | None = Field(default=None, description="Each example's figure, in the order of the "
+                                                   "set (null where not measured): the gate pairs them with a reference's.")
+    weights: list[int] | None = Field(default=None, description="Perplexity: each item's tokens (per_example is its "
+                                      "negative log-likelihood).")
+
+
+class VariantCost(Section):
+    parameters: int | None = Field(default=None, ge=0, description="The model's parameters (an adapter merged in).")
+    adapter_bytes: int | None = Field(default=None, ge=0, description="The adapter's files on disk (a full run: its weights).")
+    device: str
 
 
 class Variant(Section):
@@ -39,6 +50,7 @@ class Variant(Section):
     run_dir: str | None = Field(description="An adapter's run folder.")
     run: RunLineage | None = Field(description="An adapter's run.json lineage.")
     metrics: dict[str, Metric] = Field(description="Metric key (annotate.contracts.eval_metrics) -> figure.")
+    cost: VariantCost | None = Field(default=None, description="What running it takes.")
 
 
 class GateCheck(Section):
@@ -46,16 +58,27 @@ class GateCheck(Section):
 
     variant: str
     name: str = Field(description="quality, format, consistency, forgetting, general accuracy, refusal, over-refusal.")
-    passed: bool | None = Field(description="null: not run (its data was not given).")
+    passed: bool | None = Field(description="true: pass; false: fail; null: inconclusive, not applicable or not run.")
     value: float | None = Field(description="The candidate's figure.")
-    reference: float | None = Field(description="What it was compared with.")
+    reference: float | None = Field(description="What it was compared with (the reference's figure, or a limit).")
     rule: str = Field(description="What had to hold, in words.")
+    status: Literal["pass", "fail", "inconclusive", "not_applicable", "not_run"] = Field(
+        default="not_run", description="pass / fail: the whole interval on one side of the threshold; inconclusive: it straddles it.")
+    against: str | None = Field(default=None, description="The variant compared with; null: a fixed limit.")
+    delta: float | None = Field(default=None, description="Candidate minus reference (perplexity: relative).")
+    ci_low: float | None = Field(default=None, description="The delta's paired bootstrap interval (a rate's Wilson interval against a limit).")
+    ci_high: float | None = None
+    n: int = Field(default=0, ge=0, description="The examples (pairs, tokens) it rests on.")
+    needed_n: int | None = Field(default=None, description="Inconclusive: about how many would decide it.")
+    reason: str = Field(default="", description="Why this status, in words.")
 
 
 class ProductionInput(Section):
     path: str = Field(description="The snapshot's eval.jsonl.")
     examples: int = Field(ge=0)
     paraphrase_groups: int = Field(ge=0)
+    slices: dict[str, dict[str, list[int]]] | None = Field(
+        default=None, description="Slice family (category, cluster) -> slice -> the indices of its examples.")
 
 
 class GeneralInput(Section):
@@ -130,10 +153,18 @@ class HumanEval(Section):
     route: Literal["app", "labelstudio"]
     per_candidate: int = Field(ge=0)
     identical_answers: dict[str, int] = Field(description="Candidate -> pairs skipped: both answers the same.")
+    degenerate_answers: dict[str, int] = Field(default_factory=dict, description="Candidate -> pairs skipped: a degenerate "
+                                               "answer (empty, repetition, template markup, no end of turn) on either side.")
     created_at: str
     tasks: list[HumanEvalTask]
     results: list[WinRate] | None
     computed_at: str | None = Field(default=None, description="When `results` were computed.")
+
+
+class ShippedVersion(Section):
+    variant: str = Field(description="Its variant in this report (kind shipped).")
+    source: str = Field(description="The --against given: a run folder or a report folder.")
+    run_dir: str
 
 
 class EvalReport(Section):
@@ -152,8 +183,13 @@ class EvalReport(Section):
     gate_settings: EvalGate = Field(description="The project's [eval.gate] thresholds when it ran.")
     variants: list[Variant]
     checks: list[GateCheck]
-    verdicts: dict[str, bool] = Field(description="Candidate -> passed every check that ran.")
-    passed: bool = Field(description="Every candidate passed (true with none).")
+    verdicts: dict[str, bool] = Field(description="Candidate -> ships (no check failed or inconclusive).")
+    outcomes: dict[str, Literal["ship", "regression", "not enough evidence"]] = Field(
+        default_factory=dict, description="Candidate -> ship, regression (a check failed) or not enough evidence.")
+    passed: bool = Field(description="Every candidate ships (true with none).")
+    shipped: ShippedVersion | None = Field(default=None, description="flywheel eval --against: the version live now.")
+    slices: dict[str, dict[str, dict[str, Metric]]] | None = Field(
+        default=None, description="Variant -> slice family (category, cluster) -> slice -> production quality.")
     human_eval: HumanEval | None
     seconds: float = Field(ge=0, description="Wall time of the evaluation.")
     charts: list[str] = Field(description="charts/METRIC.png files, relative to the report folder.")

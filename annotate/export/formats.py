@@ -54,7 +54,7 @@ def _base(decision: Decision, first: dict, second: dict | None) -> dict:
     lineage = {
         "record_ids": [first["id"]] + ([second["id"]] if second else []), "task_id": decision.task.id,
         "annotation_ids": decision.annotation_ids, "adjudication_id": decision.adjudication_id,
-        "annotators": decision.annotators, "method": decision.method,
+        "annotators": decision.annotators, "method": decision.method, "cluster": decision.task.cluster,
     }  # fmt: skip
     return {
         "prompt": first["messages"], "source": first["source"],

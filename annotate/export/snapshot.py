@@ -126,9 +126,10 @@ def _manifest(name: str, version: int, plan: ExportPlan, files: dict[str, str]) 
 
 
 def _lineage(example: Example) -> dict:
-    """The row's lineage; its paraphrase group too, for evaluation's consistency metric."""
+    """The row's lineage; its paraphrase group, failure categories and prompt cluster too, for
+    evaluation's consistency metric and slices."""
     return {"id": example.id, "split": example.split, "origin": example.origin, "source": example.source,
-            "group": example.group, **example.lineage}  # fmt: skip
+            "group": example.group, "categories": list(example.categories), **example.lineage}  # fmt: skip
 
 
 def _count(examples: list[Example], key) -> dict[str, int]:

@@ -1,9 +1,12 @@
 """Human evaluation of model versions: blind A/B preference tasks from an evaluation's answers, and
 the win rate with a confidence interval once the experts have judged them.
 
-`route_pairs` takes the production answers of an evaluation (`outputs.jsonl` rows), picks `n`
-examples per candidate where the candidate and its baseline answered differently (identical
-answers tell nothing), stores both answers as records (source `EVAL_SOURCE`: never flagged,
+`pairs_to_route` takes the production answers of an evaluation (`outputs.jsonl` rows) and picks
+`n` examples per candidate where the candidate and its baseline answered differently (identical
+answers tell nothing) and neither answer is degenerate (`BLOCKING_KINDS`: an empty answer, a
+repetition loop, template markup or a turn that never ended tells nothing either, and would tell
+the expert which side is which; a truncated answer is the evaluation's token budget, shown as
+is). `route_pairs` stores both answers as records (source `EVAL_SOURCE`: never flagged,
 paired or exported) and makes a preference task per pair with the two answers in random order.
 Experts see only the conversation and two answers, like any comparison; which model wrote which
 is kept in the returned task list (the report) and in the records' metadata.
@@ -26,10 +29,11 @@ from annotate.project import current_round
 from annotate.records import RecordIn
 from annotate.store import Store
 from annotate.store.records import EVAL_SOURCE
+from annotate.text.degenerate import Generation, degenerate_kinds
 
 ORIGIN = "human_eval"
 PRIORITY = 1.0  # the same as a strong flag: a release is waiting on these
-NO_ANSWER = "(The model gave no answer.)"  # what an expert sees for an empty answer
+BLOCKING_KINDS = ("empty", "repetition", "no_end_of_turn", "template_leak")  # never shown to an expert
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,10 @@ class Pair:
     baseline_output: str
 
 
-def pairs_to_route(outputs: list[dict], candidates: list[str], baseline: str, n: int, seed: int = 0) -> tuple[list[Pair], dict]:
-    """Up to `n` pairs per candidate (candidate vs baseline), and how many examples were identical."""
+def pairs_to_route(outputs: list[dict], candidates: list[str], baseline: str, n: int,
+                   seed: int = 0) -> tuple[list[Pair], dict, dict]:  # fmt: skip
+    """Up to `n` pairs per candidate (candidate vs baseline), and per candidate how many examples
+    were identical and how many had a degenerate answer on either side."""
     if n < 1:
         raise EvaluationError("--human-eval takes the number of pairs per candidate, at least 1")
     by_variant: dict[str, dict[str, dict]] = {}
@@ -54,17 +60,26 @@ def pairs_to_route(outputs: list[dict], candidates: list[str], baseline: str, n:
     if missing:
         raise EvaluationError(f"no answers of {', '.join(missing)} in this evaluation; variants: {', '.join(by_variant)}")
     rng = random.Random(seed)
-    chosen, identical = [], {}
+    chosen, identical, degenerate = [], {}, {}
     for candidate in candidates:
         if candidate == baseline:
             continue
-        ids = sorted(by_variant[candidate])
+        ids = sorted(set(by_variant[candidate]) & set(by_variant[baseline]))
         differing = [i for i in ids if by_variant[candidate][i]["output"].strip() != by_variant[baseline][i]["output"].strip()]
-        identical[candidate] = len(ids) - len(differing)
-        for example_id in rng.sample(differing, min(n, len(differing))):
+        usable = [i for i in differing if not _blocked(by_variant[candidate][i]) and not _blocked(by_variant[baseline][i])]
+        identical[candidate], degenerate[candidate] = len(ids) - len(differing), len(differing) - len(usable)
+        for example_id in rng.sample(usable, min(n, len(usable))):
             mine, theirs = by_variant[candidate][example_id], by_variant[baseline][example_id]
             chosen.append(Pair(candidate, baseline, example_id, mine["prompt"], mine["output"], theirs["output"]))
-    return chosen, identical
+    return chosen, identical, degenerate
+
+
+def _blocked(row: dict) -> bool:
+    """A degenerate answer no expert should judge (the kinds the evaluation found, or found now)."""
+    kinds = row.get("degenerate")
+    if kinds is None:
+        kinds = degenerate_kinds(Generation(row["output"]))
+    return any(kind in BLOCKING_KINDS for kind in kinds)
 
 
 def route_pairs(store: Store, config: ProjectConfig, report_name: str, pairs: list[Pair], *, route: str = "app",
@@ -79,7 +94,7 @@ def route_pairs(store: Store, config: ProjectConfig, report_name: str, pairs: li
         ids = {}
         for variant, output in ((pair.candidate, pair.candidate_output), (pair.baseline, pair.baseline_output)):
             record = RecordIn(id=f"{report_name}:{variant}:{pair.example_id}", messages=_conversation(pair.prompt),
-                              response=output.strip() or NO_ANSWER,
+                              response=output.strip(),
                               metadata={"report": report_name, "variant": variant, "example_id": pair.example_id})  # fmt: skip
             row = to_row(record, source=EVAL_SOURCE, round_id=round_id, ingest_id=None)
             record_rows.append(row)
