@@ -6,7 +6,7 @@ users do.
 - **Failure categories**: their mix over the experts' current answers to the round's tasks.
 - **Agreement**: Krippendorff's alpha per field over the round's overlapping tasks.
 - **Exported and trained**: snapshots exported while the round was open; the evaluation reports
-  (`reports/*/report.json`) of adapters trained on them, with the gate's verdicts.
+  (`reports/*/report.json`) of adapters trained on them, with the gate's verdicts and outcomes.
 - **Drift**: the round's prompts and the previous round's, clustered together as selection
   clusters them (`annotate.text.prompt_clusters`); each cluster's share in both rounds, and the
   Jensen-Shannon distance between the two mixes (0: the same mix, 1: no cluster in common).
@@ -14,7 +14,6 @@ users do.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 
@@ -23,7 +22,7 @@ from annotate.consensus.answer_table import AnswerFilter
 from annotate.errors import RoundError
 from annotate.project import Project
 from annotate.records import last_user_turn
-from annotate.reports.model_versions import list_reports
+from annotate.reports.model_versions import list_reports, outcomes
 from annotate.store import Store
 from annotate.text.prompt_clusters import cluster_prompts
 
@@ -53,7 +52,7 @@ def round_report(store: Store, project: Project, name: str | None = None) -> dic
         "failure_categories": dict(Counter(c for categories in store.round_failure_categories(chosen["id"]) for c in categories).most_common()),
         "agreement": {"tasks_with_overlap": agreement.n_tasks,
                       "fields": {field: {"measure": value.measure, "alpha": value.alpha, "items": value.n_items}
-                                 for field, value in agreement.fields.items()}},  # fmt: skip
+                                 for field, value in agreement.fields.items()}},
         "exported": exported,
         "evaluations": _evaluations_of(project, exported),
         "drift": _drift(store, previous, chosen) if previous else None,
@@ -72,12 +71,17 @@ def _evaluations_of(project: Project, exported: list[dict]) -> list[dict]:
     found = []
     for summary in list_reports(project)[0]:
         adapters = [v for v in summary.report.get("variants", []) if v.get("run")]
-        trained_here = [v for v in adapters if (v["run"].get("snapshot", {}).get("name"), v["run"].get("snapshot", {}).get("version")) in snapshots]
+        trained_here = [
+            v
+            for v in adapters
+            if (v["run"].get("snapshot", {}).get("name"), v["run"].get("snapshot", {}).get("version")) in snapshots
+        ]
         if trained_here:
             found.append({"report": summary.name, "created_at": summary.report.get("created_at"),
                           "adapters": [{"name": v["name"], "kind": v["run"].get("kind"), "method": v["run"].get("method"),
                                         "snapshot": f"{v['run']['snapshot']['name']} v{v['run']['snapshot']['version']}",
-                                        "passed": summary.report.get("verdicts", {}).get(v["name"])} for v in trained_here],
+                                        "passed": summary.report.get("verdicts", {}).get(v["name"]),
+                                        "outcome": outcomes(summary.report).get(v["name"])} for v in trained_here],
                           "passed": summary.report.get("passed")})  # fmt: skip
     return found
 

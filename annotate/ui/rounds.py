@@ -1,5 +1,6 @@
 """The round report page (leads, engineers): what a round flagged, how the experts agreed, what was
-exported, trained and gated, and how far its prompts drifted from the round before."""
+exported, trained and gated, what shipped in every round, and how far its prompts drifted from the
+round before."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from annotate.project import list_rounds
+from annotate.reports.model_versions import NOT_ENOUGH_EVIDENCE, SHIP, what_shipped
 from annotate.reports.round_report import round_report
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
+from annotate.ui.text import escape_markdown
 
 
 def rounds_page() -> None:
@@ -24,6 +27,7 @@ def rounds_page() -> None:
         names = [row["name"] for row in reversed(rounds)]
         name = st.selectbox("Round", names, help="Newest first. Drift is measured against the round before.")
         report = round_report(store, project, name)
+        shipped, unplaced = what_shipped(store, project)
 
     chosen = report["round"]
     flagged = report["flag_rate"]["any"]
@@ -41,7 +45,11 @@ def rounds_page() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Flag rate by reason")
-        rates = {reason: row["rate"] for reason, row in report["flag_rate"].items() if reason != "any" and row["rate"] is not None}
+        rates = {
+            reason: row["rate"]
+            for reason, row in report["flag_rate"].items()
+            if reason != "any" and row["rate"] is not None
+        }
         if rates:
             st.bar_chart(pd.Series(rates, name="share of records"), horizontal=True)
         else:
@@ -56,7 +64,9 @@ def rounds_page() -> None:
     st.subheader("Agreement")
     fields = report["agreement"]["fields"]
     if fields:
-        st.dataframe(pd.DataFrame([{"field": field, **row} for field, row in fields.items()]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame([{"field": field, **row} for field, row in fields.items()]), hide_index=True, width="stretch"
+        )
         st.caption(f"Over {report['agreement']['tasks_with_overlap']} tasks with overlap.")
     else:
         st.write("No overlapping tasks answered yet.")
@@ -70,10 +80,22 @@ def rounds_page() -> None:
         st.write("Nothing exported during this round yet.")
     for evaluation in report["evaluations"]:
         for adapter in evaluation["adapters"]:
-            verdict = "passed" if adapter["passed"] else "failed"
-            (st.success if adapter["passed"] else st.error)(
-                f"**{adapter['name']}** ({adapter['kind']} {adapter['method']} on {adapter['snapshot']}): gate {verdict} "
-                f"in report {evaluation['report']}")  # fmt: skip
+            outcome = adapter["outcome"]
+            show = st.success if outcome == SHIP else st.warning if outcome == NOT_ENOUGH_EVIDENCE else st.error
+            said = {SHIP: "gate passed", NOT_ENOUGH_EVIDENCE: "not enough evidence"}.get(outcome, "gate failed")
+            show(f"**{adapter['name']}** ({adapter['kind']} {adapter['method']} on {adapter['snapshot']}): {said} "
+                 f"in report {evaluation['report']}")  # fmt: skip
+
+    st.subheader("What shipped each round")
+    table = [{"round": place["round"], "from": place["started_at"][:16],
+              "evaluated": ", ".join(f"{r['report']} ({r['snapshot']})" for r in place["reports"]) or "no report",
+              "shipped": ", ".join(place["shipped"]) or "nothing shipped"} for place in reversed(shipped)]  # fmt: skip
+    st.table(
+        pd.DataFrame([{key: escape_markdown(value) for key, value in row.items()} for row in table]).set_index("round")
+    )
+    st.caption("Each evaluation report counts in the round its snapshot was exported in; a candidate ships when the "
+               "gate's outcome for it is ship."
+               + (f" Not in this store's snapshots: {escape_markdown(', '.join(unplaced))}." if unplaced else ""))  # fmt: skip
 
     st.subheader("Prompt drift")
     if drift is None:
