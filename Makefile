@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml requirements/models.txt
 # first batch of tasks selected, the simulated experts' answers imported (some disagreements wait
 # for the lead), a snapshot exported and, with the train extra, the real base model (SmolLM2-135M-
 # Instruct, from the offline package) imported, a short LoRA SFT adapter trained and evaluated
-# against the base and the prompt baselines (its gate verdict, exit 3 on a fail, is part of the
+# against the base and the prompt baselines (its gate verdict, exit 3 on a regression or 4 on not
+# enough evidence, is part of the
 # show), then a second round: SmolLM2's own answers to the sample prompts, flagged, with tasks
 # waiting for the experts. Every step is idempotent, so `make demo` can be run again.
 FW := $(BIN)/flywheel --project $(DEMO)
@@ -55,7 +56,7 @@ demo-data: install
 	    --set trainer.learning_rate=5e-4 --set trainer.warmup_steps=1 --set trainer.max_length=256 --set trainer.logging_steps=1 && \
 	  { OMP_NUM_THREADS=1 $(FW) --quiet eval --base $(DEMO_BASE) --adapter $(DEMO)/runs/sft-demo --data $(DEMO)/exports/support-sft/v1 \
 	      --prompt-baseline data/sample/prompt_baseline.toml --few-shot 2 --general data/sample/eval_general.jsonl \
-	      --safety data/sample/eval_safety.jsonl --max-items 8 --out $(DEMO)/reports/round-1 --human-eval 5 || [ $$? -eq 3 ]; }; fi
+	      --safety data/sample/eval_safety.jsonl --max-items 8 --out $(DEMO)/reports/round-1 --human-eval 5 || { rc=$$?; [ $$rc -eq 3 ] || [ $$rc -eq 4 ]; }; }; fi
 	if ! $(FW) round list | grep -q smollm2; then \
 	  $(FW) round start smollm2 --model smollm2-135m-instruct@q4_1 && \
 	  $(FW) --quiet ingest data/sample/smollm2_records.jsonl --source smollm2-prod && $(FW) --quiet flag && \

@@ -62,6 +62,7 @@ set -e
 case $gate in
   0) echo "The gate passed: the adapters may ship." ;;
   3) echo "The gate failed (exit 3): this version is held back; the report says why." ;;
+  4) echo "Not enough evidence (exit 4): no check failed, but one is inconclusive; evaluate on more examples." ;;
   *) exit "$gate" ;;
 esac
 
