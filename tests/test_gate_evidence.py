@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from annotate.config import EvalGate
-from annotate.stats import judge, mean_of_rows, mean_rows, paired_bootstrap, wilson_interval
+from annotate.stats import judge, mean_of_rows, mean_rows, paired_bootstrap, paired_rate_difference, wilson_interval
 from annotate.tasks.human_eval import pairs_to_route
 from annotate.text.degenerate import END_OF_TURN, LENGTH, OTHER_TOKEN, Generation, degenerate_kinds
 from tests.test_eval import BASE, _metrics, _write_report
@@ -203,3 +203,18 @@ def test_a_report_from_before_intervals_is_not_enough_evidence_on_a_second_look(
     (quality,) = [c for c in gate_checks(old, KINDS, EvalGate()) if c.name == "quality"]
     assert quality.status == "inconclusive" and "evaluate again" in quality.reason
     assert outcomes([quality]) == {"sft-1": "not enough evidence"}
+
+
+def test_a_rate_both_sides_share_on_few_examples_proves_nothing_and_a_clear_drop_fails():
+    same = {"base": {**_metrics(semantic=0.5), "refusal_harmful": _scores([1, 0, 0, 0, 0])},
+            "sft-1": {**_metrics(semantic=0.7), "refusal_harmful": _scores([1, 0, 0, 0, 0])}}
+    (refusal,) = [c for c in gate_checks(same, KINDS, EvalGate()) if c.name == "refusal"]
+    assert refusal.status == "inconclusive" and refusal.ci_low < -0.3 and refusal.ci_high > 0.3  # Newcombe, not [0, 0]
+    delta, low, high = paired_rate_difference([1, 0, 0, 0, 0], [1, 0, 0, 0, 0])
+    assert delta == 0 and low == pytest.approx(-0.3935, abs=1e-3) and high == pytest.approx(0.3935, abs=1e-3)
+    agree = [1] * 30 + [0] * 170
+    kept = {"base": {**_metrics(semantic=0.5), "refusal_harmful": _scores(agree)},
+            "sft-1": {**_metrics(semantic=0.7), "refusal_harmful": _scores(agree)}}
+    assert next(c for c in gate_checks(kept, KINDS, EvalGate()) if c.name == "refusal").status == "pass"  # 200 agree: within 5 points
+    dropped = {**kept, "sft-1": {**_metrics(semantic=0.7), "refusal_harmful": _scores([0] * 200)}}
+    assert next(c for c in gate_checks(dropped, KINDS, EvalGate()) if c.name == "refusal").status == "fail"

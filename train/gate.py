@@ -18,7 +18,8 @@ without a model:
   regresses against the base (or the shipped version) by more than `max_slice_regression`;
 - cost: optional caps on p95 output tokens, seconds per example and parameters.
 
-A delta's interval is a paired bootstrap over the examples (`annotate.stats.paired_bootstrap`).
+A delta's interval is a paired bootstrap over the examples (`annotate.stats.paired_bootstrap`),
+or for a rate Newcombe's paired score interval (`annotate.stats.paired_rate_difference`).
 A check passes when its whole interval clears the threshold, fails when its whole interval is on
 the wrong side, and is otherwise inconclusive, with about how many examples would decide it
 (`annotate.stats.judge`). A check whose data was not given (no --safety file) is "not run"; one
@@ -46,6 +47,7 @@ from annotate.stats import (
     mean_of_rows,
     mean_rows,
     paired_bootstrap,
+    paired_rate_difference,
     wilson_interval,
 )  # fmt: skip
 from annotate.text.degenerate import KINDS
@@ -201,6 +203,9 @@ def compare_metric(key: str, mine: dict, theirs: dict, seed: int, indices: list[
     pairs = [(a[i], b[i]) for i in chosen if a[i] is not None and b[i] is not None]
     if not pairs:
         return None
+    if key in RATES and all(x in (0, 1) and y in (0, 1) for x, y in pairs):
+        delta, low, high = paired_rate_difference([int(x) for x, _ in pairs], [int(y) for _, y in pairs])
+        return Comparison(sum(x for x, _ in pairs) / len(pairs), sum(y for _, y in pairs) / len(pairs), delta, low, high, len(pairs))
     ours, others = mean_rows([x for x, _ in pairs]), mean_rows([y for _, y in pairs])
     delta, low, high = paired_bootstrap(ours, others, lambda x, y: mean_of_rows(x) - mean_of_rows(y), seed)
     return Comparison(mean_of_rows(ours.sum(axis=0)), mean_of_rows(others.sum(axis=0)), delta, low, high, len(pairs))
