@@ -19,6 +19,7 @@ PACKAGES = ("annotate", "train")
 
 # Layers, lowest first: a module imports (at module level) only from its own layer or below.
 VALUES = ("annotate.records", "annotate.errors", "annotate.config", "annotate.clock", "annotate.text", "annotate.stats",
+          "annotate.crash_points",
           "annotate.contracts")  # fmt: skip
 STORE = ("annotate.store",)
 DOMAIN = ("annotate.project", "annotate.ingest", "annotate.flagging", "annotate.tasks", "annotate.review",

@@ -64,10 +64,14 @@ def _print_plan(plan) -> None:
 
 @export_app.command("list")
 def list_command(ctx: typer.Context, name: str = typer.Argument(None, help="Only this dataset.")) -> None:
-    """Every snapshot: name, version, kind, rows, when."""
-    from annotate.export.snapshot import list_snapshots
+    """Every snapshot: name, version, kind, rows, when (after finishing or removing what a killed
+    export left)."""
+    from annotate.export.snapshot import list_snapshots, recover_snapshots
 
-    with ctx.obj.project().open_store() as store:
+    project = ctx.obj.project()
+    with project.open_store() as store:
+        for line in recover_snapshots(store, project, name, wait=False):
+            console.print(f"[yellow]{escape(line)}[/]")
         rows = list_snapshots(store, name)
     if not rows:
         console.print("No exports yet: `flywheel export --kind sft --name NAME`.")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from annotate.cli.context import console, err_console
@@ -47,6 +48,8 @@ def ingest(
 
 
 def _print_summary(summary: IngestSummary) -> None:
+    for line in summary.interrupted:
+        err_console.print(f"[yellow]note:[/] {escape(line)}", highlight=False, soft_wrap=True)
     table = Table("file", "read", "ingested", "already present", "rejected", title="Ingest summary", title_justify="left")
     for file in summary.files:
         rejected = f"[red]{file.rejected:,}[/]" if file.rejected else "0"

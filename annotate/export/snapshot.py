@@ -1,24 +1,36 @@
 """Writing a snapshot: `exports/NAME/vN/` with train/eval JSONL (and Parquet), a manifest and a
-dataset card, registered in `datasets`. Everything is written into a hidden temporary folder
-beside it and renamed into place, so a killed export leaves no half snapshot; a snapshot is never
-changed after. What the manifest holds is `annotate.contracts.manifest.Manifest` (and
-`schemas/manifest.schema.json`); `read_manifest` there reads it back.
+dataset card, registered in `datasets`. What the manifest holds is
+`annotate.contracts.manifest.Manifest` (and `schemas/manifest.schema.json`); `read_manifest`
+there reads it back. A snapshot is never changed after.
+
+Crash safety: exports of one name hold `exports/NAME/.lock` (an exclusive `flock`) from start to
+end, so concurrent ones run one after the other. Everything is written into a hidden staging
+folder `.vN-*` and renamed into place, then registered. A kill at any point leaves either a
+staging folder (no snapshot) or a complete `vN` folder not yet registered; `recover_snapshots`,
+run under the lock before every export and by every listing, removes the first and registers the
+second (its manifest and file hashes checked), so afterwards the folder and the registry row
+both exist or neither does.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from annotate.contracts.lineage import code_version, file_sha256
-from annotate.contracts.manifest import MANIFEST_FILE
-from annotate.errors import FlywheelError
+from annotate.contracts.manifest import MANIFEST_FILE, read_manifest
+from annotate.crash_points import crash_point
+from annotate.errors import FlywheelError, ManifestError
 from annotate.export.build import ExportPlan
 from annotate.export.examples import Example
 from annotate.export.formats import trl_row
@@ -26,6 +38,7 @@ from annotate.project import Project
 from annotate.store import Store
 from annotate.store.datasets import RegisteredSnapshot
 
+log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 CARD_USE = {
     "sft": "trl.SFTTrainer (conversational `messages`; `prompt`/`completion` with sft.format = 'prompt_completion')",
@@ -38,8 +51,11 @@ def exports_dir(project: Project) -> Path:
     return project.root / "exports"
 
 
-def list_snapshots(store: Store, name: str | None = None) -> list[RegisteredSnapshot]:
-    """Every registered snapshot (of `name` only, when given), as the store lists them."""
+def list_snapshots(store: Store, name: str | None = None, project: Project | None = None) -> list[RegisteredSnapshot]:
+    """Every registered snapshot (of `name` only, when given), as the store lists them; with
+    `project`, what dead exports left is recovered first (`recover_snapshots`)."""
+    if project is not None:
+        recover_snapshots(store, project, name, wait=False)
     return store.datasets(name)
 
 
@@ -58,23 +74,91 @@ def write_snapshot(store: Store, project: Project, name: str, plan: ExportPlan) 
         raise FlywheelError(f"{name!r} is not a dataset name (letters, digits, '-' and '_')")
     root = exports_dir(project) / name
     root.mkdir(parents=True, exist_ok=True)
-    version = max(store.next_dataset_version(name), _next_folder_version(root))
-    final = root / f"v{version}"
-    staging = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=root))
-    try:
-        files = _write_files(staging, plan)
-        manifest = _manifest(name, version, plan, files)
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (staging / "README.md").write_text(_card(name, version, plan, manifest), encoding="utf-8")
-        os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    with store.transaction():
-        store.insert_dataset(name=name, version=version, kind=plan.kind, path=str(final.relative_to(project.root)),
-                             spec=manifest["spec"], counts=manifest["counts"], file_hashes=manifest["files"],
-                             created_at=manifest["created_at"])  # fmt: skip
+    with _export_lock(root, wait=True):
+        for line in _recover(store, project, root):
+            log.warning("%s", line)
+        version = max(store.next_dataset_version(name), _next_folder_version(root))
+        final = root / f"v{version}"
+        staging = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=root))
+        try:
+            files = _write_files(staging, plan)
+            crash_point("export:files-written")
+            manifest = _manifest(name, version, plan, files)
+            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            (staging / "README.md").write_text(_card(name, version, plan, manifest), encoding="utf-8")
+            crash_point("export:staged")
+            os.rename(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        crash_point("export:renamed")
+        _register(store, project, final, manifest)
+        crash_point("export:registered")
     return final
+
+
+def recover_snapshots(store: Store, project: Project, name: str | None = None, *, wait: bool = True) -> list[str]:
+    """Finish or remove what killed exports left (of `name`, or of every dataset): staging folders
+    are removed, complete unregistered `vN` folders registered. A dataset whose export is running
+    now (its lock is held) is left alone when `wait` is False. Returns what was done, in words."""
+    base = exports_dir(project)
+    roots = [base / name] if name else sorted(path for path in base.glob("*") if path.is_dir()) if base.is_dir() else []
+    done: list[str] = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        with _export_lock(root, wait=wait) as held:
+            if held:
+                done += _recover(store, project, root)
+    return done
+
+
+def _recover(store: Store, project: Project, root: Path) -> list[str]:
+    """The recovery of one dataset folder; the caller holds its lock."""
+    done = []
+    for staging in sorted(root.glob(".v*-*")):
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+            done.append(f"removed {staging.relative_to(project.root)}: an export killed before it finished")
+    registered = {row.version for row in store.datasets(root.name)}
+    for folder in sorted(root.glob("v*")):
+        if not folder.is_dir() or not folder.name[1:].isdigit() or int(folder.name[1:]) in registered:
+            continue
+        try:
+            manifest = read_manifest(folder)
+            changed = [file for file, sha in manifest.files.items() if file_sha256(folder / file) != sha]
+        except (ManifestError, OSError) as exc:
+            done.append(f"left {folder.relative_to(project.root)} unregistered: {exc}")
+            continue
+        if changed or manifest.name != root.name or manifest.version != int(folder.name[1:]):
+            done.append(f"left {folder.relative_to(project.root)} unregistered: its files or name do not match its manifest")
+            continue
+        _register(store, project, folder, manifest.as_written(rows=False))
+        done.append(f"registered {folder.relative_to(project.root)}: its export was killed before registering it")
+    return done
+
+
+def _register(store: Store, project: Project, folder: Path, manifest: dict) -> None:
+    with store.transaction():
+        store.insert_dataset(name=manifest["name"], version=manifest["version"], kind=manifest["kind"],
+                             path=str(folder.relative_to(project.root)), spec=manifest["spec"], counts=manifest["counts"],
+                             file_hashes=manifest["files"], created_at=manifest["created_at"])  # fmt: skip
+
+
+@contextmanager
+def _export_lock(root: Path, *, wait: bool) -> Iterator[bool]:
+    """Hold `root/.lock` exclusively (yields True), waiting for another export of the name to end;
+    with `wait` False, yields False at once when one holds it."""
+    with open(root / ".lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _next_folder_version(root: Path) -> int:

@@ -5,6 +5,10 @@ the ingest's progress commit together, so a run killed at any moment leaves a co
 and a re-run completes it without duplicates (ids are stable, inserts skip known ids). Every
 bad line goes to a rejects file with file, line, field and reason; every valid line is kept.
 
+An ingest records its host and process id; the next ingest marks a run whose process has died
+(`kill -9`, a crash) as failed with a note (`mark_dead_ingests`), and ingesting its file again
+resumes it: what its committed batches stored is "already present", the rest is added.
+
 Exit codes (`IngestSummary.exit_code`): 0 every line ingested (or already present),
 3 some lines rejected, 2 nothing could be ingested or an input could not be read.
 """
@@ -13,12 +17,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from annotate.config import IngestLimits
+from annotate.crash_points import crash_point
 from annotate.errors import IngestError
 from annotate.ingest.normalise import from_table_row, record_from_data, record_from_json_line, tabular_columns
 from annotate.ingest.readers import LineProblem, Row, detect_format, open_reader
@@ -48,6 +55,7 @@ class FileSummary:
 @dataclass
 class IngestSummary:
     files: list[FileSummary] = field(default_factory=list)
+    interrupted: list[str] = field(default_factory=list)  # earlier runs found dead, in words
 
     def total(self, name: str) -> int:
         return sum(getattr(summary, name) for summary in self.files)
@@ -95,7 +103,7 @@ def ingest_files(
     """Ingest every file into the open round. See the module docstring for the guarantees."""
     limits = limits or IngestLimits()
     round_id = current_round(store)["id"]
-    summary = IngestSummary()
+    summary = IngestSummary(interrupted=mark_dead_ingests(store))
     shared_rejects = RejectsFile(rejects_path) if rejects_path else None
     try:
         for path in map(Path, paths):
@@ -114,6 +122,31 @@ def ingest_files(
     return summary
 
 
+def mark_dead_ingests(store: Store) -> list[str]:
+    """Mark the runs still 'running' whose process is gone (on this host; a run from before
+    processes were recorded) as failed, with a note; returns what was found, in words."""
+    here = socket.gethostname()
+    found = []
+    for run in store.running_ingests():
+        if run["host"] not in (None, here) or (run["pid"] is not None and _alive(run["pid"])):
+            continue
+        note = (f"interrupted: its process ({run['pid'] or 'unknown'}) ended before it finished, after {run['n_read']:,} "
+                f"lines; ingesting {run['path']} again keeps what it stored and adds the rest")  # fmt: skip
+        store.mark_ingest_interrupted(run["id"], note)
+        found.append(f"ingest {run['id']} of {run['path']} was {note}")
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _ingest_one(
     store: Store,
     path: Path,
@@ -130,7 +163,9 @@ def _ingest_one(
         raise IngestError(f"{path}: no such file")
     reader = open_reader(path, summary.format)
     columns = _columns_for(reader, path, summary.format, mapping)
-    ingest_id = store.start_ingest(round_id=round_id, source=source, path=str(path), fmt=summary.format)
+    ingest_id = store.start_ingest(round_id=round_id, source=source, path=str(path), fmt=summary.format,
+                                   host=socket.gethostname(), pid=os.getpid())  # fmt: skip
+    crash_point("ingest:started")
     rejects = shared_rejects or RejectsFile(rejects_dir / f"ingest-{ingest_id}-{path.name}.rejects.jsonl")
     batch: list[tuple[Any, ...]] = []
     batch_read = batch_rejected = 0
@@ -148,6 +183,7 @@ def _ingest_one(
                 batch.append(to_row(outcome, source=source, round_id=round_id, ingest_id=ingest_id))
             if batch_read >= limits.batch_size:
                 _commit(store, ingest_id, summary, batch, batch_read, batch_rejected, rejects)
+                crash_point("ingest:batch-committed")
                 batch, batch_read, batch_rejected = [], 0, 0
                 if progress:
                     progress(str(path), reader.done, reader.total)

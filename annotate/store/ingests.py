@@ -11,13 +11,23 @@ from annotate.clock import utc_now_text
 class IngestQueries:
     db: Any
 
-    def start_ingest(self, *, round_id: int, source: str, path: str, fmt: str) -> int:
+    def start_ingest(self, *, round_id: int, source: str, path: str, fmt: str, host: str | None = None,
+                     pid: int | None = None) -> int:  # fmt: skip
         with self.db.atomic():
             cursor = self.db.execute(
-                "INSERT INTO ingests (round_id, source, path, format, started_at) VALUES (?, ?, ?, ?, ?)",
-                [round_id, source, path, fmt, utc_now_text()],
+                "INSERT INTO ingests (round_id, source, path, format, started_at, host, pid) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [round_id, source, path, fmt, utc_now_text(), host, pid],
             )
         return cursor.lastrowid
+
+    def running_ingests(self) -> list[dict]:
+        return list(self.db.query("SELECT * FROM ingests WHERE status = 'running' ORDER BY id"))
+
+    def mark_ingest_interrupted(self, ingest_id: int, note: str) -> None:
+        """A run whose process died: failed, with what happened (only while it still reads running)."""
+        with self.db.atomic():
+            self.db.execute("UPDATE ingests SET status = 'failed', finished_at = ?, note = ? WHERE id = ? AND status = 'running'",
+                            [utc_now_text(), note, ingest_id])  # fmt: skip
 
     def commit_ingest_batch(
         self, ingest_id: int, rows: Sequence[Sequence[Any]], *, n_read: int, n_rejected: int, rejects_path: str | None

@@ -441,3 +441,12 @@ def add_datasets_round(db: Database) -> None:
             ORDER BY rounds.started_at DESC, rounds.id DESC LIMIT 1)
         """
     )
+
+
+@migrations()
+def add_ingest_process(db: Database) -> None:
+    """Which process runs an ingest (host and pid), so the next ingest can tell a run that died
+    (`kill -9`, a lost machine) from one still going, and a note of what happened to it."""
+    db.execute("ALTER TABLE ingests ADD COLUMN host TEXT")
+    db.execute("ALTER TABLE ingests ADD COLUMN pid INTEGER")
+    db.execute("ALTER TABLE ingests ADD COLUMN note TEXT")
