@@ -23,6 +23,8 @@ CONFIG_FILE = "flywheel.toml"
 _SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
 
 
+MAX_MINUTES = 10 * 366 * 24 * 60  # ten years: any longer a duration overflows the dates it is added to
+
 class Section(BaseModel):
     """A settings section: unknown keys are errors (a misspelt key must not be ignored silently).
     The base of every section of the project config and of the export spec."""
@@ -120,7 +122,8 @@ class Overlap(Section):
     agreement_share: float = Field(default=0.2, ge=0, le=1, description="Share of tasks given to several annotators.")
     agreement_annotators: int = Field(default=3, ge=2, description="Annotators per overlapping task.")
     gold_rate: float = Field(default=0.05, ge=0, le=1, description="Share of each batch that is gold (known-answer) items.")
-    lease_minutes: int = Field(default=30, ge=1, description="How long an expert holds a task slot before it returns to the queue.")
+    lease_minutes: int = Field(default=30, ge=1, le=MAX_MINUTES,
+                               description="How long an expert holds a task slot before it returns to the queue.")  # fmt: skip
 
 
 class Resolution(Section):
@@ -214,12 +217,12 @@ class IngestLimits(Section):
 
 class AppSettings(Section):
     session_idle_minutes: int = Field(
-        default=60, ge=1, description="Sign an expert out after this many minutes without activity."
+        default=60, ge=1, le=MAX_MINUTES, description="Sign an expert out after this many minutes without activity."
     )
     max_failed_sign_ins: int = Field(default=5, ge=1, description="Consecutive failed sign-ins that lock an account.")
-    lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account stays locked.")
+    lockout_minutes: int = Field(default=15, ge=1, le=MAX_MINUTES, description="How long a locked account stays locked.")
     edit_window_minutes: int = Field(
-        default=60, ge=0, description="How long after submitting an expert may still edit an annotation (0: never)."
+        default=60, ge=0, le=MAX_MINUTES, description="How long after submitting an expert may still edit an annotation (0: never)."
     )
 
 

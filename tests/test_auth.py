@@ -197,3 +197,36 @@ def test_the_last_active_admin_cannot_be_deactivated_or_demoted(store):
         set_role(store, "root@example.com", "lead", by=OPERATOR)
     add_annotator(store, "second@example.com", role="admin")
     assert set_role(store, "root@example.com", "lead", by=OPERATOR)["role"] == "lead"
+
+
+def test_parallel_wrong_passwords_get_no_more_password_checks_than_the_limit(project, ana, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import annotate.review.auth as auth
+
+    checked, real_verify = [], auth._verify
+    monkeypatch.setattr(auth, "_verify", lambda stored, password: (checked.append(stored), real_verify(stored, password))[1])
+
+    def attempt(_: int) -> str:
+        with project.open_store() as own:  # one connection per thread, as the app's sessions have
+            try:
+                sign_in(own, EMAIL, "wrong password!", max_failed=5, lockout_minutes=15)
+            except SignInError as refused:
+                return str(refused)
+        return "signed in"
+
+    with ThreadPoolExecutor(8) as pool:
+        said = list(pool.map(attempt, range(40)))
+    real = [stored for stored in checked if stored != auth._dummy_hash()]
+    assert len(real) <= 5, f"{len(real)} attempts were checked against the hash"
+    assert said.count("wrong email or password") == len(real) and "signed in" not in said
+    assert sum("too many failed sign-ins" in line for line in said) == 40 - len(real)
+
+
+def test_a_huge_lockout_or_lease_is_refused_by_the_config_not_overflowed_later():
+    from annotate.config import parse_config
+    from annotate.errors import ConfigError
+
+    for section, key in (("app", "lockout_minutes"), ("overlap", "lease_minutes")):
+        with pytest.raises(ConfigError, match=key):
+            parse_config(f"[{section}]\n{key} = 9223372036854775807\n")

@@ -14,7 +14,9 @@ Contract:
   - a deactivated account: said only to someone who gives the right password.
 - Lockout is per account: `max_failed` consecutive failures lock it for `lockout_minutes`.
   The count is kept until a success or a new password, so once a lock ends, one more wrong
-  password locks the account again.
+  password locks the account again. Each attempt is counted before its password is checked, in
+  one SQL statement that refuses a locked account, so parallel attempts get at most `max_failed`
+  password checks, never more.
 """
 
 from __future__ import annotations
@@ -71,11 +73,14 @@ def sign_in(
         _verify(_dummy_hash(), password)  # same work as a real check: timing says nothing
         raise SignInError(WRONG_EMAIL_OR_PASSWORD)
     _refuse_if_locked(annotator, now)
-    if not _verify(annotator["password_hash"], password):
-        locked_until = _iso(now + timedelta(minutes=lockout_minutes))
-        store.record_failed_sign_in(email, max_failed=max_failed, locked_until=locked_until)
+    locked_until = _iso(now + timedelta(minutes=lockout_minutes))
+    if store.reserve_sign_in_attempt(email, max_failed=max_failed, now=_iso(now), locked_until=locked_until) is None:
+        _refuse_if_locked(store.annotator_by_email(email) or annotator, now)  # locked by a concurrent attempt
         raise SignInError(WRONG_EMAIL_OR_PASSWORD)
+    if not _verify(annotator["password_hash"], password):
+        raise SignInError(WRONG_EMAIL_OR_PASSWORD)  # already counted
     if not annotator["active"]:
+        store.clear_failed_sign_ins(email)
         raise SignInError(DEACTIVATED)
     if _HASHER.check_needs_rehash(annotator["password_hash"]):
         store.set_password_hash(email, _HASHER.hash(password))

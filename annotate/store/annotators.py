@@ -43,16 +43,23 @@ class AnnotatorQueries:
             {"hash": password_hash, "email": email},
         )
 
-    def record_failed_sign_in(self, email: str, *, max_failed: int, locked_until: str) -> dict | None:
-        """Count one more consecutive failure; at `max_failed` or more, lock the account until `locked_until`."""
+    def reserve_sign_in_attempt(self, email: str, *, max_failed: int, now: str, locked_until: str) -> dict | None:
+        """Count an attempt as a failure before its password is checked, in one statement, unless
+        the account is locked at `now` (None then): concurrent attempts cannot all slip in before
+        the count reaches `max_failed`. A success clears it (`record_sign_in`)."""
         return self._update_annotator(
             """
             UPDATE annotators
             SET failed_sign_ins = failed_sign_ins + 1,
                 locked_until = CASE WHEN failed_sign_ins + 1 >= :max_failed THEN :locked_until ELSE locked_until END
-            WHERE email = :email
+            WHERE email = :email AND (locked_until IS NULL OR locked_until <= :now)
             """,
-            {"max_failed": max_failed, "locked_until": locked_until, "email": email},
+            {"max_failed": max_failed, "locked_until": locked_until, "now": now, "email": email},
+        )
+
+    def clear_failed_sign_ins(self, email: str) -> dict | None:
+        return self._update_annotator(
+            "UPDATE annotators SET failed_sign_ins = 0, locked_until = NULL WHERE email = :email", {"email": email}
         )
 
     def record_sign_in(self, email: str, now: str) -> dict | None:
