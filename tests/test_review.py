@@ -178,3 +178,42 @@ def test_progress_counts_todays_work_and_caps_the_queue_count(store, experts, mo
     assert (progress.done_today, progress.open_label()) == (1, "4")
     monkeypatch.setattr(review, "PROGRESS_CAP", 3)
     assert review.progress_of(store, experts[0]).open_label() == "3+"
+
+
+# --- who may answer: rules in the domain, whoever calls -------------------------------------------
+
+FIXED = {"kind": "correction", "verdict": "corrected", "corrected_response": "Open Settings > Users."}
+
+
+def test_an_engineer_neither_claims_nor_submits(store):
+    from annotate.errors import NotAllowed
+
+    add_annotator(store, "eng@example.com", role="engineer")
+    (task,) = make_tasks(store, 1)
+    with pytest.raises(NotAllowed, match="only annotator, lead, admins answer tasks"):
+        next_task(store, "eng@example.com")
+    with pytest.raises(NotAllowed):
+        submit(store, task, "eng@example.com", FIXED)
+    assert store.annotations_of(task) == [] and store.task(task).active_claims == 0
+
+
+def test_an_expert_who_skipped_a_task_cannot_answer_it_afterwards(store):
+    from annotate.errors import NotAllowed
+
+    add_annotator(store, "ana@example.com")
+    (task,) = make_tasks(store, 1, required=2)
+    assert next_task(store, "ana@example.com").task_id == task
+    assert release(store, task, "ana@example.com", "not my area")
+    with pytest.raises(NotAllowed, match="you skipped task"):
+        submit(store, task, "ana@example.com", FIXED)
+    assert store.annotations_of(task) == [] and store.task(task).done_annotations == 0
+
+
+def test_a_task_routed_to_label_studio_is_not_answered_through_the_app(store):
+    from annotate.errors import NotAllowed
+
+    add_annotator(store, "ana@example.com")
+    (task,) = make_tasks(store, 1, route="labelstudio")
+    with pytest.raises(NotAllowed, match="routed to labelstudio"):
+        submit(store, task, "ana@example.com", FIXED)
+    assert store.annotations_of(task) == []

@@ -17,6 +17,12 @@ a `CorrectionAnswer` or `PreferenceAnswer` (or a dict in their shape).
 - `release(store, task_id, annotator, reason)` gives the slot back (a skip); the same expert is
   not offered that task again. Expired leases return their slots to the queue on the next claim.
 
+Who may do it, checked here whatever the caller (the app, the command line, the Label Studio
+sync): only the roles that answer tasks (`ANSWERING_ROLES`: annotators, leads, admins; not
+engineers) claim or submit; an answer to a task routed to Label Studio comes back through the
+sync, not through `submit`; and an expert who skipped a task cannot answer it afterwards
+(`NotAllowed` for each).
+
 What an expert sees (`TaskView`) never includes other experts' answers, gold answers, whether
 the task is gold, or which model wrote which preference response.
 """
@@ -32,12 +38,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from annotate.clock import utc_now
 from annotate.config import Taxonomy
-from annotate.errors import ClaimLost, ReviewError
-from annotate.records import Answer, CorrectionAnswer, PreferenceAnswer
+from annotate.errors import ClaimLost, NotAllowed, ReviewError
+from annotate.records import Answer, CorrectionAnswer, PersonRole, PreferenceAnswer
 from annotate.review.annotators import active_annotator
 from annotate.store import Store
 from annotate.store.rows import HistoryEntry, Task
 
+ANSWERING_ROLES: tuple[PersonRole, ...] = ("annotator", "lead", "admin")  # who claims and answers tasks
 DEFAULT_LEASE_MINUTES = 30
 DEFAULT_EDIT_WINDOW_MINUTES = 60
 _ANSWER = TypeAdapter(Answer)
@@ -65,7 +72,7 @@ class Submission:
 
 def next_task(store: Store, annotator: str, kind: str | None = None, *, route: str = "app") -> TaskView | None:
     """Claim the best open slot for `annotator` (see the module docstring)."""
-    person = active_annotator(store, annotator)
+    person = _answering(store, annotator)
     now = utc_now()
     expires = _iso(now + timedelta(minutes=_lease_minutes(store)))
     with store.immediate():
@@ -87,8 +94,11 @@ def submit(
     *, source: str = "app", external_id: str | None = None,
 ) -> Submission:  # fmt: skip
     """Store `annotator`'s answer to the task (see the module docstring for the rules)."""
-    person = active_annotator(store, annotator)
+    person = _answering(store, annotator)
     task = _task(store, task_id)
+    if task.route != "app":
+        raise NotAllowed(f"task {task_id} is routed to {task.route}; its answers come back from there "
+                         "(flywheel labelstudio pull), not from this app")  # fmt: skip
     parsed = validate_answer(answer, task.kind, taxonomy_of(store))
     now = utc_now()
     with store.immediate():
@@ -100,6 +110,8 @@ def submit(
             return Submission(earlier.id, created=False)
         store.expire_claims(_iso(now))
         claim = store.active_claim(person["id"], task_id=task_id)
+        if claim is None and store.has_skipped(task_id, person["id"]):
+            raise NotAllowed(f"you skipped task {task_id}, so it went to another expert; your answer was not saved")
         if claim is None:
             current = store.task(task_id)
             if current.status != "open" or current.done_annotations + current.active_claims >= current.required_annotations:
@@ -173,6 +185,14 @@ def task_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskVie
         return TaskView(task_id, "correction", first["messages"], first["response"], None, None, flags, lease_expires_at)
     second = records[task.record_b_id]
     return TaskView(task_id, "preference", first["messages"], None, first["response"], second["response"], flags, lease_expires_at)
+
+
+def _answering(store: Store, email: str) -> dict:
+    """The active annotator with this email, whose role answers tasks."""
+    person = active_annotator(store, email)
+    if person["role"] not in ANSWERING_ROLES:
+        raise NotAllowed(f"{email} is an {person['role']}: only {', '.join(ANSWERING_ROLES)}s answer tasks")
+    return person
 
 
 def taxonomy_of(store: Store) -> Taxonomy:

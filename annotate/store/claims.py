@@ -77,6 +77,11 @@ class ClaimQueries:
         )
         self.db.execute("UPDATE tasks SET active_claims = active_claims - 1 WHERE id = ?", [claim["task_id"]])
 
+    def has_skipped(self, task_id: int, annotator_id: int) -> bool:
+        rows = self.db.query("SELECT 1 FROM claims WHERE task_id = ? AND annotator_id = ? AND outcome = 'skipped' LIMIT 1",
+                             [task_id, annotator_id])  # fmt: skip
+        return any(True for _ in rows)
+
     def insert_skip(self, task_id: int, annotator_id: int, now: str, reason: str) -> None:
         """A skip made elsewhere (in Label Studio): an already-ended claim, so the slot count is untouched."""
         self.db.execute(
