@@ -126,7 +126,7 @@ def _route_human_eval(project, report: dict, out: Path, n: int, against: str, ro
     console.print(f"Routed {len(tasks)} blind A/B task(s) to the experts ({route}); skipped, identical answers: "
                   + ", ".join(f"{name} {count}" for name, count in identical.items())
                   + "; a degenerate answer on either side: " + ", ".join(f"{name} {count}" for name, count in degenerate.items())
-                  + (". Push them with `flywheel labelstudio push`." if route == "labelstudio" else "."))
+                  + (". Push them with `flywheel ls push`." if route == "labelstudio" else "."))
 
 
 @eval_app.command("human")

@@ -1,7 +1,7 @@
 """`flywheel ls push|pull|sync|status|config`: route tasks through a Label Studio server.
 
-The server and key come from `LABEL_STUDIO_URL` and `LABEL_STUDIO_API_KEY`; the key is never
-printed. `FLYWHEEL_LS_TIMEOUT` sets how long to wait for the server (default 120 s).
+The server and key come from `LABEL_STUDIO_URL` and `LABEL_STUDIO_API_KEY`; neither the key nor
+the URL's user-info is ever printed (the client shows `redact_url`'s form and masks errors). `FLYWHEEL_LS_TIMEOUT` sets how long to wait for the server (default 120 s).
 """
 
 from __future__ import annotations

@@ -2,9 +2,12 @@
 
 `LabelStudioClient.from_env()` connects with `LABEL_STUDIO_URL` and `LABEL_STUDIO_API_KEY`
 (a legacy token or a personal access token; the SDK refreshes a PAT's access token itself).
-The key is held by the SDK only: it is never printed, logged or written to the store, and no
-error message includes it. Every server failure becomes a `LabelStudioError` that says what
-to do. Tested against server 1.23 with SDK 2.1.
+The key is held by the SDK only: it is never printed, logged or written to the store. User-info
+in the URL (`user:password@`) goes as Basic auth, which replaces the key's `Token` header (as
+httpx always did: useful behind a proxy, refused by Label Studio itself); it is kept out of every URL the client shows,
+stores or hands to httpx (which logs request URLs). Every server failure becomes a
+`LabelStudioError` that says what to do, its text (server replies included) passed through
+`redact` with every form of the key. Tested against server 1.23 with SDK 2.1.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.label_interface import LabelInterface
 
 from annotate.errors import LabelStudioError, LabelStudioProjectGone
+from annotate.text.secrets import credentials, redact, redact_url, userinfo
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
 PAGE_SIZE = 1000
@@ -36,10 +40,21 @@ class LabelStudioClient:
                  import_timeout: float | None = None):  # fmt: skip
         """`timeout` bounds every request; `import_timeout`, when given, bounds task imports instead
         (the one slow, large request)."""
-        self.url = url.rstrip("/")
+        url = url.strip().rstrip("/")
+        self.url = redact_url(url)  # the address shown and stored: never the user-info
         self.timeout = timeout
         self.import_timeout = import_timeout or timeout
-        self._sdk = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout)
+        self._secrets = credentials(url, api_key)
+        try:
+            valid = bool(httpx.URL(self.url).host) and "@" not in self.url  # an "@" left: a key written unencoded
+        except httpx.InvalidURL:  # its text can quote a badly written key: left out
+            valid = False
+        if not valid:
+            raise LabelStudioError("LABEL_STUDIO_URL is not a valid URL: write it as http://host:port, with any "
+                                   "user:password@ in it percent-encoded (/ as %2F, @ as %40, : as %3A)")  # fmt: skip
+        # The user-info goes as Basic auth (what httpx made of it), never in a URL httpx logs.
+        http = httpx.Client(timeout=timeout, follow_redirects=True, auth=userinfo(url))
+        self._sdk = LabelStudio(base_url=self.url, api_key=api_key, timeout=timeout, httpx_client=http)
 
     @classmethod
     def from_env(cls, *, timeout: float | None = None) -> LabelStudioClient:
@@ -61,7 +76,10 @@ class LabelStudioClient:
     def users(self) -> dict[int, str]:
         """Every user of the organization: id -> email."""
         with self._explained("listing users"):
-            return {user.id: user.email for user in self._sdk.users.list()}
+            users = self._sdk.users.list()
+        if not isinstance(users, list):
+            raise self._not_the_api("listing users", "no list of users")
+        return {user.id: user.email for user in users}
 
     def create_project(self, title: str, label_config: str, *, description: str, maximum_annotations: int) -> int:
         with self._explained(f"creating project {title!r}"):
@@ -69,12 +87,16 @@ class LabelStudioClient:
                 title=title, label_config=label_config, description=description,
                 maximum_annotations=maximum_annotations, show_skip_button=True, show_collab_predictions=True,
             )  # fmt: skip
+        if not isinstance(project.id, int):
+            raise self._not_the_api(f"creating project {title!r}", "no project id")
         return project.id
 
     def project(self, project_id: int) -> dict[str, Any]:
         """The project's title, labeling config and overlap; `LabelStudioProjectGone` when deleted."""
         with self._explained(f"reading project {project_id}", project_id=project_id):
             project = self._sdk.projects.get(id=project_id)
+        if not isinstance(project.label_config, str):
+            raise self._not_the_api(f"reading project {project_id}", "no labeling config")
         return {"title": project.title, "label_config": project.label_config, "maximum_annotations": project.maximum_annotations}
 
     def update_project(self, project_id: int, **fields: Any) -> None:
@@ -112,26 +134,37 @@ class LabelStudioClient:
 
     @contextmanager
     def _explained(self, action: str, *, project_id: int | None = None, timeout: float | None = None) -> Iterator[None]:
-        """Turn transport and HTTP failures into one `LabelStudioError` that says what to do."""
+        """Turn transport, HTTP and parsing failures into one `LabelStudioError` that says what to do,
+        with the key masked in every form (a server may echo it back)."""
         try:
             yield
-        except ApiError as exc:
-            raise self._api_error(exc, action, project_id) from None
-        except httpx.TimeoutException:
-            raise LabelStudioError(
+        except (ApiError, httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # ValueError: a reply the SDK cannot parse
+            error = self._error(exc, action, project_id, timeout)
+            raise type(error)(redact(str(error), self._secrets)) from None
+
+    def _error(self, exc: Exception, action: str, project_id: int | None, timeout: float | None) -> LabelStudioError:
+        if isinstance(exc, ApiError):
+            return self._api_error(exc, action, project_id)
+        if isinstance(exc, httpx.TimeoutException):
+            return LabelStudioError(
                 f"Label Studio at {self.url} did not answer within {timeout or self.timeout:g} s while {action}; "
                 "nothing is lost: run the command again (a push completes without duplicates), "
                 "or allow more time with FLYWHEEL_LS_TIMEOUT=SECONDS"
-            ) from None
-        except httpx.TransportError as exc:
-            raise LabelStudioError(
+            )
+        if isinstance(exc, httpx.TransportError | httpx.InvalidURL):
+            return LabelStudioError(
                 f"cannot reach Label Studio at {self.url} while {action} ({type(exc).__name__}): is the server "
                 "running and LABEL_STUDIO_URL right? Start it with `label-studio start`, then run this again"
-            ) from None
+            )
+        return self._not_the_api(action, type(exc).__name__)  # its text (pydantic's quotes the reply) is left out
+
+    def _not_the_api(self, action: str, what: str) -> LabelStudioError:
+        return LabelStudioError(f"{self.url} answered something that is not Label Studio's API while {action} "
+                                f"({what}): is LABEL_STUDIO_URL the address of a Label Studio server?")  # fmt: skip
 
     def _api_error(self, exc: ApiError, action: str, project_id: int | None) -> LabelStudioError:
         status = exc.status_code
-        detail = _detail(exc.body)
+        detail = redact(_detail(exc.body), self._secrets)[:300]  # masked before it is cut: no half key is left
         if status == 401:
             return LabelStudioError(
                 f"Label Studio at {self.url} refused the API key (HTTP 401: {detail}) while {action}. "
@@ -153,7 +186,7 @@ class LabelStudioClient:
 def _detail(body: Any) -> str:
     if isinstance(body, dict):
         body = body.get("detail") or body.get("validation_errors") or body
-    return str(body)[:300]
+    return str(body)
 
 
 def cursor_text(value: Any) -> str | None:

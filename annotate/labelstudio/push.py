@@ -25,6 +25,7 @@ from annotate.labelstudio.client import LabelStudioClient, config_problems
 from annotate.labelstudio.configs import CONTROLS, choice_aliases, labeling_config
 from annotate.labelstudio.payloads import DEFAULT_BATCH_SIZE, Payload, task_payload
 from annotate.store import Store
+from annotate.text.secrets import redact_url
 
 
 @dataclass
@@ -160,9 +161,10 @@ def check_link(store: Store, client: LabelStudioClient, config: ProjectConfig, l
     """Check a project still exists on this server with a config results fit, and finish an
     interrupted push. Returns (the server's project, or None when forgotten by `recreate`;
     whether its config was replaced; how many tasks an unfinished push had left unrecorded)."""
-    if link["server_url"] != client.url:
+    pushed_to = redact_url(link["server_url"])  # an older version stored the URL with its user-info
+    if pushed_to != client.url:
         raise LabelStudioError(
-            f"Flywheel pushed {link['kind']} tasks of this round to {link['server_url']}, not {client.url}; "
+            f"Flywheel pushed {link['kind']} tasks of this round to {pushed_to}, not {client.url}; "
             "point LABEL_STUDIO_URL at that server"
         )
     try:

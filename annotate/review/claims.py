@@ -98,7 +98,7 @@ def submit(
     task = _task(store, task_id)
     if task.route != "app":
         raise NotAllowed(f"task {task_id} is routed to {task.route}; its answers come back from there "
-                         "(flywheel labelstudio pull), not from this app")  # fmt: skip
+                         "(flywheel ls pull), not from this app")  # fmt: skip
     parsed = validate_answer(answer, task.kind, taxonomy_of(store))
     now = utc_now()
     with store.immediate():
