@@ -14,6 +14,7 @@ import streamlit as st
 from annotate.consensus.adjudication import ADJUDICATING_ROLES
 from annotate.records import ROLES, PersonRole
 from annotate.review.annotators import MANAGING_ROLES
+from annotate.ui.text import escape_markdown
 
 EXPERTS: tuple[PersonRole, ...] = ("annotator", "lead", "admin")  # who answers tasks
 LEADS: tuple[PersonRole, ...] = ("lead", "admin")
@@ -49,5 +50,5 @@ def require_role(*, page: str) -> None:
     roles = roles_for(page)
     user = st.session_state.get("user")
     if not user or user["role"] not in roles:
-        st.error(f"This page is only for {', '.join(roles)} accounts.")
+        st.error(escape_markdown(f"This page is only for {', '.join(roles)} accounts."))
         st.stop()

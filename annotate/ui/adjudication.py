@@ -55,15 +55,15 @@ def adjudication_page() -> None:
 
 def _show_flash() -> None:
     if st.session_state.get("flash"):
-        st.success(st.session_state.flash)
+        st.success(escape_markdown(st.session_state.flash))
         st.session_state.flash = ""
     if st.session_state.get(NOTICE_KEY):
-        st.error(st.session_state[NOTICE_KEY])
+        st.error(escape_markdown(st.session_state[NOTICE_KEY]))
         st.session_state[NOTICE_KEY] = ""
     last = st.session_state.get(LAST_KEY)
     st.session_state[LAST_KEY] = None  # offered once, right after the decision (the Decided view keeps it)
     if last is not None:
-        st.button(f"Promote task #{last} to gold", key="promote-last", on_click=_promote, args=(last,))
+        st.button(f"Promote task #{last:d} to gold", key="promote-last", on_click=_promote, args=(last,))
 
 
 def _waiting(queue: pd.DataFrame) -> None:
@@ -104,7 +104,7 @@ def _workspace(task_id: int, why: str | None) -> None:
         case = case_of(store, task_id)
     view, answers, history, taxonomy = case.view, case.answers, case.history, case.taxonomy
     labels = {category.id: category.label for category in taxonomy.failure_categories}
-    st.subheader(f"Task #{task_id} ({view.kind})")
+    st.subheader(f"Task #{task_id:d} ({escape_markdown(view.kind)})")
     if why:
         st.markdown("**Why it needs you**")
         show_text(why)
@@ -117,8 +117,8 @@ def _workspace(task_id: int, why: str | None) -> None:
     _answers(task_id, answers, labels)
     error = st.session_state.get(ERROR_KEY)
     if error and error[0] == task_id:
-        st.error(error[1])
-        st.toast(error[1], icon=":material/error:")  # seen wherever the page is scrolled to
+        st.error(escape_markdown(error[1]))
+        st.toast(escape_markdown(error[1]), icon=":material/error:")  # seen wherever the page is scrolled to
         st.session_state[ERROR_KEY] = None
     merge, write = st.tabs(["Merge: start from an answer and edit it", "Write the final answer"])
     with merge:
@@ -138,7 +138,7 @@ def _show_task(view: TaskView) -> None:
         st.columns(2, gap="large"), ("Response A", "Response B"), (view.response_a, view.response_b)
     ):
         with column:
-            st.markdown(f"**{label}**")
+            st.markdown(f"**{escape_markdown(label)}**")
             with st.container(border=True):
                 show_text(text or "")
 
@@ -156,12 +156,12 @@ def _answers(task_id: int, answers: list[Annotation], labels: dict[str, str]) ->
 
 def _show_answer(answer: Annotation, labels: dict[str, str]) -> None:
     st.markdown(f"**{escape_markdown(answer.name or answer.email)}**")
-    st.caption(f"{escape_markdown(answer.email)} · {answer.source} · {_minute(answer.created_at)}")
+    st.caption(escape_markdown(f"{answer.email} · {answer.source} · {_minute(answer.created_at)}"))
     if answer.kind == "correction":
-        st.markdown(f"Verdict: **{VERDICTS.get(answer.verdict, answer.verdict)}**")
+        st.markdown(f"Verdict: **{escape_markdown(VERDICTS.get(answer.verdict, answer.verdict))}**")
         text_label = "Corrected response"
     else:
-        st.markdown(f"Judgment: **{CHOICES.get(answer.choice, answer.choice)}**")
+        st.markdown(f"Judgment: **{escape_markdown(CHOICES.get(answer.choice, answer.choice))}**")
         text_label = "Better response"
     if answer.corrected_response:
         st.markdown(f"*{text_label}*")

@@ -169,7 +169,7 @@ def _kappa_section(report: AgreementReport, min_shared: int) -> None:
         return
     st.altair_chart(_heatmap(cells), width="stretch")
     st.caption(
-        f"A pair gets a kappa once they share at least {min_shared} items (`[agreement] min_shared_items`); "
+        f"A pair gets a kappa once they share at least {min_shared:d} items (`[agreement] min_shared_items`); "
         f"'{TOO_FEW}' cells show the count on hover. '{UNDEFINED}': both gave one and the same value throughout."
     )
     with st.expander("As a table"):

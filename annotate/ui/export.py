@@ -5,7 +5,7 @@ The domain work is `annotate.export` (`build_export`, `write_snapshot`, `diff_sn
 rehearsal files, `spec_toml`, the tables in `annotate.export.tables`) and the manifest's reader
 (`annotate.contracts.manifest`); this page only turns widgets into an `ExportSpec` and shows the
 results. Texts from the data (ids, gate details, cluster terms) are shown through st.dataframe /
-st.text / st.json, never as markdown.
+st.text / st.json; names, paths and error messages in markdown go through `escape_markdown`.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _spec_from_widgets(project: Project, kind: str) -> ExportSpec | None:
         return ExportSpec.model_validate(data)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        st.error(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}")
+        st.error(escape_markdown(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"))
         return None
 
 
@@ -173,7 +173,7 @@ def _rehearsal_inputs(project: Project, kind: str) -> list[Rehearsal]:
         chosen = [*chosen, other.strip()]
     mixes = []
     for path in chosen:
-        ratio = st.number_input(f"Share of train for {path}", min_value=0.01, max_value=0.99, value=0.1, step=0.05,
+        ratio = st.number_input(f"Share of train for {escape_markdown(path)}", min_value=0.01, max_value=0.99, value=0.1, step=0.05,
                                 key=f"export-ratio-{path}")  # fmt: skip
         mixes.append(Rehearsal(rehearsal_path(project, path), ratio))
     return mixes
@@ -223,7 +223,7 @@ def _build(project: Project, kind: str, spec: ExportSpec, seed: int, rehearsal: 
         with st.spinner("Building the export (gates, split, profile)..."), open_store() as store:
             return build_export(store, project, kind, spec, seed=seed, rehearsal=rehearsal)
     except FlywheelError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         return None
 
 
@@ -241,7 +241,7 @@ def _export(project: Project, name: str, key: str, kind: str, spec: ExportSpec, 
         with open_store() as store:
             folder = write_snapshot(store, project, name, plan)
     except (FlywheelError, OSError) as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         return
     st.session_state[PREVIEW] = (key, plan)
     st.session_state[LAST_EXPORT] = {"name": name, "version": folder.name, "folder": str(folder),
@@ -251,7 +251,7 @@ def _export(project: Project, name: str, key: str, kind: str, spec: ExportSpec, 
 def _last_export() -> None:
     done = st.session_state.get(LAST_EXPORT)
     if done:
-        st.success(f"Exported **{escape_markdown(done['name'])} {done['version']}**: "
+        st.success(f"Exported **{escape_markdown(done['name'])} {escape_markdown(done['version'])}**: "
                    f"{done['train']:,} train and {done['eval']:,} eval rows, written to:")  # fmt: skip
         st.code(done["folder"], language=None)
 
@@ -385,7 +385,7 @@ def _manifest_section(project: Project, rows: list[RegisteredSnapshot]) -> None:
     try:
         manifest = read_manifest(project.root / by_label[label].path)
     except ManifestError as exc:  # missing (the folder was moved or deleted), or not a manifest
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         return
     st.caption(f"{len(manifest.rows):,} rows of lineage (ids, records, tasks, annotators) are in the "
                "manifest file itself; everything else is below.")  # fmt: skip
@@ -414,7 +414,7 @@ def _diff_section(project: Project, rows: list[RegisteredSnapshot]) -> None:
     try:
         difference = diff_snapshots(paths[old], paths[new])
     except (ManifestError, OSError, ValueError, KeyError) as exc:
-        st.error(f"Cannot compare these snapshots: {exc}")
+        st.error(escape_markdown(f"Cannot compare these snapshots: {exc}"))
         return
     _show_diff(difference, f"v{old}", f"v{new}")
 

@@ -15,13 +15,13 @@ from annotate.store.rows import HistoryEntry
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
 from annotate.ui.store_access import current_project, open_store
-from annotate.ui.text import show_text
+from annotate.ui.text import escape_markdown, show_text
 
 
 def history_page() -> None:
     st.title("My work")
     if st.session_state.flash:
-        st.success(st.session_state.flash)
+        st.success(escape_markdown(st.session_state.flash))
         st.session_state.flash = ""
     search = st.text_input("Search your answers", placeholder="words from the prompt, response, correction or rationale")
     email = st.session_state.user["email"]
@@ -38,7 +38,8 @@ def _show(row: HistoryEntry, window: timedelta) -> None:
     prompt = last_user_turn(row.messages)
     outcome = VERDICTS.get(answer.verdict) if answer.kind == "correction" else CHOICES.get(answer.choice)
     edited = " · edited" if answer.supersedes else ""
-    with st.expander(f"{answer.created_at[:16].replace('T', ' ')} · {answer.kind} · {outcome}{edited} · {prompt[:80]}"):
+    excerpt = " ".join(prompt.split())[:80]
+    with st.expander(escape_markdown(f"{answer.created_at[:16].replace('T', ' ')} · {answer.kind} · {outcome}{edited} · {excerpt}")):
         st.markdown("**Prompt**")
         show_text(prompt)
         if answer.kind == "correction":
@@ -78,7 +79,7 @@ def _edit_form(row: HistoryEntry) -> None:
                 with open_store() as store:
                     edit_annotation(store, row.annotation.id, st.session_state.user["email"], answer)
             except FlywheelError as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(exc))
                 return
             st.session_state.flash = "Edit saved (your earlier answer is kept in the history)."
             st.rerun()

@@ -48,7 +48,7 @@ def models_page() -> None:
     project = current_project()
     reports, problems = list_reports(project)
     for problem in problems:
-        st.warning(problem)
+        st.warning(escape_markdown(problem))
     if not reports:
         st.info(
             "No evaluation reports yet. Run `flywheel eval --base MODEL --adapter runs/RUN --data exports/NAME/vN "
@@ -63,11 +63,11 @@ def models_page() -> None:
     if not shown:
         return
     for summary in shown:
-        level, line = banner(summary)
-        getattr(st, level)(line)
+        level, line = banner(summary)  # markdown naming the report, snapshot and variants unescaped: shown as text
+        getattr(st, level)(escape_markdown(line.replace("**", "")))
     _side_by_side(shown)
     for summary in shown:
-        with st.expander(f"{summary.name}: gate checks, human evaluation, charts", expanded=len(shown) == 1):
+        with st.expander(f"{escape_markdown(summary.name)}: gate checks, human evaluation, charts", expanded=len(shown) == 1):
             _details(summary)
     _lineage(project, shown)
     _outputs(shown)
@@ -89,7 +89,7 @@ def _side_by_side(shown: list[ReportSummary]) -> None:
         for _, label, _, higher in EVAL_METRICS
         if label in metrics and higher is not None
     )
-    st.caption(f"Better is {directions}. Sample sizes are in each report's report.md and report.json.")
+    st.caption(f"Better is {escape_markdown(directions)}. Sample sizes are in each report's report.md and report.json.")
 
 
 def _table(rows: list[dict]) -> None:
@@ -105,7 +105,7 @@ def _details(summary: ReportSummary) -> None:
                         ("Cost", cost_rows(report)),
                         (f"Production quality by slice ({quality}, [interval], n)", slice_rows(report))):  # fmt: skip
         if rows:
-            st.markdown(f"**{title}**")
+            st.markdown(f"**{escape_markdown(title)}**")
             _table(rows)
     human = report.get("human_eval")
     if human and human.get("tasks"):
@@ -113,9 +113,9 @@ def _details(summary: ReportSummary) -> None:
             rates = human_eval_rows(store, report)
         st.markdown("**Human evaluation** (blind A/B, live from the experts' answers in the store)")
         for rate in rates:
-            st.markdown(f"- **{escape_markdown(rate['candidate'])}** vs {escape_markdown(rate['baseline'])}: win rate "
-                        f"{rate['win rate']}, {rate['judged']} (won {rate['wins']}, lost {rate['losses']}, tied {rate['ties']}, "
-                        f"both bad {rate['both bad']})")  # fmt: skip
+            st.markdown(f"- **{escape_markdown(rate['candidate'])}** " + escape_markdown(
+                f"vs {rate['baseline']}: win rate {rate['win rate']}, {rate['judged']} (won {rate['wins']}, lost {rate['losses']}, "
+                f"tied {rate['ties']}, both bad {rate['both bad']})"))  # fmt: skip
         st.caption(
             "Win rate = wins / (wins + losses), with its Wilson interval; ties and both bad are counted, not folded in."
         )
@@ -137,18 +137,20 @@ def _lineage(project, shown: list[ReportSummary]) -> None:
     if not lineage:
         st.write("No adapters in these reports.")
     for item in lineage:
-        story = (f"**{item['variant']}** ({item['report']}) ← {item.get('training', '?')} {item.get('method', '')} run `{item['run_id']}`, "
-                 f"{item.get('steps')} steps" + (f", on top of `{item['init_adapter']}`" if item.get("init_adapter") else "")
-                 + f" ← snapshot **{item['snapshot']} v{item['snapshot_version']}** (manifest `{str(item['manifest_sha256'])[:12]}…`)")  # fmt: skip
-        st.markdown(story)
+        run = (f"({item['report']}) ← {item.get('training', '?')} {item.get('method', '')} run {item['run_id']}, {item.get('steps')} steps"
+               + (f", on top of {item['init_adapter']}" if item.get("init_adapter") else "") + " ← snapshot")  # fmt: skip
+        snapshot = f"{item['snapshot']} v{item['snapshot_version']}"
+        manifest = f"(manifest {str(item['manifest_sha256'])[:12]}…)"
+        st.markdown(f"**{escape_markdown(item['variant'])}** {escape_markdown(run)} **{escape_markdown(snapshot)}** {escape_markdown(manifest)}")
         if "note" in item:
-            st.caption(item["note"])
+            st.caption(escape_markdown(item["note"]))
             continue
         agreement = "n/a" if item.get("mean_agreement") is None else f"{item['mean_agreement']:.2f}"
-        st.caption(f"exported {item.get('exported_at', '?')} to `{item.get('snapshot_path')}` · {item.get('train_examples')} train / "
-                   f"{item.get('eval_examples')} eval examples · from {item.get('tasks')} expert tasks on {item.get('records')} "
-                   f"production records · {len(item.get('annotators', []))} annotators · mean agreement {agreement}"
-                   + (f" · rehearsal: {', '.join(item['rehearsal'])}" if item.get("rehearsal") else ""))  # fmt: skip
+        st.caption(escape_markdown(
+            f"exported {item.get('exported_at', '?')} to {item.get('snapshot_path')} · {item.get('train_examples')} train / "
+            f"{item.get('eval_examples')} eval examples · from {item.get('tasks')} expert tasks on {item.get('records')} "
+            f"production records · {len(item.get('annotators', []))} annotators · mean agreement {agreement}"
+            + (f" · rehearsal: {', '.join(item['rehearsal'])}" if item.get("rehearsal") else "")))  # fmt: skip
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -171,11 +173,11 @@ def _outputs(shown: list[ReportSummary]) -> None:
     summary = by_name[st.selectbox("Report", list(by_name), key="outputs-report")] if len(by_name) > 1 else shown[0]
     rows, problems = _answers(str(summary.folder), _version(summary.folder))
     for problem in problems[:SHOWN_PROBLEMS]:
-        st.warning(problem)
+        st.warning(escape_markdown(problem))
     if len(problems) > SHOWN_PROBLEMS:
         st.warning(f"…and {len(problems) - SHOWN_PROBLEMS} more bad lines, skipped (the app's log names them all).")
     if not rows:
-        st.write(f"No answers to show: {summary.name} has no readable {OUTPUTS_FILE}.")
+        st.write(escape_markdown(f"No answers to show: {summary.name} has no readable {OUTPUTS_FILE}."))
         return
     key = summary.name
     filters = st.columns(4)
@@ -190,9 +192,9 @@ def _outputs(shown: list[ReportSummary]) -> None:
     base = next((v["name"] for v in summary.report.get("variants", []) if v.get("kind") == "base"), "base")
     items = output_table(rows, set_name, category if category in categories else None, order, base)
     pages = page_of(items, 1)[1]
-    number = filters[3].number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1,
+    number = filters[3].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1,
                                      key=f"page-{key}-{set_name}-{category}-{order}")  # fmt: skip
-    st.caption(f"{len(items):,} examples, {PAGE_SIZE} a page. Degenerate answers are marked in red.")
+    st.caption(f"{len(items):,} examples, {PAGE_SIZE:,} a page. Degenerate answers are marked in red.")
     variants = variants_of(rows)
     for item in page_of(items, int(number))[0]:
         _example(item, variants)

@@ -8,6 +8,7 @@ import streamlit as st
 from annotate.reports.overview import store_overview
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
+from annotate.ui.text import escape_markdown
 
 
 def overview_page() -> None:
@@ -17,7 +18,8 @@ def overview_page() -> None:
     with open_store() as store:
         overview = store_overview(store)
     round_name = overview.open_round["name"] if overview.open_round else "none"
-    st.caption(f"Project **{project.config.project.name}** · database `{project.db_path}` · open round **{round_name}**")
+    st.caption(f"Project **{escape_markdown(project.config.project.name)}** · database {escape_markdown(project.db_path)} · "
+               f"open round **{escape_markdown(round_name)}**")  # fmt: skip
     if not overview.total_records:
         st.info("No records yet. Ingest production logs with `flywheel ingest LOGS.jsonl`.")
         return
@@ -56,7 +58,7 @@ def overview_page() -> None:
     if overview.flags:
         st.bar_chart(pd.DataFrame(overview.flags).set_index("reason")["records"], horizontal=True)
         pairs = ", ".join(f"{origin}: {count:,}" for origin, count in sorted(overview.preference_candidates.items()))
-        st.caption(f"Preference candidates — {pairs or 'none'}")
+        st.caption(f"Preference candidates — {escape_markdown(pairs or 'none')}")
     else:
         st.write("Nothing flagged yet: `flywheel flag`.")
 

@@ -14,6 +14,7 @@ from annotate.review.annotators import add_annotator, deactivate, grantable_role
 from annotate.review.auth import account_status, generate_password, minute_text
 from annotate.ui.access import require_role
 from annotate.ui.store_access import open_store
+from annotate.ui.text import escape_markdown
 
 NOTICE_KEY = "people_notice"  # ("success" | "error", message) from the last action
 PASSWORD_KEY = "people_password"  # (email, password): a generated password, shown once
@@ -45,7 +46,7 @@ def people_table(people: list[dict]) -> pd.DataFrame:
 def _show_notice() -> None:
     notice = st.session_state.get(NOTICE_KEY)
     if notice:
-        (st.success if notice[0] == "success" else st.error)(notice[1])
+        (st.success if notice[0] == "success" else st.error)(escape_markdown(notice[1]))
         st.session_state[NOTICE_KEY] = None
     shown = st.session_state.get(PASSWORD_KEY)
     if shown:

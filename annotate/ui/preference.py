@@ -6,7 +6,7 @@ import streamlit as st
 
 from annotate.records import Choice
 from annotate.review.claims import TaskView
-from annotate.ui.text import show_text
+from annotate.ui.text import escape_markdown, show_text
 from annotate.ui.workspace import (
     answer_controls,
     answer_fields,
@@ -33,7 +33,7 @@ def _render(view: TaskView) -> None:
     left, right = st.columns(2, gap="large")
     for column, label, text in ((left, "Response A", view.response_a), (right, "Response B", view.response_b)):
         with column:
-            st.markdown(f"**{label}**")
+            st.markdown(f"**{escape_markdown(label)}**")
             with st.container(border=True):
                 show_text(text or "")
     with st.expander("Why am I looking at this? / Guidelines"):

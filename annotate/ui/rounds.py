@@ -39,8 +39,8 @@ def rounds_page() -> None:
     columns[3].metric("Prompt drift (JS distance)", f"{drift['jensen_shannon']:.3f}" if drift else "n/a",
                       help="Jensen-Shannon distance between the prompt-cluster mixes of this round and the previous one "
                            "(0: the same mix, 1: nothing in common).")  # fmt: skip
-    st.caption(f"{chosen['name']} · from {chosen['started_at'][:16]} to {(chosen['ended_at'] or 'now (open)')[:16]}"
-               + (f" · model {chosen['model']}" if chosen["model"] else ""))  # fmt: skip
+    st.caption(escape_markdown(f"{chosen['name']} · from {chosen['started_at'][:16]} to {(chosen['ended_at'] or 'now (open)')[:16]}"
+                               + (f" · model {chosen['model']}" if chosen["model"] else "")))  # fmt: skip
 
     left, right = st.columns(2)
     with left:
@@ -67,7 +67,7 @@ def rounds_page() -> None:
         st.dataframe(
             pd.DataFrame([{"field": field, **row} for field, row in fields.items()]), hide_index=True, width="stretch"
         )
-        st.caption(f"Over {report['agreement']['tasks_with_overlap']} tasks with overlap.")
+        st.caption(f"Over {report['agreement']['tasks_with_overlap']:,} tasks with overlap.")
     else:
         st.write("No overlapping tasks answered yet.")
 
@@ -83,16 +83,14 @@ def rounds_page() -> None:
             outcome = adapter["outcome"]
             show = st.success if outcome == SHIP else st.warning if outcome == NOT_ENOUGH_EVIDENCE else st.error
             said = {SHIP: "gate passed", NOT_ENOUGH_EVIDENCE: "not enough evidence"}.get(outcome, "gate failed")
-            show(f"**{adapter['name']}** ({adapter['kind']} {adapter['method']} on {adapter['snapshot']}): {said} "
-                 f"in report {evaluation['report']}")  # fmt: skip
+            show(f"**{escape_markdown(adapter['name'])}** " + escape_markdown(
+                f"({adapter['kind']} {adapter['method']} on {adapter['snapshot']}): {said} in report {evaluation['report']}"))  # fmt: skip
 
     st.subheader("What shipped each round")
     table = [{"round": place["round"], "from": place["started_at"][:16],
               "evaluated": ", ".join(f"{r['report']} ({r['snapshot']})" for r in place["reports"]) or "no report",
               "shipped": ", ".join(place["shipped"]) or "nothing shipped"} for place in reversed(shipped)]  # fmt: skip
-    st.table(
-        pd.DataFrame([{key: escape_markdown(value) for key, value in row.items()} for row in table]).set_index("round")
-    )
+    st.table(pd.DataFrame(table).map(escape_markdown).set_index("round"))  # st.table renders its cells as markdown
     st.caption("Each evaluation report counts in the round its snapshot was exported in; a candidate ships when the "
                "gate's outcome for it is ship."
                + (f" Not in this store's snapshots: {escape_markdown(', '.join(unplaced))}." if unplaced else ""))  # fmt: skip
@@ -104,5 +102,5 @@ def rounds_page() -> None:
     clusters = pd.DataFrame([{"prompt cluster (top terms)": ", ".join(c["terms"]), drift["against"]: c["previous"], chosen["name"]: c["this"]}
                              for c in drift["clusters"]]).set_index("prompt cluster (top terms)")  # fmt: skip
     st.bar_chart(clusters, horizontal=True, stack=False)
-    st.caption(f"Each cluster's share of {drift['prompts']['previous']:,} prompts of {drift['against']} and "
-               f"{drift['prompts']['this']:,} of {chosen['name']} (TF-IDF, k-means, fitted on both).")  # fmt: skip
+    st.caption(f"Each cluster's share of {drift['prompts']['previous']:,} prompts of {escape_markdown(drift['against'])} and "
+               f"{drift['prompts']['this']:,} of {escape_markdown(chosen['name'])} (TF-IDF, k-means, fitted on both).")  # fmt: skip

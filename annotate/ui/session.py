@@ -16,6 +16,7 @@ from annotate.errors import FlywheelError
 from annotate.review.annotators import find_annotator
 from annotate.review.auth import sign_in
 from annotate.ui.store_access import current_project, open_store
+from annotate.ui.text import escape_markdown
 
 
 def sso_configured() -> bool:
@@ -63,10 +64,10 @@ def sign_out(reason: str = "") -> None:
 def sign_in_page() -> None:
     st.title("Flywheel review")
     if st.session_state.signed_out_reason:
-        st.info(st.session_state.signed_out_reason)
+        st.info(escape_markdown(st.session_state.signed_out_reason))
     if sso_configured():
         if st.user.is_logged_in:
-            st.warning(_why_not_let_in(str(st.user.email or "")))
+            st.warning(escape_markdown(_why_not_let_in(str(st.user.email or ""))))
             st.button("Sign out", on_click=st.logout)
         else:
             st.button("Sign in with single sign-on", on_click=st.login, type="primary")
@@ -82,7 +83,7 @@ def sign_in_page() -> None:
                 user = sign_in(store, email.strip(), password, max_failed=settings.max_failed_sign_ins,
                                lockout_minutes=settings.lockout_minutes)  # fmt: skip
         except FlywheelError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
             return
         st.session_state.user = _public(user)
         st.session_state.last_active = time.time()

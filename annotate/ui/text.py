@@ -1,8 +1,17 @@
-"""Showing untrusted model and user text: always as text, never as HTML or markdown.
+"""Showing untrusted text (model, user and tool text, record metadata, names, file names, error
+messages that quote input): always as literal text, never as HTML or markdown.
 
-Responses can carry `<script>`, `<img onerror=...>`, `javascript:` links or markdown tricks;
-`st.text` renders a string as plain text (no markdown, no HTML), so none of it runs. The live
-diff escapes every word it marks up.
+Two ways, and pages use no other: `show_text` for a block of text (`st.text`: no markdown, no
+HTML), and `escape_markdown` for text inside anything Streamlit renders as markdown: st.markdown,
+captions, alerts, toasts, headers, and every label (expanders, tabs, buttons, widgets, metrics,
+radio options, help tooltips). tests/test_untrusted_text.py holds every page to it.
+
+What `escape_markdown` defeats, checked in a real browser (tests/test_untrusted_text_browser.py):
+markdown images (a remote fetch: a tracking pixel), links, raw HTML, LaTeX (`$x^2$`, `$$...$$`),
+Streamlit's directives (`:red[...]`, `:material/icon:`, `:streamlit:`), emoji shortcodes, and the
+rewrites Streamlit and GFM make to the parsed text where no backslash reaches: bare URLs and
+`www.` turned into links, ` -> ` into arrows. Those get an invisible word joiner (U+2060) instead.
+Left as is: an email address still becomes a `mailto:` link of that same address.
 """
 
 from __future__ import annotations
@@ -12,7 +21,13 @@ import re
 
 import streamlit as st
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+# Where Streamlit would rewrite the parsed text: a colon before a name (directives, icons, emoji
+# shortcodes), bare URLs, and the typographic pairs (->, <-, --, >=, <=, ~=). U+2060 goes there.
+_REWRITTEN = re.compile(r"(?<=:)(?=[\w+-])|(?i:(?<=http)(?=s?://)|(?<=www)(?=\.))|(?<=[<>~-])(?=[>=-])")
+# Markdown, HTML and LaTeX syntax anywhere; an underscore only where it can emphasise (not inside a word).
+_SYNTAX = re.compile(r"[\\`*~\[\]()<>$&|]|(?<![^\W_])_|_(?![^\W_])")
+# Block markers, only meaningful at a line's start: headings, lists, setext underlines.
+_LINE_START = re.compile(r"^([ \t]*)([#+=-]|\d+(?=[.)]))", re.MULTILINE)
 
 
 def show_text(text: str) -> None:
@@ -20,9 +35,12 @@ def show_text(text: str) -> None:
     st.text(text, wrap=True)
 
 
-def escape_markdown(text: str) -> str:
-    """Text safe to embed in st.markdown: every markdown and HTML special character escaped."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text).replace("\n", "  \n")
+def escape_markdown(text: object) -> str:
+    """`text` (made a string) as markdown that renders exactly as the text, line breaks kept."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _SYNTAX.sub(r"\\\g<0>", _REWRITTEN.sub("\u2060", text))
+    text = _LINE_START.sub(lambda m: m[1] + (m[2] + "\\" if m[2].isdigit() else "\\" + m[2]), text)
+    return text.replace("\n", "  \n")
 
 
 def diff_markdown(original: str, edited: str) -> str:

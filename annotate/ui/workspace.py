@@ -13,7 +13,7 @@ from annotate.errors import ClaimLost, FlywheelError, StoreBusy
 from annotate.records import FlagReason
 from annotate.review.claims import TaskView, next_task, progress_of, release, submit
 from annotate.ui.store_access import current_project, open_store
-from annotate.ui.text import show_text
+from annotate.ui.text import escape_markdown, show_text
 
 REASON_LABELS: dict[FlagReason, str] = {  # keyed by annotate.records.FLAG_REASONS, every one
     "negative_feedback": "The user was unhappy",
@@ -37,16 +37,16 @@ def claim_next(kind: str) -> TaskView | None:
 def show_progress(kind: str) -> None:
     with open_store() as store:
         progress = progress_of(store, st.session_state.user["email"], kind)
-    st.caption(f"Done today: **{progress.done_today}** · open tasks in the queue: **{progress.open_label()}**")
+    st.caption(f"Done today: **{progress.done_today:,}** · open tasks in the queue: **{escape_markdown(progress.open_label())}**")
 
 
 def show_flash_and_lost_answer() -> None:
     if st.session_state.flash:
-        st.success(st.session_state.flash)
+        st.success(escape_markdown(st.session_state.flash))
         st.session_state.flash = ""
     lost = st.session_state.lost_answer
     if lost:
-        st.error(lost["message"])
+        st.error(escape_markdown(lost["message"]))
         st.caption("Your text, to copy before you move on:")
         st.code(lost["text"] or "(empty)", language=None, wrap_lines=True)
         if st.button("Dismiss"):
@@ -74,7 +74,7 @@ def show_why(view: TaskView) -> None:
     with st.container(border=True):
         st.markdown("**Why am I looking at this?**")
         for reason, detail in view.flags:
-            st.markdown(f"- **{REASON_LABELS.get(reason, reason)}**")
+            st.markdown(f"- **{escape_markdown(REASON_LABELS.get(reason, reason))}**")
             show_text(detail)
 
 
@@ -82,7 +82,7 @@ def show_guidelines() -> None:
     project = current_project()
     path = project.root / project.config.project.guidelines
     with st.popover("Guidelines"):
-        st.markdown(_read(path))
+        st.markdown(_read(path))  # trusted markdown: the project's own guidelines file, written as markdown
 
 
 def submit_answer(view: TaskView, answer: dict, kept_text: str) -> None:
@@ -112,7 +112,7 @@ def submit_answer(view: TaskView, answer: dict, kept_text: str) -> None:
 
 def show_form_error() -> None:
     if st.session_state.form_error:
-        st.error(st.session_state.form_error)
+        st.error(escape_markdown(st.session_state.form_error))
         st.session_state.form_error = ""
 
 
@@ -142,7 +142,7 @@ def answer_controls(view: TaskView, rationale_label: str, on_submit: Callable[[T
     """What every answer ends with: taxonomy, rationale, any refusal message, Submit and Skip."""
     key = str(view.task_id)
     taxonomy_inputs(key)
-    st.text_area(rationale_label, key=f"rationale-{key}")
+    st.text_area(escape_markdown(rationale_label), key=f"rationale-{key}")
     show_form_error()
     submit_column, skip_column = st.columns([1, 5])
     submit_column.button("Submit", type="primary", key=f"submit-{key}", on_click=on_submit, args=(view,))
