@@ -51,11 +51,9 @@ def exports_dir(project: Project) -> Path:
     return project.root / "exports"
 
 
-def list_snapshots(store: Store, name: str | None = None, project: Project | None = None) -> list[RegisteredSnapshot]:
-    """Every registered snapshot (of `name` only, when given), as the store lists them; with
-    `project`, what dead exports left is recovered first (`recover_snapshots`)."""
-    if project is not None:
-        recover_snapshots(store, project, name, wait=False)
+def list_snapshots(store: Store, name: str | None = None) -> list[RegisteredSnapshot]:
+    """Every registered snapshot (of `name` only, when given), as the store lists them
+    (`recover_snapshots` first registers what a killed export left)."""
     return store.datasets(name)
 
 

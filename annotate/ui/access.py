@@ -14,9 +14,10 @@ import streamlit as st
 from annotate.consensus.adjudication import ADJUDICATING_ROLES
 from annotate.records import ROLES, PersonRole
 from annotate.review.annotators import MANAGING_ROLES
+from annotate.review.claims import ANSWERING_ROLES
 from annotate.ui.text import escape_markdown
 
-EXPERTS: tuple[PersonRole, ...] = ("annotator", "lead", "admin")  # who answers tasks
+EXPERTS: tuple[PersonRole, ...] = ANSWERING_ROLES  # who answers tasks (the domain rule of claims)
 LEADS: tuple[PersonRole, ...] = ("lead", "admin")
 WATCHERS: tuple[PersonRole, ...] = ("lead", "engineer", "admin")  # who follows the store, the models and the rounds
 ENGINEERS: tuple[PersonRole, ...] = ("engineer", "admin")
