@@ -10,7 +10,6 @@ where it can be found, the line. The commented default file that `flywheel init`
 from __future__ import annotations
 
 import re
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from annotate.errors import ConfigError
+from annotate.text.clean import UncleanFile, load_toml, read_text
 
 CONFIG_FILE = "flywheel.toml"
 _SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -339,9 +339,9 @@ def default_config_text(project_name: str) -> str:
 def parse_config(text: str, source: str = CONFIG_FILE) -> ProjectConfig:
     """Validate config text; `source` names the file in error messages."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        data = load_toml(text, source)
+    except UncleanFile as exc:
+        raise ConfigError(str(exc)) from exc
     try:
         return ProjectConfig.model_validate(data)
     except ValidationError as exc:
@@ -352,9 +352,11 @@ def parse_config(text: str, source: str = CONFIG_FILE) -> ProjectConfig:
 def load_config(path: Path) -> ProjectConfig:
     """Read and validate a `flywheel.toml`."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the project config: {exc.strerror}") from exc
+    except UncleanFile as exc:
+        raise ConfigError(str(exc)) from exc
     return parse_config(text, str(path))
 
 

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from annotate.text.clean import text_problem
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 # The product's words, defined once: every list of them elsewhere is derived from these.
@@ -59,8 +61,8 @@ class Logprobs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mean: float | None = Field(default=None, le=0)
-    min: float | None = Field(default=None, le=0)
+    mean: float | None = Field(default=None, le=0, allow_inf_nan=False)
+    min: float | None = Field(default=None, le=0, allow_inf_nan=False)
 
 
 class RecordIn(BaseModel):
@@ -130,7 +132,15 @@ class _Answer(BaseModel):
     failure_categories: list[str] = Field(default_factory=list, description="Ids from the project taxonomy.")
     severity: str | None = Field(default=None, description="A level from the project's severity scale.")
     rationale: str = Field(default="", max_length=10_000)
-    seconds_spent: float | None = Field(default=None, ge=0, description="Time on task, measured by the client.")
+    seconds_spent: float | None = Field(default=None, ge=0, allow_inf_nan=False, description="Time on task, measured by the client.")
+
+    @field_validator("rationale", "corrected_response", "better_response", "severity", check_fields=False)
+    @classmethod
+    def _clean_text(cls, value: str | None) -> str | None:
+        reason = text_problem(value) if isinstance(value, str) else None
+        if reason:
+            raise ValueError(reason)
+        return value
 
 
 class CorrectionAnswer(_Answer):

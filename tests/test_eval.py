@@ -277,7 +277,7 @@ def test_a_bad_general_file_is_refused_naming_every_bad_line_and_field(tmp_path)
     message = str(error.value)
     assert f"{path}:2: messages: the last message must be the reference answer" in message
     assert f"{path}:3: answer: the index of the right choice (0 to 1)" in message
-    assert f"{path}:4: (line): not valid JSON" in message
+    assert f"{path}:4: (line): malformed JSON" in message
     assert f"{path}:1" not in message and "3 bad line(s)" in message
 
 

@@ -13,13 +13,12 @@ named (file, line, field), so an evaluation never runs on a silently shortened s
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotate.errors import EvaluationError
 from annotate.records import system_prompt
+from annotate.text.clean import LineProblem, UncleanFile, load_json, load_toml, read_text
 from train.snapshot import Snapshot
 
 MAX_NAMED_PROBLEMS = 10
@@ -229,13 +228,19 @@ def read_safety(path: Path) -> list[SafetyItem]:
 
 def read_prompt_baseline(path: Path) -> PromptBaseline:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path)
+        if Path(path).suffix == ".json":
+            data = load_json(text)
+            if isinstance(data, LineProblem):
+                raise UncleanFile(f"{path}: {data.field + ': ' if data.field else ''}{data.reason}")
+            if not isinstance(data, dict):
+                raise UncleanFile(f"{path}: a JSON object with `system` and `examples`")
+        else:
+            data = load_toml(text, str(path))
     except OSError as exc:
         raise EvaluationError(f"{path}: cannot read the prompt baseline: {exc.strerror}") from exc
-    try:
-        data = json.loads(text) if Path(path).suffix == ".json" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise EvaluationError(f"{path}: not valid {'JSON' if Path(path).suffix == '.json' else 'TOML'}: {exc}") from exc
+    except UncleanFile as exc:
+        raise EvaluationError(f"prompt baseline {exc}") from exc
     unknown = sorted(set(data) - {"system", "examples"})
     if unknown:
         raise EvaluationError(f"{path}: unknown key(s) {', '.join(unknown)}; a prompt baseline has `system` and `examples`")
@@ -261,18 +266,17 @@ class _Bad(Exception):
 def _jsonl(path: Path, problems: _Problems):
     """(line number, object) for each non-blank line; unreadable lines go to `problems`."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = read_text(path).splitlines()
     except OSError as exc:
         raise EvaluationError(f"{path}: cannot read: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise EvaluationError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except UncleanFile as exc:
+        raise EvaluationError(str(exc)) from exc
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.add(number, "(line)", f"not valid JSON ({exc.msg} at column {exc.colno})")
+        row = load_json(line)
+        if isinstance(row, LineProblem):
+            problems.add(number, row.field or "(line)", row.reason)
             continue
         if not isinstance(row, dict):
             problems.add(number, "(line)", "a JSON object")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import TrainingError
+from annotate.text.clean import UncleanFile, first_problem, load_toml, read_text
 
 METHODS = {  # method -> peft config class name (None: full fine-tuning)
     "lora": "LoraConfig",
@@ -85,16 +86,23 @@ def load_settings(path: str | Path | None, overrides: list[str], trainer_class: 
 def _read(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise TrainingError(f"{path}: no such config file")
-    text = path.read_text(encoding="utf-8")
     try:
+        text = read_text(path)
         if path.suffix in (".yaml", ".yml"):
             import yaml
 
             loaded = yaml.safe_load(text) or {}
+            problem = first_problem(loaded)
+            if problem is not None:
+                raise UncleanFile(f"{path}: {problem.field}: {problem.reason}")
         else:
-            loaded = tomllib.loads(text)
-    except Exception as exc:  # tomllib's and yaml's errors both name the line and column
-        raise TrainingError(f"{path}: cannot parse: {exc}") from exc
+            loaded = load_toml(text, str(path))
+    except UncleanFile as exc:
+        raise TrainingError(str(exc)) from exc
+    except OSError as exc:
+        raise TrainingError(f"{path}: cannot read: {exc.strerror}") from exc
+    except Exception as exc:  # yaml's errors (and RecursionError on absurd nesting) name the line and column
+        raise TrainingError(f"{path}: cannot parse: {str(exc) or type(exc).__name__}") from exc
     if not isinstance(loaded, dict):
         raise TrainingError(f"{path}: expected sections [trainer] and [adapter], got {type(loaded).__name__}")
     return loaded
@@ -108,8 +116,11 @@ def _override(item: str) -> tuple[str, str, Any]:
                             "e.g. trainer.max_steps=3")  # fmt: skip
     try:
         value = tomllib.loads(f"value = {text.strip()}")["value"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError):
         value = text.strip()
+    problem = first_problem(value, path=f"{section}.{key}")
+    if problem is not None:
+        raise TrainingError(f"override {item[:80]!r}: {problem.reason}")
     return section, key, value
 
 

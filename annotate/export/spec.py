@@ -7,7 +7,6 @@ Every field has a default, so no spec is needed; the spec used is recorded in th
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +14,7 @@ from pydantic import ConfigDict, Field, ValidationError
 
 from annotate.config import Section
 from annotate.errors import FlywheelError
+from annotate.text.clean import UncleanFile, load_toml, read_text
 
 
 class Selection(Section):
@@ -92,9 +92,11 @@ def load_spec(path: Path | None) -> ExportSpec:
     if path is None:
         return ExportSpec()
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FlywheelError(f"{path}: cannot read the export spec: {exc}") from exc
+        data = load_toml(read_text(path), str(path))
+    except OSError as exc:
+        raise FlywheelError(f"{path}: cannot read the export spec: {exc.strerror}") from exc
+    except UncleanFile as exc:
+        raise FlywheelError(f"export spec {exc}") from exc
     try:
         return ExportSpec.model_validate(data)
     except ValidationError as exc:

@@ -33,6 +33,7 @@ from annotate.ingest.rows import to_row
 from annotate.project import current_round
 from annotate.records import Reject
 from annotate.store import Store
+from annotate.text.clean import printable
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,16 @@ def _ingest_one(
     batch_read = batch_rejected = 0
     status = "failed"
     try:
-        for row in reader:
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows, None)
+            except IngestError as exc:  # the file stops being readable: keep what was read before
+                _commit(store, ingest_id, summary, batch, batch_read, batch_rejected, rejects)
+                kept = summary.ingested + summary.present
+                raise IngestError(f"{exc}; " + (f"the {kept:,} good lines before it were kept" if kept else "no line before it was kept")) from exc
+            if row is None:
+                break
             if row.data is None and row.problem is None and not row.text:
                 continue  # a blank line
             batch_read += 1
@@ -217,7 +227,8 @@ def _validate(row: Row, columns: dict[str, str] | None, fmt: str, limits: Ingest
 
 def _reject(path: Path, row: Row, problem: LineProblem) -> Reject:
     excerpt = row.text if row.text else json.dumps(row.data, default=str) if row.data else ""
-    return Reject(file=str(path), line=row.line, field=problem.field, reason=problem.reason, excerpt=excerpt[:200])
+    return Reject(file=printable(str(path)), line=row.line, field=printable(problem.field) if problem.field else None,
+                  reason=printable(problem.reason), excerpt=printable(excerpt[:200]))  # fmt: skip
 
 
 def _commit(

@@ -9,8 +9,6 @@ Flywheel does not know go into `metadata`, never into the void.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +18,7 @@ from pydantic import ValidationError
 from annotate.config import IngestLimits
 from annotate.ingest.readers import LineProblem, parse_json_object
 from annotate.records import RecordIn
+from annotate.text.clean import SUSPECT_JSON, first_problem, load_json
 
 RECORD_FIELDS = frozenset(RecordIn.model_fields)
 MAPPABLE_FIELDS = (
@@ -101,10 +100,8 @@ def rename_fields(data: dict[str, Any], columns: Mapping[str, str]) -> dict[str,
 
 
 def _json_cell(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        return value  # validation then says messages is not a list
+    parsed = load_json(value)
+    return value if isinstance(parsed, LineProblem) else parsed  # if unparsable, validation says messages is not a list
 
 
 def record_from_json_line(text: str, limits: IngestLimits, renames: Mapping[str, str] | None = None) -> RecordIn | LineProblem:
@@ -118,7 +115,7 @@ def record_from_json_line(text: str, limits: IngestLimits, renames: Mapping[str,
             return RecordIn.model_validate_json(text)
         except ValidationError:
             pass  # another accepted shape, or a real problem: the slow path tells which
-    data = parse_json_object(text)
+    data = parse_json_object(text, max_depth=limits.max_depth, max_chars=limits.max_field_chars)
     if isinstance(data, LineProblem):
         return data
     return record_from_data(rename_fields(data, renames) if renames else data, text, limits)
@@ -218,8 +215,11 @@ def _token_logprobs(logprobs: Any) -> list[float]:
     return [float(value) for value in values if isinstance(value, (int, float))]
 
 
-def _from_unix(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+def _from_unix(seconds: float) -> Any:
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    except (OverflowError, ValueError, OSError):
+        return seconds  # out of a datetime's range: validation says so, naming created_at
 
 
 def _first_problem(exc: ValidationError) -> LineProblem:
@@ -245,39 +245,16 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 
 
 def check_limits(data: Any, text: str, limits: IngestLimits) -> LineProblem | None:
-    """NUL characters, over-long fields and over-deep nesting, named by field.
+    """The clean-input rules (`annotate.text.clean`: NUL, lone surrogates, non-finite or over-long
+    numbers, over-long fields, over-deep nesting), named by field.
 
-    The raw line rules most records out cheaply: no field can be longer than the line, no
-    nesting deeper than its count of brackets, and a NUL shows in the text as one.
+    The raw line rules most records out cheaply: no field can be longer than the line, no nesting
+    deeper than its count of brackets, and an unclean value leaves a mark in the text.
     """
     long_line = len(text) > limits.max_field_chars or not text
     deep_line = text.count("{") + text.count("[") > limits.max_depth or not text
-    has_nul = "\\u0000" in text or "\x00" in text or not text
-    if not (long_line or deep_line or has_nul):
+    if not (long_line or deep_line or SUSPECT_JSON.search(text)):
         return None
     if data is None:
         return LineProblem(None, "needs the deep checks")
-    return _walk(data, "", 1, limits)
-
-
-def _walk(value: Any, path: str, depth: int, limits: IngestLimits) -> LineProblem | None:
-    if depth > limits.max_depth:
-        field = re.sub(r"(\[\d+\])+$", "", path)  # name the field, not the list index chain inside it
-        return LineProblem(field or None, f"nested deeper than {limits.max_depth} levels")
-    if isinstance(value, str):
-        if "\x00" in value:
-            return LineProblem(path or None, "contains a NUL character")
-        if len(value) > limits.max_field_chars:
-            return LineProblem(path or None, f"{len(value):,} characters, over the limit of {limits.max_field_chars:,}")
-        return None
-    if isinstance(value, dict):
-        items = ((f"{path}.{key}" if path else str(key), child) for key, child in value.items())
-    elif isinstance(value, list):
-        items = ((f"{path}[{index}]", child) for index, child in enumerate(value))
-    else:
-        return None
-    for child_path, child in items:
-        problem = _walk(child, child_path, depth + 1, limits)
-        if problem is not None:
-            return problem
-    return None
+    return first_problem(data, max_depth=limits.max_depth, max_chars=limits.max_field_chars)

@@ -3,7 +3,10 @@
 Each reader yields a `Row` one input line (or table row) at a time, so memory stays flat
 however large the file: table rows come parsed (`data`), JSONL lines as decoded `text` (the
 normaliser parses them), a blank line as a Row with neither, and a line that cannot even be
-decoded with a `LineProblem`. A file that cannot be read at all raises `IngestError`. `done`/`total` report progress in bytes (rows for Parquet).
+decoded with a `LineProblem`. A file that cannot be read at all, or stops being readable part
+way (a truncated `.gz`, a corrupt Parquet page), raises `IngestError` naming the last good line;
+the rows yielded before it stay good. What a clean line is: `annotate.text.clean`.
+`done`/`total` report progress in bytes (rows for Parquet).
 """
 
 from __future__ import annotations
@@ -11,22 +14,20 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
+import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from annotate.errors import IngestError
+from annotate.text.clean import LineProblem, decode_line, load_json, text_problem
+
+__all__ = ["FORMATS", "LineProblem", "Row", "detect_format", "open_reader", "parse_json_object"]
 
 FORMATS = ("jsonl", "csv", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
-
-
-@dataclass(frozen=True, slots=True)
-class LineProblem:
-    field: str | None
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,30 +94,25 @@ class JsonlReader(_ByteStream):
         try:
             for number, raw_line in enumerate(self.stream, start=1):
                 yield _parse_json_line(number, raw_line)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise IngestError(f"{self.path}: unreadable after line {number}: {exc}") from exc
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IngestError(f"{self.path}: unreadable after line {number} ({exc or type(exc).__name__})") from exc
         finally:
             self.close()
 
 
 def _parse_json_line(number: int, raw_line: bytes) -> Row:
     """Decode one line; parsing the JSON is left to the normaliser (it may validate it directly)."""
-    try:
-        text = raw_line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        excerpt = raw_line[:120].decode("utf-8", "replace")
-        return Row(number, None, excerpt, LineProblem(None, f"invalid UTF-8 at byte {exc.start + 1} of the line"))
+    text = decode_line(raw_line, first=number == 1)
+    if isinstance(text, LineProblem):
+        return Row(number, None, raw_line[:120].decode("utf-8", "replace"), text)
     return Row(number, None, text if text.strip() else "")
 
 
-def parse_json_object(text: str) -> dict[str, Any] | LineProblem:
-    """One line of JSONL as a dict, or what is wrong with it."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return LineProblem(None, f"malformed JSON: {exc.msg} at column {exc.colno}")
-    except RecursionError:
-        return LineProblem(None, "JSON nested too deeply to parse")
+def parse_json_object(text: str, *, max_depth: int = 32, max_chars: int = 1_000_000) -> dict[str, Any] | LineProblem:
+    """One line of JSONL as a dict under the clean-input rules, or what is wrong with it."""
+    data = load_json(text, max_depth=max_depth, max_chars=max_chars)
+    if isinstance(data, LineProblem):
+        return data
     if not isinstance(data, dict):
         return LineProblem(None, f"a line must be a JSON object, not {type(data).__name__}")
     return data
@@ -126,21 +122,30 @@ class CsvReader(_ByteStream):
     """A CSV file with a header row; empty cells count as missing values."""
 
     def __iter__(self) -> Iterator[Row]:
-        text = io.TextIOWrapper(self.stream, encoding="utf-8", errors="surrogateescape", newline="")
+        # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name.
+        text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        # A cell longer than csv's default limit (131,072) is read whole, so the field-length rule
+        # rejects only its row, as it would in JSONL.
+        csv.field_size_limit(max(csv.field_size_limit(), sys.maxsize))
+        reader = csv.DictReader(text)
         try:
-            reader = csv.DictReader(text)
             self.columns = list(reader.fieldnames or [])
             for row in reader:
                 yield _csv_row(reader.line_num, row)
         except csv.Error as exc:
             raise IngestError(f"{self.path}: not valid CSV near line {reader.line_num}: {exc}") from exc
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IngestError(f"{self.path}: unreadable after line {reader.line_num} ({exc or type(exc).__name__})") from exc
         finally:
             self.close()
 
     def header(self) -> list[str]:
         """The column names, read without consuming the iterator's rows."""
         with _ByteStream(self.path) as peek:
-            first = io.TextIOWrapper(peek.stream, encoding="utf-8", errors="replace", newline="").readline()
+            try:
+                first = io.TextIOWrapper(peek.stream, encoding="utf-8-sig", errors="replace", newline="").readline()
+            except (OSError, EOFError, zlib.error) as exc:
+                raise IngestError(f"{self.path}: unreadable header ({exc or type(exc).__name__})") from exc
         return next(csv.reader([first]), [])
 
 
@@ -148,17 +153,9 @@ def _csv_row(number: int, row: dict[str | None, Any]) -> Row:
     if None in row:
         return Row(number, None, str(row)[:200], LineProblem(None, "more cells than header columns"))
     for column, value in row.items():
-        if isinstance(value, str) and _has_surrogates(value):
+        if isinstance(value, str) and text_problem(value) and "\x00" not in value:
             return Row(number, None, "", LineProblem(column, "invalid UTF-8"))
     return Row(number, {key: value for key, value in row.items() if value not in ("", None)})
-
-
-def _has_surrogates(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 class ParquetReader:
@@ -181,8 +178,32 @@ class ParquetReader:
 
     def __iter__(self) -> Iterator[Row]:
         number = 0
-        for batch in self.file.iter_batches(batch_size=2_000):
+        batches = self.file.iter_batches(batch_size=2_000)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (OSError, ValueError) as exc:  # pyarrow's errors: IOError, ArrowInvalid
+                raise IngestError(f"{self.path}: unreadable after row {number} ({exc})") from exc
+            if batch is None:
+                return
             for row in batch.to_pylist():
                 number += 1
                 self.done = number
-                yield Row(number, {key: value for key, value in row.items() if value is not None})
+                yield _parquet_row(number, row)
+
+
+def _parquet_row(number: int, row: dict[str, Any]) -> Row:
+    """Binary cells are text when they decode as UTF-8; other binary data is refused, named by column.
+    A NaN cell is a missing value, as in a data frame."""
+    data = {}
+    for column, value in row.items():
+        if isinstance(value, float) and value != value:
+            continue
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                return Row(number, None, "", LineProblem(column, "binary data that is not UTF-8 text"))
+        if value is not None:
+            data[column] = value
+    return Row(number, data)

@@ -68,7 +68,7 @@ def add_annotator(
     --add-annotators`, `flywheel ls pull`); the app and `flywheel users` always say who acts."""
     acting = _acting(store, by)
     email = email.strip()
-    if not _EMAIL.match(email):
+    if email_problem(email):
         raise AnnotatorError(f"{email!r} is not an email address")
     _check_role(role)
     _may_change(acting, None, role)
@@ -80,6 +80,12 @@ def add_annotator(
     with store.transaction():
         store.insert_annotator(email, role, name)
         return without_password_hash(store.set_password_hash(email, password_hash))
+
+
+def email_problem(email: str) -> str | None:
+    """Why a text cannot be a person's email (what `add_annotator` refuses), or None."""
+    email = email.strip()
+    return None if _EMAIL.match(email) and email.isprintable() else f"{email!r} is not an email address"
 
 
 def find_annotator(store: Store, email: str) -> dict | None:

@@ -10,10 +10,12 @@ experts. One answer a line:
   `choice`, `better_response`, `failure_categories` (separated by `;`), `severity`, `rationale`,
   `seconds_spent`. Empty cells are absent fields.
 
-Every line is checked first (the task exists, the annotator is registered and active, or is added
-with `add_annotators`, and the answer fits the task's kind and the taxonomy); bad lines go to a
-rejects file with line, field and reason, and every good line is written in one transaction, so
-an import is never half done. Re-importing changes nothing: a line whose answer equals the
+Every line is checked first (clean text and numbers, `annotate.text.clean`; the task exists, named
+by a whole number; the annotator is registered, active and one who answers tasks, or is added with
+`add_annotators` when the email is valid; the answer fits the task's kind and the taxonomy; a first
+answer from this annotator finds a free slot: answers, held claims and this file's earlier lines
+together never exceed the task's overlap); bad lines go to a rejects file with line, field and
+reason, and every good line is written in one transaction, so an import is never half done. Re-importing changes nothing: a line whose answer equals the
 annotator's current answer to the task is "already present"; a different answer supersedes it,
 like an edit (nothing is overwritten). Answers are stored with source `import`.
 
@@ -34,10 +36,11 @@ from annotate.errors import FlywheelError, IngestError, ReviewError
 from annotate.ingest import EXIT_NOTHING_INGESTED, EXIT_OK, EXIT_SOME_REJECTED, RejectsFile
 from annotate.ingest.readers import detect_format, open_reader
 from annotate.records import Answer, Reject
-from annotate.review.annotators import add_annotator
-from annotate.review.claims import store_external_annotation, taxonomy_of, validate_answer
+from annotate.review.annotators import add_annotator, email_problem
+from annotate.review.claims import ANSWERING_ROLES, store_external_annotation, taxonomy_of, validate_answer
 from annotate.store import Store
 from annotate.store.rows import Task
+from annotate.text.clean import INT64_MAX, LineProblem, first_problem, load_json, printable
 
 SOURCE = "import"
 ANSWER_COLUMNS = ("verdict", "corrected_response", "choice", "better_response", "failure_categories", "severity",
@@ -93,6 +96,7 @@ def import_annotations(store: Store, path: Path, *, fmt: str = "auto", add_annot
     taxonomy = taxonomy_of(store)
     good: list[_Line] = []
     new_people: set[str] = set()
+    slots = _Slots(store)
     try:
         for row in open_reader(path, fmt):
             if row.data is None and row.problem is None and not row.text:
@@ -102,11 +106,16 @@ def import_annotations(store: Store, path: Path, *, fmt: str = "auto", add_annot
                 if row.problem is not None:
                     raise _Bad(row.problem.field, row.problem.reason)
                 data = _json_line(row.text) if fmt == "jsonl" else _csv_row(row.data or {})
-                good.append(_checked(store, data, row.line, path, taxonomy, add_annotators, new_people))
+                line = _checked(store, data, row.line, path, taxonomy, add_annotators, new_people)
+                slots.take(line)
+                good.append(line)
             except _Bad as bad:
                 summary.rejected += 1
                 excerpt = row.text or json.dumps(row.data, default=str)
-                rejects.write(Reject(file=str(path), line=row.line, field=bad.field, reason=bad.reason, excerpt=excerpt[:200]))
+                rejects.write(Reject(file=printable(str(path)), line=row.line, field=printable(bad.field) if bad.field else None,
+                                     reason=printable(bad.reason), excerpt=printable(excerpt[:200])))  # fmt: skip
+    except IngestError as exc:  # the file stops being readable part way: nothing of it is written
+        raise IngestError(f"{exc}; nothing of the file was imported") from exc
     finally:
         rejects.close()
     if summary.rejected:
@@ -116,10 +125,9 @@ def import_annotations(store: Store, path: Path, *, fmt: str = "auto", add_annot
 
 
 def _json_line(text: str) -> dict:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Bad(None, f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    data = load_json(text)
+    if isinstance(data, LineProblem):
+        raise _Bad(data.field, data.reason)
     if not isinstance(data, dict):
         raise _Bad(None, "a line is one JSON object")
     return data
@@ -127,6 +135,9 @@ def _json_line(text: str) -> dict:
 
 def _csv_row(data: dict) -> dict:
     """A spreadsheet row in the JSONL line's shape."""
+    problem = first_problem(data)
+    if problem is not None:
+        raise _Bad(problem.field, problem.reason)
     cells = {key.strip(): (value.strip() if isinstance(value, str) else value) for key, value in data.items() if key}
     answer: dict[str, Any] = {"kind": cells.get("kind") or ("preference" if cells.get("choice") else "correction")}
     for name in ANSWER_COLUMNS:
@@ -149,6 +160,9 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
     unknown = sorted(set(data) - {"task", "record", "source", "record_b", "annotator", "answer", "id"})
     if unknown:
         raise _Bad(unknown[0], "unknown field (a line has task or record/source/record_b, annotator, answer, id)")
+    for name in ("record", "source", "record_b", "id"):
+        if data.get(name) is not None and (isinstance(data[name], bool) or not isinstance(data[name], (str, int))):
+            raise _Bad(name, f"a text (or a whole number), not {type(data[name]).__name__}")
     raw = data.get("answer")
     if not isinstance(raw, dict):
         raise _Bad("answer", "an object in the CorrectionAnswer or PreferenceAnswer schema")
@@ -172,8 +186,12 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
     person = store.annotator_by_email(email)
     if person is None and not add_annotators and email not in new_people:
         raise _Bad("annotator", f"{email} is not registered (add them with `flywheel users add`, or import with --add-annotators)")
+    if person is None and (reason := email_problem(email)):
+        raise _Bad("annotator", f"{reason}, so it cannot be added")
     if person is not None and not person["active"]:
         raise _Bad("annotator", f"{email} has been deactivated")
+    if person is not None and person["role"] not in ANSWERING_ROLES:
+        raise _Bad("annotator", f"{email} is an {person['role']}: only {', '.join(ANSWERING_ROLES)}s answer tasks")
     if person is None:
         new_people.add(email)
     external = str(data["id"]) if data.get("id") not in (None, "") else f"{path.name}:{number}"
@@ -182,10 +200,7 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
 
 def _task_of(store: Store, data: dict, kind: str) -> Task:
     if data.get("task") not in (None, ""):
-        try:
-            task_id = int(data["task"])
-        except (TypeError, ValueError) as exc:
-            raise _Bad("task", f"a task id (a whole number), not {data['task']!r}") from exc
+        task_id = _task_id(data["task"])
         task = store.task(task_id)
         if task is None:
             raise _Bad("task", f"no task with id {task_id}")
@@ -199,6 +214,41 @@ def _task_of(store: Store, data: dict, kind: str) -> Task:
     if len(found) > 1:
         raise _Bad("record", f"{len(found)} {kind} tasks show record {record!r}: name the source, or the task by its id")
     return store.task(found[0])
+
+
+def _task_id(value: Any) -> int:
+    """A task id: a whole number (a JSON integer, or a CSV cell of digits), never a fraction or a truth value."""
+    number = value.strip() if isinstance(value, str) else value
+    if isinstance(number, str) and number.isdecimal() and number.isascii() and len(number) <= 19:
+        number = int(number)
+    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= INT64_MAX:
+        raise _Bad("task", f"a task id (a whole number from 1), not {str(value)[:40]!r}")
+    return number
+
+
+class _Slots:
+    """The task slots this file's lines take: a first answer from an annotator needs a free slot
+    (the task's answers, the claims others hold and this file's earlier first answers, below its overlap)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.taken: dict[int, set[str]] = {}
+
+    def take(self, line: _Line) -> None:
+        person = self.store.annotator_by_email(line.email)
+        if person is not None and self.store.first_annotation(line.task_id, person["id"]) is not None:
+            return  # an edit of their own answer fills no new slot
+        pending = self.taken.setdefault(line.task_id, set())
+        if line.email.lower() in pending:
+            return
+        task = self.store.task(line.task_id)
+        own_claim = person is not None and self.store.active_claim(person["id"], task_id=line.task_id) is not None
+        used = task.done_annotations + task.active_claims - own_claim + len(pending)
+        if used >= task.required_annotations:
+            held = f" and {task.active_claims - own_claim} held by experts now" if task.active_claims - own_claim else ""
+            raise _Bad("task", f"task {task.id} has no free slot: it takes {task.required_annotations} answer(s), "
+                               f"has {task.done_annotations}{held}" + (f" and {len(pending)} earlier in this file" if pending else ""))  # fmt: skip
+        pending.add(line.email.lower())
 
 
 def _write(store: Store, lines: list[_Line], new_people: set[str], summary: ImportSummary) -> None:

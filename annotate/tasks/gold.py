@@ -4,22 +4,24 @@
 record either by Flywheel id (`record_id`) or by the log's `source` and external `id`, with the
 known `answer` (a CorrectionAnswer or PreferenceAnswer; a preference item also names its second
 record, `record_b_id` or `id_b`). Bad lines are reported with line, field and reason and the
-rest kept; importing the same file twice changes nothing. Selection then mixes gold tasks in at
+rest kept (a line that is not clean text and numbers, `annotate.text.clean`, is one such line);
+importing the same file twice changes nothing. Selection then mixes gold tasks in at
 `overlap.gold_rate`, looking like any other task.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotate.config import Taxonomy
-from annotate.errors import FlywheelError, ReviewError
+from annotate.errors import FlywheelError, IngestError, ReviewError
+from annotate.ingest.readers import JsonlReader
 from annotate.ingest.rows import record_id
 from annotate.records import Reject
 from annotate.review.claims import validate_answer
 from annotate.store import Store
+from annotate.text.clean import LineProblem, load_json, printable
 
 
 @dataclass
@@ -34,19 +36,20 @@ def import_gold(store: Store, path: Path, taxonomy: Taxonomy) -> GoldImport:
     result = GoldImport()
     rows = []
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FlywheelError(f"{path}: cannot read the gold file: {exc}") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        result.read += 1
-        try:
-            rows.append(_gold_row(store, json.loads(line), taxonomy))
-        except json.JSONDecodeError as exc:
-            result.rejects.append(Reject(file=str(path), line=number, field=None, reason=f"malformed JSON: {exc.msg}"))
-        except _BadItem as exc:
-            result.rejects.append(Reject(file=str(path), line=number, field=exc.field, reason=str(exc), excerpt=line[:200]))
+        for row in JsonlReader(Path(path)):
+            if row.problem is None and not row.text:
+                continue
+            result.read += 1
+            item = row.problem or load_json(row.text)
+            try:
+                if isinstance(item, LineProblem):
+                    raise _BadItem(item.field, item.reason)
+                rows.append(_gold_row(store, item, taxonomy))
+            except _BadItem as exc:
+                result.rejects.append(Reject(file=printable(str(path)), line=row.line, field=printable(exc.field) if exc.field else None,
+                                             reason=printable(str(exc)), excerpt=printable(row.text[:200])))  # fmt: skip
+    except IngestError as exc:
+        raise FlywheelError(f"cannot read the gold file: {exc}; nothing was imported") from exc
     changed = store.upsert_gold_answers(rows)
     result.imported, result.unchanged = changed, len(rows) - changed
     return result
@@ -67,7 +70,7 @@ def _gold_row(store: Store, item: object, taxonomy: Taxonomy) -> tuple[str, str,
     except ReviewError as exc:
         raise _BadItem("answer", str(exc)) from exc
     second = _record(store, item, "record_b_id", "id_b") if answer.kind == "preference" else None
-    return first, answer.kind, second, answer.model_dump_json(), item.get("source", "gold file")
+    return first, answer.kind, second, answer.model_dump_json(), str(item.get("source", "gold file"))
 
 
 def _kind(item: dict) -> str:
@@ -79,6 +82,9 @@ def _kind(item: dict) -> str:
 
 
 def _record(store: Store, item: dict, id_field: str, external_field: str) -> str:
+    for name in (id_field, external_field, "source"):
+        if item.get(name) is not None and (isinstance(item[name], bool) or not isinstance(item[name], (str, int))):
+            raise _BadItem(name, f"a text (or a whole number), not {type(item[name]).__name__}")
     if item.get(id_field):
         found = str(item[id_field])
         field_name = id_field
