@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from annotate.errors import ConfigError
-from annotate.text.clean import UncleanFile, load_toml, read_text
+from annotate.text.clean import UncleanFile, load_toml, read_text, text_lines
 
 CONFIG_FILE = "flywheel.toml"
 _SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -378,7 +378,7 @@ def _line_of(text: str, keys: list[str]) -> int | None:
     """Best-effort line number of the last key of a path, searched after its section header."""
     if not keys:
         return None
-    lines = text.splitlines()
+    lines = text_lines(text)
     start = 0
     if len(keys) > 1:
         header = re.compile(r"^\s*\[+\s*" + re.escape(".".join(keys[:-1])) + r"\s*\]+")

@@ -213,3 +213,14 @@ def snapshots(project, decided, cli):
         result = cli("export", "--kind", kind, "--name", f"support-{kind}")
         assert result.exit_code == 0, result.output
     return {kind: project.root / "exports" / f"support-{kind}" / "v1" for kind in ("sft", "dpo")}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzz tests' tally (cases, lines kept and rejected, files refused, crashes) per input path."""
+    from tests.fuzzing import report_lines
+
+    lines = report_lines()
+    if lines:
+        terminalreporter.section("fuzzed inputs (tests/test_fuzz_inputs.py)")
+        for line in lines:
+            terminalreporter.write_line(line)

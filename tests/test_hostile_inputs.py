@@ -285,3 +285,38 @@ def test_limits_in_the_config_apply_to_every_table_reader(store, tmp_path):
     pq.write_table(pa.table({"prompt": ["short", "x" * 50], "response": ["ok", "ok"]}), path)
     summary = ingest_files(store, [path], rejects_path=tmp_path / "r.jsonl", limits=IngestLimits(max_field_chars=20))
     assert (summary.total("ingested"), summary.total("rejected")) == (1, 1)
+
+
+# The last line of defence: a bug is one line and exit 70, never a traceback on screen.
+def test_an_unexpected_exception_is_one_line_exit_70_and_its_traceback_kept_in_a_file(project, cli, monkeypatch):
+    import annotate.cli.queue as queue_command
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom at https://user:s3cret-key-123@ls.example/api with Token abcdefghijklmnopqrstuvwxyz")
+
+    monkeypatch.setattr(queue_command, "queue_counts", broken)  # a planted bug in the domain
+    monkeypatch.delenv("FLYWHEEL_DEBUG", raising=False)
+    result = cli("queue")
+    assert result.exit_code == 70, result.output
+    assert "Traceback" not in result.output and "internal error: ValueError: boom" in result.output
+    assert "s3cret-key-123" not in result.output and "abcdefghijklmnopqrstuvwxyz" not in result.output
+    kept = result.output.split("the traceback is in ")[1].split(" (or run again")[0].split()[0]
+    text = open(kept, encoding="utf-8").read()
+    assert "Traceback" in text and "ValueError: boom" in text and "s3cret-key-123" not in text
+
+
+def test_an_unreadable_answers_or_gold_file_is_one_message_exit_2_and_imports_nothing(store, project, cli, tmp_path):
+    add_annotator(store, EXPERT)
+    tasks = make_tasks(store, 400)
+    lines = "".join(json.dumps({"task": task, "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "acceptable"}}) + "\n" for task in tasks)
+    packed = gzip.compress(lines.encode())
+    answers = tmp_path / "answers.jsonl.gz"
+    answers.write_bytes(packed[: len(packed) // 2])
+    result = cli("annotations", "import", str(answers))
+    assert result.exit_code == 2 and "nothing of the file was imported" in " ".join(result.output.split()), result.output
+    assert not any(store.annotations_of(task) for task in tasks)
+
+    gold = tmp_path / "gold.jsonl.gz"
+    gold.write_bytes(gzip.compress(b'{"record_id": "x", "answer": {"kind": "correction", "verdict": "acceptable"}}\n' * 2_000)[:300])
+    result = cli("gold", "import", str(gold))
+    assert result.exit_code == 2 and "cannot read the gold file" in result.output and "Traceback" not in result.output

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from annotate.errors import EvaluationError
 from annotate.records import system_prompt
-from annotate.text.clean import LineProblem, UncleanFile, load_json, load_toml, read_text
+from annotate.text.clean import LineProblem, UncleanFile, load_json, load_toml, read_text, text_lines
 from train.snapshot import Snapshot
 
 MAX_NAMED_PROBLEMS = 10
@@ -266,7 +266,7 @@ class _Bad(Exception):
 def _jsonl(path: Path, problems: _Problems):
     """(line number, object) for each non-blank line; unreadable lines go to `problems`."""
     try:
-        lines = read_text(path).splitlines()
+        lines = text_lines(read_text(path))
     except OSError as exc:
         raise EvaluationError(f"{path}: cannot read: {exc.strerror}") from exc
     except UncleanFile as exc:

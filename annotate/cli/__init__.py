@@ -2,12 +2,16 @@
 
 Commands parse their options, call the domain layer and show the result; they hold no SQL
 and no business rules. Domain errors (`FlywheelError`) become a one-line message on stderr
-and exit code 1 (ingest documents its own codes), never a traceback.
+and exit code 1 (ingest documents its own codes), never a traceback; an unexpected exception (a
+bug) becomes one line and exit code 70, its traceback kept in a file.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
+import traceback
 
 import typer
 from rich.logging import RichHandler
@@ -18,11 +22,18 @@ from annotate.cli import (agreement, annotation_import, app_server, evaluate, ex
                           project, queue, sample, schemas, score, train, users)  # fmt: skip
 from annotate.cli.context import CliContext, err_console
 from annotate.errors import FlywheelError
+from annotate.text.secrets import redact
 
+
+
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in Flywheel, never an input's fault
+_PASS_THROUGH = (typer.Exit, typer.Abort, typer.TyperException)  # exits, Ctrl-C, usage errors: typer shows them
 
 
 class _FlywheelGroup(TyperGroup):
-    """The command group that turns a `FlywheelError` from any command into message + exit 1."""
+    """The command group that turns a `FlywheelError` from any command into message + exit 1, and
+    anything else that escapes (a bug) into one line, exit 70, with the traceback kept in a file
+    rather than printed (FLYWHEEL_DEBUG=1 raises it instead)."""
 
     def invoke(self, ctx: typer.Context):
         try:
@@ -30,6 +41,24 @@ class _FlywheelGroup(TyperGroup):
         except FlywheelError as exc:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from exc
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:
+            if os.environ.get("FLYWHEEL_DEBUG"):
+                raise
+            kept = _keep_traceback(exc)
+            err_console.print(f"[bold red]internal error:[/] {escape(redact(f'{type(exc).__name__}: {exc}')[:300])}. "
+                              f"This is a bug in Flywheel, not in your input; the traceback is in {escape(kept)} "
+                              "(or run again with FLYWHEEL_DEBUG=1).", highlight=False, soft_wrap=True)  # fmt: skip
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from exc
+
+
+def _keep_traceback(exc: Exception) -> str:
+    """Write the traceback (secrets redacted) to a file in the temporary folder; returns its path."""
+    with tempfile.NamedTemporaryFile("w", prefix="flywheel-crash-", suffix=".txt", delete=False, encoding="utf-8",
+                                     errors="backslashreplace") as handle:  # fmt: skip
+        handle.write(redact("".join(traceback.format_exception(exc))))
+    return handle.name
 
 
 app = typer.Typer(

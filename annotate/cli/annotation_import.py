@@ -9,10 +9,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from annotate.cli.context import console
+from annotate.cli.context import console, err_console
 from annotate.cli.ingest import print_first_rejects
+from annotate.errors import IngestError
 
-EXIT_CODES_HELP = "Exit codes: 0 every line imported or already present; 3 some lines rejected; 2 nothing importable."
+EXIT_CODES_HELP = "Exit codes: 0 every line imported or already present; 3 some lines rejected; 2 nothing importable or the file unreadable."
 
 annotations_app = typer.Typer(help="Annotations made elsewhere: import a vendor's or simulated experts' answers.",
                               no_args_is_help=True)  # fmt: skip
@@ -37,8 +38,12 @@ def import_file(
 
     project = ctx.obj.project()
     with project.open_store() as store:
-        summary = import_annotations(store, path, fmt=fmt, add_annotators=add_annotators, rejects_dir=project.rejects_dir,
-                                     rejects_path=rejects)  # fmt: skip
+        try:
+            summary = import_annotations(store, path, fmt=fmt, add_annotators=add_annotators, rejects_dir=project.rejects_dir,
+                                         rejects_path=rejects)  # fmt: skip
+        except IngestError as exc:  # the file cannot be read (as a whole): ingest's exit code for it
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from exc
     table = Table("file", "read", "imported", "updated (superseded)", "already present", "rejected",
                   title="Annotation import", title_justify="left")  # fmt: skip
     rejected = f"[red]{summary.rejected:,}[/]" if summary.rejected else "0"

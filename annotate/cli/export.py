@@ -100,7 +100,7 @@ def diff_command(ctx: typer.Context, name: str = typer.Argument(...), old: str =
 
     project = ctx.obj.project()
     difference = diff_snapshots(project.root / _path(ctx, name, old), project.root / _path(ctx, name, new))
-    console.print(f"{name} {old} -> {new}: {len(difference.added):,} added, {len(difference.removed):,} removed, "
+    console.print(f"{escape(name)} {escape(old)} -> {escape(new)}: {len(difference.added):,} added, {len(difference.removed):,} removed, "
                   f"{len(difference.changed):,} changed, {difference.unchanged:,} unchanged rows.")  # fmt: skip
     table = Table("count", old, new, "change", title="Counts", title_justify="left")
     for key, (before, after) in difference.counts.items():
@@ -108,7 +108,7 @@ def diff_command(ctx: typer.Context, name: str = typer.Argument(...), old: str =
     console.print(table)
     for label, ids in (("added", difference.added), ("removed", difference.removed), ("changed", difference.changed)):
         if ids:
-            console.print(f"{label}: {', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}")
+            console.print(escape(f"{label}: {', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}"))
 
 
 def _path(ctx: typer.Context, name: str, version: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from annotate.cli.context import console
@@ -27,7 +28,7 @@ def flag(
     with project.open_store() as store:
         if manual:
             made = flag_manually(store, manual, note)
-            console.print(f"Flagged {made.record_id} by hand: {made.detail}")
+            console.print(escape(f"Flagged {made.record_id} by hand: {made.detail}"))
             return
         with progress_bar(ctx.obj.quiet, "flagging") as progress:
             summary = run_flaggers(store, project.config, project.root, only=only or None, recheck=recheck, progress=progress)

@@ -53,14 +53,14 @@ def _print_summary(summary: IngestSummary) -> None:
     table = Table("file", "read", "ingested", "already present", "rejected", title="Ingest summary", title_justify="left")
     for file in summary.files:
         rejected = f"[red]{file.rejected:,}[/]" if file.rejected else "0"
-        table.add_row(file.path, f"{file.read:,}", f"{file.ingested:,}", f"{file.present:,}", rejected)
+        table.add_row(escape(file.path), f"{file.read:,}", f"{file.ingested:,}", f"{file.present:,}", rejected)
     if len(summary.files) > 1:
         totals = [f"{summary.total(name):,}" for name in ("read", "ingested", "present", "rejected")]
         table.add_row("[bold]total[/]", *totals)
     console.print(table)
     for file in summary.files:
         if file.error:
-            err_console.print(f"[bold red]error:[/] {file.error}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(file.error)}", highlight=False, soft_wrap=True)
     shown = set()
     for file in summary.files:
         if file.rejects_path and file.rejects_path not in shown:
@@ -69,9 +69,9 @@ def _print_summary(summary: IngestSummary) -> None:
 
 
 def print_first_rejects(path: Path, limit: int = 5) -> None:
-    err_console.print(f"Rejected lines are in [bold]{path}[/]; the first of them:", highlight=False)
-    with open(path, encoding="utf-8") as handle:
+    err_console.print(f"Rejected lines are in [bold]{escape(str(path))}[/]; the first of them:", highlight=False)
+    with open(path, encoding="utf-8", newline="\n") as handle:  # a line ends at LF only, as JSONL's does
         for _, line in zip(range(limit), handle):
             reject = json.loads(line)
             field = f" {reject['field']}:" if reject["field"] else ""
-            err_console.print(f"  {reject['file']}:{reject['line']}:{field} {reject['reason']}", highlight=False, soft_wrap=True)
+            err_console.print(escape(f"  {reject['file']}:{reject['line']}:{field} {reject['reason']}"), highlight=False, soft_wrap=True)

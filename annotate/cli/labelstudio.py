@@ -182,13 +182,13 @@ def _print_pull(report) -> None:
         return
     console.print(_pull_line(report).capitalize() + ".")
     if report.new_annotators:
-        console.print(f"New annotators (role annotator): {', '.join(report.new_annotators)}")
+        console.print(f"New annotators (role annotator): {escape(', '.join(report.new_annotators))}")
     for problem in report.invalid:
         err_console.print(f"invalid, not stored: project {problem.ls_project_id}, task {problem.ls_task_id}, annotation "
-                          f"{problem.ls_annotation_id} by {problem.annotator}: {escape(problem.reason)}")  # fmt: skip
+                          f"{problem.ls_annotation_id} by {escape(str(problem.annotator))}: {escape(problem.reason)}")  # fmt: skip
     for problem in report.deleted:
         err_console.print(f"deleted on the server: project {problem.ls_project_id}, task {problem.ls_task_id}, "
-                          f"annotation {problem.ls_annotation_id} by {problem.annotator}: {escape(problem.reason)}")  # fmt: skip
+                          f"annotation {problem.ls_annotation_id} by {escape(str(problem.annotator))}: {escape(problem.reason)}")  # fmt: skip
     if report.unknown_tasks:
         err_console.print(f"{len(report.unknown_tasks)} annotated tasks were not pushed by Flywheel and were left alone "
                           f"(Label Studio ids {', '.join(map(str, report.unknown_tasks[:10]))})")  # fmt: skip

@@ -27,9 +27,9 @@ def init(
     """Create a project: flywheel.toml with commented defaults, guidelines, database, first round."""
     options: CliContext = ctx.obj
     project = init_project(directory, db=options.db, name=name)
-    console.print(f"Created project in [bold]{project.root}[/]")
-    console.print(f"  config     {project.config_path}")
-    console.print(f"  database   {project.db_path}")
+    console.print(f"Created project in [bold]{escape(str(project.root))}[/]")
+    console.print(escape(f"  config     {project.config_path}"))
+    console.print(escape(f"  database   {project.db_path}"))
     console.print("Next: [bold]flywheel ingest LOGS.jsonl[/] from inside the folder (or with --project).")
 
 
@@ -40,9 +40,9 @@ def db_status(ctx: typer.Context) -> None:
     with project.open_store() as store:
         status = database_status(store)
     applied, latest, counts, open_round = status.migrations, status.latest_migration, status.table_counts, status.open_round
-    console.print(f"database        {project.db_path}")
+    console.print(escape(f"database        {project.db_path}"))
     console.print(f"schema version  {applied} (latest migration: {latest})")
-    console.print(f"open round      {open_round['name'] if open_round else '(none)'}")
+    console.print(escape(f"open round      {open_round['name'] if open_round else '(none)'}"))
     table = Table("table", "rows", title="Row counts", title_justify="left")
     for name, count in counts.items():
         table.add_row(name, f"{count:,}")
@@ -58,7 +58,7 @@ def round_start(
     """Close the open round and open a new one."""
     with ctx.obj.project().open_store() as store:
         opened = start_round(store, name, model)
-    console.print(f"Opened round [bold]{opened['name']}[/] (id {opened['id']}); new records belong to it.")
+    console.print(f"Opened round [bold]{escape(opened['name'])}[/] (id {opened['id']}); new records belong to it.")
 
 
 @round_app.command("list")

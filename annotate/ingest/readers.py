@@ -18,6 +18,8 @@ import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -193,17 +195,42 @@ class ParquetReader:
 
 
 def _parquet_row(number: int, row: dict[str, Any]) -> Row:
-    """Binary cells are text when they decode as UTF-8; other binary data is refused, named by column.
-    A NaN cell is a missing value, as in a data frame."""
+    """A Parquet row in JSON's shapes (see `_json_shaped`); a null or NaN cell is a missing value, as
+    in a data frame. Binary data that is not UTF-8 text is refused, named by column."""
     data = {}
     for column, value in row.items():
-        if isinstance(value, float) and value != value:
+        if value is None or (isinstance(value, float) and value != value):
             continue
-        if isinstance(value, bytes):
-            try:
-                value = value.decode("utf-8")
-            except UnicodeDecodeError:
-                return Row(number, None, "", LineProblem(column, "binary data that is not UTF-8 text"))
-        if value is not None:
-            data[column] = value
+        try:
+            data[column] = _json_shaped(value)
+        except _NotText as exc:
+            return Row(number, None, "", LineProblem(f"{column}{exc.path}", "binary data that is not UTF-8 text"))
     return Row(number, data)
+
+
+class _NotText(ValueError):
+    def __init__(self, path: str):
+        super().__init__(path)
+        self.path = path
+
+
+def _json_shaped(value: Any, path: str = "") -> Any:
+    """A cell as JSON would carry it, at any depth: bytes as UTF-8 text, decimals as exact text,
+    dates and times in ISO 8601, durations in seconds, structs as objects (Arrow maps arrive as lists
+    of key-value pairs, and stay so)."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotText(path) from None
+    if isinstance(value, dict):
+        return {str(key): _json_shaped(child, f"{path}.{key}") for key, child in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_shaped(child, f"{path}[{index}]") for index, child in enumerate(value)]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value

@@ -49,7 +49,7 @@ def import_gold(store: Store, path: Path, taxonomy: Taxonomy) -> GoldImport:
                 result.rejects.append(Reject(file=printable(str(path)), line=row.line, field=printable(exc.field) if exc.field else None,
                                              reason=printable(str(exc)), excerpt=printable(row.text[:200])))  # fmt: skip
     except IngestError as exc:
-        raise FlywheelError(f"cannot read the gold file: {exc}; nothing was imported") from exc
+        raise IngestError(f"cannot read the gold file: {exc}; nothing was imported") from exc
     changed = store.upsert_gold_answers(rows)
     result.imported, result.unchanged = changed, len(rows) - changed
     return result

@@ -172,6 +172,13 @@ def read_text(path: str | Path) -> str:
     return text.removeprefix(BOM).replace("\r\n", "\n")
 
 
+def text_lines(text: str) -> list[str]:
+    """The lines of a text read by `read_text`, split at LF only: `str.splitlines` also splits at
+    U+2028, U+0085 and other characters that a JSON or TOML string may hold as they are."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def load_toml(text: str, source: str) -> dict[str, Any]:
     """TOML text as a dict under the rules (no NaN or infinity, whole numbers within 64 bits);
     raises `UncleanFile` naming `source` and the key."""
