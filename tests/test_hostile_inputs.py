@@ -320,3 +320,51 @@ def test_an_unreadable_answers_or_gold_file_is_one_message_exit_2_and_imports_no
     gold.write_bytes(gzip.compress(b'{"record_id": "x", "answer": {"kind": "correction", "verdict": "acceptable"}}\n' * 2_000)[:300])
     result = cli("gold", "import", str(gold))
     assert result.exit_code == 2 and "cannot read the gold file" in result.output and "Traceback" not in result.output
+
+
+# Found by the fuzz tests
+def test_rich_markup_in_a_field_name_or_value_is_printed_as_text(store, project, cli, tmp_path):
+    path = tmp_path / "[bold]logs[red].jsonl"
+    path.write_text(json.dumps(record(prompt="fine")) + "\n" + json.dumps(record(metadata={"[/]": "a\u0000b"})) + "\n")
+    result = cli("ingest", str(path))
+    assert result.exit_code == 3, result.output
+    assert "metadata.[/]: contains a NUL character" in result.output and "[bold]logs[red].jsonl" in result.output
+
+
+def test_a_parquet_struct_holding_binary_or_decimals_is_stored_as_json(store, tmp_path):
+    from decimal import Decimal
+
+    path = tmp_path / "logs.parquet"
+    struct = pa.struct([("raw", pa.binary()), ("amount", pa.decimal128(10, 2)), ("when", pa.date32())])
+    pq.write_table(pa.table({
+        "prompt": ["first", "second"], "response": ["ok", "ok"],
+        "detail": pa.array([{"raw": b"text", "amount": Decimal("12.50"), "when": None},
+                            {"raw": b"\x80\xff", "amount": None, "when": None}], type=struct),
+    }), path)  # fmt: skip
+    rejects = tmp_path / "r.jsonl"
+    summary = ingest_files(store, [path], rejects_path=rejects)
+    assert (summary.total("ingested"), summary.total("rejected")) == (1, 1)
+    assert [(r["line"], r["field"]) for r in _rejects(rejects)] == [(2, "detail.raw")]
+    (row,) = store.db.query("SELECT metadata FROM records")
+    assert json.loads(row["metadata"]) == {"detail": {"raw": "text", "amount": "12.50", "when": None}}
+
+
+def test_a_control_character_line_is_a_reject_and_a_text_file_starting_with_gzips_magic_stays_text(store, tmp_path):
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(b"\x1f\x8b not gzip\n" + json.dumps(record(prompt="kept")).encode() + b"\n\x1c\n\x0b\x0c\n \t \n")
+    rejects = tmp_path / "r.jsonl"
+    summary = ingest_files(store, [path], rejects_path=rejects)
+    assert (summary.total("read"), summary.total("ingested"), summary.total("rejected")) == (4, 1, 3)
+    assert [reject["line"] for reject in _rejects(rejects)] == [1, 3, 4]
+
+
+def test_a_table_whose_header_names_a_column_twice_is_refused_whole(store, tmp_path, cli):
+    path = tmp_path / "logs.csv"
+    path.write_text("prompt,response,prompt\nfirst,ok,second\n")
+    result = cli("ingest", str(path))
+    assert result.exit_code == 2 and "'prompt' appear more than once" in result.output and store.record_count() == 0
+    table = pa.Table.from_arrays([pa.array(["a"]), pa.array(["ok"]), pa.array(["b"])], names=["prompt", "response", "prompt"])
+    parquet = tmp_path / "logs.parquet"
+    pq.write_table(table, parquet)
+    result = cli("ingest", str(parquet))
+    assert result.exit_code == 2 and "'prompt' appear more than once" in result.output and store.record_count() == 0

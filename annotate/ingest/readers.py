@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from annotate.errors import IngestError
-from annotate.text.clean import LineProblem, decode_line, load_json, text_problem
+from annotate.text.clean import LineProblem, decode_line, is_blank, load_json, text_problem
 
 __all__ = ["FORMATS", "LineProblem", "Row", "detect_format", "open_reader", "parse_json_object"]
 
@@ -69,9 +69,7 @@ class _ByteStream:
         except OSError as exc:
             raise IngestError(f"{path}: cannot open: {exc.strerror}") from exc
         self.total = path.stat().st_size
-        is_gzip = self.raw.read(2) == b"\x1f\x8b"
-        self.raw.seek(0)
-        self.stream: BinaryIO = gzip.GzipFile(fileobj=self.raw) if is_gzip else self.raw  # type: ignore[assignment]
+        self.stream: BinaryIO = _gunzipped(self.raw, named_gzip=path.suffix.lower() == ".gz")
 
     @property
     def done(self) -> int:
@@ -86,6 +84,24 @@ class _ByteStream:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _gunzipped(raw: BinaryIO, *, named_gzip: bool) -> BinaryIO:
+    """`raw` decompressed when it is gzip, else `raw` itself. A `.gz` name is gzip (a damaged one
+    is an unreadable file); otherwise the content decides: the magic number and a start that
+    decompresses, so a text file that merely begins with the magic bytes stays text."""
+    magic = raw.read(2) == b"\x1f\x8b"
+    raw.seek(0)
+    if named_gzip:
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    if magic:
+        unpacked = gzip.GzipFile(fileobj=raw)
+        try:
+            unpacked.peek(1)
+            return unpacked  # type: ignore[return-value]
+        except (OSError, EOFError, zlib.error):
+            raw.seek(0)  # not gzip after all: read it as it is, line by line
+    return raw
 
 
 class JsonlReader(_ByteStream):
@@ -107,7 +123,7 @@ def _parse_json_line(number: int, raw_line: bytes) -> Row:
     text = decode_line(raw_line, first=number == 1)
     if isinstance(text, LineProblem):
         return Row(number, None, raw_line[:120].decode("utf-8", "replace"), text)
-    return Row(number, None, text if text.strip() else "")
+    return Row(number, None, "" if is_blank(text) else text)
 
 
 def parse_json_object(text: str, *, max_depth: int = 32, max_chars: int = 1_000_000) -> dict[str, Any] | LineProblem:
@@ -131,7 +147,7 @@ class CsvReader(_ByteStream):
         csv.field_size_limit(max(csv.field_size_limit(), sys.maxsize))
         reader = csv.DictReader(text)
         try:
-            self.columns = list(reader.fieldnames or [])
+            self.columns = _unique(self.path, list(reader.fieldnames or []))
             for row in reader:
                 yield _csv_row(reader.line_num, row)
         except csv.Error as exc:
@@ -148,7 +164,7 @@ class CsvReader(_ByteStream):
                 first = io.TextIOWrapper(peek.stream, encoding="utf-8-sig", errors="replace", newline="").readline()
             except (OSError, EOFError, zlib.error) as exc:
                 raise IngestError(f"{self.path}: unreadable header ({exc or type(exc).__name__})") from exc
-        return next(csv.reader([first]), [])
+        return _unique(self.path, next(csv.reader([first]), []))
 
 
 def _csv_row(number: int, row: dict[str | None, Any]) -> Row:
@@ -158,6 +174,16 @@ def _csv_row(number: int, row: dict[str | None, Any]) -> Row:
         if isinstance(value, str) and text_problem(value) and "\x00" not in value:
             return Row(number, None, "", LineProblem(column, "invalid UTF-8"))
     return Row(number, {key: value for key, value in row.items() if value not in ("", None)})
+
+
+def _unique(path: Path, columns: list[str]) -> list[str]:
+    """The header, refused when a name appears twice: a row's cells would silently overwrite each other."""
+    named = [column.strip() for column in columns if column and column.strip()]
+    twice = sorted({name for name in named if named.count(name) > 1})
+    if twice:
+        raise IngestError(f"{path}: column(s) {', '.join(repr(name) for name in twice[:5])} appear more than once; "
+                          "rename them so no cell overwrites another")  # fmt: skip
+    return columns
 
 
 class ParquetReader:
@@ -173,7 +199,7 @@ class ParquetReader:
             raise IngestError(f"{path}: not a readable Parquet file: {exc}") from exc
         self.total = self.file.metadata.num_rows
         self.done = 0
-        self.columns = self.file.schema_arrow.names
+        self.columns = _unique(path, self.file.schema_arrow.names)
 
     def header(self) -> list[str]:
         return list(self.columns)

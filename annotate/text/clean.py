@@ -172,6 +172,15 @@ def read_text(path: str | Path) -> str:
     return text.removeprefix(BOM).replace("\r\n", "\n")
 
 
+JSON_WHITESPACE = " \t\r\n"
+
+
+def is_blank(line: str) -> bool:
+    """A line holding only JSON's whitespace (space, tab, CR, LF). `str.strip` would also drop
+    control and separator characters (U+001C, U+0085, U+3000, ...), which make a line garbage, not blank."""
+    return not line.strip(JSON_WHITESPACE)
+
+
 def text_lines(text: str) -> list[str]:
     """The lines of a text read by `read_text`, split at LF only: `str.splitlines` also splits at
     U+2028, U+0085 and other characters that a JSON or TOML string may hold as they are."""
