@@ -447,3 +447,32 @@ def test_odd_values_strategy_reaches_every_kind_of_odd_value():
     collect()
     assert seen >= {"surrogate", "nul", "nan", "inf", "huge", "deep"}, seen
     assert hostile_line  # used by the tests above
+
+
+@FUZZ
+@given(data=st.data(), as_json=st.booleans())
+def test_a_fuzzed_prompt_baseline_is_accepted_or_refused_in_one_message(tmp_path_factory, data, as_json):
+    from annotate.errors import EvaluationError
+    from train.eval_data import read_prompt_baseline
+
+    folder = tmp_path_factory.mktemp("baseline")
+    sample = Path(__file__).parent.parent / "data/sample/prompt_baseline.toml"
+    if as_json:
+        import tomllib
+
+        good = tomllib.loads(sample.read_text())
+        fields = ["system", "examples", "examples.0.user", "examples.0.assistant", "extra"]
+        path = folder / "baseline.json"
+        path.write_bytes(data.draw(hostile_line(good, fields)) if data.draw(st.booleans()) else json.dumps(good).encode())
+    else:
+        path = folder / "baseline.toml"
+        path.write_bytes(_mutated_toml(data, sample.read_text()))
+    try:
+        read_prompt_baseline(path)
+        tally("eval prompt baseline", cases=1, accepted_file=1)
+    except EvaluationError as error:
+        assert str(path) in str(error)
+        tally("eval prompt baseline", cases=1, refused_file=1)
+    except Exception:
+        tally("eval prompt baseline", crashed=1)
+        raise

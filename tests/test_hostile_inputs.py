@@ -368,3 +368,14 @@ def test_a_table_whose_header_names_a_column_twice_is_refused_whole(store, tmp_p
     pq.write_table(table, parquet)
     result = cli("ingest", str(parquet))
     assert result.exit_code == 2 and "'prompt' appear more than once" in result.output and store.record_count() == 0
+
+
+@pytest.mark.parametrize("examples", ["null", '"text"', "3", "{}"])
+def test_a_prompt_baseline_whose_examples_are_not_a_list_is_one_message(tmp_path, examples):
+    from annotate.errors import EvaluationError
+    from train.eval_data import read_prompt_baseline
+
+    path = tmp_path / "baseline.json"
+    path.write_text('{"system": "Be brief.", "examples": ' + examples + "}")
+    with pytest.raises(EvaluationError, match=r"baseline\.json: examples: a list"):
+        read_prompt_baseline(path)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from annotate.errors import EvaluationError
 from annotate.records import system_prompt
-from annotate.text.clean import LineProblem, UncleanFile, load_json, load_toml, read_text, text_lines
+from annotate.text.clean import LineProblem, UncleanFile, is_blank, load_json, load_toml, read_text, text_lines
 from train.snapshot import Snapshot
 
 MAX_NAMED_PROBLEMS = 10
@@ -248,6 +248,8 @@ def read_prompt_baseline(path: Path) -> PromptBaseline:
     if not isinstance(system, str):
         raise EvaluationError(f"{path}: system: a string")
     examples = []
+    if not isinstance(data.get("examples", []), list):
+        raise EvaluationError(f"{path}: examples: a list of {{user, assistant}} pairs")
     for index, example in enumerate(data.get("examples", [])):
         if not isinstance(example, dict) or not all(isinstance(example.get(k), str) and example[k].strip() for k in ("user", "assistant")):
             raise EvaluationError(f"{path}: examples[{index}]: needs non-empty `user` and `assistant` strings")
@@ -272,7 +274,7 @@ def _jsonl(path: Path, problems: _Problems):
     except UncleanFile as exc:
         raise EvaluationError(str(exc)) from exc
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if is_blank(line):
             continue
         row = load_json(line)
         if isinstance(row, LineProblem):
