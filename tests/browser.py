@@ -9,6 +9,7 @@ websocket, inside a scrolling `stMain` container rather than the document.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -30,6 +31,12 @@ VIEWPORT = {"width": 1400, "height": 900}
 # Screenshots go to build/screenshots (ignored by git) unless FLYWHEEL_SCREENSHOTS names a folder:
 # `make screenshots` points it at docs/screenshots to refresh the README's pictures.
 SCREENSHOTS = Path(os.environ.get("FLYWHEEL_SCREENSHOTS") or REPO / "build" / "screenshots")
+
+
+def as_shown(text: str) -> str:
+    """`text` as a page shows it once escaped (annotate.ui.text.escape_markdown): an invisible word
+    joiner (U+2060) after each email address's @, so no address becomes a mailto: link."""
+    return re.sub(r"(?<=[-.\w+]@)(?=[-\w])", "\u2060", text)
 
 
 def free_port() -> int:

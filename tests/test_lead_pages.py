@@ -271,7 +271,7 @@ def test_a_lead_adds_someone_with_a_password_shown_once(env, people, project):
     app.text_input(key="people-add-name").input("Newcomer")
     app.button(key="people-add-submit").click().run()
     assert not app.exception
-    assert app.success[0].value == "Added new@x.test as annotator."
+    assert app.success[0].value == escape_markdown("Added new@x.test as annotator.")  # shown as text: no mailto: link
     password = app.code[0].value
     person = sign_in(people, "new@x.test", password, max_failed=5, lockout_minutes=15)
     assert (person["role"], person["name"]) == ("annotator", "Newcomer")
@@ -284,7 +284,7 @@ def test_adding_an_existing_email_is_refused_with_a_message(env, people):
     app = run_page(PEOPLE, LEA, role="lead")
     app.text_input(key="people-add-email").input(ANN)
     app.button(key="people-add-submit").click().run()
-    assert app.error[0].value == f"{ANN} is already registered"
+    assert app.error[0].value == escape_markdown(f"{ANN} is already registered")
     assert not app.code
 
 
@@ -294,7 +294,7 @@ def test_a_lead_changes_a_role_and_deactivates_and_reactivates(env, people):
     app.selectbox(key="people-person").set_value(BOB).run()
     app.selectbox(key=f"people-role-{BOB}").set_value("lead")
     app.button(key="people-set-role").click().run()
-    assert app.success[0].value == f"{BOB} is now lead."
+    assert app.success[0].value == escape_markdown(f"{BOB} is now lead.")
     assert people.annotator_by_email(BOB)["role"] == "lead"
     app.button(key="people-deactivate").click().run()
     assert not people.annotator_by_email(BOB)["active"]

@@ -147,12 +147,12 @@ def test_a_page_of_answers_is_clamped_to_the_pages_there_are():
 def test_the_outcome_of_each_candidate_heads_the_report_and_older_reports_fall_back_to_verdicts():
     assert outcomes(OLD) == {"sft-1": REGRESSION}
     assert banner(ReportSummary(Path("old"), OLD)) == (
-        "error", "**old**: gate failed for sft-1 (snapshot **support-sft v1**, 10 held-out production examples).")  # fmt: skip
+        "error", "old: gate failed for sft-1 (snapshot support-sft v1, 10 held-out production examples).")  # fmt: skip
     new = {**OLD, "report": "new", "outcomes": {"sft-1": NOT_ENOUGH_EVIDENCE, "sft-2": SHIP},
            "verdicts": {"sft-1": False, "sft-2": True}, "shipped": {"variant": "live", "source": "reports/r0"}}  # fmt: skip
     level, line = banner(ReportSummary(Path("new"), new))
     assert level == "warning" and "not enough evidence to ship sft-1; sft-2 passed the gate" in line
-    assert "against the live version **live**" in line
+    assert "against the live version live" in line
     assert ReportSummary(Path("new"), new).label.endswith("· not enough evidence")
     assert banner(ReportSummary(Path("x"), {**OLD, "verdicts": {}}))[0] == "info"
     assert banner(ReportSummary(Path("x"), {**OLD, "verdicts": {"sft-1": True}}))[0] == "success"

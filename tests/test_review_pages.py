@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import next_task, submit
+from annotate.ui.text import escape_markdown
 from tests.conftest import REPO, make_tasks, review_app_as, run_page
 
 PASSWORD = "correct horse battery"
@@ -50,7 +51,7 @@ def test_an_annotator_signs_in_and_gets_the_correction_workspace(env, people):
     assert not app.exception
     assert app.title[0].value == "Correct responses"
     assert app.text_area(key=f"corrected-{1}").value == "answer 0"
-    assert "Signed in as **ana@example.com** (annotator)" in app.sidebar.caption[0].value
+    assert f"Signed in as **{escape_markdown('ana@example.com')}** (annotator)" in app.sidebar.caption[0].value
 
 
 def test_roles_decide_the_pages(env, people):

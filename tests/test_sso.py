@@ -18,6 +18,7 @@ import pytest
 from annotate.project import init_project
 from annotate.review.annotators import add_annotator
 from tests.conftest import REPO, make_tasks
+from tests.browser import as_shown
 
 _MISSING = [
     reason
@@ -141,7 +142,7 @@ def test_registered_annotator_signs_in_with_sso(page, servers) -> None:
     expect(workspace, f"{ANA} should land in the correction workspace").to_be_visible(timeout=WAIT_MS)
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar, "the sidebar should name the SSO user and her role from the annotators table").to_contain_text(
-        f"Signed in as {ANA} (annotator)", timeout=WAIT_MS
+        as_shown(f"Signed in as {ANA} (annotator)"), timeout=WAIT_MS
     )
     expect(page.get_by_role("button", name=SSO_BUTTON), "no sign-in button once signed in").to_have_count(0)
 
@@ -150,7 +151,7 @@ def test_unregistered_email_is_sent_to_its_lead(page, servers) -> None:
     from playwright.sync_api import expect
 
     _sign_in_at_provider(page, servers, STRANGER)
-    message = f"{STRANGER} is not registered as an annotator here. Ask your lead to add you."
+    message = as_shown(f"{STRANGER} is not registered as an annotator here. Ask your lead to add you.")
     expect(page.get_by_text(message), "an unregistered email should be asked to see its lead").to_be_visible(
         timeout=WAIT_MS
     )
@@ -167,7 +168,7 @@ def test_sign_out_ends_the_sso_session(page, servers) -> None:
 
     _sign_in_at_provider(page, servers, ANA)
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar).to_contain_text(f"Signed in as {ANA} (annotator)", timeout=WAIT_MS)
+    expect(sidebar).to_contain_text(as_shown(f"Signed in as {ANA} (annotator)"), timeout=WAIT_MS)
     sidebar.get_by_role("button", name="Sign out").click()
     # Streamlit logs out at the provider too (its end_session endpoint), which asks to confirm.
     _wait_for_url(page, servers, f"{servers['provider']}/oauth2/end_session**", "sign-out should end the SSO session")

@@ -300,7 +300,7 @@ def test_escaped_text_carries_no_markdown_html_latex_or_directive():
 
 
 def test_escaping_keeps_plain_text_as_it_reads():
-    assert escape_markdown("Added new@x.test as annotator; 3.5 of 10, don't.") == "Added new@x.test as annotator; 3.5 of 10, don't."
+    assert escape_markdown("Added new@x.test as annotator; 3.5 of 10, don't.") == "Added new@\u2060x.test as annotator; 3.5 of 10, don't."
     assert escape_markdown("snake_case and support-sft v1") == "snake_case and support-sft v1"
     assert escape_markdown("- item\n1. one\n# heading\n===") == "\\- item  \n1\\. one  \n\\# heading  \n\\==="
     assert escape_markdown(" a -> b ") == " a -\u2060\\> b "

@@ -121,11 +121,14 @@ class Checker:
         host = self.server.host
         effects = {
             "links to the payload server": page.locator(f'a[href*="{host}"]').count(),
+            "mailto: links made of shown addresses": page.locator('a[href^="mailto:"]').count(),
             "images from the payload server": page.locator(f'img[src*="{host}"]').count(),
             "KaTeX": page.locator(".katex").count(),
             "requests the payload server got": len(self.server.requests),
         }
-        assert not any(effects.values()), f"{where}: {effects} {self.server.requests}"
+        mailto = [page.locator('a[href^="mailto:"]').nth(n).evaluate("a => a.parentElement.outerHTML.slice(0, 300)")
+                  for n in range(effects["mailto: links made of shown addresses"])]  # fmt: skip
+        assert not any(effects.values()), f"{where}: {effects} {self.server.requests} {mailto}"
         shown = page.inner_text("body").replace("\u2060", "")
         for literal in literals:
             assert literal in shown, f"{where}: {literal!r} is not shown as written"

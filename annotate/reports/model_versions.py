@@ -135,27 +135,28 @@ def outcomes(report: dict) -> dict[str, str]:
 
 
 def banner(summary: ReportSummary) -> tuple[str, str]:
-    """The report's headline as (level: info, success, warning or error; markdown line)."""
+    """The report's headline as (level: info, success, warning or error; plain text: names in it are
+    the report's, the snapshot's and the variants', so a page escapes the line before showing it)."""
     report = summary.report
     snapshot = report.get("snapshot") or {}
     examples = ((report.get("inputs") or {}).get("production") or {}).get("examples", "?")
-    where = f"snapshot **{snapshot.get('name')} v{snapshot.get('version')}**, {examples} held-out production examples"
+    where = f"snapshot {snapshot.get('name')} v{snapshot.get('version')}, {examples} held-out production examples"
     if report.get("shipped"):
-        where += f", against the live version **{report['shipped']['variant']}**"
+        where += f", against the live version {report['shipped']['variant']}"
     by_outcome: dict[str, list[str]] = {}
     for candidate, outcome in outcomes(report).items():
         by_outcome.setdefault(outcome, []).append(candidate)
     if not by_outcome:
-        return "info", f"**{summary.name}**: no candidate adapter ({where})."
+        return "info", f"{summary.name}: no candidate adapter ({where})."
     if set(by_outcome) == {SHIP}:
-        return "success", f"**{summary.name}**: every candidate passed the gate ({where})."
+        return "success", f"{summary.name}: every candidate passed the gate ({where})."
     says = {
         REGRESSION: "gate failed for {}",
         NOT_ENOUGH_EVIDENCE: "not enough evidence to ship {}",
         SHIP: "{} passed the gate",
     }
     parts = [says.get(outcome, outcome + ": {}").format(", ".join(names)) for outcome, names in by_outcome.items()]
-    return "error" if REGRESSION in by_outcome else "warning", f"**{summary.name}**: {'; '.join(parts)} ({where})."
+    return "error" if REGRESSION in by_outcome else "warning", f"{summary.name}: {'; '.join(parts)} ({where})."
 
 
 def check_rows(report: dict) -> list[dict]:

@@ -63,8 +63,8 @@ def models_page() -> None:
     if not shown:
         return
     for summary in shown:
-        level, line = banner(summary)  # markdown naming the report, snapshot and variants unescaped: shown as text
-        getattr(st, level)(escape_markdown(line.replace("**", "")))
+        level, line = banner(summary)
+        getattr(st, level)(escape_markdown(line))
     _side_by_side(shown)
     for summary in shown:
         with st.expander(f"{escape_markdown(summary.name)}: gate checks, human evaluation, charts", expanded=len(shown) == 1):

@@ -10,8 +10,8 @@ What `escape_markdown` defeats, checked in a real browser (tests/test_untrusted_
 markdown images (a remote fetch: a tracking pixel), links, raw HTML, LaTeX (`$x^2$`, `$$...$$`),
 Streamlit's directives (`:red[...]`, `:material/icon:`, `:streamlit:`), emoji shortcodes, and the
 rewrites Streamlit and GFM make to the parsed text where no backslash reaches: bare URLs and
-`www.` turned into links, ` -> ` into arrows. Those get an invisible word joiner (U+2060) instead.
-Left as is: an email address still becomes a `mailto:` link of that same address.
+`www.` and email addresses turned into links, ` -> ` into arrows. Those get an invisible word
+joiner (U+2060) instead (in an address, after its `@`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import re
 import streamlit as st
 
 # Where Streamlit would rewrite the parsed text: a colon before a name (directives, icons, emoji
-# shortcodes), bare URLs, and the typographic pairs (->, <-, --, >=, <=, ~=). U+2060 goes there.
-_REWRITTEN = re.compile(r"(?<=:)(?=[\w+-])|(?i:(?<=http)(?=s?://)|(?<=www)(?=\.))|(?<=[<>~-])(?=[>=-])")
+# shortcodes), bare URLs, email addresses (after the @: GFM links an address found in the text once
+# escapes are resolved, so a backslash does not stop it) and the typographic pairs (->, <-, --,
+# >=, <=, ~=). U+2060 goes there.
+_REWRITTEN = re.compile(r"(?<=:)(?=[\w+-])|(?i:(?<=http)(?=s?://)|(?<=www)(?=\.))|(?<=[<>~-])(?=[>=-])|(?<=[-.\w+]@)(?=[-\w])")
 # Markdown, HTML and LaTeX syntax anywhere; an underscore only where it can emphasise (not inside a word).
 _SYNTAX = re.compile(r"[\\`*~\[\]()<>$&|]|(?<![^\W_])_|_(?![^\W_])")
 # Block markers, only meaningful at a line's start: headings, lists, setext underlines.
