@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from annotate.errors import ConfigError
 from annotate.text.clean import UncleanFile, load_toml, read_text, text_lines
+from annotate.text.pii import DEFAULT_MIN_SCORES
 
 CONFIG_FILE = "flywheel.toml"
 _SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -204,6 +205,10 @@ class PiiPolicy(Section):
     entities: list[str] = Field(
         default_factory=lambda: ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "IBAN_CODE"],
         description="Presidio entity types to look for.",
+    )
+    min_scores: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: dict(DEFAULT_MIN_SCORES),
+        description="A floor per entity type, in place of flagging.pii_min_score (phone numbers score 0.4 before their context is judged).",
     )
     on_push: Literal["redact", "block", "allow"] = Field(default="redact", description="Personal data in text pushed to Label Studio.")
     on_export: Literal["redact", "block", "allow"] = Field(default="redact", description="Personal data in exported snapshots.")

@@ -361,7 +361,7 @@ def main() -> None:
         finally:
             server.stop()
     engine_seconds = engine_calls[0] if engine_calls else 0.0  # the build; later calls hit the cache
-    redacted = sum("<EMAIL_ADDRESS>" in json.dumps(payload) for payload in payloads)
+    redacted = sum("<EMAIL_ADDRESS_1>" in json.dumps(payload) for payload in payloads)
     size_mb = len(json.dumps(payloads)) / 1e6
 
     push_rate, import_rate = n / push_seconds, n / import_seconds

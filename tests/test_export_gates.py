@@ -236,8 +236,8 @@ ENTITIES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRES
 
 
 def test_personal_data_is_scrubbed_everywhere_with_counts():
-    # Offline (blank spaCy pipeline) Presidio scores phone numbers 0.4 whatever the context, so they
-    # are only replaced at min_score <= 0.4; the other types score 0.5 or more.
+    # A floor of 0.4 for every type here; the project default keeps 0.5 and gives phone numbers
+    # their own 0.4 floor, judged in context (tests/test_pii.py).
     prompt = [
         {"role": "system", "content": "Support bot. Escalate to ops@example.com."},
         {"role": "user", "content": "Call me on +1 212-555-0199 or (212) 555-0123, card 4111 1111 1111 1111."},
@@ -271,11 +271,11 @@ def test_personal_data_is_scrubbed_everywhere_with_counts():
         "IBAN_CODE": 2,
     }
     first, second, third = scrubbed
-    assert first.prompt[0]["content"] == "Support bot. Escalate to <EMAIL_ADDRESS>."
-    assert first.prompt[1]["content"] == "Call me on <PHONE_NUMBER> or <PHONE_NUMBER>, card <CREDIT_CARD>."
-    assert first.completion == "Your SSN <US_SSN> is on file; your IP was <IP_ADDRESS>."
-    assert (second.chosen, second.rejected) == ("Paid from <IBAN_CODE>.", "Mail <EMAIL_ADDRESS> for it.")
-    assert second.prompt[0]["content"] == "Pay to IBAN <IBAN_CODE> please"
+    assert first.prompt[0]["content"] == "Support bot. Escalate to <EMAIL_ADDRESS_1>."
+    assert first.prompt[1]["content"] == "Call me on <PHONE_NUMBER_1> or <PHONE_NUMBER_2>, card <CREDIT_CARD_1>."
+    assert first.completion == "Your SSN <US_SSN_1> is on file; your IP was <IP_ADDRESS_1>."
+    assert (second.chosen, second.rejected) == ("Paid from <IBAN_CODE_2>.", "Mail <EMAIL_ADDRESS_1> for it.")
+    assert second.prompt[0]["content"] == "Pay to IBAN <IBAN_CODE_1> please"  # numbered afresh in each example
     assert third == examples[2]
     assert "ops@example.com" in examples[0].prompt[0]["content"]  # the input is left as it was
     unchanged, report = scrub_pii(examples, False, ENTITIES, 0.4)

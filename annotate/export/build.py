@@ -80,7 +80,8 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     reports.append(report)
     examples, report = gates.format_failures(examples, spec.formats.enabled, config.validators, project.root)
     reports.append(report)
-    examples, report = gates.scrub_pii(examples, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score)
+    examples, report = gates.scrub_pii(examples, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score,
+                                       config.pii.min_scores)
     reports.append(report)
     split(examples, clusters, spec.split.eval_fraction, seed)
     examples, report = gates.balance(examples, spec.balance, seed)
@@ -89,7 +90,8 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     evaluation = [example for example in examples if example.split == "eval"]
     check_leakage(gates.near_duplicate_pairs(evaluation, train, spec.near_duplicates))
     added, rehearsal_counts = _mix_rehearsal(kind, len(train), rehearsal, seed)
-    added, scrubbed = gates.scrub_pii(added, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score)
+    added, scrubbed = gates.scrub_pii(added, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score,
+                                      config.pii.min_scores)
     pii_report = next(report for report in reports if report.name == "pii")
     for entity, count in scrubbed.counts.items():
         pii_report.counts[entity] = pii_report.counts.get(entity, 0) + count

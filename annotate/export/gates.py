@@ -22,7 +22,7 @@ from annotate.export.near_duplicates import cluster_members, cluster_texts, coll
 from annotate.export.spec import Balance, Conflicts, ExactDuplicates, NearDuplicates
 from annotate.records import last_user_turn, system_prompt
 from annotate.text.formats import FormatCheck
-from annotate.text.pii import redact_personal_data
+from annotate.text.pii import Placeholders, redact_personal_data
 
 ANSWER_ORIGINS = ("correction", "accepted", "preference")  # answers written or approved by experts: format-checked
 CONFLICT_ORIGINS = ("correction", "accepted")
@@ -145,23 +145,25 @@ def _answers_contradict(answers: list[str], below: float) -> bool:
 
 
 def scrub_pii(
-    examples: list[Example], enabled: bool, entities: list[str], min_score: float
+    examples: list[Example], enabled: bool, entities: list[str], min_score: float, min_scores: dict[str, float] | None = None
 ) -> tuple[list[Example], GateReport]:
-    """Copies of the examples with personal data in every message replaced by `<ENTITY_TYPE>`;
-    counts per entity type. Drops nothing."""
+    """Copies of the examples with personal data in every message replaced by a numbered placeholder
+    (`<EMAIL_ADDRESS_1>`, the same one for the same value throughout an example); counts per entity
+    type. Drops nothing."""
     if not enabled:
         return list(examples), GateReport("pii", False)
     found: Counter[str] = Counter()
-
-    def redact(text: str | None) -> str | None:
-        if not text:
-            return text
-        text, entities_found = redact_personal_data(text, entities, min_score)
-        found.update(entities_found)
-        return text
-
     scrubbed = []
     for example in examples:
+        placeholders = Placeholders()  # one example, one numbering
+
+        def redact(text: str | None) -> str | None:
+            if not text:
+                return text
+            text, entities_found = redact_personal_data(text, entities, min_score, min_scores, placeholders)  # noqa: B023
+            found.update(entities_found)
+            return text
+
         prompt = [_redact_message(message, redact) for message in example.prompt]
         scrubbed.append(
             replace(

@@ -17,7 +17,7 @@ from annotate.errors import ReviewError
 from annotate.labelstudio.configs import CONTROLS, choice_aliases
 from annotate.records import CorrectionAnswer, PreferenceAnswer
 from annotate.review.claims import validate_answer
-from annotate.text.pii import redact_personal_data
+from annotate.text.pii import Placeholders, redact_personal_data
 
 PREDICTION_VERSION = "flywheel-production"
 DEFAULT_BATCH_SIZE = 1000  # tasks per import request
@@ -46,12 +46,14 @@ def task_payload(task: dict, policy: PiiPolicy, min_score: float) -> Payload:
     texts = {"response_a": task["response_a"], "response_b": task["response_b"]}
     redacted: list[str] = []
     if policy.on_push != "allow":
+        placeholders = Placeholders()  # one task's texts: the same value, the same <ENTITY_n>
         for message in messages:
-            message["content"], found = redact_personal_data(message.get("content") or "", policy.entities, min_score)
+            message["content"], found = redact_personal_data(message.get("content") or "", policy.entities, min_score,
+                                                             policy.min_scores, placeholders)  # fmt: skip
             redacted += found
         for key, text in texts.items():
             if text is not None:
-                texts[key], found = redact_personal_data(text, policy.entities, min_score)
+                texts[key], found = redact_personal_data(text, policy.entities, min_score, policy.min_scores, placeholders)
                 redacted += found
         if redacted and policy.on_push == "block":
             return Payload(task["id"], None, redacted)
