@@ -178,7 +178,7 @@ def _without_unused_backends():
 
 
 @lru_cache(maxsize=2)
-def _engine(named: bool):
+def _engine(named: bool = False):
     """Presidio on the named-entity pipeline (`named`) or on a blank one (structured types only)."""
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # tldextract must not reach the network
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # it warns about every non-English recognizer
