@@ -15,6 +15,8 @@ from pathlib import Path
 
 from annotate.config import CONFIG_FILE, ProjectConfig, default_config_text, load_config
 from annotate.errors import ProjectError, RoundError
+from annotate.review.masking import SETTING as REVIEW_SETTING
+from annotate.review.masking import review_setting
 from annotate.store import Store
 
 DB_FILE = "flywheel.db"
@@ -57,6 +59,8 @@ class Project:
             "taxonomy": self.config.taxonomy.model_dump(),
             "lease_minutes": self.config.overlap.lease_minutes,
             "edit_window_minutes": self.config.app.edit_window_minutes,
+            REVIEW_SETTING: review_setting(self.config.pii.in_review, self.config.pii.entities, self.config.flagging.pii_min_score,
+                                           self.config.pii.min_scores),  # fmt: skip
         }
         if any(store.setting(key) != value for key, value in settings.items()):
             store.save_settings(settings)  # only when changed: a write per page run would contend

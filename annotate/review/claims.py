@@ -30,7 +30,7 @@ the task is gold, or which model wrote which preference response.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +41,7 @@ from annotate.config import Taxonomy
 from annotate.errors import ClaimLost, NotAllowed, ReviewError
 from annotate.records import Answer, CorrectionAnswer, PersonRole, PreferenceAnswer
 from annotate.review.annotators import active_annotator
+from annotate.review.masking import Masker, ReviewMask, review_mask
 from annotate.store import Store
 from annotate.store.rows import HistoryEntry, Task
 
@@ -62,6 +63,7 @@ class TaskView:
     response_b: str | None
     flags: list[tuple[str, str]]
     lease_expires_at: str
+    masked: bool = False  # personal data shown as placeholders ([pii] in_review = "mask")
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ def submit(
         raise NotAllowed(f"task {task_id} is routed to {task.route}; its answers come back from there "
                          "(flywheel ls pull), not from this app")  # fmt: skip
     parsed = validate_answer(answer, task.kind, taxonomy_of(store))
+    masker = _task_masker(store, task_id)
+    if masker is not None:  # the expert saw placeholders: store the values they stand for
+        parsed = masker.unmask_answer(parsed)
     now = utc_now()
     with store.immediate():
         earlier = store.first_annotation(task_id, person["id"])
@@ -176,6 +181,37 @@ def validate_answer(answer: Any, kind: str, taxonomy: Taxonomy) -> CorrectionAns
 
 
 def task_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskView:
+    """The task as its expert sees it: personal data masked where the project says so (`annotate.review.masking`)."""
+    view = _plain_view(store, task_id, lease_expires_at)
+    mask = review_mask(store)
+    return _masked_view(view, Masker(mask)) if mask else view
+
+
+def _masked_view(view: TaskView, masker: Masker) -> TaskView:
+    """`view` with its texts masked, in a fixed order (so a masker run again numbers alike)."""
+    return replace(view, messages=masker.messages(view.messages), response=masker(view.response),
+                   response_a=masker(view.response_a), response_b=masker(view.response_b),
+                   flags=[(reason, masker(detail)) for reason, detail in view.flags], masked=True)  # fmt: skip
+
+
+def _task_masker(store: Store, task_id: int) -> Masker | None:
+    """The masker that showed this task to its expert (None when texts are shown as logged)."""
+    mask = review_mask(store)
+    if mask is None:
+        return None
+    masker = Masker(mask)
+    _masked_view(_plain_view(store, task_id), masker)
+    return masker
+
+
+def _history_masker(mask: ReviewMask, messages: list[dict], response_a: str | None, response_b: str | None,
+                    answer: dict) -> tuple[Masker, tuple]:  # fmt: skip
+    """The masker for one *My work* entry, and its texts masked in the order they are shown."""
+    masker = Masker(mask)
+    return masker, (masker.messages(messages), masker(response_a), masker(response_b), masker.answer(answer))
+
+
+def _plain_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskView:
     task = _task(store, task_id)
     ids = [task.record_id] + ([task.record_b_id] if task.record_b_id else [])
     records = store.records_by_id(ids)
@@ -264,10 +300,22 @@ def history(store: Store, annotator: str, search: str = "", limit: int = 200) ->
     (case-insensitively) on the prompt, the responses, the correction and the rationale."""
     person = active_annotator(store, annotator)
     rows = store.annotator_history(person["id"], limit)
+    mask = review_mask(store)
+    if mask is not None:
+        rows = [_masked_entry(row, mask) for row in rows]
     needle = search.strip().lower()
-    if needle:
+    if needle:  # on what the expert sees: a search cannot find masked data
         rows = [row for row in rows if any(needle in (text or "").lower() for text in _searched_texts(row))]
     return rows
+
+
+def _masked_entry(entry: HistoryEntry, mask: ReviewMask) -> HistoryEntry:
+    answer = entry.annotation.answer
+    masker, (messages, response_a, response_b, masked_answer) = _history_masker(mask, entry.messages, entry.response_a,
+                                                                                 entry.response_b, answer)  # fmt: skip
+    annotation = replace(entry.annotation, answer=masked_answer, corrected_response=masker(entry.annotation.corrected_response),
+                         rationale=masker(entry.annotation.rationale) or "")  # fmt: skip
+    return replace(entry, annotation=annotation, messages=messages, response_a=response_a, response_b=response_b)
 
 
 def _searched_texts(entry: HistoryEntry) -> list[str | None]:
@@ -288,6 +336,14 @@ def edit_annotation(
         raise ReviewError(f"annotation {annotation_id} is not one of yours")
     task = _task(store, original.task_id)
     parsed = validate_answer(answer, task.kind, taxonomy_of(store))
+    mask = review_mask(store)
+    if mask is not None:  # My work showed placeholders: store the values they stand for
+        records = store.records_by_id([task.record_id] + ([task.record_b_id] if task.record_b_id else []))
+        first_record = records[task.record_id]
+        shown = store.latest_in_chain(annotation_id)
+        masker, _ = _history_masker(mask, first_record["messages"], first_record["response"],
+                                    records[task.record_b_id]["response"] if task.record_b_id else None, shown.answer)  # fmt: skip
+        parsed = masker.unmask_answer(parsed)
     window = timedelta(minutes=int(store.setting("edit_window_minutes", DEFAULT_EDIT_WINDOW_MINUTES)))
     first = store.first_annotation(original.task_id, person["id"])
     now = utc_now()

@@ -208,13 +208,22 @@ class Placeholders:
     def __init__(self) -> None:
         self._given: dict[tuple[str, str], str] = {}
         self._count: Counter[str] = Counter()
+        self.originals: dict[str, str] = {}  # placeholder -> the value it first stood for
 
     def __call__(self, entity: str, value: str) -> str:
         key = (entity, _same_value(entity, value))
         if key not in self._given:
             self._count[entity] += 1
             self._given[key] = f"<{entity}_{self._count[entity]}>"
+            self.originals[self._given[key]] = value
         return self._given[key]
+
+    def unmask(self, text: str) -> str:
+        """`text` with every placeholder these gave put back to its value (others left as typed)."""
+        return _PLACEHOLDER.sub(lambda match: self.originals.get(match[0], match[0]), text)
+
+
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*_\d+>")
 
 
 def _same_value(entity: str, value: str) -> str:

@@ -54,7 +54,13 @@ def show_flash_and_lost_answer() -> None:
             st.rerun()
 
 
+MASKED_NOTE = ("Personal data is shown as placeholders such as <EMAIL_ADDRESS_1>. Keep a placeholder where its value "
+               "belongs in your answer: it is saved as the real value.")  # fmt: skip
+
+
 def show_conversation(view: TaskView) -> None:
+    if view.masked:
+        st.info(escape_markdown(MASKED_NOTE))
     system = [m for m in view.messages if m["role"] == "system"]
     if system:
         with st.expander("System prompt"):
