@@ -211,7 +211,7 @@ class PiiPolicy(Section):
         description="A floor per entity type, in place of flagging.pii_min_score (phone numbers score 0.4 before their context is judged).",
     )
     in_review: Literal["show", "mask"] = Field(
-        default="show", description='What experts see of personal data in the review app: "mask" shows placeholders (<EMAIL_ADDRESS_1>) and stores their values back.'
+        default="show", description='What experts see of personal data in the review app: "show" it as logged, or "mask" it as numbered placeholders (a kept placeholder is stored as its value).'
     )
     on_push: Literal["redact", "block", "allow"] = Field(default="redact", description="Personal data in text pushed to Label Studio.")
     on_export: Literal["redact", "block", "allow"] = Field(default="redact", description="Personal data in exported snapshots.")
