@@ -128,7 +128,7 @@ def test_near_duplicates_found_and_unrelated_texts_kept():
     assert sorted(ids(kept)) == ["u1", "u2", "u3", "u4", "u5", "v0"]
     assert sorted((row["id"], row["detail"]) for row in report.dropped) == [("u0", "v0"), ("v1", "u1"), ("w1", "u1")]
     assert all(row["reason"] == "near_duplicate" for row in report.dropped)
-    assert report.counts == {"dropped": 3, "clusters": 2}
+    assert report.counts == {"dropped": 3, "clusters": 2, "kept_apart_as_contradicting": 0}
     assert set(clusters) == set(ids(examples))  # every input example, dropped ones too
     assert clusters["u0"] == clusters["v0"] and clusters["u1"] == clusters["v1"] == clusters["w1"]
     assert len({clusters[f"u{k}"] for k in range(6)}) == 6
@@ -225,7 +225,7 @@ def test_conflicting_answers_to_one_question_are_excluded_and_listed():
         {"id": "c2", "reason": "conflict", "detail": "c1, c3"},
         {"id": "c3", "reason": "conflict", "detail": "c1, c2"},
     ]
-    assert report.counts == {"dropped": 3, "groups": 1, "checked": 6}
+    assert report.counts == {"dropped": 3, "groups": 1, "checked": 7}  # d1, a DPO chosen side, is checked against DPO rows only
     kept, report = conflicts(examples, Conflicts(enabled=False))
     assert len(kept) == len(examples) and not report.enabled
 

@@ -21,6 +21,7 @@ from annotate.export.examples import Example
 from annotate.export.near_duplicates import cluster_members, cluster_texts, collapse, verified_pairs
 from annotate.export.spec import Balance, Conflicts, ExactDuplicates, NearDuplicates
 from annotate.records import last_user_turn, system_prompt
+from annotate.text.contradiction import contradiction
 from annotate.text.formats import FormatCheck
 from annotate.text.pii import Placeholders, redact_personal_data
 
@@ -75,8 +76,15 @@ def near_duplicates(examples: list[Example], spec: NearDuplicates) -> tuple[list
         texts, spec.threshold, spec.verify_above, spec.num_perm, partition=[_kind_key(example) for example in examples]
     )
     groups = cluster_members(labels)
-    kept, dropped = _keep_best(examples, groups, "near_duplicate")
-    counts = {"dropped": len(dropped), "clusters": sum(1 for members in groups if len(members) > 1)}
+    # Near-identical answers that say opposite things (a negation, another number, menu path or
+    # name) are not duplicates: they are never merged, and the conflict gate judges them.
+    apart, merged = [], []
+    for members in groups:
+        contradicting = len(members) > 1 and _contradicting(examples[i].answer for i in members)
+        (apart if contradicting else merged).append(members)
+    kept, dropped = _keep_best(examples, merged, "near_duplicate")
+    counts = {"dropped": len(dropped), "clusters": sum(1 for members in merged if len(members) > 1),
+              "kept_apart_as_contradicting": sum(len(members) for members in apart)}  # fmt: skip
     return kept, GateReport("near_duplicates", True, dropped, counts), clusters
 
 
@@ -106,8 +114,10 @@ def near_duplicate_pairs(
 
 
 def conflicts(examples: list[Example], spec: Conflicts) -> tuple[list[Example], GateReport]:
-    """Leave out every SFT correction/accepted example of a group of near-identical prompts
-    (rapidfuzz >= spec.prompt_similarity) in which two answers are less similar than spec.answers_below."""
+    """Leave out every expert-given example (an SFT correction or accepted answer, a DPO pair's chosen
+    side, a desirable KTO row) of a group of near-identical prompts (rapidfuzz >= spec.prompt_similarity,
+    same kind) in which two answers are less similar than spec.answers_below or contradict each other
+    however similar (`annotate.text.contradiction`: negation, yes/no, number, menu path, name)."""
     if not spec.enabled:
         return list(examples), GateReport("conflicts", False)
     eligible = [i for i, example in enumerate(examples) if _conflict_eligible(example)]
@@ -122,10 +132,12 @@ def conflicts(examples: list[Example], spec: Conflicts) -> tuple[list[Example], 
     groups = 0
     for members in cluster_members(labels):
         group = [eligible[m] for m in members]
-        if len(group) > 1 and _answers_contradict([examples[i].answer for i in group], spec.answers_below):
-            groups += 1
-            for i in group:
-                excluded[i] = [examples[j].id for j in group if j != i]
+        for kind in {_kind_key(examples[i]) for i in group}:  # an answer conflicts with answers of its own kind
+            same = [i for i in group if _kind_key(examples[i]) == kind]
+            if len(same) > 1 and _answers_contradict([examples[i].answer for i in same], spec.answers_below):
+                groups += 1
+                for i in same:
+                    excluded[i] = [examples[j].id for j in same if j != i]
     kept = [example for i, example in enumerate(examples) if i not in excluded]
     dropped = [_drop(examples[i], "conflict", ", ".join(others)) for i, others in sorted(excluded.items())]
     counts = {"dropped": len(dropped), "groups": groups, "checked": len(eligible)}
@@ -133,12 +145,24 @@ def conflicts(examples: list[Example], spec: Conflicts) -> tuple[list[Example], 
 
 
 def _conflict_eligible(example: Example) -> bool:
-    return example.kind == "sft" and example.is_production and example.origin in CONFLICT_ORIGINS
+    """Answers experts gave or approved: SFT corrections and accepted answers, DPO chosen sides, desirable KTO rows."""
+    if not example.is_production:
+        return False
+    if example.kind == "sft":
+        return example.origin in CONFLICT_ORIGINS
+    if example.kind == "dpo":
+        return example.origin in ANSWER_ORIGINS
+    return example.kind == "kto" and bool(example.label)
 
 
 def _answers_contradict(answers: list[str], below: float) -> bool:
     texts = [collapse(answer) for answer in answers]
-    return any(fuzz.ratio(a, b) / 100 < below for a, b in combinations(texts, 2))
+    return any(fuzz.ratio(a, b) / 100 < below for a, b in combinations(texts, 2)) or _contradicting(answers)
+
+
+def _contradicting(answers) -> bool:
+    """Whether any two of the answers contradict however similar they are (`annotate.text.contradiction`)."""
+    return any(contradiction(a, b) for a, b in combinations(list(answers), 2))
 
 
 # --- personal data, formats, balance ---------------------------------------------------------------
