@@ -16,7 +16,9 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from annotate.text.clean import text_problem
+from annotate.text.clean import printable, text_problem
+
+EXCERPT_CHARS = 200  # of a rejected line, kept in its reject
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -115,7 +117,9 @@ class RecordIn(BaseModel):
 
 
 class Reject(BaseModel):
-    """One input line that could not be ingested, as written to the rejects file."""
+    """One input line that could not be ingested, as written to the rejects file. Its texts are made
+    printable (a lone surrogate or NUL from the bad line escaped) and the excerpt cut to 200 characters,
+    so a reject can always be written, stored and shown."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -124,6 +128,13 @@ class Reject(BaseModel):
     field: str | None = Field(description="Dotted path of the offending field, when one is to blame.")
     reason: str
     excerpt: str = Field(default="", description="The start of the offending line.")
+
+    @field_validator("file", "field", "reason", "excerpt")
+    @classmethod
+    def _printable(cls, value: str | None, info) -> str | None:
+        if value is None:
+            return None
+        return printable(value[:EXCERPT_CHARS] if info.field_name == "excerpt" else value)
 
 
 class _Answer(BaseModel):

@@ -10,6 +10,7 @@ import gzip
 import io
 import itertools
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -183,14 +184,10 @@ def test_fuzzed_parquet_ingest_keeps_every_good_row_and_names_every_reject(fuzz_
         responses.append("fine" if spare else f"answer {row}")
         odd.append(data.draw(values) if spare else None)
     columns = {"id": ids, "prompt": prompts, "response": responses}
-    if column in ("prompt", "response"):  # the odd value replaces the spare rows' own cell
-        columns[column] = pa.array([o if row in spare_rows else columns[column][row] for row, o in enumerate(odd)],
-                                   type=arrow_type if kind in ("string", "binary") else pa.string() if False else None) \
-            if kind in ("string", "binary") else columns[column]  # fmt: skip
-        if kind not in ("string", "binary"):
-            columns["odd"] = pa.array(odd, type=arrow_type)
-    else:
-        columns[column] = pa.array(odd, type=arrow_type)
+    if column in ("prompt", "response") and kind in ("string", "binary"):  # the odd value replaces the spare rows' own cell
+        columns[column] = pa.array([o if row in spare_rows else columns[column][row] for row, o in enumerate(odd)], type=arrow_type)
+    else:  # a column of its own type (kept in metadata when it is not a known field)
+        columns["odd" if column in ("prompt", "response") else column] = pa.array(odd, type=arrow_type)
     folder = tmp_path_factory.mktemp("parquet")
     path = folder / "logs.parquet"
     pq.write_table(pa.table(columns), path)
@@ -306,17 +303,15 @@ def test_fuzzed_gold_import_keeps_every_good_item_and_names_every_reject(fuzz_pr
     result = _run(fuzz_project, "gold import", "gold", "import", str(path))
     assert result.exit_code in (0, 2, 3), result.output
     summary = " ".join(result.output.split())
-    read, changed, unchanged, rejected = (int(n) for n in __import__("re").search(
+    read, changed, unchanged, rejected = (int(n) for n in re.search(
         r"(\d+) gold items read: (\d+) new or changed, (\d+) unchanged, (\d+) rejected", summary).groups())  # fmt: skip
     assert read == len(lines) and changed + unchanged + rejected == read
     hostile = {number for number, owner in owners.items() if owner < 0}
-    named = {int(match) for match in __import__("re").findall(rf"{path.name}:(\d+):", summary)}
+    named = {int(match) for match in re.findall(rf"{path.name}:(\d+):", summary)}
     assert named <= hostile and len(named) == min(rejected, 10), (named, hostile)
     with fuzz_project.open_store() as store:
-        gold_ids = {row["external_id"] for row in store.db.query(
-            "SELECT r.external_id FROM gold_answers g JOIN records r ON r.id = g.record_id")} if store.db["gold_answers"].exists() else None  # fmt: skip
-    if gold_ids is not None:
-        assert {good["id"] for good in goods} <= gold_ids
+        gold_ids = {row["external_id"] for row in store.db.query("SELECT r.external_id FROM gold_answers g JOIN records r ON r.id = g.record_id")}
+    assert {good["id"] for good in goods} <= gold_ids
     tally("gold import", cases=1, lines=read, kept=changed + unchanged, rejected=rejected)
 
 
@@ -358,6 +353,20 @@ def test_a_fuzzed_project_config_is_accepted_or_refused_in_one_line_by_every_com
     tally("project config", cases=1, refused_file=int(result.exit_code == 1), accepted_file=int(result.exit_code == 0))
 
 
+def _read_whole_file(name: str, read, refusal: type[Exception], path: Path, also_named: str | None = None) -> None:
+    """A whole-file reader on a fuzzed file: it accepts the file or refuses it with its own error naming
+    the file (or `also_named`); anything else is a crash (tallied, then raised)."""
+    try:
+        read()
+        tally(name, cases=1, accepted_file=1)
+    except refusal as error:
+        assert str(path) in str(error) or (also_named is not None and also_named in str(error)), str(error)
+        tally(name, cases=1, refused_file=1)
+    except Exception:
+        tally(name, crashed=1)
+        raise
+
+
 @FUZZ
 @given(data=st.data())
 def test_a_fuzzed_export_spec_is_accepted_or_refused_in_one_message(tmp_path_factory, data):
@@ -366,15 +375,7 @@ def test_a_fuzzed_export_spec_is_accepted_or_refused_in_one_message(tmp_path_fac
 
     path = tmp_path_factory.mktemp("spec") / "spec.toml"
     path.write_bytes(_mutated_toml(data, spec_toml(ExportSpec())))
-    try:
-        load_spec(path)
-        tally("export spec", cases=1, accepted_file=1)
-    except FlywheelError as error:
-        assert str(path) in str(error)
-        tally("export spec", cases=1, refused_file=1)
-    except Exception:
-        tally("export spec", crashed=1)
-        raise
+    _read_whole_file("export spec", lambda: load_spec(path), FlywheelError, path)
 
 
 @FUZZ
@@ -388,15 +389,8 @@ def test_fuzzed_training_settings_are_accepted_or_refused_in_one_message(tmp_pat
 
     path = tmp_path_factory.mktemp("settings") / "sft.toml"
     path.write_bytes(_mutated_toml(data, (Path(__file__).parent.parent / "train/configs/sft-lora.toml").read_text()))
-    try:
-        load_settings(path, [override] if override else [], SFTConfig)
-        tally("train settings", cases=1, accepted_file=1)
-    except TrainingError as error:
-        assert str(path) in str(error) or "override" in str(error)
-        tally("train settings", cases=1, refused_file=1)
-    except Exception:
-        tally("train settings", crashed=1)
-        raise
+    _read_whole_file("train settings", lambda: load_settings(path, [override] if override else [], SFTConfig), TrainingError, path,
+                     also_named="override")  # fmt: skip
 
 
 EVAL_FILES = {
@@ -423,7 +417,7 @@ def test_fuzzed_evaluation_sets_are_read_whole_or_refused_naming_every_bad_line(
         assert len(items) == len(lines)  # every line, hostile ones included, was an acceptable item
         tally(f"eval {which} set", cases=1, lines=len(lines), kept=len(items), accepted_file=1)
     except EvaluationError as error:
-        named = {int(n) for n in __import__("re").findall(rf"{path}:(\d+):", str(error))}
+        named = {int(n) for n in re.findall(rf"{path}:(\d+):", str(error))}
         hostile = {number for number, owner in owners.items() if owner < 0}
         assert named and named <= hostile, (str(error), hostile)
         tally(f"eval {which} set", cases=1, lines=len(lines), rejected=len(named), refused_file=1)
@@ -467,12 +461,4 @@ def test_a_fuzzed_prompt_baseline_is_accepted_or_refused_in_one_message(tmp_path
     else:
         path = folder / "baseline.toml"
         path.write_bytes(_mutated_toml(data, sample.read_text()))
-    try:
-        read_prompt_baseline(path)
-        tally("eval prompt baseline", cases=1, accepted_file=1)
-    except EvaluationError as error:
-        assert str(path) in str(error)
-        tally("eval prompt baseline", cases=1, refused_file=1)
-    except Exception:
-        tally("eval prompt baseline", crashed=1)
-        raise
+    _read_whole_file("eval prompt baseline", lambda: read_prompt_baseline(path), EvaluationError, path)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from annotate.errors import EvaluationError
 from annotate.records import system_prompt
-from annotate.text.clean import LineProblem, UncleanFile, is_blank, load_json, load_toml, read_text, text_lines
+from annotate.text.clean import LineProblem, UncleanFile, checked, is_blank, load_json, load_toml, read_text, text_lines
 from train.snapshot import Snapshot
 
 MAX_NAMED_PROBLEMS = 10
@@ -230,9 +230,7 @@ def read_prompt_baseline(path: Path) -> PromptBaseline:
     try:
         text = read_text(path)
         if Path(path).suffix == ".json":
-            data = load_json(text)
-            if isinstance(data, LineProblem):
-                raise UncleanFile(f"{path}: {data.field + ': ' if data.field else ''}{data.reason}")
+            data = checked(load_json(text), str(path))
             if not isinstance(data, dict):
                 raise UncleanFile(f"{path}: a JSON object with `system` and `examples`")
         else:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import TrainingError
-from annotate.text.clean import UncleanFile, first_problem, load_toml, read_text
+from annotate.text.clean import UncleanFile, checked, first_problem, load_toml, read_text
 
 METHODS = {  # method -> peft config class name (None: full fine-tuning)
     "lora": "LoraConfig",
@@ -91,10 +91,7 @@ def _read(path: Path) -> dict[str, Any]:
         if path.suffix in (".yaml", ".yml"):
             import yaml
 
-            loaded = yaml.safe_load(text) or {}
-            problem = first_problem(loaded)
-            if problem is not None:
-                raise UncleanFile(f"{path}: {problem.field}: {problem.reason}")
+            loaded = checked(yaml.safe_load(text) or {}, str(path))
         else:
             loaded = load_toml(text, str(path))
     except UncleanFile as exc:

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from annotate.cli import (agreement, annotation_import, app_server, evaluate, export, flag, gold, ingest, labelstudio, models,
                           project, queue, sample, schemas, score, train, users)  # fmt: skip
-from annotate.cli.context import CliContext, err_console
+from annotate.cli.context import CliContext, err_console, print_error
 from annotate.errors import FlywheelError
 from annotate.text.secrets import redact
 
@@ -39,7 +39,7 @@ class _FlywheelGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FlywheelError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            print_error(exc)
             raise typer.Exit(1) from exc
         except _PASS_THROUGH:
             raise

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from annotate.cli.context import console, err_console
+from annotate.cli.context import console, print_error
 from annotate.cli.ingest import print_first_rejects
 from annotate.errors import IngestError
 
@@ -42,7 +42,7 @@ def import_file(
             summary = import_annotations(store, path, fmt=fmt, add_annotators=add_annotators, rejects_dir=project.rejects_dir,
                                          rejects_path=rejects)  # fmt: skip
         except IngestError as exc:  # the file cannot be read (as a whole): ingest's exit code for it
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            print_error(exc)
             raise typer.Exit(2) from exc
     table = Table("file", "read", "imported", "updated (superseded)", "already present", "rejected",
                   title="Annotation import", title_justify="left")  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from annotate.cli.context import console, err_console
+from annotate.cli.context import console, err_console, print_error
 from annotate.errors import IngestError
 from annotate.tasks.gold import import_gold
 
@@ -27,7 +27,7 @@ def import_command(ctx: typer.Context, path: Path = typer.Argument(..., help="JS
         try:
             result = import_gold(store, path, project.config.taxonomy)
         except IngestError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            print_error(exc)
             raise typer.Exit(2) from exc
     console.print(f"{result.read} gold items read: {result.imported} new or changed, {result.unchanged} unchanged, {len(result.rejects)} rejected.")
     for reject in result.rejects[:10]:

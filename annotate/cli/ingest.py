@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from annotate.cli.context import console, err_console
+from annotate.cli.context import console, err_console, print_error
 from annotate.cli.progress import progress_bar
 from annotate.ingest import IngestSummary, ingest_files
 from annotate.ingest.normalise import MAPPABLE_FIELDS, parse_mapping
@@ -60,7 +60,7 @@ def _print_summary(summary: IngestSummary) -> None:
     console.print(table)
     for file in summary.files:
         if file.error:
-            err_console.print(f"[bold red]error:[/] {escape(file.error)}", highlight=False, soft_wrap=True)
+            print_error(file.error)
     shown = set()
     for file in summary.files:
         if file.rejects_path and file.rejects_path not in shown:

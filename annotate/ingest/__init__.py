@@ -33,7 +33,6 @@ from annotate.ingest.rows import to_row
 from annotate.project import current_round
 from annotate.records import Reject
 from annotate.store import Store
-from annotate.text.clean import printable
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +226,7 @@ def _validate(row: Row, columns: dict[str, str] | None, fmt: str, limits: Ingest
 
 def _reject(path: Path, row: Row, problem: LineProblem) -> Reject:
     excerpt = row.text if row.text else json.dumps(row.data, default=str) if row.data else ""
-    return Reject(file=printable(str(path)), line=row.line, field=printable(problem.field) if problem.field else None,
-                  reason=printable(problem.reason), excerpt=printable(excerpt[:200]))  # fmt: skip
+    return Reject(file=str(path), line=row.line, field=problem.field, reason=problem.reason, excerpt=excerpt)
 
 
 def _commit(

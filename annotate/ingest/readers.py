@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from annotate.errors import IngestError
-from annotate.text.clean import LineProblem, decode_line, is_blank, load_json, text_problem
+from annotate.text.clean import LineProblem, decode_line, has_lone_surrogate, is_blank, load_json
 
 __all__ = ["FORMATS", "LineProblem", "Row", "detect_format", "open_reader", "parse_json_object"]
 
@@ -171,7 +171,7 @@ def _csv_row(number: int, row: dict[str | None, Any]) -> Row:
     if None in row:
         return Row(number, None, str(row)[:200], LineProblem(None, "more cells than header columns"))
     for column, value in row.items():
-        if isinstance(value, str) and text_problem(value) and "\x00" not in value:
+        if isinstance(value, str) and has_lone_surrogate(value):  # bytes the decoder kept with surrogateescape
             return Row(number, None, "", LineProblem(column, "invalid UTF-8"))
     return Row(number, {key: value for key, value in row.items() if value not in ("", None)})
 

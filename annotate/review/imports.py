@@ -40,7 +40,7 @@ from annotate.review.annotators import add_annotator, email_problem
 from annotate.review.claims import ANSWERING_ROLES, store_external_annotation, taxonomy_of, validate_answer
 from annotate.store import Store
 from annotate.store.rows import Task
-from annotate.text.clean import INT64_MAX, LineProblem, first_problem, load_json, printable
+from annotate.text.clean import INT64_MAX, LineProblem, first_problem, identifier_problem, load_json
 
 SOURCE = "import"
 ANSWER_COLUMNS = ("verdict", "corrected_response", "choice", "better_response", "failure_categories", "severity",
@@ -112,8 +112,7 @@ def import_annotations(store: Store, path: Path, *, fmt: str = "auto", add_annot
             except _Bad as bad:
                 summary.rejected += 1
                 excerpt = row.text or json.dumps(row.data, default=str)
-                rejects.write(Reject(file=printable(str(path)), line=row.line, field=printable(bad.field) if bad.field else None,
-                                     reason=printable(bad.reason), excerpt=printable(excerpt[:200])))  # fmt: skip
+                rejects.write(Reject(file=str(path), line=row.line, field=bad.field, reason=bad.reason, excerpt=excerpt))
     except IngestError as exc:  # the file stops being readable part way: nothing of it is written
         raise IngestError(f"{exc}; nothing of the file was imported") from exc
     finally:
@@ -161,8 +160,8 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
     if unknown:
         raise _Bad(unknown[0], "unknown field (a line has task or record/source/record_b, annotator, answer, id)")
     for name in ("record", "source", "record_b", "id"):
-        if data.get(name) is not None and (isinstance(data[name], bool) or not isinstance(data[name], (str, int))):
-            raise _Bad(name, f"a text (or a whole number), not {type(data[name]).__name__}")
+        if reason := identifier_problem(data.get(name)):
+            raise _Bad(name, reason)
     raw = data.get("answer")
     if not isinstance(raw, dict):
         raise _Bad("answer", "an object in the CorrectionAnswer or PreferenceAnswer schema")

@@ -14,7 +14,7 @@ has to travel through the expert's browser.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from annotate.store import Store
@@ -72,8 +72,3 @@ class Masker:
         values = {name: self.placeholders.unmask(getattr(parsed, name)) for name in ANSWER_TEXTS
                   if isinstance(getattr(parsed, name, None), str)}  # fmt: skip
         return parsed.model_copy(update=values)
-
-
-def masked_fields(obj, masker: Masker, names: tuple[str, ...]):
-    """A frozen dataclass with the named text fields masked."""
-    return replace(obj, **{name: masker(getattr(obj, name)) for name in names})

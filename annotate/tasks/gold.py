@@ -21,7 +21,7 @@ from annotate.ingest.rows import record_id
 from annotate.records import Reject
 from annotate.review.claims import validate_answer
 from annotate.store import Store
-from annotate.text.clean import LineProblem, load_json, printable
+from annotate.text.clean import LineProblem, identifier_problem, load_json
 
 
 @dataclass
@@ -46,8 +46,7 @@ def import_gold(store: Store, path: Path, taxonomy: Taxonomy) -> GoldImport:
                     raise _BadItem(item.field, item.reason)
                 rows.append(_gold_row(store, item, taxonomy))
             except _BadItem as exc:
-                result.rejects.append(Reject(file=printable(str(path)), line=row.line, field=printable(exc.field) if exc.field else None,
-                                             reason=printable(str(exc)), excerpt=printable(row.text[:200])))  # fmt: skip
+                result.rejects.append(Reject(file=str(path), line=row.line, field=exc.field, reason=str(exc), excerpt=row.text))
     except IngestError as exc:
         raise IngestError(f"cannot read the gold file: {exc}; nothing was imported") from exc
     changed = store.upsert_gold_answers(rows)
@@ -83,8 +82,8 @@ def _kind(item: dict) -> str:
 
 def _record(store: Store, item: dict, id_field: str, external_field: str) -> str:
     for name in (id_field, external_field, "source"):
-        if item.get(name) is not None and (isinstance(item[name], bool) or not isinstance(item[name], (str, int))):
-            raise _BadItem(name, f"a text (or a whole number), not {type(item[name]).__name__}")
+        if reason := identifier_problem(item.get(name)):
+            raise _BadItem(name, reason)
     if item.get(id_field):
         found = str(item[id_field])
         field_name = id_field

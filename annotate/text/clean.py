@@ -45,7 +45,12 @@ class LineProblem:
 
 
 class UncleanFile(ValueError):
-    """A whole file that cannot be read as clean text (its message names the line)."""
+    """A whole file that cannot be read as clean text (its message names the line or field)."""
+
+    @classmethod
+    def naming(cls, source: str, problem: LineProblem) -> UncleanFile:
+        """The error for a value of file `source` that breaks the rules."""
+        return cls(f"{source}: {problem.field + ': ' if problem.field else ''}{problem.reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +93,21 @@ def text_problem(value: str) -> str | None:
     """Why a text is unclean (a NUL, a lone surrogate), or None."""
     if "\x00" in value:
         return "contains a NUL character"
-    if not value.isascii() and _SURROGATE.search(value):
+    if has_lone_surrogate(value):
         return "contains a lone surrogate (\\ud800-\\udfff), which is not text"
     return None
+
+
+def has_lone_surrogate(value: str) -> bool:
+    """Whether the text holds a lone surrogate (JSON's escapes, or bytes a reader kept with surrogateescape)."""
+    return not value.isascii() and _SURROGATE.search(value) is not None
+
+
+def identifier_problem(value: Any) -> str | None:
+    """Why a value cannot name a record, a source or an answer (a text or a whole number), or None."""
+    if value is None or (isinstance(value, (str, int)) and not isinstance(value, bool)):
+        return None
+    return f"a text (or a whole number), not {type(value).__name__}"
 
 
 def number_problem(value: float | int) -> str | None:
@@ -193,11 +210,14 @@ def load_toml(text: str, source: str) -> dict[str, Any]:
     raises `UncleanFile` naming `source` and the key."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long for Python to convert
         raise UncleanFile(f"{source}: not valid TOML: {exc}") from exc
-    except ValueError as exc:  # an integer too long for Python to convert
-        raise UncleanFile(f"{source}: not valid TOML: {exc}") from exc
-    problem = first_problem(data, max_depth=DEFAULT_MAX_DEPTH)
+    return checked(data, source)
+
+
+def checked(value: Any, source: str) -> Any:
+    """A parsed file's value (TOML, YAML, JSON) as it is, or `UncleanFile` naming `source` and the field."""
+    problem = value if isinstance(value, LineProblem) else first_problem(value)
     if problem is not None:
-        raise UncleanFile(f"{source}: {problem.field}: {problem.reason}")
-    return data
+        raise UncleanFile.naming(source, problem)
+    return value

@@ -152,6 +152,7 @@ def _phone_score(text: str, start: int, end: int, score: float) -> float:
     return min(1.0, score)
 
 
+@lru_cache(maxsize=1)
 def ner_available() -> bool:
     """Whether the named-entity model is installed (`make install` installs it)."""
     return importlib.util.find_spec(NER_PACKAGE) is not None
