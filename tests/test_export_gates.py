@@ -6,7 +6,6 @@ import random
 
 import numpy as np
 import pytest
-from datasketch import MinHash
 
 from annotate.config import JsonValidator
 from annotate.export import near_duplicates as near_duplicate_texts
@@ -25,7 +24,7 @@ from annotate.export.profile import diversity, quality_profile
 from annotate.export.spec import Balance, Conflicts, ExactDuplicates, NearDuplicates
 
 VOCABULARY = [f"word{k}" for k in range(3000)]
-LOOSE = NearDuplicates(threshold=0.5)  # a few changed words cost a 60-word text ~0.2 of its 3-gram Jaccard
+LOOSE = NearDuplicates(threshold=0.5)  # below the default: candidates for more pairs, the same verification
 
 
 def example(
@@ -188,18 +187,35 @@ def test_near_duplicate_pairs_between_eval_and_train():
     assert near_duplicate_pairs([], train, LOOSE) == [] and near_duplicate_pairs(evaluation, [], LOOSE) == []
 
 
-def test_signatures_are_datasketch_minhashes():
-    texts = ["The quick brown fox jumps over the lazy dog.", "hi", "", "Two words"]
-    signatures, has_words = near_duplicate_texts.minhash_signatures(texts, 64)
-    assert has_words.tolist() == [True, True, False, True] and signatures.shape == (3, 64)
-    tokens = [near_duplicate_texts.WORD.findall(t.casefold()) for t in texts]
-    shingles, per_text = near_duplicate_texts.shingle_hashes(tokens, np.array([len(t) for t in tokens]), 3)
-    assert per_text.tolist() == [7, 1, 0, 1]
-    starts = np.cumsum(per_text) - per_text
-    for row, k in enumerate([0, 1, 3]):
-        minhash = MinHash(num_perm=64, hashfunc=int)
-        minhash.update_batch(shingles[starts[k] : starts[k] + per_text[k]].tolist())
-        assert np.array_equal(minhash.hashvalues, signatures[row])
+def test_signature_agreement_estimates_the_shingle_jaccard_similarity():
+    rng = random.Random(3)
+    texts = [text(rng) for _ in range(40)]
+    others = [changed(t, rng, rng.randint(1, 6)) for t in texts]
+    signatures = near_duplicate_texts.shingle_signatures(texts + others, 256)
+    assert signatures.shape == (80, 256)
+
+    def shingles(t: str) -> set[str]:
+        t = near_duplicate_texts.collapse(t)
+        return {t[i : i + 4] for i in range(max(1, len(t) - 3))}
+
+    for i in range(40):
+        jaccard = len(shingles(texts[i]) & shingles(others[i])) / len(shingles(texts[i]) | shingles(others[i]))
+        agreement = float((signatures[i] == signatures[40 + i]).mean())
+        assert abs(agreement - jaccard) < 0.15, (texts[i], others[i], jaccard, agreement)
+
+
+def test_short_and_empty_texts_get_signatures_only_when_they_have_characters():
+    signatures = near_duplicate_texts.shingle_signatures(["hi", "a", "hello there"], 64)
+    assert signatures.shape == (3, 64) and (signatures != 0xFFFFFFFF).all()  # densified: no empty bin left
+    texts = ["", "", "Where is my invoice?", "where is my  invoice", "Where is my receipt?"]
+    assert near_duplicate_texts.cluster_texts(texts, None, 0.9, 128) == [0, 1, 2, 2, 3]
+
+
+def test_candidate_bands_follow_the_threshold():
+    assert near_duplicate_texts.band_rows(0.66, 128) == 7
+    assert near_duplicate_texts.band_rows(0.3, 128) < near_duplicate_texts.band_rows(0.8, 128)
+    assert near_duplicate_texts.candidate_threshold(None, 0.9) == pytest.approx(0.65)
+    assert near_duplicate_texts.candidate_threshold(0.4, 0.9) == 0.4
 
 
 # --- conflicts -------------------------------------------------------------------------------------

@@ -30,8 +30,6 @@ CONFLICT_ORIGINS = ("correction", "accepted")
 NO_CATEGORY = "none"
 
 _ENDS = re.compile(r"^[\W_]+|[\W_]+$")
-_CONFLICT_LSH_THRESHOLD = 0.5  # loose: candidates only; rapidfuzz at spec.prompt_similarity decides
-_CONFLICT_NGRAM = 2  # questions are short: bigrams keep a one-word change a candidate
 _CONFLICT_NUM_PERM = 128
 
 
@@ -123,10 +121,9 @@ def conflicts(examples: list[Example], spec: Conflicts) -> tuple[list[Example], 
     eligible = [i for i, example in enumerate(examples) if _conflict_eligible(example)]
     labels = cluster_texts(
         [examples[i].prompt_text for i in eligible],
-        _CONFLICT_LSH_THRESHOLD,
+        None,  # candidates at the default for this similarity: rapidfuzz at spec.prompt_similarity decides
         spec.prompt_similarity,
         _CONFLICT_NUM_PERM,
-        ngram=_CONFLICT_NGRAM,
     )
     excluded: dict[int, list[str]] = {}
     groups = 0
