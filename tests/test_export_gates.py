@@ -10,12 +10,13 @@ import pytest
 from annotate.config import JsonValidator
 from annotate.export import near_duplicates as near_duplicate_texts
 from annotate.export.examples import Example
+from annotate.export.frozen import FrozenEval
+from annotate.export.split import LeakageError, settle_leakage
 from annotate.export.gates import (
     balance,
     conflicts,
     exact_duplicates,
     format_failures,
-    near_duplicate_pairs,
     near_duplicates,
     prompt_clusters,
     scrub_pii,
@@ -172,19 +173,43 @@ def test_prompt_clusters_ignore_answers_and_number_from_zero():
     assert prompt_clusters(examples, LOOSE) == {"a": 0, "b": 1, "c": 0, "d": 0}
 
 
-def test_near_duplicate_pairs_between_eval_and_train():
+def test_eval_prompts_near_a_train_prompt_are_found_by_the_gates_definition():
     rng = random.Random(9)
     train_prompts = [text(rng) for _ in range(20)]
-    train = [example(f"t{k}", prompt) for k, prompt in enumerate(train_prompts)]
-    evaluation = [
-        example("e0", changed(train_prompts[3], rng, 2)),
-        example("e1", text(rng)),
-        example("e2", train_prompts[7]),
-    ]
-    pairs = near_duplicate_pairs(evaluation, train, LOOSE)
-    assert [(query, found) for query, found, _ in pairs] == [("e0", "t3"), ("e2", "t7")]
+    queries = [changed(train_prompts[3], rng, 2), text(rng), train_prompts[7]]
+    pairs = near_duplicate_texts.verified_pairs(queries, train_prompts, None, 0.9, 128)
+    assert [(query, found) for query, found, _ in pairs] == [(0, 3), (2, 7)]
     assert 0.9 <= pairs[0][2] < 1.0 and pairs[1][2] == 1.0
-    assert near_duplicate_pairs([], train, LOOSE) == [] and near_duplicate_pairs(evaluation, [], LOOSE) == []
+    assert near_duplicate_texts.verified_pairs([], train_prompts, None, 0.9, 128) == []
+    assert near_duplicate_texts.verified_pairs(queries, [], None, 0.9, 128) == []
+
+
+def test_a_leak_fails_by_default_and_resplit_moves_it_until_nothing_straddles():
+    rng = random.Random(4)
+    prompts = [text(rng, 25) for _ in range(6)]
+    def planted():
+        examples = [example(f"t{k}", prompt) for k, prompt in enumerate(prompts)]
+        examples.append(example("e0", changed(prompts[0], rng, 1)))
+        examples.append(example("e1", changed(prompts[0], rng, 1)))  # near e0 too: moves once e0 moves
+        examples.append(example("e2", text(rng, 25)))
+        for item in examples:
+            item.split = "eval" if item.id.startswith("e") else "train"
+        return examples
+    rehearsal = [example("rh:general:1", prompts[5], origin="rehearsal")]
+    frozen = FrozenEval((1,), frozenset(), (changed(prompts[4], rng, 1),))
+    with pytest.raises(LeakageError, match="near duplicate in train.*eval e0 ~ train t0"):
+        settle_leakage(planted(), rehearsal, FrozenEval(), NearDuplicates(), "fail")
+    examples = planted()
+    kept_rehearsal, leakage = settle_leakage(examples, rehearsal, frozen, NearDuplicates(), "resplit")
+    sides = {item.id: item.split for item in examples}
+    assert sides["e0"] == sides["e1"] == "train" and sides["e2"] == "eval"
+    assert sides["t4"] == "eval" and leakage.moved_to_eval == ["t4"]  # near an earlier version's eval prompt
+    assert sorted(leakage.moved_to_train) == ["e0", "e1"] and kept_rehearsal == rehearsal
+    again, none = settle_leakage(examples, rehearsal, frozen, NearDuplicates(), "fail")  # nothing straddles now
+    assert none.found == []
+    near_frozen = [example("rh:general:2", changed(prompts[4], rng, 1), origin="rehearsal")]
+    kept_rehearsal, leakage = settle_leakage(examples, near_frozen, frozen, NearDuplicates(), "resplit")
+    assert kept_rehearsal == [] and leakage.rehearsal_left_out == ["rh:general:2"]
 
 
 def test_signature_agreement_estimates_the_shingle_jaccard_similarity():

@@ -42,7 +42,7 @@ def export(
     mixes = [Rehearsal.parse(item) for item in rehearsal]
     project = ctx.obj.project()
     with project.open_store() as store:
-        plan = build_export(store, project, kind, spec, seed=seed, rehearsal=mixes)
+        plan = build_export(store, project, kind, spec, seed=seed, rehearsal=mixes, name=name)
         if not plan.train:
             _print_plan(plan)
             raise FlywheelError(f"nothing to export as {kind}: no resolved decision passed the selection and the gates "

@@ -18,7 +18,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from annotate.export.examples import Example
-from annotate.export.near_duplicates import cluster_members, cluster_texts, collapse, verified_pairs
+from annotate.export.near_duplicates import cluster_members, cluster_texts, collapse
 from annotate.export.spec import Balance, Conflicts, ExactDuplicates, NearDuplicates
 from annotate.records import last_user_turn, system_prompt
 from annotate.text.contradiction import contradiction
@@ -94,18 +94,6 @@ def prompt_clusters(examples: list[Example], spec: NearDuplicates) -> dict[str, 
         [example.prompt_text for example in examples], spec.threshold, spec.verify_above, spec.num_perm
     )
     return {example.id: label for example, label in zip(examples, labels)}
-
-
-def near_duplicate_pairs(
-    queries: list[Example], index: list[Example], spec: NearDuplicates
-) -> list[tuple[str, str, float]]:
-    """(query id, index id, similarity) for every example of `index` whose prompt text is a verified
-    near duplicate of a query's (the eval/train leakage check); runs whether or not the gate is enabled."""
-    pairs = verified_pairs(
-        [example.prompt_text for example in queries], [example.prompt_text for example in index],
-        spec.threshold, spec.verify_above, spec.num_perm,
-    )
-    return [(queries[query].id, index[position].id, similarity) for query, position, similarity in pairs]
 
 
 # --- conflicts -----------------------------------------------------------------------------------
