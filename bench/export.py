@@ -577,7 +577,7 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
                 examples, report, clusters = gates.near_duplicates(examples, spec.near_duplicates)
                 reports.append(report)
             with clock.stage("gate: conflicts"):
-                examples, report = gates.conflicts(examples, spec.conflicts)
+                examples, report, _found = gates.conflicts(examples, spec.conflicts)
                 reports.append(report)
             with clock.stage("gate: formats"):
                 examples, report = gates.format_failures(

@@ -259,15 +259,19 @@ def test_conflicting_answers_to_one_question_are_excluded_and_listed():
         example("d1", "How do I reset my password?", "Reboot.", kind="dpo", origin="preference"),
         example("x1", "Tell me a joke about cats", "Why did the cat sit on the computer?"),
     ]
-    kept, report = conflicts(examples, Conflicts())
+    kept, report, _found = conflicts(examples, Conflicts())
     assert ids(kept) == ["k1", "k2", "r1", "d1", "x1"]
     assert report.dropped == [
         {"id": "c1", "reason": "conflict", "detail": "c2, c3"},
         {"id": "c2", "reason": "conflict", "detail": "c1, c3"},
         {"id": "c3", "reason": "conflict", "detail": "c1, c2"},
     ]
-    assert report.counts == {"dropped": 3, "groups": 1, "checked": 7}  # d1, a DPO chosen side, is checked against DPO rows only
-    kept, report = conflicts(examples, Conflicts(enabled=False))
+    assert report.counts == {"dropped": 3, "groups": 1, "checked": 7, "settled_by_lead": 0}  # d1: checked against DPO rows only
+    assert [(group.kind, group.example_ids) for group in _found] == [("sft", ("c1", "c2", "c3"))]
+    assert _found[0].detail.startswith("dissimilar answers")
+    kept, report, _found = conflicts(examples, Conflicts(), settled=frozenset({("sft", ("c1", "c2", "c3"))}))
+    assert ids(kept) == ids(examples) and report.counts["settled_by_lead"] == 3 and len(_found) == 1  # a lead settled it
+    kept, report, _found = conflicts(examples, Conflicts(enabled=False))
     assert len(kept) == len(examples) and not report.enabled
 
 

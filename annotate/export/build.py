@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_conflicts
 from annotate.errors import FlywheelError
 from annotate.export import gates
 from annotate.export.decisions import decisions
@@ -80,7 +81,9 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     reports.append(report)
     examples, report, clusters = gates.near_duplicates(examples, spec.near_duplicates)
     reports.append(report)
-    examples, report = gates.conflicts(examples, spec.conflicts)
+    examples, report, found = gates.conflicts(examples, spec.conflicts, settled_conflicts(store))
+    record_conflicts(store, found)
+    report.counts["waiting_for_lead"] = sum(1 for conflict in waiting_conflicts(store) if conflict.kind.split(":")[0] == kind)
     reports.append(report)
     examples, report = gates.format_failures(examples, spec.formats.enabled, config.validators, project.root)
     reports.append(report)

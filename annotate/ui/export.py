@@ -304,11 +304,14 @@ def _gate_section(plan: ExportPlan) -> None:
         else:
             st.dataframe(dropped, hide_index=True, width="stretch")
     conflicts = tables.conflict_table(plan)
-    if not conflicts.empty:
+    waiting = next((report.counts.get("waiting_for_lead", 0) for report in plan.gates if report.name == "conflicts"), 0)
+    if not conflicts.empty or waiting:
         st.markdown("**Conflicting answers for the lead**")
-        st.caption("Near-identical questions whose accepted or corrected answers contradict each other: all of "
-                   "them are left out until a lead settles which answer is right (Adjudicate page).")  # fmt: skip
-        st.dataframe(conflicts, hide_index=True, width="stretch")
+        st.caption(f"Near-identical questions whose expert-given answers contradict each other: all of them are left "
+                   f"out until a lead settles which answer is right. **{waiting:,} conflicts wait** in the lead's "
+                   "queue (Adjudicate page, `flywheel adjudicate conflicts`).")  # fmt: skip
+        if not conflicts.empty:
+            st.dataframe(conflicts, hide_index=True, width="stretch")
 
 
 # --- the quality profile ------------------------------------------------------------------------
