@@ -62,7 +62,7 @@ def test_contradicting_near_duplicates_are_never_merged_and_the_conflict_gate_le
 def test_a_true_near_duplicate_is_still_merged():
     first, second = SAME[0]
     kept, report, _ = near_duplicates([_example("a", first), _example("b", second)], NearDuplicates())
-    assert len(kept) == 1 and report.counts == {"dropped": 1, "clusters": 1, "kept_apart_as_contradicting": 0}
+    assert len(kept) == 1 and report.counts == {"dropped": 1, "clusters": 1, "kept_apart_as_contradicting": 0, "checked": 2}
 
 
 @pytest.mark.parametrize("kind, origin, label", [("dpo", "preference", None), ("kto", "correction", True)])

@@ -93,7 +93,7 @@ def test_exact_duplicates_keep_the_best_agreed_variant():
         {"id": "t3", "reason": "exact_duplicate", "detail": "t2"},
         {"id": "t6", "reason": "exact_duplicate", "detail": "t5"},  # equal agreement: the smaller id stays
     ]
-    assert report.counts == {"dropped": 3, "clusters": 2}
+    assert report.counts == {"dropped": 3, "clusters": 2, "checked": 6}
 
 
 def test_exact_duplicates_compare_rejected_kind_and_label_and_can_be_off():
@@ -128,7 +128,7 @@ def test_near_duplicates_found_and_unrelated_texts_kept():
     assert sorted(ids(kept)) == ["u1", "u2", "u3", "u4", "u5", "v0"]
     assert sorted((row["id"], row["detail"]) for row in report.dropped) == [("u0", "v0"), ("v1", "u1"), ("w1", "u1")]
     assert all(row["reason"] == "near_duplicate" for row in report.dropped)
-    assert report.counts == {"dropped": 3, "clusters": 2, "kept_apart_as_contradicting": 0}
+    assert report.counts == {"dropped": 3, "clusters": 2, "kept_apart_as_contradicting": 0, "checked": 9}
     assert set(clusters) == set(ids(examples))  # every input example, dropped ones too
     assert clusters["u0"] == clusters["v0"] and clusters["u1"] == clusters["v1"] == clusters["w1"]
     assert len({clusters[f"u{k}"] for k in range(6)}) == 6
@@ -314,6 +314,7 @@ def test_personal_data_is_scrubbed_everywhere_with_counts():
         "US_SSN": 1,
         "IP_ADDRESS": 1,
         "IBAN_CODE": 2,
+        "checked": 3,
     }
     first, second, third = scrubbed
     assert first.prompt[0]["content"] == "Support bot. Escalate to <EMAIL_ADDRESS_1>."

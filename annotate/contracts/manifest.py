@@ -56,7 +56,7 @@ class GateSummary(Section):
     name: str = Field(description="exact_duplicates, near_duplicates, conflicts, formats, pii, balance or leakage (the split's check: pairs found, moved, the frozen held-out set).")
     enabled: bool
     dropped: list[dict[str, Any]] = Field(description='The rows it left out: {"id", "reason", "detail"}.')
-    counts: dict[str, Any] = Field(description="The gate's own figures (each gate has its own keys).")
+    counts: dict[str, Any] = Field(description="The gate's own figures (each gate has its own keys); every gate that ran says `checked`, the rows of this kind it looked at.")
 
 
 class RehearsalMix(Section):

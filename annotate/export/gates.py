@@ -58,7 +58,8 @@ def exact_duplicates(examples: list[Example], spec: ExactDuplicates) -> tuple[li
         groups[(_kind_key(example), _exact_key(example))].append(index)
     kept, dropped = _keep_best(examples, list(groups.values()), "exact_duplicate")
     clusters = sum(1 for members in groups.values() if len(members) > 1)
-    return kept, GateReport("exact_duplicates", True, dropped, {"dropped": len(dropped), "clusters": clusters})
+    return kept, GateReport("exact_duplicates", True, dropped, {"dropped": len(dropped), "clusters": clusters,
+                                                                     "checked": len(examples)})
 
 
 def near_duplicates(examples: list[Example], spec: NearDuplicates) -> tuple[list[Example], GateReport, dict[str, int]]:
@@ -82,7 +83,7 @@ def near_duplicates(examples: list[Example], spec: NearDuplicates) -> tuple[list
         (apart if contradicting else merged).append(members)
     kept, dropped = _keep_best(examples, merged, "near_duplicate")
     counts = {"dropped": len(dropped), "clusters": sum(1 for members in merged if len(members) > 1),
-              "kept_apart_as_contradicting": sum(len(members) for members in apart)}  # fmt: skip
+              "kept_apart_as_contradicting": sum(len(members) for members in apart), "checked": len(examples)}  # fmt: skip
     return kept, GateReport("near_duplicates", True, dropped, counts), clusters
 
 
@@ -216,7 +217,7 @@ def scrub_pii(
                 rejected=redact(example.rejected),
             )
         )
-    counts = {entity: found.get(entity, 0) for entity in entities} | dict(found)
+    counts = {entity: found.get(entity, 0) for entity in entities} | dict(found) | {"checked": len(examples)}
     return scrubbed, GateReport("pii", True, [], counts)
 
 

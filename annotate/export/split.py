@@ -121,12 +121,14 @@ class Leakage:
     """What the leakage check found and did: pairs are (eval id or "held out in vN", train id, similarity)."""
 
     found: list[tuple[str, str, float]] = field(default_factory=list)
+    checked: int = 0  # eval prompts compared (this export's and the frozen ones)
+    against: int = 0  # train prompts they were compared with (rehearsal rows included)
     moved_to_train: list[str] = field(default_factory=list)  # eval examples with a near duplicate in train
     moved_to_eval: list[str] = field(default_factory=list)  # train examples near an earlier version's eval prompt
     rehearsal_left_out: list[str] = field(default_factory=list)  # rehearsal rows near an eval prompt
 
     def counts(self, pinned: int, frozen_versions: tuple[int, ...]) -> dict:
-        return {"pairs_found": len(self.found), "moved_to_train": len(self.moved_to_train),
+        return {"checked": self.checked, "against": self.against, "pairs_found": len(self.found), "moved_to_train": len(self.moved_to_train),
                 "moved_to_eval": len(self.moved_to_eval), "rehearsal_left_out": len(self.rehearsal_left_out),
                 "pinned_to_eval": pinned, "frozen_from_versions": list(frozen_versions)}  # fmt: skip
 
@@ -143,6 +145,7 @@ def settle_leakage(examples: list[Example], rehearsal: list[Example], frozen: Fr
         evaluation = [example for example in examples if example.split == "eval"]
         train = [example for example in examples if example.split == "train"] + rehearsal
         queries = [example.prompt_text for example in evaluation] + list(frozen.prompts)
+        report.checked, report.against = len(queries), len(train)
         pairs = verified_pairs(queries, [example.prompt_text for example in train], spec.threshold,
                                spec.verify_above, spec.num_perm)  # fmt: skip
         if not pairs:
