@@ -81,3 +81,14 @@ def test_undesirable_kto_rows_and_rehearsal_are_not_checked():
                 _example("r", second, origin="rehearsal")]  # fmt: skip
     kept, report, _found = conflicts(examples, Conflicts())
     assert len(kept) == 3 and report.counts["checked"] == 0
+
+
+@pytest.mark.parametrize("first, second, reason", [
+    ("Call us on 305.555.0121 today.", "Call us on 305.555.0199 today.", "number"),  # several dots: compared as written
+    ("Call us on 305.555.0121 today.", "Call us on 305.555.0121 now.", None),
+    ("It costs 1,249.50 USD a year.", "It costs 1249.5 USD a year.", None),  # one amount, two spellings
+    ("Update to version 10.2.3 first.", "Update to version 10.2.4 first.", "number"),
+    ("The fee is 1.000,50 EUR.", "The fee is 1.000,50 EUR!", None),
+])  # fmt: skip
+def test_numbers_in_any_notation_are_compared_without_failing(first, second, reason):
+    assert contradiction(first, second) == reason

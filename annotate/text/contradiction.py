@@ -59,9 +59,18 @@ def _negated(words: list[str]) -> bool:
     return any(word.casefold() in _NEGATIONS or word.casefold().endswith("n't") for word in words)
 
 
-def _values(numbers: list[str]) -> list[float]:
-    return sorted(float(number.replace(",", "")) if number.count(",") != 1 or "." in number else float(number.replace(",", "."))
-                  for number in numbers)  # fmt: skip
+def _values(numbers: list[str]) -> list[float | str]:
+    """The numbers as values ("1,249.50" and "1249.5" are one amount, "3,5" is 3.5); a number with
+    more than one decimal point ("305.555.0121", a version or a phone number) is compared as written."""
+    return sorted((_value(number) for number in numbers), key=lambda value: (isinstance(value, str), str(value)))
+
+
+def _value(number: str) -> float | str:
+    if number.count(".") > 1 or (number.count(",") == 1 and number.count(".") == 1 and number.index(".") < number.index(",")):
+        return number
+    if number.count(",") == 1 and "." not in number:
+        return float(number.replace(",", "."))
+    return float(number.replace(",", ""))
 
 
 def _paths(text: str) -> frozenset[str]:
