@@ -72,6 +72,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
+from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_conflicts  # noqa: E402
 from annotate.export import decisions as decisions_module
 from annotate.export import gates
 from annotate.export import near_duplicates as near_duplicates_module
@@ -84,7 +85,8 @@ from annotate.export.formats import examples_from, trl_row
 from annotate.export.profile import quality_profile
 from annotate.export.snapshot import write_snapshot
 from annotate.export.spec import ExportSpec
-from annotate.export.split import check_leakage, split
+from annotate.export.frozen import FrozenEval
+from annotate.export.split import settle_leakage, split
 from annotate.ingest.rows import to_row
 from annotate.project import Project, init_project
 from annotate.records import RecordIn, last_user_turn
@@ -540,16 +542,15 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
             (store, "annotation_answers", "store.annotation_answers"),
             (gates, "prompt_clusters", "prompt_clusters (one of the cluster_texts calls)"),
             (gates, "cluster_texts", "cluster_texts"),
-            (near_duplicates_module, "minhash_signatures", "minhash_signatures (MinHash, numpy)"),
-            (near_duplicates_module, "_candidate_pairs", "_candidate_pairs (LSH bands)"),
-            (near_duplicates_module, "verified_similarity", "verified_similarity (rapidfuzz verify)"),
+            (near_duplicates_module, "shingle_signatures", "shingle_signatures (one-permutation MinHash, numpy)"),
+            (near_duplicates_module, "band_pairs", "band_pairs (LSH bands)"),
+            (near_duplicates_module, "_verified", "_verified (rapidfuzz cpdist)"),
             (gates, "_keep_best", "_keep_best"),
             (gates, "_answers_contradict", "_answers_contradict"),
             (FormatCheck, "problems", "FormatCheck.problems (refusal check)"),
             (gates, "redact_personal_data", "redact_personal_data (every text)"),
             (engine, "analyze", "Presidio analyze (texts the regex lets in)"),
-            (near_duplicates_module, "minhashes", "minhashes (LeanMinHash objects)"),
-            (near_duplicates_module, "lsh_index", "lsh_index (MinHashLSH inserts)"),
+            (split_module, "verified_pairs", "verified_pairs (eval x train prompts)"),
             (split_module, "_groups", "_groups (union-find)"),
             (profile_module, "completeness", "completeness"),
             (profile_module, "lengths", "lengths"),
@@ -576,8 +577,10 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
             with clock.stage("gate: near_duplicates"):
                 examples, report, clusters = gates.near_duplicates(examples, spec.near_duplicates)
                 reports.append(report)
-            with clock.stage("gate: conflicts"):
-                examples, report = gates.conflicts(examples, spec.conflicts)
+            with clock.stage("gate: conflicts (+ recording them for the lead)"):
+                examples, report, found = gates.conflicts(examples, spec.conflicts, settled_conflicts(store))
+                record_conflicts(store, found)
+                report.counts["waiting_for_lead"] = sum(1 for c in waiting_conflicts(store) if c.kind.split(":")[0] == KIND)
                 reports.append(report)
             with clock.stage("gate: formats"):
                 examples, report = gates.format_failures(
@@ -586,18 +589,19 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
                 reports.append(report)
             with clock.stage("gate: pii"):
                 examples, report = gates.scrub_pii(
-                    examples, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score
+                    examples, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score, config.pii.min_scores
                 )
                 reports.append(report)
             with clock.stage("split (StratifiedGroupKFold)"):
-                split(examples, clusters, spec.split.eval_fraction, seed)
+                split(examples, clusters, spec.split.eval_fraction, seed, frozenset())  # no name: nothing frozen
             with clock.stage("gate: balance"):
                 examples, report = gates.balance(examples, spec.balance, seed)
                 reports.append(report)
+            with clock.stage("leakage check"):
+                _kept, leakage = settle_leakage(examples, [], FrozenEval(), spec.near_duplicates, spec.split.on_leak)
+                reports.append(gates.GateReport("leakage", True, [], leakage.counts(0, ())))
             train = [example for example in examples if example.split == "train"]
             evaluation = [example for example in examples if example.split == "eval"]
-            with clock.stage("leakage check"):
-                check_leakage(gates.near_duplicate_pairs(evaluation, train, spec.near_duplicates))
             with clock.stage("population prompts"):
                 population = [
                     text for text in (last_user_turn(r["messages"]) for r in records.values()) if text
@@ -613,8 +617,9 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
 # Inner labels timed inside another one (the first of its parents present in a stage holds it).
 PARENTS = {
     "_central": ("_decision (per task)",), "prompt_clusters (one of the cluster_texts calls)": ("cluster_texts",),
-    "minhash_signatures (MinHash, numpy)": ("cluster_texts", "minhashes (LeanMinHash objects)"),
-    "_candidate_pairs (LSH bands)": ("cluster_texts",), "verified_similarity (rapidfuzz verify)": ("cluster_texts",),
+    "shingle_signatures (one-permutation MinHash, numpy)": ("cluster_texts", "verified_pairs (eval x train prompts)"),
+    "band_pairs (LSH bands)": ("cluster_texts", "verified_pairs (eval x train prompts)"),
+    "_verified (rapidfuzz cpdist)": ("cluster_texts", "verified_pairs (eval x train prompts)"),
     "Presidio analyze (texts the regex lets in)": ("redact_personal_data (every text)",),
     "_sha256": ("_write_files (trl_row + json.dumps + write)",),
 }  # fmt: skip

@@ -54,7 +54,7 @@ def test_contradicting_near_duplicates_are_never_merged_and_the_conflict_gate_le
     assert [example.id for example in kept] == ["a", "b"]  # kept apart, or not near duplicates at all
     if case == "negation":  # 95% alike: a candidate pair the gate must refuse to merge
         assert report.counts["kept_apart_as_contradicting"] == 2
-    kept, report = conflicts(kept, Conflicts())
+    kept, report, _found = conflicts(kept, Conflicts())
     assert kept == [] and report.counts["groups"] == 1
     assert {(row["id"], row["detail"]) for row in report.dropped} == {("a", "b"), ("b", "a")}
 
@@ -71,7 +71,7 @@ def test_the_conflict_gate_runs_for_dpo_chosen_sides_and_desirable_kto_rows(kind
     examples = [_example("a", first, kind=kind, origin=origin, label=label),
                 _example("b", second, kind=kind, origin=origin, label=label, prompt="can i export invoices as pdf?"),
                 _example("c", first, kind="sft", prompt="How do I add a user?")]  # fmt: skip
-    kept, report = conflicts(examples, Conflicts())
+    kept, report, _found = conflicts(examples, Conflicts())
     assert [example.id for example in kept] == ["c"] and report.counts["checked"] == 3 and report.counts["groups"] == 1
 
 
@@ -79,5 +79,5 @@ def test_undesirable_kto_rows_and_rehearsal_are_not_checked():
     first, second = PAIRS["negation"]
     examples = [_example("a", first, kind="kto", label=False), _example("b", second, kind="kto", label=False),
                 _example("r", second, origin="rehearsal")]  # fmt: skip
-    kept, report = conflicts(examples, Conflicts())
+    kept, report, _found = conflicts(examples, Conflicts())
     assert len(kept) == 3 and report.counts["checked"] == 0

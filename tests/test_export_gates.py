@@ -6,17 +6,17 @@ import random
 
 import numpy as np
 import pytest
-from datasketch import MinHash
 
 from annotate.config import JsonValidator
 from annotate.export import near_duplicates as near_duplicate_texts
 from annotate.export.examples import Example
+from annotate.export.frozen import FrozenEval
+from annotate.export.split import LeakageError, settle_leakage
 from annotate.export.gates import (
     balance,
     conflicts,
     exact_duplicates,
     format_failures,
-    near_duplicate_pairs,
     near_duplicates,
     prompt_clusters,
     scrub_pii,
@@ -25,7 +25,7 @@ from annotate.export.profile import diversity, quality_profile
 from annotate.export.spec import Balance, Conflicts, ExactDuplicates, NearDuplicates
 
 VOCABULARY = [f"word{k}" for k in range(3000)]
-LOOSE = NearDuplicates(threshold=0.5)  # a few changed words cost a 60-word text ~0.2 of its 3-gram Jaccard
+LOOSE = NearDuplicates(threshold=0.5)  # below the default: candidates for more pairs, the same verification
 
 
 def example(
@@ -173,33 +173,74 @@ def test_prompt_clusters_ignore_answers_and_number_from_zero():
     assert prompt_clusters(examples, LOOSE) == {"a": 0, "b": 1, "c": 0, "d": 0}
 
 
-def test_near_duplicate_pairs_between_eval_and_train():
+def test_eval_prompts_near_a_train_prompt_are_found_by_the_gates_definition():
     rng = random.Random(9)
     train_prompts = [text(rng) for _ in range(20)]
-    train = [example(f"t{k}", prompt) for k, prompt in enumerate(train_prompts)]
-    evaluation = [
-        example("e0", changed(train_prompts[3], rng, 2)),
-        example("e1", text(rng)),
-        example("e2", train_prompts[7]),
-    ]
-    pairs = near_duplicate_pairs(evaluation, train, LOOSE)
-    assert [(query, found) for query, found, _ in pairs] == [("e0", "t3"), ("e2", "t7")]
+    queries = [changed(train_prompts[3], rng, 2), text(rng), train_prompts[7]]
+    pairs = near_duplicate_texts.verified_pairs(queries, train_prompts, None, 0.9, 128)
+    assert [(query, found) for query, found, _ in pairs] == [(0, 3), (2, 7)]
     assert 0.9 <= pairs[0][2] < 1.0 and pairs[1][2] == 1.0
-    assert near_duplicate_pairs([], train, LOOSE) == [] and near_duplicate_pairs(evaluation, [], LOOSE) == []
+    assert near_duplicate_texts.verified_pairs([], train_prompts, None, 0.9, 128) == []
+    assert near_duplicate_texts.verified_pairs(queries, [], None, 0.9, 128) == []
 
 
-def test_signatures_are_datasketch_minhashes():
-    texts = ["The quick brown fox jumps over the lazy dog.", "hi", "", "Two words"]
-    signatures, has_words = near_duplicate_texts.minhash_signatures(texts, 64)
-    assert has_words.tolist() == [True, True, False, True] and signatures.shape == (3, 64)
-    tokens = [near_duplicate_texts.WORD.findall(t.casefold()) for t in texts]
-    shingles, per_text = near_duplicate_texts.shingle_hashes(tokens, np.array([len(t) for t in tokens]), 3)
-    assert per_text.tolist() == [7, 1, 0, 1]
-    starts = np.cumsum(per_text) - per_text
-    for row, k in enumerate([0, 1, 3]):
-        minhash = MinHash(num_perm=64, hashfunc=int)
-        minhash.update_batch(shingles[starts[k] : starts[k] + per_text[k]].tolist())
-        assert np.array_equal(minhash.hashvalues, signatures[row])
+def test_a_leak_fails_by_default_and_resplit_moves_it_until_nothing_straddles():
+    rng = random.Random(4)
+    prompts = [text(rng, 25) for _ in range(6)]
+    def planted():
+        examples = [example(f"t{k}", prompt) for k, prompt in enumerate(prompts)]
+        examples.append(example("e0", changed(prompts[0], rng, 1)))
+        examples.append(example("e1", changed(prompts[0], rng, 1)))  # near e0 too: moves once e0 moves
+        examples.append(example("e2", text(rng, 25)))
+        for item in examples:
+            item.split = "eval" if item.id.startswith("e") else "train"
+        return examples
+    rehearsal = [example("rh:general:1", prompts[5], origin="rehearsal")]
+    frozen = FrozenEval((1,), frozenset(), (changed(prompts[4], rng, 1),))
+    with pytest.raises(LeakageError, match="near duplicate in train.*eval e0 ~ train t0"):
+        settle_leakage(planted(), rehearsal, FrozenEval(), NearDuplicates(), "fail")
+    examples = planted()
+    kept_rehearsal, leakage = settle_leakage(examples, rehearsal, frozen, NearDuplicates(), "resplit")
+    sides = {item.id: item.split for item in examples}
+    assert sides["e0"] == sides["e1"] == "train" and sides["e2"] == "eval"
+    assert sides["t4"] == "eval" and leakage.moved_to_eval == ["t4"]  # near an earlier version's eval prompt
+    assert sorted(leakage.moved_to_train) == ["e0", "e1"] and kept_rehearsal == rehearsal
+    again, none = settle_leakage(examples, rehearsal, frozen, NearDuplicates(), "fail")  # nothing straddles now
+    assert none.found == []
+    near_frozen = [example("rh:general:2", changed(prompts[4], rng, 1), origin="rehearsal")]
+    kept_rehearsal, leakage = settle_leakage(examples, near_frozen, frozen, NearDuplicates(), "resplit")
+    assert kept_rehearsal == [] and leakage.rehearsal_left_out == ["rh:general:2"]
+
+
+def test_signature_agreement_estimates_the_shingle_jaccard_similarity():
+    rng = random.Random(3)
+    texts = [text(rng) for _ in range(40)]
+    others = [changed(t, rng, rng.randint(1, 6)) for t in texts]
+    signatures = near_duplicate_texts.shingle_signatures(texts + others, 256)
+    assert signatures.shape == (80, 256)
+
+    def shingles(t: str) -> set[str]:
+        t = near_duplicate_texts.collapse(t)
+        return {t[i : i + 4] for i in range(max(1, len(t) - 3))}
+
+    for i in range(40):
+        jaccard = len(shingles(texts[i]) & shingles(others[i])) / len(shingles(texts[i]) | shingles(others[i]))
+        agreement = float((signatures[i] == signatures[40 + i]).mean())
+        assert abs(agreement - jaccard) < 0.15, (texts[i], others[i], jaccard, agreement)
+
+
+def test_short_and_empty_texts_get_signatures_only_when_they_have_characters():
+    signatures = near_duplicate_texts.shingle_signatures(["hi", "a", "hello there"], 64)
+    assert signatures.shape == (3, 64) and (signatures != 0xFFFFFFFF).all()  # densified: no empty bin left
+    texts = ["", "", "Where is my invoice?", "where is my  invoice", "Where is my receipt?"]
+    assert near_duplicate_texts.cluster_texts(texts, None, 0.9, 128) == [0, 1, 2, 2, 3]
+
+
+def test_candidate_bands_follow_the_threshold():
+    assert near_duplicate_texts.band_rows(0.66, 128) == 7
+    assert near_duplicate_texts.band_rows(0.3, 128) < near_duplicate_texts.band_rows(0.8, 128)
+    assert near_duplicate_texts.candidate_threshold(None, 0.9) == pytest.approx(0.65)
+    assert near_duplicate_texts.candidate_threshold(0.4, 0.9) == 0.4
 
 
 # --- conflicts -------------------------------------------------------------------------------------
@@ -218,15 +259,19 @@ def test_conflicting_answers_to_one_question_are_excluded_and_listed():
         example("d1", "How do I reset my password?", "Reboot.", kind="dpo", origin="preference"),
         example("x1", "Tell me a joke about cats", "Why did the cat sit on the computer?"),
     ]
-    kept, report = conflicts(examples, Conflicts())
+    kept, report, _found = conflicts(examples, Conflicts())
     assert ids(kept) == ["k1", "k2", "r1", "d1", "x1"]
     assert report.dropped == [
         {"id": "c1", "reason": "conflict", "detail": "c2, c3"},
         {"id": "c2", "reason": "conflict", "detail": "c1, c3"},
         {"id": "c3", "reason": "conflict", "detail": "c1, c2"},
     ]
-    assert report.counts == {"dropped": 3, "groups": 1, "checked": 7}  # d1, a DPO chosen side, is checked against DPO rows only
-    kept, report = conflicts(examples, Conflicts(enabled=False))
+    assert report.counts == {"dropped": 3, "groups": 1, "checked": 7, "settled_by_lead": 0}  # d1: checked against DPO rows only
+    assert [(group.kind, group.example_ids) for group in _found] == [("sft", ("c1", "c2", "c3"))]
+    assert _found[0].detail.startswith("dissimilar answers")
+    kept, report, _found = conflicts(examples, Conflicts(), settled=frozenset({("sft", ("c1", "c2", "c3"))}))
+    assert ids(kept) == ids(examples) and report.counts["settled_by_lead"] == 3 and len(_found) == 1  # a lead settled it
+    kept, report, _found = conflicts(examples, Conflicts(enabled=False))
     assert len(kept) == len(examples) and not report.enabled
 
 

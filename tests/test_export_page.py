@@ -99,7 +99,7 @@ def test_preview_shows_counts_gates_and_the_profile(env, store, project, decided
     assert categories.loc["incomplete", "total"] == 13  # 0, 3, ..., 39 but the unusable 6
     gates = next(table for table in tables if "gate" in table.columns and "counts" in table.columns).set_index("gate")
     assert list(gates.index) == [report.name for report in expected.gates]
-    assert (gates["on"] == "yes").sum() == 5 and gates.loc["balance", "on"] == "no"
+    assert (gates["on"] == "yes").sum() == 6 and gates.loc["balance", "on"] == "no" and gates.loc["leakage", "on"] == "yes"
     assert "checked" in gates.loc["conflicts", "counts"]
     assert any("split" in table.columns and "p50" in table.columns for table in tables), "the lengths table"
     assert app.get("vega_lite_chart"), "the coverage chart"

@@ -8,13 +8,13 @@ from rich.table import Table
 
 from annotate.cli.context import console
 from annotate.config import Quality
-from annotate.consensus.adjudication import adjudicate, adjudication_queue, current_answer, promote_to_gold
+from annotate.consensus.adjudication import adjudicate, adjudication_queue, current_answer, dismiss_conflict, promote_to_gold
 from annotate.consensus.agreement import AgreementReport, agreement_report
 from annotate.consensus.answer_table import AnswerFilter
 from annotate.review.annotators import list_annotators
 from annotate.review.quality import Standing, standing_rows, standings
 
-adjudicate_app = typer.Typer(help="The lead's adjudication queue: list it, decide tasks, promote decisions to gold.",
+adjudicate_app = typer.Typer(help="The lead's adjudication queue: list it, decide tasks, settle conflicts, promote decisions to gold.",
                              no_args_is_help=True)  # fmt: skip
 
 _ROUND = typer.Option(None, "--round", help="Only this round (by name).")
@@ -120,6 +120,39 @@ def decide(
             raise typer.BadParameter(f"annotation {pick} is not a current answer to task {task_id}")
         decision = adjudicate(store, task_id, lead, picked.answer, reason, "picked", pick)
     console.print(f"Task {task_id} decided (adjudication {decision}): {picked.verdict or picked.choice}, from annotation {pick}.")
+
+
+@adjudicate_app.command("conflicts")
+def conflicts_command(ctx: typer.Context) -> None:
+    """Conflicts the export found (near-identical prompts, contradicting answers) that wait for a lead."""
+    from annotate.consensus.conflicts import waiting_conflicts
+
+    with ctx.obj.project().open_store() as store:
+        waiting = waiting_conflicts(store)
+    if not waiting:
+        console.print("No conflict waits: the export found none, or leads settled them all.")
+        return
+    table = Table("conflict", "kind", "tasks", "examples", "why", "found", title=f"Conflicts waiting ({len(waiting):,})",
+                  title_justify="left")  # fmt: skip
+    for conflict in waiting:
+        table.add_row(str(conflict.id), conflict.kind, ", ".join(map(str, conflict.task_ids)) or "-",
+                      escape(", ".join(conflict.example_ids)), escape(conflict.detail), conflict.found_at[:19])  # fmt: skip
+    console.print(table)
+    console.print("Settle one by deciding each of its tasks (`flywheel adjudicate decide`, or the Adjudicate page), "
+                  "or `flywheel adjudicate dismiss ID --lead EMAIL --reason ...` when both answers stand.")  # fmt: skip
+
+
+@adjudicate_app.command("dismiss")
+def dismiss(
+    ctx: typer.Context,
+    conflict_id: int = typer.Argument(..., help="The conflict (`flywheel adjudicate conflicts`)."),
+    lead: str = typer.Option(..., "--lead", help="Your email (a lead or admin)."),
+    reason: str = typer.Option(..., "--reason", help="Why both answers stand (required)."),
+) -> None:
+    """Dismiss a conflict: the prompts differ in a way that matters, so its examples are exported again."""
+    with ctx.obj.project().open_store() as store:
+        conflict = dismiss_conflict(store, conflict_id, lead, reason)
+    console.print(f"Conflict {conflict.id} dismissed: its {len(conflict.example_ids)} examples are exported again.")
 
 
 @adjudicate_app.command("promote")

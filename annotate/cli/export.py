@@ -42,7 +42,7 @@ def export(
     mixes = [Rehearsal.parse(item) for item in rehearsal]
     project = ctx.obj.project()
     with project.open_store() as store:
-        plan = build_export(store, project, kind, spec, seed=seed, rehearsal=mixes)
+        plan = build_export(store, project, kind, spec, seed=seed, rehearsal=mixes, name=name)
         if not plan.train:
             _print_plan(plan)
             raise FlywheelError(f"nothing to export as {kind}: no resolved decision passed the selection and the gates "
@@ -60,6 +60,10 @@ def _print_plan(plan) -> None:
     console.print(table)
     if any(plan.skipped.values()):
         console.print("Left out before the gates: " + ", ".join(f"{reason} {count:,}" for reason, count in plan.skipped.items() if count))
+    waiting = next((report.counts.get("waiting_for_lead", 0) for report in plan.gates if report.name == "conflicts"), 0)
+    if waiting:
+        console.print(f"[yellow]{waiting:,} conflicts wait for a lead[/] in the adjudication queue (`flywheel adjudicate "
+                      "conflicts`); their examples stay out until a lead settles them.")  # fmt: skip
 
 
 @export_app.command("list")

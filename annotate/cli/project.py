@@ -81,8 +81,8 @@ def _minute(timestamp: str) -> str:
 @round_app.command("report")
 def round_report_command(ctx: typer.Context, name: str = typer.Argument(None, metavar="[ROUND]", help="Round name (default: the open round)."),
                          as_json: bool = typer.Option(False, "--json", help="The whole report as JSON.")) -> None:  # fmt: skip
-    """What a round flagged, how the experts agreed, what was exported, trained and gated, and how
-    far its prompts drifted from the previous round."""
+    """What a round flagged, which flags the experts confirmed, how they agreed, what was exported,
+    trained and gated, and how far its prompts drifted from the previous round."""
     import json
 
     from annotate.reports.round_report import round_report
@@ -114,6 +114,7 @@ def show_round_report(report: dict) -> None:
     agreement = report["agreement"]
     fields = ", ".join(f"{field} {row['alpha']:.2f}" for field, row in agreement["fields"].items() if row["alpha"] is not None)
     console.print(f"Agreement over {agreement['tasks_with_overlap']} overlapping tasks: {fields or 'none yet'}")
+    _show_flags_judged(report["flags_judged"])
     for item in report["exported"]:
         console.print(f"Exported {escape(item['name'])} v{item['version']} ({item['kind']}): {item['counts']['train']} train, {item['counts']['eval']} eval")
     for evaluation in report["evaluations"]:
@@ -131,4 +132,29 @@ def show_round_report(report: dict) -> None:
                   f"{drift['jensen_shannon']:.3f} (0 the same mix, 1 nothing in common)", title_justify="left")  # fmt: skip
     for cluster in drift["clusters"]:
         table.add_row(escape(", ".join(cluster["terms"])), f"{cluster['previous']:.0%}", f"{cluster['this']:.0%}")
+    console.print(table)
+
+
+def _show_flags_judged(section: dict) -> None:
+    """Flag precision per reason, the spot checks' failure rate, and the confidence calibration."""
+    from annotate.reports.flag_precision import shown_rows
+
+    if not section["judged_records"]:
+        console.print("Flags judged by experts: no decided tasks in this round yet.")
+        return
+    _print_rows(shown_rows(section["precision"], "flag reason"), f"Flags judged by experts ({section['judged_records']:,} "
+                "records; confirmed: corrected, unusable, or losing a comparison)")  # fmt: skip
+    calibration = section["calibration"]
+    for key, title in (("logprob_mean", "mean token logprob"), ("flag_score", "top flag score")):
+        bins = calibration[key]["bins"]
+        if bins:
+            without = calibration[key]["without_signal"]
+            _print_rows(shown_rows(bins, title, undecided=False), f"Calibration: {title} against the experts' verdicts"
+                        + (f" ({without:,} judged records without one)" if without else ""))  # fmt: skip
+
+
+def _print_rows(rows: list[dict], title: str) -> None:
+    table = Table(*rows[0], title=title, title_justify="left")
+    for row in rows:
+        table.add_row(*(escape(f"{value:,}" if isinstance(value, int) else str(value)) for value in row.values()))
     console.print(table)

@@ -1,10 +1,13 @@
 """Adjudication: a lead settles the tasks resolution could not, and the decision wins everywhere.
 
 - `adjudication_queue(store, config, filters)`: tasks whose answers need a lead, with the reason
-  (a split, too few annotators for a majority, diverging corrected texts), most contested first.
+  (a split, too few annotators for a majority, diverging corrected texts, a conflict with other
+  tasks' answers that the export found), most contested first.
 - `adjudicate(store, task_id, lead, answer, reason, method, picked_annotation_id=None)`: store
   the final answer (`picked` one annotator's, `merged` from several, or `written` anew), with a
   reason, which is required. A later decision supersedes an earlier one; nothing is overwritten.
+- `dismiss_conflict(store, conflict_id, lead, reason)`: a conflict the export found is none; its
+  examples are exported again (deciding each of its tasks settles it too).
 - `promote_to_gold(store, task_id, lead)`: the task's decision becomes a gold item, so future
   batches score annotators against it.
 Only leads and admins adjudicate.
@@ -20,11 +23,13 @@ import pandas as pd
 from annotate.clock import utc_now_text
 from annotate.config import ProjectConfig, Taxonomy
 from annotate.consensus.answer_table import AnswerFilter, answer_frame
+from annotate.consensus.conflicts import waiting_conflicts
 from annotate.consensus.resolution import NEEDS_ADJUDICATION, resolve
 from annotate.errors import ReviewError
 from annotate.records import CorrectionAnswer, PersonRole, PreferenceAnswer
 from annotate.review.claims import TaskView, task_view, taxonomy_of, validate_answer
 from annotate.store import Store
+from annotate.store.conflicts import StoredConflict
 from annotate.store.rows import Adjudication, Annotation
 
 ADJUDICATING_ROLES: tuple[PersonRole, ...] = ("lead", "admin")  # roles from annotate.records.ROLES
@@ -32,15 +37,64 @@ METHODS = ("picked", "merged", "written")
 
 
 def adjudication_queue(store: Store, config: ProjectConfig, filters: AnswerFilter = AnswerFilter()) -> pd.DataFrame:
-    """Tasks waiting for a lead: task_id, kind, n_answers, reason, prompt (most answers first)."""
+    """Tasks waiting for a lead: task_id, kind, n_answers, reason, prompt, conflict_id (most answers
+    first). Besides tasks resolution could not decide, the tasks of every conflict the export found
+    and no lead has settled (`annotate.consensus.conflicts`), with the conflict's id."""
     frame = answer_frame(store, filters)
     resolution = resolve(frame, config.resolution, store.latest_adjudications())
     waiting = resolution[resolution["status"] == NEEDS_ADJUDICATION].reset_index()
+    waiting["conflict_id"] = pd.Series([None] * len(waiting), dtype="Int64")
+    conflicting = _conflict_rows(store, resolution)
+    if conflicting:
+        extra = pd.DataFrame(conflicting)
+        extra = extra[extra["task_id"].isin(resolution.index)]  # within the filters
+        known = waiting.set_index("task_id")
+        for row in extra.itertuples():
+            if row.task_id in known.index:  # already waiting: both reasons, the conflict named
+                position = waiting.index[waiting["task_id"] == row.task_id][0]
+                waiting.loc[position, "reason"] = f"{waiting.loc[position, 'reason']}; {row.reason}"
+                waiting.loc[position, "conflict_id"] = row.conflict_id
+        extra = extra[~extra["task_id"].isin(known.index)].drop_duplicates("task_id")
+        extra["n_answers"] = extra["task_id"].map(resolution["n_answers"]).astype(int)
+        extra["kind"] = extra["task_id"].map(resolution["kind"])
+        waiting = pd.concat([waiting, extra.astype({"conflict_id": "Int64"})], ignore_index=True)
     if waiting.empty:
         return waiting.assign(prompt=[])
     prompts = store.task_prompts(waiting["task_id"].tolist())
     waiting["prompt"] = waiting["task_id"].map(prompts)
     return waiting.sort_values(["n_answers", "task_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _conflict_rows(store: Store, resolution: pd.DataFrame) -> list[dict]:
+    """One row per task of each unsettled conflict that no lead has decided since it was found."""
+    decisions = store.latest_adjudications()
+    rows = []
+    for conflict in waiting_conflicts(store):
+        for task_id in conflict.task_ids:
+            decision = decisions.get(task_id)
+            if decision is not None and decision.created_at >= conflict.found_at:
+                continue
+            others = ", ".join(f"#{other}" for other in conflict.task_ids if other != task_id) or "production feedback"
+            rows.append({"task_id": task_id, "conflict_id": conflict.id,
+                         "reason": f"conflict {conflict.id} ({conflict.kind}): {conflict.detail} with task {others} "
+                                   "on a near-identical prompt; decide each task, or dismiss the conflict"})  # fmt: skip
+    return rows
+
+
+def dismiss_conflict(store: Store, conflict_id: int, lead: str, reason: str) -> StoredConflict:
+    """A lead says a conflict is none (the prompts differ in a way that matters): its examples are
+    exported again. The reason is required."""
+    person = _lead(store, lead)
+    if not reason or not reason.strip():
+        raise ReviewError("dismissing a conflict needs a reason: say why both answers stand")
+    conflict = store.conflict(conflict_id)
+    if conflict is None:
+        raise ReviewError(f"no conflict with id {conflict_id}; `flywheel adjudicate conflicts` lists them")
+    if conflict.dismissed_at:
+        raise ReviewError(f"conflict {conflict_id} was dismissed by {conflict.dismissed_by} at {conflict.dismissed_at}")
+    with store.immediate():
+        store.dismiss_conflict(conflict_id, person["id"], reason.strip(), utc_now_text())
+    return store.conflict(conflict_id)
 
 
 def decided_tasks(store: Store) -> dict[int, Adjudication]:
@@ -61,6 +115,14 @@ class Case:
 def case_of(store: Store, task_id: int) -> Case:
     return Case(task_view(store, task_id), store.task_answers(task_id), store.adjudication_history(task_id),
                 taxonomy_of(store))  # fmt: skip
+
+
+def conflict_cases(store: Store, conflict_id: int, task_id: int) -> list[Case]:
+    """The other tasks of a conflict, as the lead sees them beside `task_id`."""
+    conflict = store.conflict(conflict_id)
+    if conflict is None:
+        raise ReviewError(f"no conflict with id {conflict_id}")
+    return [case_of(store, other) for other in conflict.task_ids if other != task_id]
 
 
 def current_answer(store: Store, task_id: int, annotation_id: int) -> Annotation | None:

@@ -36,7 +36,7 @@ from annotate.consensus.answer_table import (
     gold_mains,
 )
 from annotate.consensus.reliability import MISSING, alpha_with_ci, kappa_matrix
-from annotate.consensus.resolution import RESOLVED, resolve
+from annotate.consensus.resolution import RESOLVED, resolve, resolve_answers
 from annotate.records import CHOICES, VERDICTS
 from annotate.store import Store
 
@@ -83,10 +83,8 @@ class AgreementReport(BaseModel):
 
 
 def agreement_report(store: Store, config: ProjectConfig, filters: AnswerFilter = AnswerFilter()) -> AgreementReport:
-    frame = answer_frame(store, filters)
-    similarities = corrected_text_similarity(frame)
-    resolution = resolve(frame, config.resolution, store.latest_adjudications(), similarities)
-    return report_from_frame(frame, resolution, config, similarities)
+    found = resolve_answers(store, config, filters)
+    return report_from_frame(found.frame, found.resolution, config, found.similarities)
 
 
 def report_from_frame(frame: pd.DataFrame, resolution: pd.DataFrame, config: ProjectConfig,

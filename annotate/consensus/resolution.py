@@ -19,13 +19,16 @@ For each task, in this order:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from annotate.config import Resolution
-from annotate.consensus.answer_table import corrected_text_similarity, gold_main
+from annotate.config import ProjectConfig, Resolution
+from annotate.consensus.answer_table import AnswerFilter, answer_frame, corrected_text_similarity, gold_main
 from annotate.consensus.dawid_skene import dawid_skene
 from annotate.records import CHOICES, VERDICTS
+from annotate.store import Store
 from annotate.store.rows import Adjudication
 
 RESOLVED = "resolved"
@@ -33,6 +36,22 @@ PENDING = "pending"
 NEEDS_ADJUDICATION = "needs_adjudication"
 COLUMNS = ["task_id", "kind", "n_answers", "required", "status", "method", "value", "reason", "similarity", "posterior"]
 METHODS = ("adjudication", "gold", "single", "unanimous", "majority", "weighted")  # how a resolved task was decided
+
+
+@dataclass(frozen=True)
+class ResolvedAnswers:
+    """The current answers (`answer_frame`), their corrected texts' similarity and their resolution."""
+
+    frame: pd.DataFrame
+    similarities: pd.Series
+    resolution: pd.DataFrame
+
+
+def resolve_answers(store: Store, config: ProjectConfig, filters: AnswerFilter = AnswerFilter()) -> ResolvedAnswers:
+    """Read the answers under `filters` once and resolve them with the lead's standing decisions."""
+    frame = answer_frame(store, filters)
+    similarities = corrected_text_similarity(frame)
+    return ResolvedAnswers(frame, similarities, resolve(frame, config.resolution, store.latest_adjudications(), similarities))
 
 
 def resolve(frame: pd.DataFrame, rules: Resolution, adjudications: dict[int, Adjudication],

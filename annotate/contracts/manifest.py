@@ -53,7 +53,7 @@ class Agreement(Section):
 
 
 class GateSummary(Section):
-    name: str = Field(description="exact_duplicates, near_duplicates, conflicts, formats, pii or balance.")
+    name: str = Field(description="exact_duplicates, near_duplicates, conflicts, formats, pii, balance or leakage (the split's check: pairs found, moved, the frozen held-out set).")
     enabled: bool
     dropped: list[dict[str, Any]] = Field(description='The rows it left out: {"id", "reason", "detail"}.')
     counts: dict[str, Any] = Field(description="The gate's own figures (each gate has its own keys).")

@@ -1,4 +1,4 @@
-"""The export pipeline: decisions -> examples -> gates -> split -> rehearsal -> balance -> leakage check.
+"""The export pipeline: decisions -> examples -> gates -> split -> balance -> rehearsal -> leakage check.
 
 `build_export(store, project, kind, spec, seed, rehearsal)` returns what would be written (rows by
 split, the gate reports, the profile, the lineage) without writing anything, so the engineer page
@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_conflicts
 from annotate.errors import FlywheelError
 from annotate.export import gates
 from annotate.export.decisions import decisions
@@ -19,7 +20,9 @@ from annotate.export.examples import Example
 from annotate.export.formats import examples_from, feedback_examples, rehearsal_examples
 from annotate.export.profile import quality_profile
 from annotate.export.spec import ExportSpec
-from annotate.export.split import check_leakage, split
+from annotate.export.frozen import FrozenEval, frozen_eval
+from annotate.export.near_duplicates import verified_pairs
+from annotate.export.split import settle_leakage, split
 from annotate.project import Project
 from annotate.records import last_user_turn
 from annotate.store import Store
@@ -59,7 +62,9 @@ class ExportPlan:
 
 
 def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *, seed: int = 0,
-                 rehearsal: list[Rehearsal] = ()) -> ExportPlan:  # fmt: skip
+                 rehearsal: list[Rehearsal] = (), name: str | None = None) -> ExportPlan:  # fmt: skip
+    """What an export would write. With the dataset `name`, the eval prompts of its earlier
+    versions stay eval (`spec.split.frozen_eval`): see `annotate.export.frozen`."""
     if kind not in KINDS:
         raise FlywheelError(f"unknown export kind {kind!r}: {', '.join(KINDS)}")
     config = project.config
@@ -76,29 +81,48 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     reports.append(report)
     examples, report, clusters = gates.near_duplicates(examples, spec.near_duplicates)
     reports.append(report)
-    examples, report = gates.conflicts(examples, spec.conflicts)
+    examples, report, found = gates.conflicts(examples, spec.conflicts, settled_conflicts(store))
+    record_conflicts(store, found)
+    report.counts["waiting_for_lead"] = sum(1 for conflict in waiting_conflicts(store) if conflict.kind.split(":")[0] == kind)
     reports.append(report)
     examples, report = gates.format_failures(examples, spec.formats.enabled, config.validators, project.root)
     reports.append(report)
     examples, report = gates.scrub_pii(examples, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score,
                                        config.pii.min_scores)
     reports.append(report)
-    split(examples, clusters, spec.split.eval_fraction, seed)
+    frozen = frozen_eval(project.root, store.datasets(name)) if name and spec.split.frozen_eval else FrozenEval()
+    pinned = _frozen_examples(examples, frozen, spec)
+    split(examples, clusters, spec.split.eval_fraction, seed, pinned)
     examples, report = gates.balance(examples, spec.balance, seed)
     reports.append(report)
-    train = [example for example in examples if example.split == "train"]
-    evaluation = [example for example in examples if example.split == "eval"]
-    check_leakage(gates.near_duplicate_pairs(evaluation, train, spec.near_duplicates))
-    added, rehearsal_counts = _mix_rehearsal(kind, len(train), rehearsal, seed)
+    train_size = sum(1 for example in examples if example.split == "train")
+    added, rehearsal_counts = _mix_rehearsal(kind, train_size, rehearsal, seed)
     added, scrubbed = gates.scrub_pii(added, spec.pii.enabled, config.pii.entities, config.flagging.pii_min_score,
                                       config.pii.min_scores)
     pii_report = next(report for report in reports if report.name == "pii")
     for entity, count in scrubbed.counts.items():
         pii_report.counts[entity] = pii_report.counts.get(entity, 0) + count
+    added, leakage = settle_leakage(examples, added, frozen, spec.near_duplicates, spec.split.on_leak)
+    reports.append(gates.GateReport("leakage", True, [], leakage.counts(len(pinned), frozen.versions)))
+    train = [example for example in examples if example.split == "train"]
+    evaluation = [example for example in examples if example.split == "eval"]
     mixed = train + added
     population = [text for text in (last_user_turn(record["messages"]) for record in records.values()) if text]
     profile = quality_profile(mixed, evaluation, population, seed)
     return ExportPlan(kind, spec, seed, mixed, evaluation, reports, skipped, profile, rehearsal_counts)
+
+
+def _frozen_examples(examples: list[Example], frozen: FrozenEval, spec: ExportSpec) -> frozenset[str]:
+    """Ids of the production examples an earlier version held out: the same record, or a prompt
+    that is a near duplicate of one of its eval prompts."""
+    if not frozen:
+        return frozenset()
+    production = [example for example in examples if example.is_production]
+    pinned = {example.id for example in production if frozen.record_ids.intersection(example.lineage.get("record_ids") or ())}
+    near = spec.near_duplicates
+    pairs = verified_pairs([example.prompt_text for example in production], list(frozen.prompts), near.threshold,
+                           near.verify_above, near.num_perm)  # fmt: skip
+    return frozenset(pinned | {production[query].id for query, _index, _similarity in pairs})
 
 
 def _mix_rehearsal(kind: str, train_size: int, rehearsal: list[Rehearsal], seed: int) -> tuple[list[Example], list[dict]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from annotate.export.examples import Example
-from annotate.export.near_duplicates import cluster_members, cluster_texts, collapse, verified_pairs
+from annotate.export.near_duplicates import cluster_members, cluster_texts, collapse
 from annotate.export.spec import Balance, Conflicts, ExactDuplicates, NearDuplicates
 from annotate.records import last_user_turn, system_prompt
 from annotate.text.contradiction import contradiction
@@ -30,8 +30,6 @@ CONFLICT_ORIGINS = ("correction", "accepted")
 NO_CATEGORY = "none"
 
 _ENDS = re.compile(r"^[\W_]+|[\W_]+$")
-_CONFLICT_LSH_THRESHOLD = 0.5  # loose: candidates only; rapidfuzz at spec.prompt_similarity decides
-_CONFLICT_NGRAM = 2  # questions are short: bigrams keep a one-word change a candidate
 _CONFLICT_NUM_PERM = 128
 
 
@@ -98,50 +96,62 @@ def prompt_clusters(examples: list[Example], spec: NearDuplicates) -> dict[str, 
     return {example.id: label for example, label in zip(examples, labels)}
 
 
-def near_duplicate_pairs(
-    queries: list[Example], index: list[Example], spec: NearDuplicates
-) -> list[tuple[str, str, float]]:
-    """(query id, index id, similarity) for every example of `index` whose prompt text is a verified
-    near duplicate of a query's (the eval/train leakage check); runs whether or not the gate is enabled."""
-    pairs = verified_pairs(
-        [example.prompt_text for example in queries], [example.prompt_text for example in index],
-        spec.threshold, spec.verify_above, spec.num_perm,
-    )
-    return [(queries[query].id, index[position].id, similarity) for query, position, similarity in pairs]
-
-
 # --- conflicts -----------------------------------------------------------------------------------
 
 
-def conflicts(examples: list[Example], spec: Conflicts) -> tuple[list[Example], GateReport]:
+@dataclass(frozen=True)
+class ConflictGroup:
+    """Expert-given examples of one kind whose near-identical prompts got contradicting answers."""
+
+    kind: str  # sft, dpo, kto:desirable
+    example_ids: tuple[str, ...]  # sorted
+    task_ids: tuple[int, ...]  # the tasks they come from (KTO feedback rows have none)
+    detail: str  # why they contradict
+
+
+def conflicts(examples: list[Example], spec: Conflicts,
+              settled: frozenset[tuple[str, tuple[str, ...]]] = frozenset()) -> tuple[list[Example], GateReport, list[ConflictGroup]]:  # fmt: skip
     """Leave out every expert-given example (an SFT correction or accepted answer, a DPO pair's chosen
     side, a desirable KTO row) of a group of near-identical prompts (rapidfuzz >= spec.prompt_similarity,
     same kind) in which two answers are less similar than spec.answers_below or contradict each other
-    however similar (`annotate.text.contradiction`: negation, yes/no, number, menu path, name)."""
+    however similar (`annotate.text.contradiction`: negation, yes/no, number, menu path, name).
+    Groups a lead has settled ((kind, example ids) in `settled`) pass. Returns the groups found,
+    settled or not, for the lead's queue."""
     if not spec.enabled:
-        return list(examples), GateReport("conflicts", False)
+        return list(examples), GateReport("conflicts", False), []
     eligible = [i for i, example in enumerate(examples) if _conflict_eligible(example)]
     labels = cluster_texts(
         [examples[i].prompt_text for i in eligible],
-        _CONFLICT_LSH_THRESHOLD,
+        None,  # candidates at the default for this similarity: rapidfuzz at spec.prompt_similarity decides
         spec.prompt_similarity,
         _CONFLICT_NUM_PERM,
-        ngram=_CONFLICT_NGRAM,
     )
     excluded: dict[int, list[str]] = {}
-    groups = 0
+    found: list[ConflictGroup] = []
+    passed = 0
     for members in cluster_members(labels):
         group = [eligible[m] for m in members]
         for kind in {_kind_key(examples[i]) for i in group}:  # an answer conflicts with answers of its own kind
             same = [i for i in group if _kind_key(examples[i]) == kind]
-            if len(same) > 1 and _answers_contradict([examples[i].answer for i in same], spec.answers_below):
-                groups += 1
-                for i in same:
-                    excluded[i] = [examples[j].id for j in same if j != i]
+            why = _answers_contradict([examples[i].answer for i in same], spec.answers_below) if len(same) > 1 else None
+            if not why:
+                continue
+            conflict = ConflictGroup(_kind_name(examples[same[0]]), tuple(sorted(examples[i].id for i in same)),
+                                     tuple(sorted({t for i in same if (t := examples[i].lineage.get("task_id")) is not None})), why)  # fmt: skip
+            found.append(conflict)
+            if (conflict.kind, conflict.example_ids) in settled:
+                passed += len(same)
+                continue
+            for i in same:
+                excluded[i] = [examples[j].id for j in same if j != i]
     kept = [example for i, example in enumerate(examples) if i not in excluded]
     dropped = [_drop(examples[i], "conflict", ", ".join(others)) for i, others in sorted(excluded.items())]
-    counts = {"dropped": len(dropped), "groups": groups, "checked": len(eligible)}
-    return kept, GateReport("conflicts", True, dropped, counts)
+    counts = {"dropped": len(dropped), "groups": len(found), "checked": len(eligible), "settled_by_lead": passed}
+    return kept, GateReport("conflicts", True, dropped, counts), found
+
+
+def _kind_name(example: Example) -> str:
+    return example.kind if example.kind != "kto" else f"kto:{'desirable' if example.label else 'undesirable'}"
 
 
 def _conflict_eligible(example: Example) -> bool:
@@ -155,9 +165,17 @@ def _conflict_eligible(example: Example) -> bool:
     return example.kind == "kto" and bool(example.label)
 
 
-def _answers_contradict(answers: list[str], below: float) -> bool:
+def _answers_contradict(answers: list[str], below: float) -> str | None:
+    """Why two of the answers contradict (dissimilar, or `annotate.text.contradiction`'s reason), or None."""
     texts = [collapse(answer) for answer in answers]
-    return any(fuzz.ratio(a, b) / 100 < below for a, b in combinations(texts, 2)) or _contradicting(answers)
+    for (a, b), (raw_a, raw_b) in zip(combinations(texts, 2), combinations(answers, 2)):
+        similarity = fuzz.ratio(a, b) / 100
+        if similarity < below:
+            return f"dissimilar answers ({similarity:.2f})"
+        reason = contradiction(raw_a, raw_b)
+        if reason:
+            return f"contradicting answers ({reason})"
+    return None
 
 
 def _contradicting(answers) -> bool:

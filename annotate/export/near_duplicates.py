@@ -1,28 +1,29 @@
-"""Near-duplicate texts at scale: MinHash signatures of word n-gram shingles (computed in bulk with
-numpy, the same values as datasketch's), LSH banding for candidate pairs, and rapidfuzz to verify
-each candidate. Text in, cluster numbers or verified pairs out; the export's gates decide what to
-keep, and the leakage check what to refuse. Clustering buckets the bands of
-`datasketch.MinHashLSH(threshold, num_perm)` with numpy; the eval/train check queries a `MinHashLSH`.
+"""Near-duplicate texts at scale: a one-permutation MinHash signature of each text's character
+4-gram shingles (bulk numpy, densified so short texts have one too), LSH banding for candidate pairs,
+and rapidfuzz to verify each candidate. Text in, cluster numbers or verified pairs out; the export's
+gates decide what to keep, and the leakage check what to refuse. Both use this one definition: two
+texts are near duplicates when rapidfuzz's normalised Indel similarity of their casefolded,
+whitespace-collapsed forms reaches `verify_above`.
+
+Why characters, not words: a pair one to three words apart in a 20-word prompt shares only about
+half of its word 3-grams (LSH on those proposed 85% of such pairs), but four fifths of its character
+4-grams. One-permutation hashing (Li, Owen and Zhang 2012; densified by rotation, Shrivastava and
+Li 2014) hashes each shingle once instead of once per permutation, which pays for the five times
+more shingles. Measured recall and cost: `bench/defects.py`, `bench/export.py`.
 """
 
 from __future__ import annotations
 
-import re
-import zlib
 from collections import defaultdict
 from collections.abc import Hashable
-from functools import lru_cache
-from itertools import chain
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
-WORD = re.compile(r"\w+")
-_SEED = 1  # datasketch's default MinHash seed: the permutations every signature here uses
-_SCHEME = "affine32"
-_CHUNK_SHINGLES = 1 << 11  # shingles permuted at once: 1 MB at 128 permutations, cache-sized (4x faster than 64 MB)
+SHINGLE = 4  # characters per shingle
 _BUCKET_NEIGHBOURS = 64  # bounds the pairs a huge LSH bucket makes; its members still chain together
+_EMPTY = np.uint32(0xFFFFFFFF)
+_BAND_MIX = np.uint64(0x100000001B3)
 
 
 def cluster_members(labels: list[int]) -> list[list[int]]:
@@ -32,18 +33,35 @@ def cluster_members(labels: list[int]) -> list[list[int]]:
     return list(groups.values())
 
 
+def collapse(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
 def verified_similarity(a: str, b: str, at_least: float) -> float | None:
     """rapidfuzz's normalised Indel similarity in [0, 1], or None below `at_least`."""
     score = fuzz.ratio(a, b, score_cutoff=round(at_least * 100, 6))
     return round(score / 100, 4) if score else None
 
 
+def candidate_threshold(threshold: float | None, verify_above: float) -> float:
+    """The shingle Jaccard at which LSH proposes a pair half the time: as given, or by default
+    `verify_above - 0.25`, the setting measured to propose at least 99% of the pairs at or above
+    `verify_above` (0.9987 at 0.9, 0.998 at 0.75 on bench/defects.py's edits) at a cost near word
+    3-gram MinHash's at 100,000 texts."""
+    return threshold if threshold is not None else max(0.2, verify_above - 0.25)
+
+
+def band_rows(threshold: float, num_perm: int) -> int:
+    """Rows per band whose S-curve midpoint (1/bands)^(1/rows) is nearest `threshold`."""
+    options = range(1, max(1, num_perm // 2) + 1)
+    return min(options, key=lambda rows: abs((1 / (num_perm // rows)) ** (1 / rows) - threshold))
+
+
 def cluster_texts(
     texts: list[str],
-    threshold: float,
+    threshold: float | None,
     verify_above: float,
     num_perm: int,
-    ngram: int = 3,
     partition: list[Hashable] | None = None,
 ) -> list[int]:
     """A cluster number per text (0, 1, ... by first appearance): connected components of pairs that
@@ -63,26 +81,86 @@ def cluster_texts(
     for i, text in enumerate(collapsed):
         if text:
             parent[i] = first.setdefault((part[i], text), i)
-    distinct = [i for i in range(len(texts)) if parent[i] == i]
-    signatures, has_words = minhash_signatures([collapsed[i] for i in distinct], num_perm, ngram)
-    rows = np.flatnonzero(has_words)  # signature row -> position in `distinct`
-    for row_i, row_j in _candidate_pairs(signatures, threshold, num_perm).tolist():
-        i, j = distinct[rows[row_i]], distinct[rows[row_j]]
-        if part[i] == part[j] and find(i) != find(j) and verified_similarity(collapsed[i], collapsed[j], verify_above):
-            parent[find(j)] = find(i)
+    distinct = [i for i in range(len(texts)) if parent[i] == i and collapsed[i]]
+    texts_in = [collapsed[i] for i in distinct]
+    pairs = _candidate_pairs(texts_in, threshold, verify_above, num_perm)
+    if partition is not None:
+        codes = {value: code for code, value in enumerate(dict.fromkeys(part[i] for i in distinct))}
+        owner = np.fromiter((codes[part[i]] for i in distinct), dtype=np.int64, count=len(distinct))
+        pairs = pairs[owner[pairs[:, 0]] == owner[pairs[:, 1]]]
+    for a, b, _similarity in _verified(texts_in, pairs, verify_above):
+        i, j = find(distinct[a]), find(distinct[b])
+        if i != j:
+            parent[j] = i
     numbers: dict[int, int] = {}
     return [numbers.setdefault(find(i), len(numbers)) for i in range(len(texts))]
 
 
-def _candidate_pairs(signatures: np.ndarray, threshold: float, num_perm: int) -> np.ndarray:
-    """Sorted (i, j) rows, i < j, of signatures that share a band in `MinHashLSH(threshold, num_perm)`'s
-    banding: its insert + query candidates, bucketed with numpy (20x faster at 100,000). Within a bucket
-    each member pairs with its next `_BUCKET_NEIGHBOURS` (all pairs in smaller buckets)."""
+def verified_pairs(
+    queries: list[str], index: list[str], threshold: float | None, verify_above: float, num_perm: int
+) -> list[tuple[int, int, float]]:
+    """(query position, index position, similarity) for every index text that is a near duplicate
+    of a query: the same candidates and verification as `cluster_texts`, across the two lists."""
+    query_texts = [collapse(text) for text in queries]
+    index_texts = [collapse(text) for text in index]
+    distinct: dict[str, int] = {}
+    for text in query_texts + index_texts:
+        if text:
+            distinct.setdefault(text, len(distinct))
+    texts = list(distinct)
+    queries_of: dict[int, list[int]] = defaultdict(list)
+    index_of: dict[int, list[int]] = defaultdict(list)
+    for position, text in enumerate(query_texts):
+        if text:
+            queries_of[distinct[text]].append(position)
+    for position, text in enumerate(index_texts):
+        if text:
+            index_of[distinct[text]].append(position)
+    matched = [(d, d, 1.0) for d in queries_of if d in index_of]
+    is_query = np.isin(np.arange(len(texts)), list(queries_of))
+    is_index = np.isin(np.arange(len(texts)), list(index_of))
+    pairs = _candidate_pairs(texts, threshold, verify_above, num_perm)
+    a, b = pairs[:, 0], pairs[:, 1]
+    pairs = pairs[(is_query[a] & is_index[b]) | (is_query[b] & is_index[a])]
+    for a, b, similarity in _verified(texts, pairs, verify_above):
+        matched += [(x, y, similarity) for x, y in ((a, b), (b, a)) if is_query[x] and is_index[y]]
+    pairs = [(q, i, similarity) for x, y, similarity in matched for q in queries_of[x] for i in index_of[y]]
+    return sorted(pairs)
+
+
+def _verified(texts: list[str], pairs: np.ndarray, at_least: float) -> list[tuple[int, int, float]]:
+    """The candidate pairs whose similarity reaches `at_least`, with it (rapidfuzz, in bulk)."""
+    if not len(pairs):
+        return []
+    scores = process.cpdist([texts[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]], scorer=fuzz.ratio,
+                            score_cutoff=round(at_least * 100, 6), workers=-1)  # fmt: skip
+    keep = np.flatnonzero(scores)
+    return [(int(pairs[k, 0]), int(pairs[k, 1]), round(float(scores[k]) / 100, 4)) for k in keep]
+
+
+def _candidate_pairs(texts: list[str], threshold: float | None, verify_above: float, num_perm: int) -> np.ndarray:
+    """(i, j) rows, i < j, of the texts whose signatures share a band and whose lengths allow the
+    similarity (rapidfuzz's ratio cannot reach s when the shorter text is under s / (2 - s) of the longer)."""
+    if len(texts) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    signatures = shingle_signatures(texts, num_perm)
+    pairs = band_pairs(signatures, band_rows(candidate_threshold(threshold, verify_above), num_perm))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    shorter = np.minimum(lengths[pairs[:, 0]], lengths[pairs[:, 1]])
+    longer = np.maximum(lengths[pairs[:, 0]], lengths[pairs[:, 1]])
+    return pairs[2 * shorter >= verify_above * (shorter + longer) - 1e-9]
+
+
+def band_pairs(signatures: np.ndarray, rows: int) -> np.ndarray:
+    """Sorted, distinct (i, j) rows, i < j, of signatures equal on all `rows` columns of some band
+    (bands: consecutive columns). Each band's keys are sorted with numpy; within a bucket each member
+    pairs with its next `_BUCKET_NEIGHBOURS` (all pairs in smaller buckets)."""
+    n, width = signatures.shape
     found = [np.empty((0, 2), dtype=np.int64)]
-    for start, end in MinHashLSH(threshold=threshold, num_perm=num_perm).hashranges:
-        keys = np.zeros(len(signatures), dtype=np.uint64)
-        for column in range(start, end):
-            keys = keys * np.uint64(0x100000001B3) ^ signatures[:, column].astype(np.uint64)
+    for start in range(0, width - rows + 1, rows):
+        keys = np.zeros(n, dtype=np.uint64)
+        for column in range(start, start + rows):
+            keys = keys * _BAND_MIX ^ signatures[:, column].astype(np.uint64)
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         for offset in range(1, _BUCKET_NEIGHBOURS + 1):
@@ -91,103 +169,66 @@ def _candidate_pairs(signatures: np.ndarray, threshold: float, num_perm: int) ->
                 break
             found.append(np.stack([order[same], order[same + offset]], axis=1))
     pairs = np.sort(np.concatenate(found), axis=1)
-    codes = np.unique(pairs[:, 0] * len(signatures) + pairs[:, 1])
-    return np.stack([codes // max(len(signatures), 1), codes % max(len(signatures), 1)], axis=1)
+    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([codes // max(n, 1), codes % max(n, 1)], axis=1)
 
 
-def lsh_index(minhashes: list[LeanMinHash | None], threshold: float, num_perm: int) -> MinHashLSH:
-    """An LSH index of the non-empty minhashes, keyed by their position."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    with lsh.insertion_session() as session:
-        for position, minhash in enumerate(minhashes):
-            if minhash is not None:
-                session.insert(position, minhash, check_duplication=False)
-    return lsh
+def shingle_signatures(texts: list[str], num_perm: int) -> np.ndarray:
+    """A one-permutation MinHash signature per text (every text needs a character; `num_perm` bins):
+    each character 4-gram (a shorter text is one shingle) is hashed once; its hash picks a bin and
+    the bin keeps its smallest value. Two texts agree on a bin with probability about the Jaccard
+    similarity of their shingle sets. Empty bins borrow from the next filled one (densification)."""
+    hashes, per_text = shingle_hashes(texts)
+    cells = np.repeat(np.arange(len(texts), dtype=np.int64) * num_perm, per_text)  # each text's first bin
+    cells += hashes % np.uint32(num_perm)  # the shingle's bin
+    signatures = np.full(len(texts) * num_perm, _EMPTY, dtype=np.uint32)
+    np.minimum.at(signatures, cells, _fmix32(hashes ^ np.uint32(0x5BD1E995)))  # the bin's value: another hash of it
+    return _densify(signatures.reshape(len(texts), num_perm))
 
 
-def minhashes(texts: list[str], num_perm: int, ngram: int) -> list[LeanMinHash | None]:
-    """A LeanMinHash per text (None for a text without words)."""
-    signatures, has_words = minhash_signatures(texts, num_perm, ngram)
-    rows = iter(signatures)
-    return [LeanMinHash(seed=_SEED, hashvalues=next(rows), scheme=_SCHEME) if ok else None for ok in has_words]
+def shingle_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The 32-bit hash of every character 4-gram, text after text, and the count per text."""
+    pad = SHINGLE - 1
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    joined = ("\0" * pad).join(texts) + "\0" * pad
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32) + np.uint32(1)
+    starts = np.cumsum(lengths + pad) - (lengths + pad)
+    codes[np.repeat(starts + lengths, pad) + np.tile(np.arange(pad), len(texts))] = 0  # pads: below every character
+    rolling = codes[: len(codes) - pad].copy()
+    for offset in range(1, SHINGLE):
+        rolling *= np.uint32(0x01000193)  # FNV-1a's prime: wraps mod 2^32
+        rolling ^= codes[offset : len(codes) - pad + offset]
+    starts_here = np.zeros(len(rolling), dtype=bool)
+    starts_here[starts[lengths > 0]] = True
+    valid = (codes[: len(rolling)] > 0) & ((codes[pad:] > 0) | starts_here)  # whole shingles, or a short text's one
+    per_text = np.where(lengths > 0, np.maximum(lengths - pad, 1), 0)
+    return _fmix32(rolling[valid]), per_text
 
 
-def minhash_signatures(texts: list[str], num_perm: int, ngram: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """MinHash signatures of the texts' word n-gram shingles (casefolded \\w+ words; a text with
-    fewer words is one shingle), computed in bulk with numpy: the same values as datasketch's
-    `MinHash(num_perm, seed=1)` (affine32) updated with the shingles' 32-bit hashes. Returns the
-    signatures of the texts with words (rows in order) and a boolean mask of which texts have words."""
-    tokens = [WORD.findall(text.casefold()) for text in texts]
-    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    shingles, per_text = shingle_hashes(tokens, lengths, ngram)
-    has_words = per_text > 0
-    per_text = per_text[has_words]
-    a, b = _permutations(num_perm)
-    signatures = np.empty((len(per_text), num_perm), dtype=np.uint32)
-    ends = np.cumsum(per_text)
-    starts = ends - per_text
-    first = 0
-    while first < len(per_text):
-        last = max(first + 1, int(np.searchsorted(ends, starts[first] + _CHUNK_SHINGLES, side="right")))
-        chunk = _fmix32(shingles[starts[first] : ends[last - 1]])
-        permuted = chunk[:, None] * a[None, :] + b[None, :]  # wraps mod 2^32, as datasketch's affine32
-        signatures[first:last] = np.minimum.reduceat(permuted, starts[first:last] - starts[first], axis=0)
-        first = last
-    return signatures, has_words
-
-
-def shingle_hashes(tokens: list[list[str]], lengths: np.ndarray, ngram: int) -> tuple[np.ndarray, np.ndarray]:
-    """The 32-bit hash of every shingle, text after text, and the number of shingles per text."""
-    flat = list(chain.from_iterable(tokens))
-    vocabulary = {word: zlib.crc32(word.encode()) + 1 for word in set(flat)}  # 0 is the padding
-    words = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.uint64, count=len(flat))
-    pad = ngram - 1  # zeros after each text, so a shorter text still makes one shingle
-    text_index = np.arange(len(lengths))
-    padded = np.zeros(len(flat) + pad * len(lengths) + pad, dtype=np.uint64)
-    padded[np.arange(len(flat)) + pad * np.repeat(text_index, lengths)] = words
-    text_starts = np.cumsum(lengths) - lengths + pad * text_index
-    per_text = np.where(lengths > 0, np.maximum(lengths - ngram + 1, 1), 0)
-    within = np.arange(per_text.sum()) - np.repeat(np.cumsum(per_text) - per_text, per_text)
-    positions = np.repeat(text_starts, per_text) + within
-    hashes = padded[positions]
-    for offset in range(1, ngram):
-        hashes = hashes * np.uint64(0x100000001B3) ^ padded[positions + offset]
-    return (hashes ^ (hashes >> np.uint64(32))).astype(np.uint32), per_text
-
-
-@lru_cache(maxsize=8)
-def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
-    a, b = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME).permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+def _densify(signatures: np.ndarray) -> np.ndarray:
+    """Fill each empty bin from the nearest filled bin after it (circularly), mixed with the
+    distance, so similar texts with few shingles still agree bin by bin."""
+    rows = np.flatnonzero((signatures == _EMPTY).any(axis=1))
+    if not len(rows):
+        return signatures
+    width = signatures.shape[1]
+    part = signatures[rows]
+    empty = part == _EMPTY
+    own = np.where(empty, 2 * width, np.arange(width, dtype=np.int32)).astype(np.int32)
+    ahead = np.concatenate([own, np.where(empty, 2 * width, own + width)], axis=1)
+    nearest = np.minimum.accumulate(ahead[:, ::-1], axis=1)[:, ::-1][:, :width]  # next filled bin, circularly
+    borrowed = np.take_along_axis(part, nearest % width, axis=1)
+    distance = (nearest - np.arange(width, dtype=np.int32)).astype(np.uint32)
+    mixed = _fmix32(borrowed * np.uint32(0x9E3779B1) + distance) & np.uint32(0xFFFFFFFE)
+    signatures = signatures.copy()
+    signatures[rows] = np.where(empty, mixed, part)
+    return signatures
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, as datasketch applies it to input hashes."""
+    """MurmurHash3's 32-bit finalizer: every input bit reaches every output bit."""
     values = values ^ (values >> np.uint32(16))
     values = values * np.uint32(0x85EBCA6B)
     values = values ^ (values >> np.uint32(13))
     values = values * np.uint32(0xC2B2AE35)
     return values ^ (values >> np.uint32(16))
-
-
-def collapse(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
-def verified_pairs(
-    queries: list[str], index: list[str], threshold: float, verify_above: float, num_perm: int
-) -> list[tuple[int, int, float]]:
-    """(query position, index position, similarity) for every index text that LSH proposes for a
-    query and rapidfuzz confirms at `verify_above` (both casefolded and whitespace-collapsed)."""
-    index_texts = [collapse(text) for text in index]
-    query_texts = [collapse(text) for text in queries]
-    lsh = lsh_index(minhashes(index_texts, num_perm, 3), threshold, num_perm)
-    pairs = []
-    for query, (text, minhash) in enumerate(zip(query_texts, minhashes(query_texts, num_perm, 3))):
-        if minhash is None:
-            continue
-        for position in sorted(lsh.query(minhash)):
-            similarity = verified_similarity(text, index_texts[position], verify_above)
-            if similarity is not None:
-                pairs.append((query, position, similarity))
-    return pairs

@@ -34,8 +34,8 @@ class ExactDuplicates(Section):
 
 class NearDuplicates(Section):
     enabled: bool = True
-    threshold: float = Field(default=0.5, gt=0, le=1, description="MinHash LSH Jaccard threshold for candidates (word 3-gram shingles); rapidfuzz then verifies.")
-    verify_above: float = Field(default=0.9, gt=0, le=1, description="rapidfuzz similarity (0..1) a candidate pair must reach.")
+    threshold: float | None = Field(default=None, gt=0, le=1, description="LSH candidate threshold: the character 4-gram Jaccard at which a pair is proposed half the time; lower finds more, costs more. Default: verify_above - 0.25 (measured: at least 99% of the pairs at or above verify_above proposed).")
+    verify_above: float = Field(default=0.9, gt=0, le=1, description="Near duplicates: casefolded, whitespace-collapsed texts at least this similar (rapidfuzz's normalised Indel similarity, 0..1). The gates, the split and the leakage check share this definition.")
     num_perm: int = Field(default=128, ge=16)
 
 
@@ -60,6 +60,8 @@ class Balance(Section):
 
 class Split(Section):
     eval_fraction: float = Field(default=0.1, ge=0, lt=1, description="Share of production examples held out for evaluation.")
+    frozen_eval: bool = Field(default=True, description="Keep the eval prompts of every earlier version of the dataset name out of train (they stay eval): one held-out set across versions.")
+    on_leak: Literal["fail", "resplit"] = Field(default="fail", description="An eval prompt (this export's or an earlier version's) with a near duplicate in train: fail the export, or move it (eval to train; train near an earlier eval prompt to eval; such rehearsal rows left out) until nothing straddles.")
 
 
 class Dpo(Section):

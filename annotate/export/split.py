@@ -1,7 +1,8 @@
 """The train / eval split: held out from production examples only, stratified by failure category,
 deterministic given the seed, and group-aware: a paraphrase group or a near-duplicate prompt
-cluster is never on both sides. Then a leakage check that fails the export if any eval prompt
-still has a near duplicate in train.
+cluster is never on both sides, and the frozen held-out set of earlier versions stays eval. Then
+a leakage check that fails the export (or re-splits, by option) if any eval prompt, this export's
+or an earlier version's, still has a near duplicate in train.
 """
 
 from __future__ import annotations
@@ -9,38 +10,58 @@ from __future__ import annotations
 import random
 import warnings
 from collections import Counter
+from dataclasses import dataclass, field
 
 from annotate.errors import FlywheelError
 from annotate.export.examples import Example
+from annotate.export.frozen import FrozenEval
+from annotate.export.near_duplicates import verified_pairs
+from annotate.export.spec import NearDuplicates
 
 
 class LeakageError(FlywheelError):
     """An eval prompt has a near duplicate in train: the evaluation would not be honest."""
 
 
-def split(examples: list[Example], clusters: dict[str, int], eval_fraction: float, seed: int) -> list[Example]:
+def split(examples: list[Example], clusters: dict[str, int], eval_fraction: float, seed: int,
+          pinned_eval: frozenset[str] = frozenset()) -> list[Example]:  # fmt: skip
     """Set `split` on each example (rehearsal examples always train). Groups: the union of the
-    log's paraphrase group and the near-duplicate prompt cluster."""
+    log's paraphrase group and the near-duplicate prompt cluster. Examples in `pinned_eval` (the
+    frozen held-out set of earlier versions), with their groups, are eval; the rest are split so
+    that eval is about `eval_fraction` of the production examples in all."""
     for example in examples:
         example.split = "train"
     production = [example for example in examples if example.is_production]
-    if eval_fraction <= 0 or len(production) < 2:
+    if not production:
         return examples
-    folds = max(2, round(1 / eval_fraction))
-    groups = _pooled_singletons(_groups(production, clusters), production, seed, _pool_size(len(production), folds))
-    if len(set(groups)) < folds:
+    groups = _groups(production, clusters)
+    pinned_groups = {groups[i] for i, example in enumerate(production) if example.id in pinned_eval}
+    free = []
+    for i, example in enumerate(production):
+        if groups[i] in pinned_groups:
+            example.split = "eval"
+        else:
+            free.append(i)
+    wanted = eval_fraction * len(production) - (len(production) - len(free))
+    if wanted <= 0 or len(free) < 2:
+        return examples
+    fraction = min(wanted / len(free), 0.5)
+    rest = [production[i] for i in free]
+    folds = max(2, round(1 / fraction))
+    rest_groups = _pooled_singletons([groups[i] for i in free], rest, seed, _pool_size(len(rest), folds))
+    if len(set(rest_groups)) < folds:
         return examples
     from sklearn.model_selection import StratifiedGroupKFold  # scikit-learn loads in a second: only here
 
-    strata = [example.categories[0] if example.categories else "none" for example in production]
+    strata = [example.categories[0] if example.categories else "none" for example in rest]
     rare = {stratum for stratum, count in Counter(strata).items() if count < folds}
     strata = ["rare" if stratum in rare else stratum for stratum in strata]
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     with warnings.catch_warnings():  # small categories: sklearn warns that a class has fewer members than folds
         warnings.simplefilter("ignore", UserWarning)
-        _train, held_out = next(splitter.split(production, strata, groups))
+        _train, held_out = next(splitter.split(rest, strata, rest_groups))
     for index in held_out:
-        production[index].split = "eval"
+        rest[index].split = "eval"
     return examples
 
 
@@ -95,8 +116,52 @@ def _groups(examples: list[Example], clusters: dict[str, int]) -> list[int]:
     return [find(index) for index in range(len(examples))]
 
 
-def check_leakage(pairs: list[tuple[str, str, float]]) -> None:
-    """Fail loudly when eval prompts have near duplicates in train (pairs from `gates.near_duplicate_pairs`)."""
-    if pairs:
-        shown = "; ".join(f"eval {a} ~ train {b} ({score:.2f})" for a, b, score in pairs[:10])
-        raise LeakageError(f"{len(pairs)} eval prompts have a near duplicate in train: {shown}. The export was not written")
+@dataclass
+class Leakage:
+    """What the leakage check found and did: pairs are (eval id or "held out in vN", train id, similarity)."""
+
+    found: list[tuple[str, str, float]] = field(default_factory=list)
+    moved_to_train: list[str] = field(default_factory=list)  # eval examples with a near duplicate in train
+    moved_to_eval: list[str] = field(default_factory=list)  # train examples near an earlier version's eval prompt
+    rehearsal_left_out: list[str] = field(default_factory=list)  # rehearsal rows near an eval prompt
+
+    def counts(self, pinned: int, frozen_versions: tuple[int, ...]) -> dict:
+        return {"pairs_found": len(self.found), "moved_to_train": len(self.moved_to_train),
+                "moved_to_eval": len(self.moved_to_eval), "rehearsal_left_out": len(self.rehearsal_left_out),
+                "pinned_to_eval": pinned, "frozen_from_versions": list(frozen_versions)}  # fmt: skip
+
+
+def settle_leakage(examples: list[Example], rehearsal: list[Example], frozen: FrozenEval, spec: NearDuplicates,
+                   on_leak: str) -> tuple[list[Example], Leakage]:  # fmt: skip
+    """Look for eval prompts (this export's, and the frozen ones of earlier versions) with a near
+    duplicate in train (rehearsal rows included), by the gates' one definition. `on_leak` "fail":
+    raise `LeakageError` naming the pairs. "resplit": move each such eval example to train, each
+    train example near a frozen prompt to eval, leave such rehearsal rows out, and look again until
+    nothing straddles. Returns the rehearsal rows kept and what was done."""
+    report = Leakage()
+    while True:
+        evaluation = [example for example in examples if example.split == "eval"]
+        train = [example for example in examples if example.split == "train"] + rehearsal
+        queries = [example.prompt_text for example in evaluation] + list(frozen.prompts)
+        pairs = verified_pairs(queries, [example.prompt_text for example in train], spec.threshold,
+                               spec.verify_above, spec.num_perm)  # fmt: skip
+        if not pairs:
+            return rehearsal, report
+        named = [(evaluation[q].id if q < len(evaluation) else f"held out in v{','.join(map(str, frozen.versions))}",
+                  train[i].id, similarity) for q, i, similarity in pairs]  # fmt: skip
+        report.found += named
+        if on_leak != "resplit":
+            shown = "; ".join(f"eval {a} ~ train {b} ({score:.2f})" for a, b, score in named[:10])
+            raise LeakageError(f"{len(pairs)} eval prompts have a near duplicate in train: {shown}. The export was not "
+                               "written ([split] on_leak = \"resplit\" moves them instead)")  # fmt: skip
+        leaving = {id(train[i]) for q, i, _ in pairs if q >= len(evaluation) and not train[i].is_production}
+        report.rehearsal_left_out += [example.id for example in rehearsal if id(example) in leaving]
+        rehearsal = [example for example in rehearsal if id(example) not in leaving]
+        for q, i, _ in pairs:
+            if q < len(evaluation) and evaluation[q].split == "eval":
+                evaluation[q].split = "train"
+                report.moved_to_train.append(evaluation[q].id)
+            elif q >= len(evaluation) and train[i].is_production and train[i].split == "train":
+                train[i].split = "eval"
+                report.moved_to_eval.append(train[i].id)
+

@@ -5,6 +5,9 @@ users do.
 - **Flags**: records flagged per reason, as a share of the round's production records.
 - **Failure categories**: their mix over the experts' current answers to the round's tasks.
 - **Agreement**: Krippendorff's alpha per field over the round's overlapping tasks.
+- **Flags judged by experts**: per flag reason, how often the experts confirmed a real problem
+  among the flagged records they judged, the failure rate of spot-checked unflagged records,
+  and the calibration of the confidence signals (`annotate.reports.flag_precision`).
 - **Exported and trained**: snapshots exported while the round was open; the evaluation reports
   (`reports/*/report.json`) of adapters trained on them, with the gate's verdicts and outcomes.
 - **Drift**: the round's prompts and the previous round's, clustered together as selection
@@ -17,11 +20,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from annotate.consensus.agreement import agreement_report
+from annotate.consensus.agreement import report_from_frame
 from annotate.consensus.answer_table import AnswerFilter
+from annotate.consensus.resolution import resolve_answers
 from annotate.errors import RoundError
 from annotate.project import Project
 from annotate.records import last_user_turn
+from annotate.reports.flag_precision import flag_precision
 from annotate.reports.model_versions import list_reports, outcomes
 from annotate.store import Store
 from annotate.text.prompt_clusters import cluster_prompts
@@ -41,7 +46,8 @@ def round_report(store: Store, project: Project, name: str | None = None) -> dic
     previous = next((r for r in reversed(rounds) if r["id"] < chosen["id"]), None)
     records = store.round_record_count(chosen["id"])
     flags = store.round_flag_counts(chosen["id"])
-    agreement = agreement_report(store, project.config, AnswerFilter(round=chosen["name"]))
+    answers = resolve_answers(store, project.config, AnswerFilter(round=chosen["name"]))  # read once for both below
+    agreement = report_from_frame(answers.frame, answers.resolution, project.config, answers.similarities)
     exported = _exported_during(store, chosen)
     return {
         "round": {key: chosen[key] for key in ("id", "name", "model", "started_at", "ended_at")},
@@ -53,6 +59,7 @@ def round_report(store: Store, project: Project, name: str | None = None) -> dic
         "agreement": {"tasks_with_overlap": agreement.n_tasks,
                       "fields": {field: {"measure": value.measure, "alpha": value.alpha, "items": value.n_items}
                                  for field, value in agreement.fields.items()}},
+        "flags_judged": flag_precision(store, answers.resolution),
         "exported": exported,
         "evaluations": _evaluations_of(project, exported),
         "drift": _drift(store, previous, chosen) if previous else None,

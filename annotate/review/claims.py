@@ -25,7 +25,7 @@ sync, not through `submit`; and an expert who skipped a task cannot answer it af
 (`NotAllowed` for each).
 
 What an expert sees (`TaskView`) never includes other experts' answers, gold answers, whether
-the task is gold, or which model wrote which preference response.
+the task is gold or a spot check, or which model wrote which preference response.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ _ANSWER = TypeAdapter(Answer)
 
 @dataclass(frozen=True)
 class TaskView:
-    """One task as an expert sees it: blind to other experts, to gold status and to model identity."""
+    """One task as an expert sees it: blind to other experts, to gold and spot-check status and to model identity."""
 
     task_id: int
     kind: str

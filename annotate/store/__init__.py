@@ -21,6 +21,7 @@ from annotate.store.agreement import AgreementQueries
 from annotate.store.annotators import AnnotatorQueries
 from annotate.store.answers import AnswerQueries
 from annotate.store.claims import ClaimQueries
+from annotate.store.conflicts import ConflictQueries
 from annotate.store.datasets import DatasetQueries
 from annotate.store.flags import FlagQueries
 from annotate.store.ingests import IngestQueries
@@ -41,7 +42,7 @@ CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% fast
 class Store(
     RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries,
     TaskQueries, SettingQueries, ClaimQueries, LabelStudioQueries, AgreementQueries, AnswerQueries,
-    DatasetQueries, PauseQueries,
+    DatasetQueries, ConflictQueries, PauseQueries,
 ):
     """A Flywheel database file, migrated to the current schema on open."""
 

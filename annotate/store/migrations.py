@@ -453,6 +453,29 @@ def add_ingest_process(db: Database) -> None:
 
 
 @migrations()
+def create_conflicts(db: Database) -> None:
+    """Conflicts the export found across tasks (near-identical prompts, contradicting answers of one
+    kind): the lead's to settle. `example_ids` (JSON, sorted) with the kind is the conflict's
+    identity; a lead settles it by deciding its tasks after it was found, or by dismissing it."""
+    db.execute(
+        """
+        CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            example_ids TEXT NOT NULL,
+            task_ids TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            found_at TEXT NOT NULL,
+            dismissed_by INTEGER REFERENCES annotators(id),
+            dismissed_at TEXT,
+            reason TEXT,
+            UNIQUE (kind, example_ids)
+        )
+        """
+    )
+
+
+@migrations()
 def create_annotator_pauses(db: Database) -> None:
     """Pauses from new tasks and their lifting, append-only: the latest row per annotator is their
     standing. `source` says who decided (the gold-accuracy `rule`, a `lead` or admin named by

@@ -58,3 +58,23 @@ class SignalQueries:
                 [scorer],
             )
         )
+
+    def logprob_means(self, record_ids: Sequence[str]) -> dict[str, float]:
+        """Each record's mean token logprob: the log's own when it has one, else the newest scorer's
+        (records with neither are left out)."""
+        found: dict[str, float] = {}
+        for start in range(0, len(record_ids), 500):
+            chunk = list(record_ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.query(
+                f"""
+                SELECT records.id, COALESCE(records.logprob_mean, (
+                    SELECT s.logprob_mean FROM signals AS s WHERE s.record_id = records.id
+                    ORDER BY s.scored_at DESC LIMIT 1)) AS mean
+                FROM records WHERE records.id IN ({marks})
+                """,
+                chunk,
+            ):
+                if row["mean"] is not None:
+                    found[row["id"]] = row["mean"]
+        return found

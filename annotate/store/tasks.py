@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from annotate.clock import utc_now_text
+from annotate.store.records import EVAL_SOURCE
 from annotate.store.rows import Annotation, Task
 
 TASK_COLUMNS = (
@@ -34,6 +35,21 @@ class TaskQueries:
                 {"round": round_id},
             )
         )
+
+    def unflagged_records(self, round_id: int | None) -> list[str]:
+        """Ids of production records with no flag, no correction task and no gold answer, in rowid
+        order: the pool a selection's spot checks are drawn from."""
+        return [row["id"] for row in self.db.query(
+            """
+            SELECT records.id FROM records
+            WHERE (:round IS NULL OR records.round_id = :round) AND records.source != :eval
+              AND NOT EXISTS (SELECT 1 FROM flags WHERE flags.record_id = records.id)
+              AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.kind = 'correction' AND tasks.record_id = records.id)
+              AND NOT EXISTS (SELECT 1 FROM gold_answers WHERE gold_answers.record_id = records.id)
+            ORDER BY records.rowid
+            """,
+            {"round": round_id, "eval": EVAL_SOURCE},
+        )]  # fmt: skip
 
     def preference_candidates_open(self, round_id: int | None) -> list[dict]:
         """Preference candidates with no task yet, with both records' flags."""

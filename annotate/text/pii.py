@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-_COULD_BE_PERSONAL = re.compile(r"@|\d[\d\s().+/-]{4,}\d")
+# What a text must hold to be worth Presidio's time: an @, a run of digits, or two colons between
+# hex digits (an IPv6 address: "2001:db8::1" has no run of digits long enough).
+_COULD_BE_PERSONAL = re.compile(r"@|\d[\d\s().+/-]{4,}\d|(?:[0-9A-Fa-f]{1,4})?:(?:[0-9A-Fa-f]{1,4})?:[0-9A-Fa-f]{1,4}")
 _COULD_BE_NAMED = re.compile(r"[A-Z]")
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP"})  # found only by the named-entity model
 DEFAULT_MIN_SCORES = {"PHONE_NUMBER": 0.4}  # Presidio scores every valid phone number 0.4 before context

@@ -14,8 +14,10 @@ from annotate.consensus.adjudication import (
     adjudicate,
     adjudication_queue,
     case_of,
+    conflict_cases,
     current_answer,
     decided_tasks,
+    dismiss_conflict,
     promote_to_gold,  # fmt: skip
 )
 from annotate.errors import FlywheelError
@@ -78,8 +80,9 @@ def _waiting(queue: pd.DataFrame) -> None:
     labels = {row.task_id: f"#{row.task_id} · {row.kind} · {row.n_answers} answers · {_excerpt(row.prompt, 60)}"
               for row in queue.itertuples()}  # fmt: skip
     task_id = st.selectbox("Task", list(labels), format_func=labels.get, key=TASK_KEY)
-    reason = queue.loc[queue["task_id"] == task_id, "reason"].iloc[0]
-    _workspace(int(task_id), why=reason)
+    row = queue.loc[queue["task_id"] == task_id].iloc[0]
+    conflict = row.get("conflict_id")
+    _workspace(int(task_id), why=row["reason"], conflict_id=None if pd.isna(conflict) else int(conflict))
 
 
 def _decided(decided: dict[int, Adjudication]) -> None:
@@ -98,10 +101,12 @@ def _decided(decided: dict[int, Adjudication]) -> None:
     _workspace(int(task_id), why=None)
 
 
-def _workspace(task_id: int, why: str | None) -> None:
-    """The task, its answers side by side, the ways to decide it, and its earlier decisions."""
+def _workspace(task_id: int, why: str | None, conflict_id: int | None = None) -> None:
+    """The task, its answers side by side, the ways to decide it, and its earlier decisions; for a
+    task in a conflict, the other tasks' answers and a way to dismiss the conflict."""
     with open_store() as store:
         case = case_of(store, task_id)
+        others = conflict_cases(store, conflict_id, task_id) if conflict_id is not None else []
     view, answers, history, taxonomy = case.view, case.answers, case.history, case.taxonomy
     labels = {category.id: category.label for category in taxonomy.failure_categories}
     st.subheader(f"Task #{task_id:d} ({escape_markdown(view.kind)})")
@@ -109,6 +114,8 @@ def _workspace(task_id: int, why: str | None) -> None:
         st.markdown("**Why it needs you**")
         show_text(why)
     _show_task(view)
+    if conflict_id is not None:
+        _conflict(conflict_id, others, labels)
     if history:
         _history(task_id, history)
     st.subheader(f"{len(answers)} answers")
@@ -125,6 +132,35 @@ def _workspace(task_id: int, why: str | None) -> None:
         _merge_form(view, answers, taxonomy)
     with write:
         _write_form(view, taxonomy)
+
+
+def _conflict(conflict_id: int, others: list, labels: dict[str, str]) -> None:
+    """The tasks this one conflicts with (their prompts and answers), and the dismissal form."""
+    with st.expander(f"Conflict {conflict_id}: the other {len(others)} task(s) and their answers", expanded=True):
+        for other in others:
+            st.markdown(f"**Task #{other.view.task_id:d}**")
+            show_conversation(other.view)
+            for answer in other.answers:
+                with st.container(border=True):
+                    _show_answer(answer, labels)
+        st.caption("Decide each task of the conflict (here, one after the other), or, when both answers stand "
+                   "because the prompts differ in a way that matters, dismiss the conflict.")  # fmt: skip
+        with st.form(f"dismiss-{conflict_id}"):
+            st.text_input("Why both answers stand", key=f"dismiss-reason-{conflict_id}")
+            st.form_submit_button("Dismiss the conflict", key=f"dismiss-{conflict_id}-button", on_click=_dismiss,
+                                  args=(conflict_id,))  # fmt: skip
+
+
+def _dismiss(conflict_id: int) -> None:
+    state = st.session_state
+    try:
+        with open_store() as store:
+            dismiss_conflict(store, conflict_id, state.user["email"], state.get(f"dismiss-reason-{conflict_id}", ""))
+    except FlywheelError as exc:
+        state[NOTICE_KEY] = f"Conflict {conflict_id} was not dismissed: {exc}"
+        return
+    state.flash = f"Conflict {conflict_id} dismissed: its examples are exported again."
+    state.pop(TASK_KEY, None)
 
 
 def _show_task(view: TaskView) -> None:

@@ -192,17 +192,18 @@ def _spec_text(spec: ExportSpec) -> None:
 # --- preview and export -------------------------------------------------------------------------
 
 
-def _settings_key(kind: str, spec: ExportSpec, seed: int, rehearsal: list[Rehearsal]) -> str:
-    """What a plan depends on (not the name): a preview is shown only while these are unchanged."""
-    return json.dumps([kind, spec.model_dump(), seed, [[str(item.path), item.ratio] for item in rehearsal]])
+def _settings_key(kind: str, name: str, spec: ExportSpec, seed: int, rehearsal: list[Rehearsal]) -> str:
+    """What a plan depends on (the name too: its earlier versions' eval prompts stay eval): a
+    preview is shown only while these are unchanged."""
+    return json.dumps([kind, name, spec.model_dump(), seed, [[str(item.path), item.ratio] for item in rehearsal]])
 
 
 def _actions(project: Project, kind: str, name: str, seed: int, spec: ExportSpec, rehearsal: list[Rehearsal]) -> None:
     """The Preview and Export buttons, then the preview (while its settings still hold)."""
-    key = _settings_key(kind, spec, seed, rehearsal)
+    key = _settings_key(kind, name, spec, seed, rehearsal)
     preview_col, export_col = st.columns(2)
     if preview_col.button("Preview", key="export-preview-button", type="secondary", width="stretch"):
-        plan = _build(project, kind, spec, seed, rehearsal)
+        plan = _build(project, kind, name, spec, seed, rehearsal)
         if plan is not None:
             st.session_state[PREVIEW] = (key, plan)
     if export_col.button("Export", key="export-button", type="primary", width="stretch"):
@@ -217,11 +218,12 @@ def _actions(project: Project, kind: str, name: str, seed: int, spec: ExportSpec
         st.info("The settings changed since the last preview: press **Preview** again.")
 
 
-def _build(project: Project, kind: str, spec: ExportSpec, seed: int, rehearsal: list[Rehearsal]) -> ExportPlan | None:
+def _build(project: Project, kind: str, name: str, spec: ExportSpec, seed: int,
+           rehearsal: list[Rehearsal]) -> ExportPlan | None:  # fmt: skip
     """build_export, with its refusals (leakage, a bad rehearsal file, ...) shown as messages."""
     try:
         with st.spinner("Building the export (gates, split, profile)..."), open_store() as store:
-            return build_export(store, project, kind, spec, seed=seed, rehearsal=rehearsal)
+            return build_export(store, project, kind, spec, seed=seed, rehearsal=rehearsal, name=name or None)
     except FlywheelError as exc:
         st.error(escape_markdown(exc))
         return None
@@ -234,7 +236,7 @@ def _export(project: Project, name: str, key: str, kind: str, spec: ExportSpec, 
         st.error("Give the dataset a name first.")
         return
     previewed = st.session_state.get(PREVIEW)
-    plan = previewed[1] if previewed and previewed[0] == key else _build(project, kind, spec, seed, rehearsal)
+    plan = previewed[1] if previewed and previewed[0] == key else _build(project, kind, name, spec, seed, rehearsal)
     if plan is None:
         return
     try:
@@ -302,11 +304,14 @@ def _gate_section(plan: ExportPlan) -> None:
         else:
             st.dataframe(dropped, hide_index=True, width="stretch")
     conflicts = tables.conflict_table(plan)
-    if not conflicts.empty:
+    waiting = next((report.counts.get("waiting_for_lead", 0) for report in plan.gates if report.name == "conflicts"), 0)
+    if not conflicts.empty or waiting:
         st.markdown("**Conflicting answers for the lead**")
-        st.caption("Near-identical questions whose accepted or corrected answers contradict each other: all of "
-                   "them are left out until a lead settles which answer is right (Adjudicate page).")  # fmt: skip
-        st.dataframe(conflicts, hide_index=True, width="stretch")
+        st.caption(f"Near-identical questions whose expert-given answers contradict each other: all of them are left "
+                   f"out until a lead settles which answer is right. **{waiting:,} conflicts wait** in the lead's "
+                   "queue (Adjudicate page, `flywheel adjudicate conflicts`).")  # fmt: skip
+        if not conflicts.empty:
+            st.dataframe(conflicts, hide_index=True, width="stretch")
 
 
 # --- the quality profile ------------------------------------------------------------------------

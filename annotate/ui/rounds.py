@@ -1,13 +1,15 @@
 """The round report page (leads, engineers): what a round flagged, how the experts agreed, what was
 exported, trained and gated, what shipped in every round, and how far its prompts drifted from the
-round before."""
+round before, and which flags the experts confirmed."""
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from annotate.project import list_rounds
+from annotate.reports.flag_precision import MIN_EVIDENCE, shown_rows
 from annotate.reports.model_versions import NOT_ENOUGH_EVIDENCE, SHIP, what_shipped
 from annotate.reports.round_report import round_report
 from annotate.ui.access import require_role
@@ -71,6 +73,8 @@ def rounds_page() -> None:
     else:
         st.write("No overlapping tasks answered yet.")
 
+    _flags_judged(report["flags_judged"])
+
     st.subheader("Exported, trained, gated")
     if report["exported"]:
         st.dataframe(pd.DataFrame([{"snapshot": f"{d['name']} v{d['version']}", "kind": d["kind"], "train": d["counts"].get("train"),
@@ -104,3 +108,41 @@ def rounds_page() -> None:
     st.bar_chart(clusters, horizontal=True, stack=False)
     st.caption(f"Each cluster's share of {drift['prompts']['previous']:,} prompts of {escape_markdown(drift['against'])} and "
                f"{drift['prompts']['this']:,} of {escape_markdown(chosen['name'])} (TF-IDF, k-means, fitted on both).")  # fmt: skip
+
+
+def _flags_judged(section: dict) -> None:
+    """Flag precision per reason and the calibration of the confidence signals, with intervals."""
+    st.subheader("Flags judged by experts")
+    if not section["judged_records"]:
+        st.write("No decided tasks in this round yet.")
+        return
+    st.dataframe(pd.DataFrame(shown_rows(section["precision"], "flag reason")), hide_index=True, width="stretch")
+    st.caption(f"Over {section['judged_records']:,} judged records. Confirmed: the experts corrected the answer, marked it "
+               "unusable, or preferred the other answer of a pair (or judged both bad). Spot checks are unflagged records "
+               f"drawn at random (`flywheel select --spot-check`): their share is what nobody flagged. Under {MIN_EVIDENCE} "
+               "judged records a share is not enough evidence.")  # fmt: skip
+    signals = {"logprob_mean": "mean token logprob", "flag_score": "top flag score"}
+    table = []
+    for column, (key, title) in zip(st.columns(2), signals.items()):
+        bins = section["calibration"][key]["bins"]
+        table += [{"signal": title, **row} for row in shown_rows(bins, "bin", undecided=False)]
+        with column:
+            st.markdown(f"**Calibration: {title}**")
+            if bins:
+                st.altair_chart(_calibration_chart(bins, title), width="stretch")
+            else:
+                st.write("No judged record has this signal.")
+    if table:
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+
+
+def _calibration_chart(bins: list[dict], title: str) -> alt.LayerChart:
+    """The confirmed share per bin as a point, with its 95% interval as a rule."""
+    table = pd.DataFrame([{"bin": row["label"], "share": row["rate"], "low": row["interval"][0], "high": row["interval"][1],
+                           "n": row["judged"]} for row in bins])  # fmt: skip
+    base = alt.Chart(table).encode(x=alt.X("bin:N", sort=None, title=title))
+    rules = base.mark_rule(strokeWidth=3, color="#7f8c8d").encode(y=alt.Y("low:Q", scale=alt.Scale(domain=[0, 1]),
+                                                                         title="share confirmed"), y2="high:Q")  # fmt: skip
+    points = base.mark_point(filled=True, size=100).encode(y="share:Q", tooltip=["bin", alt.Tooltip("share:Q", format=".0%"),
+                                                                                  "n"])  # fmt: skip
+    return (rules + points).properties(height=220)
