@@ -67,17 +67,21 @@ def build(workdir: Path, args: argparse.Namespace):
     for kind, truth, is_gold in zip(kinds, truths, gold, strict=True):
         first = len(records)
         for _ in range(2 if kind == "preference" else 1):
-            number = len(records)
-            records.append(to_row(RecordIn(id=f"bench-{number}", messages=[{"role": "user", "content": f"{rng.choice(PROMPTS)} (#{number})"}],
-                                           response=rng.choice(RESPONSES)), source="bench", round_id=round_id, ingest_id=None))  # fmt: skip
-        tasks.append({"kind": kind, "record_id": records[first][0], "record_b_id": records[first + 1][0] if kind == "preference" else None,
-                      "origin": "bench", "priority": rng.random(), "why": "", "cluster": None, "required_annotations": args.per_task,
-                      "is_gold": int(is_gold), "gold_answer": json.dumps(_answer(kind, truth, truth["text"])) if is_gold else None,
-                      "route": "app", "round_id": round_id})  # fmt: skip
+            prompt = f"{rng.choice(PROMPTS)} (#{len(records)})"
+            record = RecordIn(id=f"bench-{len(records)}", messages=[{"role": "user", "content": prompt}],
+                              response=rng.choice(RESPONSES))  # fmt: skip
+            records.append(to_row(record, source="bench", round_id=round_id, ingest_id=None))
+        tasks.append({
+            "kind": kind, "record_id": records[first][0], "origin": "bench", "priority": rng.random(), "why": "",
+            "record_b_id": records[first + 1][0] if kind == "preference" else None, "cluster": None,
+            "required_annotations": args.per_task, "is_gold": int(is_gold), "route": "app", "round_id": round_id,
+            "gold_answer": json.dumps(_answer(kind, truth, truth["text"])) if is_gold else None,
+        })  # fmt: skip
     with store.transaction():
         store.insert_new_records(records)
     task_ids = store.insert_tasks(tasks)
-    people = [store.insert_annotator(f"expert{index}@bench.example", "annotator")["id"] for index in range(len(args.accuracies))]
+    people = [store.insert_annotator(f"expert{index}@bench.example", "annotator")["id"]
+              for index in range(len(args.accuracies))]  # fmt: skip
     rows = []
     for task_id, kind, truth in zip(task_ids, kinds, truths, strict=True):
         for person in rng.sample(range(len(people)), args.per_task):
@@ -85,7 +89,8 @@ def build(workdir: Path, args: argparse.Namespace):
             rows.append(_annotation_row(len(rows) + 1, (task_id, people[person], kind), answer, None,
                                         START + timedelta(minutes=len(rows)), rng))  # fmt: skip
     with store.transaction():
-        store.db.conn.executemany(f"INSERT INTO annotations ({', '.join(ANNOTATION_COLUMNS)}) VALUES ({', '.join('?' * len(ANNOTATION_COLUMNS))})", rows)
+        marks = ", ".join("?" * len(ANNOTATION_COLUMNS))
+        store.db.conn.executemany(f"INSERT INTO annotations ({', '.join(ANNOTATION_COLUMNS)}) VALUES ({marks})", rows)
         store.db.conn.execute("UPDATE tasks SET status = 'done', done_annotations = required_annotations")
     store.close()
     truth_of = {task_id: truth["value"] for task_id, truth in zip(task_ids, truths)}
@@ -128,7 +133,8 @@ def main() -> None:
             decided = (result["status"] == RESOLVED).to_numpy()
             true = np.array([value == truth[task_id] for task_id, value in zip(result.index, result["value"])])
             right[method], wrong[method] = list(decided & true), list(decided & ~true)
-            print(f"{method:>16}: resolves {rate(len(resolved), len(result))}; right when resolved {rate(int(correct.sum()), len(correct))}; "
+            print(f"{method:>16}: resolves {rate(len(resolved), len(result))}; "
+                  f"right when resolved {rate(int(correct.sum()), len(correct))}; "
                   f"resolve() {statistics.median(seconds):.2f} s (median of {args.repeats})")  # fmt: skip
         for method in ("weighted", "weighted at 0.51"):
             for name, outcome in (("rightly", right), ("wrongly", wrong)):

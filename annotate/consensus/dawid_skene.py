@@ -8,7 +8,7 @@ alternates two steps until the task posteriors settle:
 - M: `confusion` and `prior` re-estimated from the expected counts under T.
 
 Choices made here (a maintained package was weighed: crowd-kit's `DawidSkene` needs
-transformers and nltk as hard dependencies, far more than thirty lines of numpy):
+transformers and nltk as hard dependencies, far more than the forty lines here):
 - Gold items are known answers: their posterior is held at the gold answer in every step, so
   an annotator's gold accuracy shapes their matrix from the start; every other task starts from
   its vote shares (majority vote), the usual start.
@@ -75,7 +75,8 @@ def dawid_skene(tasks: np.ndarray, annotators: np.ndarray, answers: np.ndarray, 
     return Estimate(posterior, _accuracy(posterior, tasks, annotators, answers, n_annotators), steps)
 
 
-def _accuracy(posterior: np.ndarray, tasks: np.ndarray, annotators: np.ndarray, answers: np.ndarray, n_annotators: int) -> np.ndarray:
+def _accuracy(posterior: np.ndarray, tasks: np.ndarray, annotators: np.ndarray, answers: np.ndarray,
+              n_annotators: int) -> np.ndarray:  # fmt: skip
     """Each annotator's expected share of right answers: the mean posterior of the values they gave."""
     right = posterior[tasks, answers]
     given = np.bincount(annotators, minlength=n_annotators)
