@@ -138,6 +138,32 @@ class Resolution(Section):
         default=0.6, ge=0, le=1,
         description="Corrected texts less similar than this (mean pairwise, 0..1) go to adjudication, even on one verdict.",
     )  # fmt: skip
+    method: Literal["majority", "weighted"] = Field(
+        default="majority",
+        description="How a split is decided: 'majority' (a strict majority of answers) or 'weighted' (a Dawid-Skene "
+                    "estimate that weights annotators by their gold accuracy and agreement; annotate/consensus/dawid_skene.py).",
+    )  # fmt: skip
+    min_posterior: float = Field(
+        default=0.8, gt=0.5, le=1,
+        description="'weighted' only: a split is decided when the estimate gives its value at least this probability; "
+                    "below it (ties included) the task goes to the lead.",
+    )  # fmt: skip
+    prior_answers: float = Field(
+        default=2.0, gt=0,
+        description="'weighted' only: how many answers each annotator's estimate starts from (at 70% right), so a "
+                    "few answers neither make nor break an annotator.",
+    )  # fmt: skip
+
+
+class Quality(Section):
+    """When an annotator's gold accuracy pauses them from new tasks (annotate/review/quality.py)."""
+
+    pause_below: float = Field(
+        default=0.6, ge=0, le=1,
+        description="Pause an annotator from new tasks when their gold accuracy is under this bar with 95% confidence "
+                    "(the whole Wilson interval under it); 0 turns pausing off.",
+    )  # fmt: skip
+    min_gold: int = Field(default=5, ge=1, description="Gold items an annotator must have answered before the bar is applied.")
 
 
 class AgreementSettings(Section):
@@ -328,6 +354,7 @@ class ProjectConfig(Section):
     flagging: Flagging = Field(default_factory=Flagging)
     overlap: Overlap = Field(default_factory=Overlap)
     resolution: Resolution = Field(default_factory=Resolution)
+    quality: Quality = Field(default_factory=Quality)
     agreement: AgreementSettings = Field(default_factory=AgreementSettings)
     validators: list[FormatValidator] = Field(
         default_factory=lambda: [RefusalValidator(name="unexpected-refusal", kind="refusal")]

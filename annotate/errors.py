@@ -57,6 +57,10 @@ class ClaimLost(ReviewError):
     """The annotator's lease expired and the slot was taken by someone else."""
 
 
+class Paused(ReviewError):
+    """The annotator is paused from new tasks: gold accuracy under the bar, or a lead's decision."""
+
+
 class ScoringError(FlywheelError):
     """Records cannot be scored: the model cannot be loaded, or torch/transformers are not installed."""
 

@@ -17,6 +17,7 @@ from annotate.config import CONFIG_FILE, ProjectConfig, default_config_text, loa
 from annotate.errors import ProjectError, RoundError
 from annotate.review.masking import SETTING as REVIEW_SETTING
 from annotate.review.masking import review_setting
+from annotate.review.quality import QUALITY_SETTING
 from annotate.store import Store
 
 DB_FILE = "flywheel.db"
@@ -59,6 +60,7 @@ class Project:
             "taxonomy": self.config.taxonomy.model_dump(),
             "lease_minutes": self.config.overlap.lease_minutes,
             "edit_window_minutes": self.config.app.edit_window_minutes,
+            QUALITY_SETTING: self.config.quality.model_dump(),
             REVIEW_SETTING: review_setting(self.config.pii.in_review, self.config.pii.entities, self.config.flagging.pii_min_score,
                                            self.config.pii.min_scores),  # fmt: skip
         }

@@ -7,9 +7,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotate.cli.context import console
+from annotate.config import Quality
 from annotate.consensus.adjudication import adjudicate, adjudication_queue, current_answer, dismiss_conflict, promote_to_gold
 from annotate.consensus.agreement import AgreementReport, agreement_report
 from annotate.consensus.answer_table import AnswerFilter
+from annotate.review.annotators import list_annotators
+from annotate.review.quality import Standing, standing_rows, standings
 
 adjudicate_app = typer.Typer(help="The lead's adjudication queue: list it, decide tasks, settle conflicts, promote decisions to gold.",
                              no_args_is_help=True)  # fmt: skip
@@ -33,15 +36,18 @@ def agreement(
     as_json: bool = typer.Option(False, "--json", help="The report as JSON (schemas/agreement-report.schema.json)."),
 ) -> None:
     """Agreement per field (Krippendorff's alpha with its interval), per annotator pair (Cohen's
-    kappa) and per annotator (gold accuracy, agreement with the resolved decision, pace)."""
+    kappa) and per annotator (gold accuracy, agreement with the resolved decision, pace), then
+    gold accuracy against the `[quality]` bar and who is paused from new tasks."""
     project = ctx.obj.project()
     filters = AnswerFilter(round=round_name, kind=kind, since=since, until=until, annotator=annotator)
     with project.open_store() as store:
         report = agreement_report(store, project.config, filters)
+        quality = [] if as_json else standings(store, list_annotators(store))
     if as_json:
         print(report.model_dump_json(indent=2))
         return
     _print_report(report)
+    _print_bar(quality, project.config.quality)
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -66,6 +72,21 @@ def _print_report(report: AgreementReport) -> None:
                        _number(row.per_active_day, 1))  # fmt: skip
     console.print(people)
     console.print("Cohen's kappa per annotator pair: `flywheel agreement --json` (kappa, kappa_items), or the lead's dashboard.")
+
+
+def _print_bar(quality: list[Standing], rules: Quality) -> None:
+    """Gold accuracy against the `[quality]` bar, over all rounds, and who is paused from new tasks."""
+    rows = standing_rows(quality)
+    if not rows:
+        return
+    bar = "off" if rules.pause_below <= 0 else f"{rules.pause_below:.2f} after {rules.min_gold} gold answers"
+    table = Table("annotator", "gold accuracy", "gold answers", "95% interval", "against the bar", "new tasks",
+                  title=f"Gold accuracy against the bar ({bar}; all rounds)", title_justify="left")  # fmt: skip
+    for row in rows:
+        interval = "—" if row["low"] is None else f"{row['low']:.2f} – {row['high']:.2f}"
+        table.add_row(escape(row["annotator"]), _number(row["gold accuracy"], 2), str(row["gold answers"]), interval,
+                      escape(row["against the bar"]), escape(row["new tasks"]))  # fmt: skip
+    console.print(table)
 
 
 @adjudicate_app.command("list")

@@ -1,4 +1,4 @@
-"""`flywheel users add|list|deactivate|reactivate|reset-password|role`: the people who may sign in to the review app.
+"""`flywheel users add|list|deactivate|reactivate|pause|resume|reset-password|role`: the people who may sign in to the review app.
 
 A password comes from a hidden prompt (typed twice) when stdin is a terminal, from stdin with
 `--password-stdin` (for scripts), or is generated with `--generate` and printed once.
@@ -7,6 +7,10 @@ Every change acts as someone: `--as EMAIL` names a lead or admin, whose role is 
 same rules as the review app's Annotators page (`annotate.review.annotators`); without it, the
 command acts as the machine's operator, who holds the database file and so has an admin's
 rights. The last active admin is never demoted or deactivated, whoever acts.
+
+`users list` shows each person's gold accuracy (right of answered, with its Wilson interval) and
+whether they take new tasks: a person under the `[quality]` bar is paused (`annotate.review.quality`)
+until a lead runs `users resume`.
 """
 
 from __future__ import annotations
@@ -28,13 +32,16 @@ from annotate.review.annotators import (
     deactivate,
     find_annotator,
     list_annotators,
+    pause,
     reactivate,
+    resume,
     reset_password,
     set_role,
 )
 from annotate.review.auth import account_status, generate_password, minute_text
+from annotate.review.quality import pause_text, standings
 
-users_app = typer.Typer(help="People who may sign in to the review app: add, list, deactivate, reset, change role.",
+users_app = typer.Typer(help="People who may sign in to the review app: add, list, deactivate, pause from new tasks, reset, change role.",
                         no_args_is_help=True)  # fmt: skip
 
 _PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="Read the password from stdin (first line).")
@@ -73,14 +80,22 @@ def add(
 
 @users_app.command("list")
 def list_command(ctx: typer.Context) -> None:
-    """List everyone registered, with role, active flag and last sign-in."""
+    """List everyone registered, with role, active flag, last sign-in, gold accuracy and whether
+    they take new tasks (a pause: who, when and why, below the table)."""
     with ctx.obj.project().open_store() as store:
         people = list_annotators(store)
-    table = Table("email", "name", "role", "active", "last sign-in (UTC)")
+        quality = {standing.email: standing for standing in standings(store, people)}
+    table = Table("email", "name", "role", "active", "last sign-in (UTC)", "gold accuracy", "new tasks")
     for person in people:
+        standing = quality[person["email"]]
         table.add_row(escape(person["email"]), escape(person["name"] or ""), person["role"], account_status(person),
-                      minute_text(person["last_sign_in_at"]) or "never")  # fmt: skip
+                      minute_text(person["last_sign_in_at"]) or "never", standing.tally.text(),
+                      "paused" if standing.paused else "yes")  # fmt: skip
     console.print(table)
+    for standing in quality.values():
+        if standing.paused:
+            console.print(f"[bold]{escape(standing.email)}[/] {escape(pause_text(standing.pause))}. "
+                          f"`flywheel users resume {escape(standing.email)} --reason ...` lifts it.", highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @users_app.command("deactivate")
@@ -101,6 +116,31 @@ def reactivate_command(
     with ctx.obj.project().open_store() as store:
         person = reactivate(store, email, by=_by(actor))
     console.print(f"Reactivated [bold]{escape(person['email'])}[/].", highlight=False)
+
+
+_REASON = typer.Option(..., "--reason", help="Why (required; kept with the decision).")
+
+
+@users_app.command("pause")
+def pause_command(
+    ctx: typer.Context, email: str = typer.Argument(..., help="Who to pause."), reason: str = _REASON, actor: str = _AS
+) -> None:
+    """Stop a person from taking new tasks; what they hold and their answers stay."""
+    with ctx.obj.project().open_store() as store:
+        paused = pause(store, email, reason, by=_by(actor))
+    console.print(f"Paused [bold]{escape(email.strip())}[/] from new tasks ({escape(pause_text(paused))}).",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+
+
+@users_app.command("resume")
+def resume_command(
+    ctx: typer.Context, email: str = typer.Argument(..., help="Who may take new tasks again."), reason: str = _REASON,
+    actor: str = _AS,
+) -> None:  # fmt: skip
+    """Let a paused person take new tasks again; only gold answers after this count toward a new pause."""
+    with ctx.obj.project().open_store() as store:
+        resumed = resume(store, email, reason, by=_by(actor))
+    console.print(f"Resumed [bold]{escape(email.strip())}[/] ({escape(pause_text(resumed))}).", highlight=False, soft_wrap=True)
 
 
 @users_app.command("reset-password")

@@ -132,7 +132,10 @@ class LineageRow(_Open):
     annotation_ids: list[int] = Field(default_factory=list)
     adjudication_id: int | None = None
     annotators: list[str] = Field(default_factory=list)
-    method: str | None = Field(default=None, description="How the decision was reached.")
+    method: str | None = Field(default=None, description="How the decision was reached (adjudication, gold, single, "
+                               "unanimous, majority or weighted).")  # fmt: skip
+    posterior: float | None = Field(default=None, description="Under [resolution] method = \"weighted\": the "
+                                    "Dawid-Skene estimate's probability of the decided value.")  # fmt: skip
     categories: list[str] = Field(default_factory=list, description="The decision's failure categories (evaluation's slices).")
     cluster: int | None = Field(default=None, description="The prompt cluster task selection put its task in (evaluation's slices).")
     rehearsal_file: str | None = None

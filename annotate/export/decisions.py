@@ -30,12 +30,13 @@ MODEL_COMPARISONS_LEFT_OUT = "human evaluations of model versions (their prompts
 @dataclass
 class Decision:
     task: Task
-    method: str  # unanimous | majority | single | adjudication | gold
+    method: str  # annotate.consensus.resolution.METHODS: unanimous | majority | weighted | single | adjudication | gold
     answer: dict  # the deciding answer (CorrectionAnswer or PreferenceAnswer fields)
     agreement: float  # share of the task's answers that agree with the decision's verdict or choice
     annotation_ids: list[int] = field(default_factory=list)
     annotators: list[str] = field(default_factory=list)
     adjudication_id: int | None = None
+    posterior: float | None = None  # the weighted estimate's probability of the decided value ([resolution] method)
 
 
 def decisions(store: Store, config: ProjectConfig, selection: Selection) -> tuple[list[Decision], dict]:
@@ -53,11 +54,13 @@ def decisions(store: Store, config: ProjectConfig, selection: Selection) -> tupl
     resolved = resolution[resolution["status"] == RESOLVED]
     tasks = store.tasks_by_id(resolved.index.tolist())
     made = []
+    posteriors = resolved["posterior"].dropna().round(4).to_dict()
     for task_id, method, value, answers in _answers_by_task(frame, resolved):
         if tasks[task_id].origin == MODEL_COMPARISON:
             skipped[MODEL_COMPARISONS_LEFT_OUT] = skipped.get(MODEL_COMPARISONS_LEFT_OUT, 0) + 1
             continue
         decision = _decision(tasks[task_id], method, value, answers, adjudications.get(task_id))
+        decision.posterior = posteriors.get(task_id)
         if decision.answer.get("verdict") == "unusable":
             skipped["unusable"] = skipped.get("unusable", 0) + 1
             continue

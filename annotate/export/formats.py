@@ -56,6 +56,8 @@ def _base(decision: Decision, first: dict, second: dict | None) -> dict:
         "annotation_ids": decision.annotation_ids, "adjudication_id": decision.adjudication_id,
         "annotators": decision.annotators, "method": decision.method, "cluster": decision.task.cluster,
     }  # fmt: skip
+    if decision.posterior is not None:  # a weighted decision's confidence ([resolution] method = "weighted")
+        lineage["posterior"] = decision.posterior
     return {
         "prompt": first["messages"], "source": first["source"],
         "categories": tuple(decision.answer.get("failure_categories") or ()), "group": first["group_id"],

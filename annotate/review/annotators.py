@@ -15,6 +15,9 @@ Every change to someone's account names who makes it (`by`): the email of a sign
 And for everyone, the operator included: the last active admin is neither demoted nor
 deactivated (nobody could manage accounts from the app then), and an unknown role is refused.
 A rule the acting person's role breaks raises `NotAllowed` (an `AnnotatorError`).
+
+`pause` and `resume` (new tasks only: `annotate.review.quality`) follow the same rules, need a
+reason, and nobody resumes or pauses their own account.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from annotate.clock import utc_now_text
 from annotate.errors import AnnotatorError, NotAllowed
 from annotate.records import ROLES, PersonRole
 from annotate.review.auth import hash_password, set_password, without_password_hash
+from annotate.review.quality import check_pause, pause_text, record_decision
 from annotate.store import Store
 
 MANAGING_ROLES: tuple[PersonRole, ...] = ("lead", "admin")  # who manages people (the Annotators page is theirs)
@@ -125,6 +129,38 @@ def reactivate(store: Store, email: str, *, by: str | Operator) -> dict:
     person = _registered(store, email)
     _may_change(acting, person, None)
     return _changed(store.set_annotator_active(person["email"], True), email)
+
+
+def pause(store: Store, email: str, reason: str, *, by: str | Operator) -> dict:
+    """Stop a person from taking new tasks (`annotate.review.quality`): the tasks they hold and
+    their answers stay. Until a lead resumes them; the gold-accuracy rule never lifts it."""
+    return _pause_decision(store, email, "paused", reason, by)
+
+
+def resume(store: Store, email: str, reason: str, *, by: str | Operator) -> dict:
+    """Let a paused person take new tasks again. The decision stands: the gold-accuracy rule
+    counts only gold answers given after it."""
+    return _pause_decision(store, email, "resumed", reason, by)
+
+
+def _pause_decision(store: Store, email: str, action: str, reason: str, by: str | Operator) -> dict:
+    """Record a lead's pause or resume, by the account rules above; the row stored."""
+    acting = _acting(store, by)
+    person = _registered(store, email)
+    if acting.id == person["id"]:
+        raise NotAllowed(f"You cannot {action[:-1]} your own account; ask another lead or admin.")
+    _may_change(acting, person, None)
+    if not reason or not reason.strip():
+        raise AnnotatorError(f"say why {person['email']} is {action}: a reason is required")
+    with store.immediate():
+        check_pause(store, person["id"])  # a pause the rule has due is recorded first, so a resume lifts it
+        latest = store.latest_pauses(person["id"]).get(person["id"])
+        if action == "resumed" and (latest is None or latest["action"] != "paused"):
+            raise AnnotatorError(f"{person['email']} is not paused")
+        if action == "paused" and latest is not None and latest["action"] == "paused":
+            raise AnnotatorError(f"{person['email']} is already paused ({pause_text(latest)})")
+        record_decision(store, person["id"], action, reason.strip(), acting.id)
+    return store.latest_pauses(person["id"])[person["id"]]
 
 
 def set_role(store: Store, email: str, role: str, *, by: str | Operator) -> dict:

@@ -8,7 +8,8 @@ a `CorrectionAnswer` or `PreferenceAnswer` (or a dict in their shape).
   has not annotated, skipped or is holding elsewhere, and claims it with a lease (the project's
   `overlap.lease_minutes`, default 30), all in one `BEGIN IMMEDIATE` transaction, so two experts
   never get the same slot. An expert who still holds a claim gets that task back (a page reload
-  loses nothing). `None` when there is nothing to do.
+  loses nothing). `None` when there is nothing to do; `Paused` for an annotator paused from new
+  tasks (`annotate.review.quality`: gold accuracy under the bar, or a lead's decision).
 - `submit(store, task_id, annotator, answer)` validates the answer against the task's kind and
   the project taxonomy, writes the annotation, ends the claim and marks the task done when its
   overlap is met. Submitting twice (a double click, a retry) stores one annotation and returns
@@ -38,10 +39,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from annotate.clock import utc_now
 from annotate.config import Taxonomy
-from annotate.errors import ClaimLost, NotAllowed, ReviewError
+from annotate.errors import ClaimLost, NotAllowed, Paused, ReviewError
 from annotate.records import Answer, CorrectionAnswer, PersonRole, PreferenceAnswer
 from annotate.review.annotators import active_annotator
 from annotate.review.masking import Masker, ReviewMask, review_mask
+from annotate.review.quality import check_pause, pause_text, standing_pause
 from annotate.store import Store
 from annotate.store.rows import HistoryEntry, Task
 
@@ -77,17 +79,20 @@ def next_task(store: Store, annotator: str, kind: str | None = None, *, route: s
     person = _answering(store, annotator)
     now = utc_now()
     expires = _iso(now + timedelta(minutes=_lease_minutes(store)))
+    pause = None
     with store.immediate():
         store.expire_claims(_iso(now))
         held = store.active_claim(person["id"], kind=kind, route=route)
         if held is not None:
             store.extend_claim(held["id"], expires)
             task_id = held["task_id"]
-        else:
+        elif (pause := standing_pause(store, person["id"])) is None:
             task_id = store.best_open_task(person["id"], kind=kind, route=route)
             if task_id is None:
                 return None
             store.insert_claim(task_id, person["id"], _iso(now), expires)
+    if pause is not None:
+        raise Paused(f"You are paused from new tasks; your answers so far are kept. Ask your lead. ({pause_text(pause)})")
     return task_view(store, task_id, expires)
 
 
@@ -128,6 +133,8 @@ def submit(
             store.end_claim(claim, "submitted", _iso(now))
         annotation_id = store.insert_annotation(_annotation_row(task_id, person["id"], parsed, source, external_id, now))
         store.count_done(task_id)
+        if task.is_gold:  # new evidence for the gold-accuracy bar (annotate.review.quality)
+            check_pause(store, person["id"])
     return Submission(annotation_id, created=True)
 
 
@@ -155,9 +162,12 @@ def store_external_annotation(
     earlier = store.annotation(replaces) if replaces is not None else store.first_annotation(task_id, annotator_id)
     if earlier is not None:
         row["supersedes"] = store.latest_in_chain(earlier.id).id
-        return store.insert_annotation(row)
-    annotation_id = store.insert_annotation(row)
-    store.count_done(task_id)
+        annotation_id = store.insert_annotation(row)
+    else:
+        annotation_id = store.insert_annotation(row)
+        store.count_done(task_id)
+    if store.task(task_id).is_gold:  # new evidence for the gold-accuracy bar (annotate.review.quality)
+        check_pause(store, annotator_id)
     return annotation_id
 
 
@@ -354,4 +364,6 @@ def edit_annotation(
         row = _annotation_row(original.task_id, person["id"], parsed, current.source, current.external_id, now)
         row["supersedes"] = current.id
         new_id = store.insert_annotation(row)
+        if task.is_gold:  # the edit is the answer the gold-accuracy bar now counts
+            check_pause(store, person["id"])
     return Submission(new_id, created=True)

@@ -28,6 +28,7 @@ from annotate.store.ingests import IngestQueries
 from annotate.store.labelstudio import LabelStudioQueries
 from annotate.store.migrations import migrations
 from annotate.store.overview import OverviewQueries
+from annotate.store.pauses import PauseQueries
 from annotate.store.records import RecordQueries
 from annotate.store.rounds import RoundQueries
 from annotate.store.settings import SettingQueries
@@ -41,7 +42,7 @@ CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% fast
 class Store(
     RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries,
     TaskQueries, SettingQueries, ClaimQueries, LabelStudioQueries, AgreementQueries, AnswerQueries,
-    DatasetQueries, ConflictQueries,
+    DatasetQueries, ConflictQueries, PauseQueries,
 ):
     """A Flywheel database file, migrated to the current schema on open."""
 

@@ -473,3 +473,31 @@ def create_conflicts(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def create_annotator_pauses(db: Database) -> None:
+    """Pauses from new tasks and their lifting, append-only: the latest row per annotator is their
+    standing. `source` says who decided (the gold-accuracy `rule`, a `lead` or admin named by
+    `lead_id`, or the machine's `operator`); the gold tally at the time (`n_gold`, `n_right` and
+    the Wilson interval) is the evidence. `tasks_gold` lets a claim count its gold answers fast."""
+    db.execute(
+        """
+        CREATE TABLE annotator_pauses (
+            id INTEGER PRIMARY KEY,
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            action TEXT NOT NULL CHECK (action IN ('paused', 'resumed')),
+            source TEXT NOT NULL CHECK (source IN ('rule', 'lead', 'operator')),
+            lead_id INTEGER REFERENCES annotators(id),
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            n_gold INTEGER NOT NULL,
+            n_right INTEGER NOT NULL,
+            low REAL,
+            high REAL,
+            created_at TEXT NOT NULL,
+            CHECK ((source = 'lead') = (lead_id IS NOT NULL))
+        )
+        """
+    )
+    db.execute("CREATE INDEX annotator_pauses_latest ON annotator_pauses (annotator_id, id)")
+    db.execute("CREATE INDEX tasks_gold ON tasks (id) WHERE is_gold = 1")

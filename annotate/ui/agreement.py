@@ -13,8 +13,10 @@ from annotate.consensus.agreement import AgreementReport, agreement_by_week, agr
 from annotate.consensus.answer_table import AnswerFilter
 from annotate.project import list_rounds
 from annotate.review.annotators import list_annotators
+from annotate.review.quality import pause_text, quality_rules, standing_rows, standings
 from annotate.ui.access import require_role
 from annotate.ui.store_access import current_project, open_store
+from annotate.ui.text import escape_markdown
 
 FIELD_LABELS = {
     "verdict": "Verdict",
@@ -37,6 +39,9 @@ def agreement_page() -> None:
     with open_store() as store:
         report = agreement_report(store, project.config, filters)
         weekly = agreement_by_week(store, project.config, filters) if report.n_tasks else None
+        quality = standings(store, list_annotators(store))
+        rules = quality_rules(store)
+    show_pauses(quality)
     if report.n_tasks == 0:
         st.info(
             "No overlap yet: no task in this selection has two or more answers, so there is nothing to compare. "
@@ -48,6 +53,29 @@ def agreement_page() -> None:
         _trend_section(weekly)
         _kappa_section(report, project.config.agreement.min_shared_items)
     _annotator_section(report)
+    _bar_section(quality, rules)
+
+
+def show_pauses(quality) -> None:
+    """A warning per annotator paused from new tasks: who paused them, when and why."""
+    for standing in quality:
+        if standing.paused:
+            st.warning(f"**{escape_markdown(standing.email)}** takes no new tasks: {escape_markdown(pause_text(standing.pause))}. "
+                       "Resume them on the Annotators page or with `flywheel users resume`.")  # fmt: skip
+
+
+def _bar_section(quality, rules) -> None:
+    st.subheader("Gold accuracy against the bar")
+    table = pd.DataFrame(standing_rows(quality))
+    if table.empty:
+        st.write("Nobody has answered a gold item yet.")
+    else:
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={name: st.column_config.NumberColumn(format="%.2f") for name in ("gold accuracy", "low", "high")})  # fmt: skip
+    bar = "off (`[quality] pause_below = 0`)" if rules.pause_below <= 0 else f"{rules.pause_below:.2f}"
+    st.caption(f"Over all rounds. The bar is {bar}: an annotator is paused from new tasks after {rules.min_gold} gold "
+               "answers once the whole 95% Wilson interval (low to high) is under it. After a lead resumes someone, "
+               "only their later gold answers count.")  # fmt: skip
 
 
 def _filters() -> AnswerFilter:
@@ -225,7 +253,7 @@ def _annotator_section(report: AgreementReport) -> None:
         },
     )  # fmt: skip
     st.caption("Agreement with the decision counts tasks others answered too and that were decided "
-               "(by majority, unanimity or a lead).")  # fmt: skip
+               "(by majority, unanimity, the weighted estimate or a lead).")  # fmt: skip
     scored = table.dropna(subset=["gold accuracy"])
     if scored.empty:
         st.write("No gold items answered yet, so no gold accuracy.")

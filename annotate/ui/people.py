@@ -1,5 +1,5 @@
-"""The annotators page: who may sign in, with which role; add people, deactivate, reactivate,
-change roles. The rules (leads manage everyone but admins; only an admin grants or changes the
+"""The annotators page: who may sign in, with which role, their gold accuracy and whether they
+take new tasks; add people, deactivate, reactivate, pause and resume, change roles. The rules (leads manage everyone but admins; only an admin grants or changes the
 admin role; nobody deactivates their own account; the last admin stays) are the domain's, in
 `annotate.review.annotators`: this page offers what the signed-in role may give and shows the
 domain's refusal as the notice."""
@@ -10,9 +10,20 @@ import pandas as pd
 import streamlit as st
 
 from annotate.errors import FlywheelError
-from annotate.review.annotators import add_annotator, deactivate, grantable_roles, list_annotators, reactivate, set_role
+from annotate.review.annotators import (
+    add_annotator,
+    deactivate,
+    grantable_roles,
+    list_annotators,
+    pause,
+    reactivate,
+    resume,
+    set_role,
+)
 from annotate.review.auth import account_status, generate_password, minute_text
+from annotate.review.quality import Standing, standings
 from annotate.ui.access import require_role
+from annotate.ui.agreement import show_pauses
 from annotate.ui.store_access import open_store
 from annotate.ui.text import escape_markdown
 
@@ -27,19 +38,25 @@ def people_page() -> None:
     _show_notice()
     with open_store() as store:
         people = list_annotators(store)
-    st.dataframe(people_table(people), hide_index=True, width="stretch")
+        quality = {standing.email: standing for standing in standings(store, people)}
+    show_pauses(quality.values())
+    st.dataframe(people_table(people, quality), hide_index=True, width="stretch")
     add, change = st.columns(2, gap="large")
     with add:
         _add_form()
     with change:
-        _change_form(people)
+        _change_form(people, quality)
 
 
-def people_table(people: list[dict]) -> pd.DataFrame:
+def people_table(people: list[dict], quality: dict[str, Standing] | None = None) -> pd.DataFrame:
+    quality = quality or {}
     return pd.DataFrame(
         [{"email": person["email"], "name": person["name"] or "", "role": person["role"], "active": account_status(person),
-          "last sign-in (UTC)": minute_text(person["last_sign_in_at"]) or "never"} for person in people],
-        columns=["email", "name", "role", "active", "last sign-in (UTC)"],
+          "last sign-in (UTC)": minute_text(person["last_sign_in_at"]) or "never",
+          "gold accuracy": quality[person["email"]].tally.text() if person["email"] in quality else "",
+          "new tasks": ("paused" if quality[person["email"]].paused else "yes") if person["email"] in quality else ""}
+         for person in people],
+        columns=["email", "name", "role", "active", "last sign-in (UTC)", "gold accuracy", "new tasks"],
     )  # fmt: skip
 
 
@@ -69,7 +86,7 @@ def _add_form() -> None:
         st.form_submit_button("Add with a generated password", type="primary", key="people-add-submit", on_click=_add)
 
 
-def _change_form(people: list[dict]) -> None:
+def _change_form(people: list[dict], quality: dict[str, Standing]) -> None:
     st.subheader("Change someone")
     if not people:
         st.write("Nobody is registered yet.")
@@ -87,6 +104,15 @@ def _change_form(people: list[dict]) -> None:
                   help="They can no longer sign in or take tasks; their answers stay, held tasks go back to the queue.")  # fmt: skip
     else:
         st.button("Reactivate", key="people-reactivate", on_click=_reactivate, args=(email,))
+    paused = email in quality and quality[email].paused
+    reason_column, pause_column = st.columns([3, 2], vertical_alignment="bottom")
+    reason_column.text_input("Why (to pause or resume)", key="people-pause-reason")
+    if paused:
+        pause_column.button("Resume new tasks", key="people-resume", on_click=_resume, args=(email,),
+                            help="They take new tasks again; only their gold answers from now on count toward a new pause.")  # fmt: skip
+    else:
+        pause_column.button("Pause new tasks", key="people-pause", on_click=_pause, args=(email,),
+                            help="They get no new tasks; what they hold and their answers stay.")  # fmt: skip
 
 
 def _add() -> None:
@@ -110,6 +136,18 @@ def _deactivate(email: str) -> None:
 
 def _reactivate(email: str) -> None:
     _run(lambda store: reactivate(store, email, by=_me()), f"Reactivated {email}.")
+
+
+def _pause(email: str) -> None:
+    reason = st.session_state["people-pause-reason"]
+    if _run(lambda store: pause(store, email, reason, by=_me()), f"Paused {email} from new tasks."):
+        st.session_state["people-pause-reason"] = ""
+
+
+def _resume(email: str) -> None:
+    reason = st.session_state["people-pause-reason"]
+    if _run(lambda store: resume(store, email, reason, by=_me()), f"{email} takes new tasks again."):
+        st.session_state["people-pause-reason"] = ""
 
 
 def _me() -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from annotate.errors import ClaimLost, FlywheelError, StoreBusy
+from annotate.errors import ClaimLost, FlywheelError, Paused, StoreBusy
 from annotate.records import FlagReason
 from annotate.review.claims import TaskView, next_task, progress_of, release, submit
 from annotate.ui.store_access import current_project, open_store
@@ -165,7 +165,11 @@ def answer_fields(view: TaskView) -> dict:
 
 def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
     show_flash_and_lost_answer()
-    view = claim_next(kind)
+    try:
+        view = claim_next(kind)
+    except Paused as exc:  # gold accuracy under the bar, or a lead's decision: no new tasks
+        st.warning(escape_markdown(str(exc)))
+        return
     show_progress(kind)
     if view is None:
         st.success("Nothing waiting for you here. Thank you!")
