@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,17 @@ from annotate.store import Store
 from tests.labelstudio_server import LabelStudioServer, start_server
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _pytests_own_main_module():
+    """Streamlit's AppTest runs a page script as `__main__` and can leave that module behind; a
+    process spawned later (multiprocessing's spawn re-imports `__main__` by its path) would then
+    run the page instead of its target. Every test ends with pytest's own `__main__` back."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")
