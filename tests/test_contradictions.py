@@ -92,3 +92,16 @@ def test_undesirable_kto_rows_and_rehearsal_are_not_checked():
 ])  # fmt: skip
 def test_numbers_in_any_notation_are_compared_without_failing(first, second, reason):
     assert contradiction(first, second) == reason
+
+
+def test_prompts_that_differ_by_a_number_or_a_plan_ask_different_questions_so_their_answers_may_differ():
+    examples = [
+        _example("a", "Refunds take 5 days on Starter.", prompt="How long do refunds take on the Starter plan?"),
+        _example("b", "Refunds take 2 days on Pro.", prompt="How long do refunds take on the Pro plan?"),
+        _example("c", "Open Settings > Thing 1 and press Save.", prompt="question 1"),
+        _example("d", "Open Settings > Thing 2 and press Save.", prompt="question 2"),
+        _example("e", "Refunds take 3 days on Starter.", prompt="How long do refunds take on the Starter plan ?"),
+    ]
+    kept, report, found = conflicts(examples, Conflicts())
+    assert [example.id for example in kept] == ["b", "c", "d"]  # a and e ask one question and disagree
+    assert [group.example_ids for group in found] == [("a", "e")]

@@ -114,7 +114,7 @@ def conflicts(examples: list[Example], spec: Conflicts,
               settled: frozenset[tuple[str, tuple[str, ...]]] = frozenset()) -> tuple[list[Example], GateReport, list[ConflictGroup]]:  # fmt: skip
     """Leave out every expert-given example (an SFT correction or accepted answer, a DPO pair's chosen
     side, a desirable KTO row) of a group of near-identical prompts (rapidfuzz >= spec.prompt_similarity,
-    same kind) in which two answers are less similar than spec.answers_below or contradict each other
+    same kind, not differing by a number, name, menu path or negation: one question) in which two answers are less similar than spec.answers_below or contradict each other
     however similar (`annotate.text.contradiction`: negation, yes/no, number, menu path, name).
     Groups a lead has settled ((kind, example ids) in `settled`) pass. Returns the groups found,
     settled or not, for the lead's queue."""
@@ -132,8 +132,7 @@ def conflicts(examples: list[Example], spec: Conflicts,
     passed = 0
     for members in cluster_members(labels):
         group = [eligible[m] for m in members]
-        for kind in {_kind_key(examples[i]) for i in group}:  # an answer conflicts with answers of its own kind
-            same = [i for i in group if _kind_key(examples[i]) == kind]
+        for same in _same_questions(examples, group):
             why = _answers_contradict([examples[i].answer for i in same], spec.answers_below) if len(same) > 1 else None
             if not why:
                 continue
@@ -149,6 +148,31 @@ def conflicts(examples: list[Example], spec: Conflicts,
     dropped = [_drop(examples[i], "conflict", ", ".join(others)) for i, others in sorted(excluded.items())]
     counts = {"dropped": len(dropped), "groups": len(found), "checked": len(eligible), "settled_by_lead": passed}
     return kept, GateReport("conflicts", True, dropped, counts), found
+
+
+def _same_questions(examples: list[Example], group: list[int]) -> list[list[int]]:
+    """The group split into examples of one kind (an answer conflicts with answers of its own kind)
+    asking one question: near-identical prompts that differ by a number, a name, a menu path or a
+    negation ("refund order 12" / "order 13", "on Starter" / "on Pro") ask different questions,
+    whose answers may differ. Connected components of prompts that do not contradict."""
+    parts = []
+    for kind in dict.fromkeys(_kind_key(examples[i]) for i in group):
+        members = [i for i in group if _kind_key(examples[i]) == kind]
+        parent = {i: i for i in members}
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                i = parent[i]
+            return i
+
+        for a, b in combinations(members, 2):
+            if find(a) != find(b) and not contradiction(examples[a].prompt_text, examples[b].prompt_text):
+                parent[find(b)] = find(a)
+        components: dict[int, list[int]] = defaultdict(list)
+        for i in members:
+            components[find(i)].append(i)
+        parts += [component for component in components.values() if len(component) > 1]
+    return parts
 
 
 def _kind_name(example: Example) -> str:

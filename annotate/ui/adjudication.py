@@ -136,7 +136,7 @@ def _workspace(task_id: int, why: str | None, conflict_id: int | None = None) ->
 
 def _conflict(conflict_id: int, others: list, labels: dict[str, str]) -> None:
     """The tasks this one conflicts with (their prompts and answers), and the dismissal form."""
-    with st.expander(f"Conflict {conflict_id}: the other {len(others)} task(s) and their answers", expanded=True):
+    with st.expander(f"Conflict {conflict_id:d}: the other {len(others)} task(s) and their answers", expanded=True):
         for other in others:
             st.markdown(f"**Task #{other.view.task_id:d}**")
             show_conversation(other.view)

@@ -73,7 +73,7 @@ def _bar_section(quality, rules) -> None:
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={name: st.column_config.NumberColumn(format="%.2f") for name in ("gold accuracy", "low", "high")})  # fmt: skip
     bar = "off (`[quality] pause_below = 0`)" if rules.pause_below <= 0 else f"{rules.pause_below:.2f}"
-    st.caption(f"Over all rounds. The bar is {bar}: an annotator is paused from new tasks after {rules.min_gold} gold "
+    st.caption(f"Over all rounds. The bar is {bar}: an annotator is paused from new tasks after {rules.min_gold:d} gold "
                "answers once the whole 95% Wilson interval (low to high) is under it. After a lead resumes someone, "
                "only their later gold answers count.")  # fmt: skip
 

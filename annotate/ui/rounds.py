@@ -119,7 +119,7 @@ def _flags_judged(section: dict) -> None:
     st.dataframe(pd.DataFrame(shown_rows(section["precision"], "flag reason")), hide_index=True, width="stretch")
     st.caption(f"Over {section['judged_records']:,} judged records. Confirmed: the experts corrected the answer, marked it "
                "unusable, or preferred the other answer of a pair (or judged both bad). Spot checks are unflagged records "
-               f"drawn at random (`flywheel select --spot-check`): their share is what nobody flagged. Under {MIN_EVIDENCE} "
+               f"drawn at random (`flywheel select --spot-check`): their share is what nobody flagged. Under {MIN_EVIDENCE:d} "
                "judged records a share is not enough evidence.")  # fmt: skip
     signals = {"logprob_mean": "mean token logprob", "flag_score": "top flag score"}
     table = []
@@ -127,7 +127,7 @@ def _flags_judged(section: dict) -> None:
         bins = section["calibration"][key]["bins"]
         table += [{"signal": title, **row} for row in shown_rows(bins, "bin", undecided=False)]
         with column:
-            st.markdown(f"**Calibration: {title}**")
+            st.markdown(f"**Calibration: {escape_markdown(title)}**")
             if bins:
                 st.altair_chart(_calibration_chart(bins, title), width="stretch")
             else:
