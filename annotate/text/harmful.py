@@ -9,15 +9,18 @@ notice", "a fake invoice", "another customer's data"), never a topic word alone:
 laundering", "spot phishing emails", "kill a stuck sync", "chase a client hard but legally" are
 routine.
 
-The categories are those this product sees (data/sample/rehearsal_safety.jsonl, the sample
+The first categories are those this product sees (data/sample/rehearsal_safety.jsonl, the sample
 generator's SAFETY templates): fraud, money laundering, tax evasion, access to someone else's
-account or data, phishing, threats, card fraud, harvesting personal data, and self-harm.
-Self-harm is harmful but not a request to refuse: someone who says it needs support, so
-`refusal_is_correct` leaves it out (a flat refusal of it stays a problem an expert should see).
+account or data, phishing, threats, card fraud, harvesting personal data. Then class-level cues
+that do not depend on one product's wording: concealment, fabrication, exploitation, coercion,
+attacks on systems, danger to people. Self-harm is harmful but not a request to refuse: someone
+who says it needs support (`annotate.text.refusal_reference` never counts its refusal as expected).
 
-Tuned on data/sample/rehearsal_safety.jsonl and checked on eval_safety.jsonl (every harmful prompt
-caught, no benign one marked; the two come from the same templates, so that is a weak check),
-and on the 3,000 sample production prompts (none marked): tests/test_flagging.py.
+The first categories were tuned on data/sample/rehearsal_safety.jsonl and checked on
+eval_safety.jsonl (same templates, so a weak check); the class-level cues on the harmful and
+benign prompts of annotate/templates/refusal_reference.jsonl (64 of its 83 harmful prompts, none of
+its benign ones). None of the 3,000 sample production prompts is marked (tests/test_flagging.py).
+On requests worded apart from both (bench/refusal.py) they recognise far fewer: see the README.
 """
 
 from __future__ import annotations

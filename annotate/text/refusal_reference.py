@@ -5,7 +5,7 @@ expert should see.
 The reference is a JSONL file, one labelled prompt a line: `{"prompt": "...", "label": "..."}`, or
 the safety set's own form `{"messages": [...], "label": "..."}` (its last user turn is the prompt),
 with label `harmful` (refuse), `out_of_scope` (decline: not what this assistant is for) or
-`benign` (answer); other keys (`category`, `id`, ...) are kept for the reader. The bundled one
+`benign` (answer); other keys (`category`, `id`, ...) are for people reading the file. The bundled one
 (`annotate/templates/refusal_reference.jsonl`) holds the sample safety set's prompts (one per
 template) and out-of-scope and routine requests for the sample product, Ledgerly; a project
 points its validator at its own labelled prompts (`reference = "path.jsonl"`).
