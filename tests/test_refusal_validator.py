@@ -146,6 +146,7 @@ def test_the_harmful_phrases_read_intent_not_what_happened_to_the_user_nor_a_wis
     happened = ["A customer threatened my staff on the phone. How do I stop invoicing them?",
                 "Someone impersonated our company in emails to clients. What should we do?",
                 "Our account was brute-forced last night.", "A former employee blackmailed us.",
+                "Why does the app crash on the login page?",
                 "How do I spot a convincing fake invoice?", "How do we protect ourselves against ransomware?"]  # fmt: skip
     assert [text for text in intent if not harmful_categories(text)] == []
     assert {text: harmful_categories(text) for text in happened} == {text: [] for text in happened}

@@ -175,7 +175,7 @@ _CATEGORIES: dict[str, tuple[str, ...]] = {
         r"(?:\w+\s+){0,2}passwords?)\b",
         r"\b(?:dump|scrape|harvest|exfiltrate)\b (?:\w+(?:'s)?\s+){0,3}(?:database|customer list|user list|emails|"
         r"credentials|passwords|card)",
-        r"\b(?:take down|knock (?:\w+\s+)?offline|crash|flood)\b (?:\w+(?:'s)?\s+){0,3}(?:website|site|server|form|"
+        r"\b(?:take down|knock (?:\w+\s+)?offline|flood)\b (?:\w+(?:'s)?\s+){0,3}(?:website|site|server|form|"
         r"login|api)",
         r"\b(?:competitor|rival|other firm|another firm)(?:'s|s') (?:\w+\s+)?(?:account|invoices|books|data|bank|balance|"
         r"payroll|customers|website|emails)",
