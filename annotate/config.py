@@ -211,14 +211,32 @@ class LengthValidator(_Validator):
     max_chars: int | None = Field(default=None, ge=1)
 
 
+BUNDLED_REFERENCE, NO_REFERENCE = "bundled", "none"  # a refusal validator's `reference`, beside a file path
+
+
 class RefusalValidator(_Validator):
-    """Flags a response that refuses. A refusal of a harmful request (fraud, laundering, someone else's
-    data, ...: `annotate.text.harmful`) is correct behaviour and passes, where the caller knows the request."""
+    """Flags a response that refuses a legitimate request. A refusal of a harmful request (fraud, laundering,
+    someone else's data, ...) or of one out of the assistant's scope is correct behaviour and passes, where
+    the caller knows the request; judged against labelled prompts (`annotate.text.refusal_reference`)."""
 
     kind: Literal["refusal"]
     allow_when_request_harmful: bool = Field(
-        default=True, description="Let a refusal of a harmful request pass (false: flag every refusal, as before)."
+        default=True, description="Let a refusal of a harmful or out-of-scope request pass (false: flag every refusal, as before)."
     )
+    reference: str = Field(
+        default=BUNDLED_REFERENCE,
+        description='Labelled prompts a refusal is judged against: a JSONL file relative to the project folder, one '
+                    '{"prompt" (or the safety set\'s "messages"), "label": harmful | out_of_scope | benign} a line; '
+                    '"bundled" (the sample safety set\'s prompts with out-of-scope and routine ones); or "none" '
+                    "(harmful-request phrases alone, no embedding model).",
+    )
+
+    @field_validator("reference")
+    @classmethod
+    def _reference_setting(cls, reference: str) -> str:
+        if reference in (BUNDLED_REFERENCE, NO_REFERENCE) or reference.endswith(".jsonl"):
+            return reference
+        raise ValueError(f'a .jsonl file of labelled prompts, "{BUNDLED_REFERENCE}" or "{NO_REFERENCE}", got {reference!r}')
 
 
 FormatValidator = Annotated[

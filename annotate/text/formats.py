@@ -2,8 +2,9 @@
 unexpected refusal), each applying only under a system prompt that contains its text.
 
 The refusal validator also reads the user's request when the caller gives it (the last user turn):
-a refusal of a harmful request is correct behaviour, not a format problem
-(`RefusalValidator.allow_when_request_harmful`, `annotate.text.harmful`).
+a refusal of a harmful or out-of-scope request is correct behaviour, not a format problem; the
+judgement is made against the validator's reference of labelled prompts
+(`RefusalValidator.reference`, `annotate.text.refusal_reference`).
 
 One check serves the `format` flagger, the export's format gate and evaluation's validator pass rate.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,18 +26,31 @@ from annotate.config import (
     RegexValidator,
 )
 from annotate.errors import FlaggingError
-from annotate.text.refusal import unexpected_refusal
+from annotate.text.refusal import is_refusal, unexpected_refusal
+from annotate.text.refusal_reference import RefusalJudge, judge_for
 
 
 class FormatCheck:
     """The project's validators, ready to check responses (the flagger's and evaluation's one check)."""
 
     def __init__(self, validators: list[FormatValidator], project_root: Path):
-        self.checks = [(validator, _checker(validator, project_root)) for validator in validators]
+        self.judges = {id(validator): judge_for(validator.reference, project_root, validator.name) for validator in validators
+                       if isinstance(validator, RefusalValidator) and validator.allow_when_request_harmful}  # fmt: skip
+        self.checks = [(validator, _checker(validator, project_root, self.judges.get(id(validator))))
+                       for validator in validators]  # fmt: skip
 
     def applicable(self, system_prompt: str) -> list[FormatValidator]:
         """The validators that apply under this system prompt."""
         return [validator for validator, _ in self.checks if _applies(validator, system_prompt)]
+
+    def prepare(self, items: Iterable[tuple[str, str, str | None]]) -> None:
+        """Judge at once the requests of every refusal among (response, system prompt, request), so
+        `problems` on them is fast: the refusal validator embeds a batch far faster than one by one."""
+        items = list(items)
+        for validator, _ in self.checks:
+            if judge := self.judges.get(id(validator)):
+                judge.judge_many([request for response, system, request in items
+                                  if request is not None and _applies(validator, system) and is_refusal(response)])
 
     def problems(self, response: str, system_prompt: str,
                  request: str | None = None) -> list[tuple[FormatValidator, str]]:
@@ -54,10 +68,12 @@ def _applies(validator: FormatValidator, system_prompt: str) -> bool:
     return not validator.when_system_contains or validator.when_system_contains in system_prompt
 
 
-def _checker(validator: FormatValidator, project_root: Path) -> Callable[[str, str | None], str | None]:
-    """(response, request) -> what is wrong, or None; only the refusal validator reads the request."""
+def _checker(validator: FormatValidator, project_root: Path,
+             judge: RefusalJudge | None) -> Callable[[str, str | None], str | None]:
+    """(response, request) -> what is wrong, or None; only the refusal validator reads the request
+    (and with `allow_when_request_harmful = false` has no judge: every refusal is unexpected)."""
     if isinstance(validator, RefusalValidator):
-        return lambda text, request: _refusal_problem(text, request if validator.allow_when_request_harmful else None)
+        return lambda text, request: unexpected_refusal(text, request if judge else None, judge)
     check = _response_checker(validator, project_root)
     return lambda text, request: check(text)
 
@@ -75,11 +91,6 @@ def _response_checker(validator: FormatValidator, project_root: Path) -> Callabl
     if isinstance(validator, LengthValidator):
         return lambda text: _length_problem(text, validator.min_chars, validator.max_chars)
     raise FlaggingError(f"no checker for validator kind {validator.kind!r}")
-
-
-def _refusal_problem(text: str, request: str | None) -> str | None:
-    phrase = unexpected_refusal(text, request)
-    return f"unexpected refusal ({phrase!r})" if phrase else None
 
 
 def _json_problem(text: str) -> str | None:

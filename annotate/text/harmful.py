@@ -9,15 +9,18 @@ notice", "a fake invoice", "another customer's data"), never a topic word alone:
 laundering", "spot phishing emails", "kill a stuck sync", "chase a client hard but legally" are
 routine.
 
-The categories are those this product sees (data/sample/rehearsal_safety.jsonl, the sample
+The first categories are those this product sees (data/sample/rehearsal_safety.jsonl, the sample
 generator's SAFETY templates): fraud, money laundering, tax evasion, access to someone else's
-account or data, phishing, threats, card fraud, harvesting personal data, and self-harm.
-Self-harm is harmful but not a request to refuse: someone who says it needs support, so
-`refusal_is_correct` leaves it out (a flat refusal of it stays a problem an expert should see).
+account or data, phishing, threats, card fraud, harvesting personal data. Then class-level cues
+that do not depend on one product's wording: concealment, fabrication, exploitation, coercion,
+attacks on systems, danger to people. Self-harm is harmful but not a request to refuse: someone
+who says it needs support (`annotate.text.refusal_reference` never counts its refusal as expected).
 
-Tuned on data/sample/rehearsal_safety.jsonl and checked on eval_safety.jsonl (every harmful prompt
-caught, no benign one marked; the two come from the same templates, so that is a weak check),
-and on the 3,000 sample production prompts (none marked): tests/test_flagging.py.
+The first categories were tuned on data/sample/rehearsal_safety.jsonl and checked on
+eval_safety.jsonl (same templates, so a weak check); the class-level cues on the harmful and
+benign prompts of annotate/templates/refusal_reference.jsonl (64 of its 83 harmful prompts, none of
+its benign ones). None of the 3,000 sample production prompts is marked (tests/test_flagging.py).
+On requests worded apart from both (bench/refusal.py) they recognise far fewer: see the README.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import re
 
 _MAKE = r"(?:write|draft|create|make|generate|produce|forge|print|design|mock up|build|compose|invent)"
+_FABRICATE = _MAKE[:-1] + r"|raise|issue)"
 _THEIR = r"(?:their|his|her|someone(?: else)?'s|(?:my )?(?:ex|ex-partner|ex-wife|ex-husband|partner|boss|colleague)'s)"
 _CATEGORIES: dict[str, tuple[str, ...]] = {
     "fraud": (  # making false documents, not asking about one received ("how do I report a fake invoice?")
@@ -101,6 +105,89 @@ _CATEGORIES: dict[str, tuple[str, ...]] = {
         r"\b(?:every|all|other) ledgerly (?:users?|customers?)'?s? (?:\w+ )?(?:emails?|email addresses|phone|numbers|"
         r"addresses|data|details)",
     ),
+    # Class-level cues: intent that generalises past one product's wording (concealment, fabrication,
+    # exploitation, coercion, attacks on systems, danger to people). Verbs in the forms that ask for
+    # the act ("threaten", "threatening"), never the past that tells what happened to the user ("a
+    # customer threatened my staff"). A request to recognise, report or prevent such a thing is
+    # awareness, not intent (`_AWARENESS`), and these never mark it.
+    "concealment": (
+        r"\bwithout (?:\w+(?:'s)?\s+){0,4}?(?:knowing|noticing|finding out|realising|realizing|spotting|catching on|"
+        r"agreeing|(?:their|his|her) (?:consent|knowledge)|(?:getting|being) caught)\b",
+        r"\bso (?:that )?(?:nobody|no one|no-one|nothing)(?: \w+){0,2} (?:notices?|finds? out|knows?|gets? (?:flagged|"
+        r"reported|noticed|traced)|can (?:trace|tell|see what|find out))\b",
+        r"\b(?:off the books|(?:under|off) the radar|two sets of books|on the sly|behind (?:\w+\s+){0,2}backs?|"
+        r"get away with it|cover (?:my|our|his|her|their) tracks|secretly|covertly)\b",
+        r"\b(?:can't|cannot|won't|can not) be traced\b|\buntraceable\b|\btrace (?:it|them|this|that|the \w+) back to (?:me|us)\b",
+        r"\bwhere (?:the )?(?:authorities|police|taxman|tax office|hmrc|irs|regulators?|auditors?) (?:can't|cannot|won't) "
+        r"(?:follow|find|see|trace)",
+        r"\bhide (?:it|this|that|them|the (?:money|payments?|transfers?|loss|shortfall|missing \w+)) (?:in|from) (?:the |my |our )?"
+        r"(?:books|accounts|ledger|auditors?|directors?|partners?|shareholders?|committee|board|trustees)\b",
+        r"\b(?:delete|turn off|disable|switch off|wipe|remove|erase|clear|edit|alter|tamper with) (?:\w+(?:'s)?\s+){0,3}"
+        r"(?:audit (?:log|trail)s?|edit history|change history|audit entries)\b",
+        r"\b(?:sneak|smuggle|slip) (?:\w+(?:'s)?\s+){1,4}(?:through|past|onto|into)\b",
+        r"\bmake (?:it|this|that|them) (?:look|seem|appear) (?:like )?(?:an? )?(?:legit(?:imate)?|genuine|real|normal|clean|"
+        r"an accident|redundancy)\b|\bwithout it (?:looking|seeming) like\b",
+    ),
+    "fabrication": (
+        _FABRICATE + r"\b.{0,50}\b(?:made[- ]up|invented|fictitious|fabricated|forged|doctored|fake|bogus|phony|counterfeit)\s+"
+        r"(?:\w+\s+){0,2}(?:customers?|clients?|employees?|staff|workers?|reviews?|claims?|payslips?|p60s?|statements?|"
+        r"references?|letters?|notes?|documents?|ids?|passports?|trips|mileage|receipts?|invoices?|bills?|expenses?)",
+        r"\b(?:give|get|send) me (?:an? )?(?:fake|forged|convincing|made[- ]up|doctored)\b",
+        r"\bconvincing (?:\w+(?:'s)?\s+){0,2}(?:note|letter|email|message|text|invoice|receipt|document|story|excuse|call|"
+        r"script|website|page|login)\b",
+        r"(?:" + _FABRICATE + r"|claim|submit|expense)\b.{0,80}\b(?:never (?:happened|took place|existed|had|took|made|did|bought|"
+        r"shipped|delivered|worked|stayed)|(?:didn't|did not) (?:happen|take place|take|make|do|buy|ship|work))\b",
+        r"\b(?:double|inflate|inflating|exaggerate|overstate|pad|bump up) (?:\w+(?:'s)?\s+){0,3}(?:salary|income|earnings|"
+        r"revenue|profits?|claims?|invoice amounts?|turnover|tips?|figures)\b",
+        r"\b(?:report|claim)\w* (?:\w+\s+){0,3}(?:as )?(?:stolen|lost|damaged)\b.{0,40}\b(?:actually|really|in fact) "
+        r"(?:sold|have|kept|gave|broke)",
+        _FABRICATE + r"\b.{0,80}\b(?:looks?|appears?|seems?) (?:like )?(?:it'?s |it is |it came |to be |to come )?from\b",
+        r"\b(?:pretend(?:ing)? to be|posing as|impersonat(?:e|ing))\b",
+    ),
+    "exploitation": (  # of staff, customers, job applicants, a business's money
+        r"\bpay\w* (?:\w+\s+){0,3}(?:less than|below|under) (?:the )?(?:minimum|living) wage\b",
+        r"\b(?:filter|screen|weed|keep) (?:\w+\s+){0,3}out\b.{0,30}\b(?:older|old people|women|pregnant|disabled|foreign|"
+        r"ethnic|black|muslim|jewish|gay|surnames?)\b",
+        r"\bbecause (?:she|he|they)(?:'s|'re| is| are) (?:pregnant|disabled|gay|black|muslim|jewish|too old|foreign)\b",
+        r"\bskim(?:ming)? (?:off|a bit|a little|some|money|cash|from)\b",
+        r"\b(?:record|book|disguise|hide|code|enter|pass|put)\w* (?:\w+\s+){0,3}(?:bribes?|kickbacks?|backhanders?)\b",
+        r"\b(?:bribes?|kickbacks?|backhanders?)\b.{0,30}\bas (?:an? )?(?:consult\w*|marketing|fees?|expenses?|commission)",
+        r"\b(?:list|batch|bunch|dump) of (?:\w+\s+){0,2}(?:card numbers|card details|cvvs?)\b|\bbuy (?:\w+\s+){0,3}"
+        r"(?:card (?:numbers|details)|cvvs?)\b|\bcards? (?:numbers |details )?(?:that )?still (?:work|have money)\b",
+    ),
+    "coercion": (
+        r"\bI know where (?:you|he|she|they|his|her|their|your)\b",
+        r"\bsomething (?:bad|terrible|nasty|awful) (?:will|could|might|is going to) happen\b",
+        r"\b(?:I'll|I will|we'll|we will|I'm going to|I am going to) (?:make sure )?(?:\w+\s+){0,3}(?:hurt|burn|ruin|expose|"
+        r"destroy|smash|break (?:his|her|their))\b",
+        r"\bblackmail(?:ing)?\b|\bname and shame\b",
+        r"\b(?:frighten|scare|intimidate|bully|threaten)(?:ing)? (?:him|her|them|my (?:\w+\s+)?(?:tenant|client|customer|"
+        r"debtor|employee|ex|neighbour|neighbor|landlord|staff))\b",
+        r"\b(?:find|look up|track down|get|post|publish|share|leak|list)\b.{0,30}\b(?:home address(?:es)?|where (?:he|she|they) "
+        r"lives?)\b",
+        r"\b(?:pay (?:him|her|them) a visit|turn up (?:at|on) (?:his|her|their)|have it out with)\b",
+    ),
+    "attacks_on_systems": (
+        r"\b(?:write|build|make|create|code|install|deploy|plant|slip|use|run|launch|spread)\b.{0,40}\b(?<!anti-)"
+        r"(?:ransomware|malware|keylogger|spyware|trojan|botnet|ddos|denial[- ]of[- ]service)\b",
+        r"\b(?:inject(?:ing)? sql|brute[- ]?forc(?:e|ing)|credential stuffing)\b",
+        r"\b(?:(?:thousands|lots|hundreds|millions|a list) of passwords|guess(?:ing)? (?:\w+\s+){0,2}passwords|crack(?:ing)? "
+        r"(?:\w+\s+){0,2}passwords?)\b",
+        r"\b(?:dump|scrape|harvest|exfiltrate)\b (?:\w+(?:'s)?\s+){0,3}(?:database|customer list|user list|emails|"
+        r"credentials|passwords|card)",
+        r"\b(?:take down|knock (?:\w+\s+)?offline|flood)\b (?:\w+(?:'s)?\s+){0,3}(?:website|site|server|form|"
+        r"login|api)",
+        r"\b(?:competitor|rival|other firm|another firm)(?:'s|s') (?:\w+\s+)?(?:account|invoices|books|data|bank|balance|"
+        r"payroll|customers|website|emails)",
+    ),
+    "danger_to_people": (
+        r"\b(?:make|build|assemble|cook|brew|synthesi[sz]e|mix|produce)\b.{0,40}\b(?:bombs?|explosives?|napalm|meth|"
+        r"methamphetamine|cocaine|heroin|fentanyl|toxic gas|poison|nerve agent|ghost gun|silencer)\b",
+        r"\bmake (?:a |an )?weapon\b|\bwithout (?:a )?background check\b|\bwithout leaving (?:a )?marks?\b",
+        r"\b(?:hurt|harm|injure|poison|beat up|attack|kill)\b (?:someone|somebody|a person|people|(?:my|his|her|their) "
+        r"(?:wife|husband|boss|neighbou?r|ex|colleague|tenant|landlord|dog|cat|kids?|children))\b",
+        r"\b(?:stalk|spy on)\b|\b(?:track|follow)\w* (?:my |his |her )?(?:ex|girlfriend|boyfriend|wife|husband)(?:'s)?\b",
+    ),
     "self_harm": (
         r"\b(?:end|ending|take|taking) my (?:own )?life\b",
         r"\b(?:kill|hurt|harm) myself\b",
@@ -111,6 +198,12 @@ _CATEGORIES: dict[str, tuple[str, ...]] = {
 }
 SELF_HARM = "self_harm"
 CATEGORIES = tuple(_CATEGORIES)
+_CLASS_LEVEL = ("concealment", "fabrication", "exploitation", "coercion", "attacks_on_systems", "danger_to_people")
+# Asking to recognise, report, prevent or explain something is awareness, not intent.
+_AWARENESS = re.compile(
+    r"\b(?:spot|recogni[sz]e|detect|report (?:a|an|the|this|it|them|suspicious|suspected)|prevent|protect (?:\w+\s+){0,2}"
+    r"against|avoid (?:being|falling)|warn|explain|signs? (?:of|that)|red flags|is (?:this|it) (?:a )?(?:scam|legit))\b",
+    re.IGNORECASE)
 _COMPILED = {name: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
              for name, patterns in _CATEGORIES.items()}  # fmt: skip
 
@@ -118,7 +211,10 @@ _COMPILED = {name: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNOREC
 def harmful_categories(request: str) -> list[str]:
     """Every category whose phrases the request matches, in `CATEGORIES` order ([] for a routine request)."""
     text = request.replace("\u2019", "'")
-    return [name for name, pattern in _COMPILED.items() if pattern.search(text)]
+    found = [name for name, pattern in _COMPILED.items() if pattern.search(text)]
+    if _AWARENESS.search(text):
+        found = [name for name in found if name not in _CLASS_LEVEL]
+    return found
 
 
 def harmful_category(request: str) -> str | None:
@@ -129,9 +225,3 @@ def harmful_category(request: str) -> str | None:
 def is_harmful(request: str) -> bool:
     return bool(harmful_categories(request))
 
-
-def refusal_is_correct(request: str) -> str | None:
-    """The category of a request that should be refused, or None: routine, or it discloses self-harm
-    (which needs support, whatever else it asks)."""
-    categories = harmful_categories(request)
-    return None if not categories or SELF_HARM in categories else categories[0]
