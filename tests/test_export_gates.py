@@ -212,6 +212,22 @@ def test_a_leak_fails_by_default_and_resplit_moves_it_until_nothing_straddles():
     assert kept_rehearsal == [] and leakage.rehearsal_left_out == ["rh:general:2"]
 
 
+def test_resplit_ends_when_an_eval_example_sits_between_a_train_example_and_a_frozen_prompt():
+    rng = random.Random(8)
+    base = text(rng, 25)
+    train_side = changed(base, rng, 1)
+    examples = [example("e", changed(base, rng, 1)), example("t", train_side), example("x", text(rng, 25))]
+    examples[0].split, examples[1].split, examples[2].split = "eval", "train", "train"
+    frozen = FrozenEval((1,), frozenset(), (train_side + " ",))  # an earlier version held out t's prompt
+    _kept, leakage = settle_leakage(examples, [], frozen, NearDuplicates(), "resplit")
+    assert {item.id: item.split for item in examples} == {"e": "eval", "t": "eval", "x": "train"}
+    assert leakage.moved_to_eval == ["t", "e"] and leakage.moved_to_train == ["e"]  # e went, then came back with t
+    pinned = [example("p", base), example("q", changed(base, rng, 1))]
+    pinned[0].split, pinned[1].split = "eval", "train"
+    settle_leakage(pinned, [], FrozenEval(), NearDuplicates(), "resplit", frozenset({"p"}))
+    assert [item.split for item in pinned] == ["eval", "eval"]  # a pinned eval example pulls its twin in
+
+
 def test_signature_agreement_estimates_the_shingle_jaccard_similarity():
     rng = random.Random(3)
     texts = [text(rng) for _ in range(40)]

@@ -102,7 +102,7 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     pii_report = next(report for report in reports if report.name == "pii")
     for entity, count in scrubbed.counts.items():
         pii_report.counts[entity] = pii_report.counts.get(entity, 0) + count
-    added, leakage = settle_leakage(examples, added, frozen, spec.near_duplicates, spec.split.on_leak)
+    added, leakage = settle_leakage(examples, added, frozen, spec.near_duplicates, spec.split.on_leak, pinned)
     reports.append(gates.GateReport("leakage", True, [], leakage.counts(len(pinned), frozen.versions)))
     train = [example for example in examples if example.split == "train"]
     evaluation = [example for example in examples if example.split == "eval"]

@@ -61,7 +61,7 @@ class Balance(Section):
 class Split(Section):
     eval_fraction: float = Field(default=0.1, ge=0, lt=1, description="Share of production examples held out for evaluation.")
     frozen_eval: bool = Field(default=True, description="Keep the eval prompts of every earlier version of the dataset name out of train (they stay eval): one held-out set across versions.")
-    on_leak: Literal["fail", "resplit"] = Field(default="fail", description="An eval prompt (this export's or an earlier version's) with a near duplicate in train: fail the export, or move it (eval to train; train near an earlier eval prompt to eval; such rehearsal rows left out) until nothing straddles.")
+    on_leak: Literal["fail", "resplit"] = Field(default="fail", description="An eval prompt (this export's or an earlier version's) with a near duplicate in train: fail the export, or move it (an eval example that must stay eval, being in or near the frozen set, pulls its train twin into eval; any other moves to train; such rehearsal rows are left out) until nothing straddles.")
 
 
 class Dpo(Section):

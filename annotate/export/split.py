@@ -134,13 +134,16 @@ class Leakage:
 
 
 def settle_leakage(examples: list[Example], rehearsal: list[Example], frozen: FrozenEval, spec: NearDuplicates,
-                   on_leak: str) -> tuple[list[Example], Leakage]:  # fmt: skip
+                   on_leak: str, pinned_eval: frozenset[str] = frozenset()) -> tuple[list[Example], Leakage]:  # fmt: skip
     """Look for eval prompts (this export's, and the frozen ones of earlier versions) with a near
     duplicate in train (rehearsal rows included), by the gates' one definition. `on_leak` "fail":
-    raise `LeakageError` naming the pairs. "resplit": move each such eval example to train, each
-    train example near a frozen prompt to eval, leave such rehearsal rows out, and look again until
-    nothing straddles. Returns the rehearsal rows kept and what was done."""
+    raise `LeakageError` naming the pairs. "resplit": an eval example that must stay eval (in
+    `pinned_eval`, the frozen set, or a frozen prompt itself) pulls its train near duplicate into
+    eval (pinned from then on; a rehearsal row is left out instead); any other eval example moves to
+    train. Then look again until nothing straddles: an example moves to train at most once and into
+    eval at most once, so this ends. Returns the rehearsal rows kept and what was done."""
     report = Leakage()
+    pinned = set(pinned_eval)
     while True:
         evaluation = [example for example in examples if example.split == "eval"]
         train = [example for example in examples if example.split == "train"] + rehearsal
@@ -157,14 +160,18 @@ def settle_leakage(examples: list[Example], rehearsal: list[Example], frozen: Fr
             shown = "; ".join(f"eval {a} ~ train {b} ({score:.2f})" for a, b, score in named[:10])
             raise LeakageError(f"{len(pairs)} eval prompts have a near duplicate in train: {shown}. The export was not "
                                "written ([split] on_leak = \"resplit\" moves them instead)")  # fmt: skip
-        leaving = {id(train[i]) for q, i, _ in pairs if q >= len(evaluation) and not train[i].is_production}
-        report.rehearsal_left_out += [example.id for example in rehearsal if id(example) in leaving]
-        rehearsal = [example for example in rehearsal if id(example) not in leaving]
+        leaving: set[int] = set()
         for q, i, _ in pairs:
-            if q < len(evaluation) and evaluation[q].split == "eval":
+            other = train[i]
+            if q >= len(evaluation) or evaluation[q].id in pinned:  # the eval side stays: pull the other in
+                if not other.is_production:
+                    leaving.add(id(other))
+                elif other.split == "train":
+                    other.split = "eval"
+                    pinned.add(other.id)
+                    report.moved_to_eval.append(other.id)
+            elif evaluation[q].split == "eval":
                 evaluation[q].split = "train"
                 report.moved_to_train.append(evaluation[q].id)
-            elif q >= len(evaluation) and train[i].is_production and train[i].split == "train":
-                train[i].split = "eval"
-                report.moved_to_eval.append(train[i].id)
-
+        report.rehearsal_left_out += [example.id for example in rehearsal if id(example) in leaving]
+        rehearsal = [example for example in rehearsal if id(example) not in leaving]
