@@ -72,7 +72,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
 
-from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_conflicts  # noqa: E402
+from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_for_lead  # noqa: E402
 from annotate.export import decisions as decisions_module
 from annotate.export import gates
 from annotate.export import near_duplicates as near_duplicates_module
@@ -580,7 +580,7 @@ def measure_stages(project: Project, name: str) -> tuple[Breakdown, ExportPlan]:
             with clock.stage("gate: conflicts (+ recording them for the lead)"):
                 examples, report, found = gates.conflicts(examples, spec.conflicts, settled_conflicts(store))
                 record_conflicts(store, found)
-                report.counts["waiting_for_lead"] = sum(1 for c in waiting_conflicts(store) if c.kind.split(":")[0] == KIND)
+                report.counts["waiting_for_lead"] = waiting_for_lead(store, KIND)
                 reports.append(report)
             with clock.stage("gate: formats"):
                 examples, report = gates.format_failures(

@@ -23,7 +23,7 @@ import pandas as pd
 from annotate.clock import utc_now_text
 from annotate.config import ProjectConfig, Taxonomy
 from annotate.consensus.answer_table import AnswerFilter, answer_frame
-from annotate.consensus.conflicts import waiting_conflicts
+from annotate.consensus.conflicts import decided_since_found, waiting_conflicts
 from annotate.consensus.resolution import NEEDS_ADJUDICATION, resolve
 from annotate.errors import ReviewError
 from annotate.records import CorrectionAnswer, PersonRole, PreferenceAnswer
@@ -41,10 +41,11 @@ def adjudication_queue(store: Store, config: ProjectConfig, filters: AnswerFilte
     first). Besides tasks resolution could not decide, the tasks of every conflict the export found
     and no lead has settled (`annotate.consensus.conflicts`), with the conflict's id."""
     frame = answer_frame(store, filters)
-    resolution = resolve(frame, config.resolution, store.latest_adjudications())
+    decisions = store.latest_adjudications()
+    resolution = resolve(frame, config.resolution, decisions)
     waiting = resolution[resolution["status"] == NEEDS_ADJUDICATION].reset_index()
     waiting["conflict_id"] = pd.Series([None] * len(waiting), dtype="Int64")
-    conflicting = _conflict_rows(store, resolution)
+    conflicting = _conflict_rows(store, decisions)
     if conflicting:
         extra = pd.DataFrame(conflicting)
         extra = extra[extra["task_id"].isin(resolution.index)]  # within the filters
@@ -65,14 +66,12 @@ def adjudication_queue(store: Store, config: ProjectConfig, filters: AnswerFilte
     return waiting.sort_values(["n_answers", "task_id"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _conflict_rows(store: Store, resolution: pd.DataFrame) -> list[dict]:
+def _conflict_rows(store: Store, decisions: dict[int, Adjudication]) -> list[dict]:
     """One row per task of each unsettled conflict that no lead has decided since it was found."""
-    decisions = store.latest_adjudications()
     rows = []
-    for conflict in waiting_conflicts(store):
+    for conflict in waiting_conflicts(store, decisions):
         for task_id in conflict.task_ids:
-            decision = decisions.get(task_id)
-            if decision is not None and decision.created_at >= conflict.found_at:
+            if decided_since_found(conflict, task_id, decisions):
                 continue
             others = ", ".join(f"#{other}" for other in conflict.task_ids if other != task_id) or "production feedback"
             rows.append({"task_id": task_id, "conflict_id": conflict.id,

@@ -31,22 +31,32 @@ def record_conflicts(store: Store, groups) -> int:
         return store.insert_conflicts(rows)
 
 
+def decided_since_found(conflict: StoredConflict, task_id: int, decisions: dict[int, Adjudication]) -> bool:
+    """Whether a lead decided the task after the conflict was found (so saw it)."""
+    decision = decisions.get(task_id)
+    return decision is not None and decision.created_at >= conflict.found_at
+
+
 def settled(conflict: StoredConflict, decisions: dict[int, Adjudication]) -> bool:
     """Dismissed, or every one of its tasks decided by a lead since it was found."""
     if conflict.dismissed_at:
         return True
-    return bool(conflict.task_ids) and all(
-        task_id in decisions and decisions[task_id].created_at >= conflict.found_at for task_id in conflict.task_ids
-    )
+    return bool(conflict.task_ids) and all(decided_since_found(conflict, task_id, decisions) for task_id in conflict.task_ids)
 
 
-def settled_conflicts(store: Store) -> frozenset[tuple[str, tuple[str, ...]]]:
-    """(kind, example ids) of every settled conflict: the conflict gate lets these through."""
-    decisions = store.latest_adjudications()
+def settled_conflicts(store: Store, decisions: dict[int, Adjudication] | None = None) -> frozenset[tuple[str, tuple[str, ...]]]:
+    """(kind, example ids) of every settled conflict: the conflict gate lets these through.
+    `decisions`: the standing adjudications, when the caller has them already."""
+    decisions = store.latest_adjudications() if decisions is None else decisions
     return frozenset((c.kind, c.example_ids) for c in store.conflicts() if settled(c, decisions))
 
 
-def waiting_conflicts(store: Store) -> list[StoredConflict]:
+def waiting_conflicts(store: Store, decisions: dict[int, Adjudication] | None = None) -> list[StoredConflict]:
     """Conflicts a lead has not settled yet, oldest first."""
-    decisions = store.latest_adjudications()
+    decisions = store.latest_adjudications() if decisions is None else decisions
     return [conflict for conflict in store.conflicts() if not settled(conflict, decisions)]
+
+
+def waiting_for_lead(store: Store, kind: str) -> int:
+    """How many unsettled conflicts of an export kind (sft, dpo, kto) wait in the lead's queue."""
+    return sum(1 for conflict in waiting_conflicts(store) if conflict.kind.split(":")[0] == kind)

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_conflicts
+from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_for_lead
 from annotate.errors import FlywheelError
 from annotate.export import gates
 from annotate.export.decisions import decisions
@@ -83,7 +83,7 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     reports.append(report)
     examples, report, found = gates.conflicts(examples, spec.conflicts, settled_conflicts(store))
     record_conflicts(store, found)
-    report.counts["waiting_for_lead"] = sum(1 for conflict in waiting_conflicts(store) if conflict.kind.split(":")[0] == kind)
+    report.counts["waiting_for_lead"] = waiting_for_lead(store, kind)
     reports.append(report)
     examples, report = gates.format_failures(examples, spec.formats.enabled, config.validators, project.root)
     reports.append(report)

@@ -37,12 +37,6 @@ def collapse(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def verified_similarity(a: str, b: str, at_least: float) -> float | None:
-    """rapidfuzz's normalised Indel similarity in [0, 1], or None below `at_least`."""
-    score = fuzz.ratio(a, b, score_cutoff=round(at_least * 100, 6))
-    return round(score / 100, 4) if score else None
-
-
 def candidate_threshold(threshold: float | None, verify_above: float) -> float:
     """The shingle Jaccard at which LSH proposes a pair half the time: as given, or by default
     `verify_above - 0.25`, the setting measured to propose at least 99% of the pairs at or above

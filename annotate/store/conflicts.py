@@ -30,23 +30,24 @@ class ConflictQueries:
 
     def insert_conflicts(self, rows: list[dict]) -> int:
         """Add the conflicts not stored yet (one per kind and example set); returns how many were new."""
-        before = self.db.execute("SELECT count(*) FROM conflicts").fetchone()[0]
-        self.db.conn.executemany(
+        return self.db.conn.executemany(
             """INSERT OR IGNORE INTO conflicts (kind, example_ids, task_ids, detail, found_at)
                VALUES (:kind, :example_ids, :task_ids, :detail, :found_at)""",
             rows,
-        )
-        return self.db.execute("SELECT count(*) FROM conflicts").fetchone()[0] - before
+        ).rowcount
 
-    def conflicts(self) -> list[StoredConflict]:
+    def conflicts(self, conflict_id: int | None = None) -> list[StoredConflict]:
+        """Every conflict (or the one with `conflict_id`), oldest first, with who dismissed it."""
         rows = self.db.query(
             """SELECT c.*, a.email AS dismissed_email FROM conflicts AS c
-               LEFT JOIN annotators AS a ON a.id = c.dismissed_by ORDER BY c.id"""
+               LEFT JOIN annotators AS a ON a.id = c.dismissed_by
+               WHERE :id IS NULL OR c.id = :id ORDER BY c.id""",
+            {"id": conflict_id},
         )
         return [StoredConflict.from_row(row) for row in rows]
 
     def conflict(self, conflict_id: int) -> StoredConflict | None:
-        return next((conflict for conflict in self.conflicts() if conflict.id == conflict_id), None)
+        return next(iter(self.conflicts(conflict_id)), None)
 
     def dismiss_conflict(self, conflict_id: int, lead_id: int, reason: str, at: str) -> None:
         self.db.execute(
