@@ -6,7 +6,9 @@ These models are the source of truth: `schemas/*.schema.json` are generated from
 `RecordIn` is Flywheel's own JSONL record format, one production interaction a line.
 Only `messages` (or a bare `prompt`, turned into one user message by the reader) and
 `response` are required; the other field names are a contract that flagging, export and
-outside tools rely on.
+outside tools rely on. A response that calls tools keeps its calls (`tool_calls`, OpenAI's shape)
+and shows them in its text as `<tool_call>` blocks (`annotate.text.tool_calls`); the tools the
+model was offered are `tools`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import to_json
 
 from annotate.text.clean import printable, text_problem
+from annotate.text.tool_calls import has_calls, response_text
 
 EXCERPT_CHARS = 200  # of a rejected line, kept in its reject
 
@@ -25,7 +29,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 # The product's words, defined once: every list of them elsewhere is derived from these.
 Verdict = Literal["acceptable", "corrected", "unusable"]
 Choice = Literal["a", "b", "tie", "both_bad"]
-FlagReason = Literal["negative_feedback", "low_confidence", "format", "pii", "inconsistency", "manual"]
+FlagReason = Literal["negative_feedback", "low_confidence", "format", "pii", "refusal", "tool_call", "inconsistency", "manual"]
 PersonRole = Literal["annotator", "lead", "engineer", "admin"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
 CHOICES: tuple[str, ...] = get_args(Choice)
@@ -35,17 +39,73 @@ ROLES: tuple[str, ...] = get_args(PersonRole)
 NOT_BLANK = r"\S"  # at least one non-space character (a search, not a full match)
 
 
-class Message(BaseModel):
-    """One chat turn, OpenAI style. Only a tool-calling assistant turn may have empty content
-    (checked by `RecordIn`, once per record rather than once per message, for speed)."""
+class FunctionCall(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str = Field(pattern=NOT_BLANK)
+    arguments: str = Field(default="{}", description="The arguments as the model wrote them: JSON text, kept even when it is not JSON.")
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _object_as_text(cls, value: Any) -> Any:
+        return to_json(value).decode("utf-8") if isinstance(value, (dict, list)) else "{}" if value is None else value
+
+
+class ToolCall(BaseModel):
+    """One call of a tool, OpenAI's shape."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str | None = None
+    type: str = "function"
+    function: FunctionCall
+
+
+class Attachment(BaseModel):
+    """A non-text part of a message (image, audio, file) kept as a reference, never fetched: its URL,
+    or for inline data its media type, length and hash. The message's content shows it as
+    "[image: URL]" where it was."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["image", "audio", "file"]
+    url: str | None = None
+    media_type: str | None = None
+    data_chars: int | None = Field(default=None, ge=0, description="Length of inline (base64) data, which is not kept.")
+    sha256: str | None = Field(default=None, description="Hash of the inline data, to tell attachments apart.")
+    name: str | None = None
+    detail: str | None = None
+
+
+class Message(BaseModel):
+    """One chat turn, OpenAI style. Only an assistant turn that calls tools or refuses may have empty
+    content (checked by `RecordIn`, once per record rather than once per message, for speed)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)  # fields Flywheel does not know are kept
 
     role: Role
     content: str
     name: str | None = None
     tool_call_id: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
+    tool_calls: list[ToolCall] | None = None
+    refusal: str | None = None
+    attachments: list[Attachment] | None = None
+
+
+class TokenLogprob(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: str
+    logprob: float = Field(le=0, allow_inf_nan=False)
+
+
+class TraceRef(BaseModel):
+    """Where the record came from in a trace (OpenTelemetry, OpenInference, Langfuse, LangSmith)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trace_id: str = Field(pattern=NOT_BLANK)
+    span_id: str | None = None
 
 
 class Feedback(BaseModel):
@@ -76,7 +136,18 @@ class RecordIn(BaseModel):
         default=None, pattern=NOT_BLANK, coerce_numbers_to_str=True, description="External id from the source system."
     )
     messages: list[Message] = Field(min_length=1, description="Chat history up to the model's turn.")
-    response: str = Field(pattern=NOT_BLANK, description="The model's answer.")
+    response: str = Field(
+        pattern=NOT_BLANK,
+        description="The model's answer as text: its content (its refusal when it has none), then a <tool_call> block per call.",
+    )
+    tool_calls: list[ToolCall] | None = Field(default=None, description="The tools the response called, in order.")
+    refusal: str | None = Field(default=None, description="The model's refusal, when it declined (OpenAI's refusal field).")
+    tools: list[dict[str, Any]] | None = Field(default=None, description="The tools the model was offered (OpenAI tool definitions).")
+    reasoning: str | None = Field(default=None, description="The model's reasoning summary, when the log has one.")
+    token_logprobs: list[TokenLogprob] | None = Field(
+        default=None, description="Per-token log-probabilities of the response (kept with ingest.keep_token_logprobs)."
+    )
+    trace: TraceRef | None = None
     model: str | None = Field(default=None, pattern=NOT_BLANK, description="name@version of the model that answered.")
     created_at: datetime | None = Field(default=None, description="ISO 8601; naive times are UTC.")
     feedback: Feedback | None = None
@@ -93,11 +164,32 @@ class RecordIn(BaseModel):
         for index, message in enumerate(messages):
             if message.role == "user":
                 has_user = True
-            if not message.content.strip() and not (message.role == "assistant" and message.tool_calls):
+            if not message.content.strip() and not (message.role == "assistant" and (message.tool_calls or message.refusal)):
                 raise ValueError(f"messages[{index}].content: {message.role} message is empty")
         if not has_user:
             raise ValueError("messages has no user turn")
         return messages
+
+    @field_validator("tools")
+    @classmethod
+    def _tools_named(cls, tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        if tools is None:
+            return None
+        shaped = []
+        for index, tool in enumerate(tools):
+            if "function" not in tool and tool.get("type", "function") == "function" and "name" in tool:
+                tool = {"type": "function", "function": {k: v for k, v in tool.items() if k not in ("type", "strict")}}
+            function = tool.get("function")
+            if tool.get("type", "function") == "function" and not (isinstance(function, dict) and isinstance(function.get("name"), str) and function["name"].strip()):
+                raise ValueError(f"tools[{index}]: a function tool needs function.name")
+            shaped.append(tool)
+        return shaped
+
+    @model_validator(mode="after")
+    def _calls_shown_in_response(self) -> RecordIn:
+        if self.tool_calls and not has_calls(self.response):
+            self.response = response_text(self.response, [call.model_dump() for call in self.tool_calls])
+        return self
 
     @field_validator("created_at")
     @classmethod

@@ -13,9 +13,11 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic_core import to_json
 
-from annotate.records import Message, RecordIn
+from annotate.records import Message, RecordIn, TokenLogprob, ToolCall
 
 _MESSAGES = TypeAdapter(list[Message])
+_CALLS = TypeAdapter(list[ToolCall])
+_TOKENS = TypeAdapter(list[TokenLogprob])
 ID_HEX_CHARS = 24
 
 
@@ -49,4 +51,11 @@ def to_row(record: RecordIn, *, source: str, round_id: int, ingest_id: int) -> t
         to_json(record.metadata, fallback=str).decode("utf-8") if record.metadata else "{}",
         round_id,
         ingest_id,
+        _CALLS.dump_json(record.tool_calls, exclude_none=True).decode("utf-8") if record.tool_calls else None,
+        record.refusal,
+        to_json(record.tools).decode("utf-8") if record.tools else None,
+        record.reasoning,
+        _TOKENS.dump_json(record.token_logprobs).decode("utf-8") if record.token_logprobs else None,
+        record.trace.trace_id if record.trace else None,
+        record.trace.span_id if record.trace else None,
     )

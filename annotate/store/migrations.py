@@ -501,3 +501,13 @@ def create_annotator_pauses(db: Database) -> None:
     )
     db.execute("CREATE INDEX annotator_pauses_latest ON annotator_pauses (annotator_id, id)")
     db.execute("CREATE INDEX tasks_gold ON tasks (id) WHERE is_gold = 1")
+
+
+@migrations()
+def add_record_tool_columns(db: Database) -> None:
+    """What a response is beyond its text: the tool calls it made (JSON, OpenAI's shape), its refusal,
+    the tools offered (JSON), a reasoning summary, optional per-token log-probabilities (JSON) and
+    its place in a trace."""
+    for column in ("tool_calls", "refusal", "tools", "reasoning", "token_logprobs", "trace_id", "span_id"):
+        db.execute(f"ALTER TABLE records ADD COLUMN {column} TEXT")
+    db.execute("CREATE INDEX records_trace ON records (trace_id) WHERE trace_id IS NOT NULL")

@@ -27,6 +27,13 @@ RECORD_COLUMNS = (
     "metadata",
     "round_id",
     "ingest_id",
+    "tool_calls",
+    "refusal",
+    "tools",
+    "reasoning",
+    "token_logprobs",
+    "trace_id",
+    "span_id",
 )
 
 _INSERT_NEW = "INSERT OR IGNORE INTO records ({}) VALUES ({})".format(
