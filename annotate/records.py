@@ -178,7 +178,7 @@ class RecordIn(BaseModel):
         shaped = []
         for index, tool in enumerate(tools):
             if "function" not in tool and tool.get("type", "function") == "function" and "name" in tool:
-                tool = {"type": "function", "function": {k: v for k, v in tool.items() if k not in ("type", "strict")}}
+                tool = {"type": "function", "function": {k: v for k, v in tool.items() if k != "type"}}
             function = tool.get("function")
             if tool.get("type", "function") == "function" and not (isinstance(function, dict) and isinstance(function.get("name"), str) and function["name"].strip()):
                 raise ValueError(f"tools[{index}]: a function tool needs function.name")

@@ -1,8 +1,9 @@
 """Turn one parsed input line into a validated `RecordIn`, or say exactly what is wrong with it.
 
 Accepted shapes: Flywheel's record format; a bare `prompt` string (one user message);
-OpenAI-style chat logs with `messages` and either `response`, a chat-completions
-`choices[0].message`, or a final assistant turn; tabular rows whose columns are mapped onto
+OpenAI-style chat logs with `messages` and either `response` (text or an assistant message), a
+chat-completions `choices[0].message`, or a final assistant turn; the Responses API (see
+`annotate.ingest.openai_shapes` for every OpenAI shape); tabular rows whose columns are mapped onto
 record fields (`--map FIELD=COLUMN`, dotted fields such as `feedback.rating`). Fields
 Flywheel does not know go into `metadata`, never into the void.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from annotate.config import IngestLimits
+from annotate.ingest.openai_shapes import flatten_message, from_choice, from_responses_api, is_responses_api, take_assistant_message, unwrap_request
 from annotate.ingest.readers import LineProblem, parse_json_object
 from annotate.records import RecordIn
 from annotate.text.clean import SUSPECT_JSON, first_problem, load_json
@@ -126,17 +128,25 @@ def record_from_data(data: dict[str, Any], text: str, limits: IngestLimits) -> R
     problem = check_limits(data, text, limits)
     if problem is not None:
         return problem
-    data = _reshape(data)
+    data = _reshape(data, limits.keep_token_logprobs)
     try:
         return RecordIn.model_validate(data)
     except ValidationError as exc:
         return _first_problem(exc)
 
 
-def _reshape(data: dict[str, Any]) -> dict[str, Any]:
-    """Map the other accepted shapes onto the record format."""
-    data = dict(data)
+def _reshape(data: dict[str, Any], keep_token_logprobs: bool = False) -> dict[str, Any]:
+    """Map the other accepted shapes (`annotate.ingest.openai_shapes`) onto the record format."""
+    data = unwrap_request(dict(data))
     extras: dict[str, Any] = {}
+    if "metadata" in data and data["metadata"] is None:
+        del data["metadata"]  # what the OpenAI SDK writes when no metadata was sent
+    if is_responses_api(data):
+        shaped, extras = from_responses_api(data, keep_token_logprobs)
+        data = {**{key: value for key, value in data.items() if key in RECORD_FIELDS and key not in ("reasoning", "created_at")},
+                **shaped}  # fmt: skip
+        if data.get("metadata") is None:
+            data.pop("metadata", None)
     if "prompt" in data:
         prompt = data.pop("prompt")
         if "messages" in data:
@@ -149,10 +159,17 @@ def _reshape(data: dict[str, Any]) -> dict[str, Any]:
         choices = data.pop("choices")
         if "response" in data:
             extras["choices"] = choices
+        elif isinstance(choices, list) and choices and isinstance(choices[0], dict):
+            from_choice(data, choices[0], extras, keep_token_logprobs)
+            if len(choices) > 1:
+                extras["other_choices"] = choices[1:]
         else:
-            _take_choice(data, choices, extras)
+            extras["choices"] = choices
+    if isinstance(data.get("response"), dict):
+        response = data.pop("response")
+        take_assistant_message(data, response, extras)
     if isinstance(data.get("messages"), list):
-        data["messages"] = [_flatten_content(message) for message in data["messages"]]
+        data["messages"] = [flatten_message(message) for message in data["messages"]]
     if "created" in data and "created_at" not in data:
         created = data.pop("created")
         data["created_at"] = _from_unix(created) if isinstance(created, (int, float)) else created
@@ -161,7 +178,7 @@ def _reshape(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(messages, list) and len(messages) > 1 and isinstance(messages[-1], dict):
             if messages[-1].get("role") == "assistant":
                 data["messages"] = messages[:-1]
-                data["response"] = messages[-1].get("content")
+                take_assistant_message(data, messages[-1], extras)
     for key in [key for key in data if key not in RECORD_FIELDS]:
         extras[key] = data.pop(key)
     if extras:
@@ -173,46 +190,6 @@ def _reshape(data: dict[str, Any]) -> dict[str, Any]:
             merged[key if key not in merged else f"top_level.{key}"] = value
         data["metadata"] = merged
     return data
-
-
-def _flatten_content(message: Any) -> Any:
-    """OpenAI content parts (`[{"type": "text", "text": ...}]`) joined into one string; a null
-    content (a tool-calling turn) as an empty one."""
-    if not isinstance(message, dict):
-        return message
-    content = message.get("content")
-    if content is None:
-        return {**message, "content": ""}
-    if isinstance(content, list) and all(isinstance(part, dict) and part.get("type") == "text" for part in content):
-        return {**message, "content": "\n".join(str(part.get("text", "")) for part in content)}
-    return message
-
-
-def _take_choice(data: dict[str, Any], choices: Any, extras: dict[str, Any]) -> None:
-    """Take the response (and logprob statistics) from a chat-completions `choices` list."""
-    if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
-        extras["choices"] = choices
-        return
-    choice = choices[0]
-    message = choice.get("message")
-    data["response"] = message.get("content") if isinstance(message, dict) else choice.get("text")
-    if choice.get("finish_reason") is not None:
-        extras["finish_reason"] = choice["finish_reason"]
-    if len(choices) > 1:
-        extras["other_choices"] = choices[1:]
-    token_logprobs = _token_logprobs(choice.get("logprobs"))
-    if token_logprobs and "logprobs" not in data:
-        data["logprobs"] = {
-            "mean": round(sum(token_logprobs) / len(token_logprobs), 4),
-            "min": round(min(token_logprobs), 4),
-        }
-
-
-def _token_logprobs(logprobs: Any) -> list[float]:
-    if not isinstance(logprobs, dict) or not isinstance(logprobs.get("content"), list):
-        return []
-    values = [token.get("logprob") for token in logprobs["content"] if isinstance(token, dict)]
-    return [float(value) for value in values if isinstance(value, (int, float))]
 
 
 def _from_unix(seconds: float) -> Any:
