@@ -35,6 +35,7 @@ from typing import Any
 from annotate.clock import utc_now_text
 from annotate.contracts.lineage import file_sha256
 from annotate.errors import TrainingError
+from train.chat_template import chatml_template
 
 log = logging.getLogger(__name__)
 
@@ -64,28 +65,6 @@ SMOLLM2 = KnownGguf(
     license="Apache-2.0",
 )
 KNOWN_GGUF = (SMOLLM2,)
-
-
-def chatml_template(default_system: str | None) -> str:
-    """ChatML with the assistant's turn (content and its `<|im_end|>`) marked for the loss; a
-    conversation without a system turn gets `default_system` first, as the model was trained."""
-    system = ""
-    if default_system:
-        system = ("{% if loop.first and messages[0]['role'] != 'system' %}"
-                  "{{ '<|im_start|>system\\n" + default_system.replace("'", "\\'") + "<|im_end|>\\n' }}"
-                  "{% endif %}")  # fmt: skip
-    return (
-        "{% for message in messages %}" + system
-        + "{% if message['role'] == 'assistant' %}"
-        "{{ '<|im_start|>assistant\\n' }}"
-        "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}"
-        "{{ '\\n' }}"
-        "{% else %}"
-        "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
-        "{% endif %}"
-        "{% endfor %}"
-        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
-    )
 
 
 def import_gguf(out_dir: str | Path, gguf: str | Path | None = None, *, dtype: str = "float32") -> Path:

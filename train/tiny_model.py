@@ -22,6 +22,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from train.chat_template import chatml_template
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RECORDS = Path(__file__).resolve().parent.parent / "data/sample/records.jsonl"
@@ -33,19 +35,8 @@ FALLBACK_TEXT = (
     "Thanks, that worked! You're welcome. Is there anything else I can help with?",
 )
 
-# ChatML; the assistant turn (content and its <|im_end|>) is what TRL's assistant-only loss trains on.
-CHAT_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if message['role'] == 'assistant' %}"
-    "{{ '<|im_start|>assistant\n' }}"
-    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}"
-    "{{ '\n' }}"
-    "{% else %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
-    "{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
+# ChatML; the assistant turn (content, tool calls and its <|im_end|>) is what TRL's assistant-only loss trains on.
+CHAT_TEMPLATE = chatml_template()
 
 
 def build_tiny_model(

@@ -1,7 +1,8 @@
 """`Example`: one training or evaluation row before it is written, with everything curation needs.
 
 The formats (TRL's, see `annotate.export.formats`) are made from these at the end; the gates,
-the split and the manifest work on them. Text fields hold the text as it will be exported.
+the split and the manifest work on them. Text fields hold the text as it will be exported; an answer that calls tools holds them as
+`<tool_call>` blocks (`annotate.text.tool_calls`), made structured again in the TRL row.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Example:
     round_id: int | None = None
     lineage: dict = field(default_factory=dict)  # record_ids, task_id, annotation_ids, adjudication_id, annotators
     split: str = "train"
+    tools: list[dict] | None = None  # the tools the model was offered (OpenAI definitions), for tool-calling rows
 
     @property
     def answer(self) -> str:

@@ -8,6 +8,13 @@
 
 Every row also carries `id` (the example id); lineage stays in the manifest, not the training
 files (TRL ignores unknown columns, but a column of nested ids is of no use to a trainer).
+
+Tool calls keep the shape TRL's conversational rows and transformers' chat templates take: an
+assistant turn's `tool_calls` as `{"type": "function", "function": {"name", "arguments": {...}}}`
+(arguments as a JSON object; kept as the raw text only where it is not JSON, which the format
+gate allows on a rejected side alone), a tool turn's `tool_call_id` and `name`, and the offered
+tools as a `tools` column (a list of OpenAI function definitions: TRL passes it to
+`apply_chat_template(tools=...)`).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from rapidfuzz import fuzz
 from annotate.export.decisions import Decision
 from annotate.export.examples import Example
 from annotate.export.spec import ExportSpec
+from annotate.text.tool_calls import Call, call_from_openai, response_text, split_response
 
 
 def examples_from(decisions: list[Decision], records: dict[str, dict], kind: str, spec: ExportSpec) -> list[Example]:
@@ -46,6 +54,7 @@ def feedback_examples(records: list[dict], judged: set[str]) -> list[Example]:
             id=f"fb:{record['id']}", kind="kto", prompt=record["messages"], completion=record["response"],
             label=record["feedback_thumbs"] == "up", origin="feedback", source=record["source"],
             group=record["group_id"], round_id=record["round_id"], lineage={"record_ids": [record["id"]]},
+            tools=record.get("tools"),
         ))  # fmt: skip
     return made
 
@@ -62,6 +71,7 @@ def _base(decision: Decision, first: dict, second: dict | None) -> dict:
         "prompt": first["messages"], "source": first["source"],
         "categories": tuple(decision.answer.get("failure_categories") or ()), "group": first["group_id"],
         "agreement": decision.agreement, "round_id": decision.task.round_id, "lineage": lineage,
+        "tools": first.get("tools"),
     }  # fmt: skip
 
 
@@ -108,18 +118,48 @@ def _from_preference(decision: Decision, first: dict, second: dict, kind: str, b
 
 
 def trl_row(example: Example, sft_format: str = "messages") -> dict:
-    """The example as TRL's trainer for its kind takes it (conversational), with its id."""
-    prompt = [dict(role=m.get("role"), content=m.get("content") or "") for m in example.prompt]
+    """The example as TRL's trainer for its kind takes it (conversational), with its id and, when
+    the model was offered tools, the `tools` column."""
+    prompt = [message_row(message) for message in example.prompt]
     if example.kind == "sft":
-        turn = [{"role": "assistant", "content": example.completion}]
-        if sft_format == "prompt_completion":
-            return {"id": example.id, "prompt": prompt, "completion": turn}
-        return {"id": example.id, "messages": prompt + turn}
-    if example.kind == "dpo":
-        return {"id": example.id, "prompt": prompt, "chosen": [{"role": "assistant", "content": example.chosen}],
-                "rejected": [{"role": "assistant", "content": example.rejected}]}  # fmt: skip
-    return {"id": example.id, "prompt": prompt, "completion": [{"role": "assistant", "content": example.completion}],
-            "label": bool(example.label)}  # fmt: skip
+        turn = [assistant_turn(example.completion or "")]
+        row = ({"id": example.id, "prompt": prompt, "completion": turn} if sft_format == "prompt_completion"
+               else {"id": example.id, "messages": prompt + turn})  # fmt: skip
+    elif example.kind == "dpo":
+        row = {"id": example.id, "prompt": prompt, "chosen": [assistant_turn(example.chosen or "")],
+               "rejected": [assistant_turn(example.rejected or "")]}  # fmt: skip
+    else:
+        row = {"id": example.id, "prompt": prompt, "completion": [assistant_turn(example.completion or "")],
+               "label": bool(example.label)}  # fmt: skip
+    if example.tools:
+        row["tools"] = example.tools
+    return row
+
+
+def message_row(message: dict) -> dict:
+    """One turn of the conversation as a TRL row holds it: role and content, an assistant turn's
+    tool calls, a tool result's call id and tool name."""
+    row = {"role": message.get("role"), "content": message.get("content") or ""}
+    if message.get("tool_calls"):
+        row["tool_calls"] = [_trl_call(call_from_openai(call)) for call in message["tool_calls"]]
+    for key in ("tool_call_id", "name"):
+        if message.get(key):
+            row[key] = message[key]
+    return row
+
+
+def assistant_turn(text: str) -> dict:
+    """A response text as an assistant turn: its `<tool_call>` blocks become structured calls."""
+    split = split_response(text)
+    if not split.calls:
+        return {"role": "assistant", "content": text}
+    return {"role": "assistant", "content": split.content, "tool_calls": [_trl_call(call) for call in split.calls]}
+
+
+def _trl_call(call: Call) -> dict:
+    arguments = call.arguments if call.arguments_error is None else call.arguments_text
+    row = {"type": "function", "function": {"name": call.name, "arguments": arguments}}
+    return {"id": call.id, **row} if call.id else row
 
 
 def rehearsal_examples(path, kind: str, name: str) -> list[Example]:
@@ -135,7 +175,8 @@ def rehearsal_examples(path, kind: str, name: str) -> list[Example]:
             if not messages or messages[-1].get("role") != "assistant":
                 raise ValueError(f"{path}:{number}: messages: the last message must be the assistant's answer")
             made.append(Example(
-                id=f"rh:{name}:{row.get('id', number)}", kind=kind, prompt=messages[:-1], completion=messages[-1]["content"],
+                id=f"rh:{name}:{row.get('id', number)}", kind=kind, prompt=messages[:-1],
+                completion=response_text(messages[-1].get("content"), messages[-1].get("tool_calls")), tools=row.get("tools") or None,
                 label=True if kind == "kto" else None, origin="rehearsal", source=f"rehearsal:{name}",
                 lineage={"rehearsal_file": str(path), "line": number},
             ))  # fmt: skip

@@ -7,6 +7,7 @@ clusters are the connected components of verified pairs.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections import Counter, defaultdict
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import chain, combinations
 from pathlib import Path
+from types import SimpleNamespace
 
 from rapidfuzz import fuzz
 
@@ -24,8 +26,10 @@ from annotate.records import last_user_turn, system_prompt
 from annotate.text.contradiction import contradiction
 from annotate.text.formats import FormatCheck
 from annotate.text.pii import Placeholders, redact_personal_data
+from annotate.text.tool_calls import answer_problems, has_calls
 
-ANSWER_ORIGINS = ("correction", "accepted", "preference")  # answers written or approved by experts: format-checked
+ANSWER_ORIGINS = ("correction", "accepted", "preference")
+TOOL_CALLS = SimpleNamespace(name="tool_calls")  # the format gate's name for tool-call problems, beside the validators  # answers written or approved by experts: format-checked
 CONFLICT_ORIGINS = ("correction", "accepted")
 NO_CATEGORY = "none"
 
@@ -249,14 +253,26 @@ def _redact_message(message: dict, redact) -> dict:
     copy = dict(message)
     if isinstance(copy.get("content"), str):
         copy["content"] = redact(copy["content"])
+    if copy.get("tool_calls"):  # arguments carry personal data as often as text does
+        copy["tool_calls"] = [_redact_call(call, redact) for call in copy["tool_calls"]]
     return copy
+
+
+def _redact_call(call: dict, redact) -> dict:
+    function = call.get("function")
+    if not isinstance(function, dict):
+        return call
+    arguments = function.get("arguments")
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    return {**call, "function": {**function, "arguments": redact(text)}}
 
 
 def format_failures(
     examples: list[Example], enabled: bool, validators, project_root: Path
 ) -> tuple[list[Example], GateReport]:
     """Leave out expert answers (origin correction/accepted/preference: the completion or chosen
-    text) that fail a format validator applying to their system prompt."""
+    text) that fail a format validator applying to their system prompt, or whose tool calls are
+    not calls of the offered tools with arguments that match their parameter schema."""
     if not enabled:
         return list(examples), GateReport("formats", False)
     check = FormatCheck(validators, project_root)
@@ -264,6 +280,8 @@ def format_failures(
     for example in examples:
         problems = (check.problems(example.answer, system_prompt(example.prompt), last_user_turn(example.prompt))
                     if example.origin in ANSWER_ORIGINS else [])  # fmt: skip
+        if example.label is not False:  # an undesirable answer may well call a tool wrongly
+            problems += [(TOOL_CALLS, problem) for problem in answer_problems(example.answer, example.tools)]
         if problems:
             failures.update(validator.name for validator, _ in problems)
             dropped.append(_drop(example, "format", "; ".join(f"{v.name}: {problem}" for v, problem in problems)))
@@ -272,6 +290,7 @@ def format_failures(
     counts = {
         "dropped": len(dropped),
         "checked": sum(e.origin in ANSWER_ORIGINS for e in examples),
+        "tool_calls_checked": sum(e.label is not False and has_calls(e.answer) for e in examples),
         "by_validator": dict(failures),
     }
     return kept, GateReport("formats", True, dropped, counts)

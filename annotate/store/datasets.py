@@ -67,6 +67,7 @@ class DatasetQueries:
         return RegisteredSnapshot.from_row(rows[0]) if rows else None
 
     def records_for_export(self) -> dict[str, dict]:
-        """Every record, by id (what examples are made from), its `messages` decoded."""
-        return {row["id"]: {**row, "messages": json.loads(row["messages"])} for row in self.db.query(
-            "SELECT id, source, messages, response, feedback_thumbs, group_id, round_id FROM records")}  # fmt: skip
+        """Every record, by id (what examples are made from), its `messages` and offered `tools` decoded."""
+        return {row["id"]: {**row, "messages": json.loads(row["messages"]), "tools": json.loads(row["tools"]) if row["tools"] else None}
+                for row in self.db.query(
+            "SELECT id, source, messages, response, feedback_thumbs, group_id, round_id, tools FROM records")}  # fmt: skip

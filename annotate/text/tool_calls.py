@@ -87,11 +87,13 @@ def render_call(call: Call) -> str:
 
 
 def response_text(content: str | None, tool_calls: list[dict] | None = None, refusal: str | None = None) -> str:
-    """The one text of a response: its content (the refusal when it has no content), then a block
-    per tool call."""
-    text = (content or "").strip() or (refusal or "").strip()
-    blocks = [render_call(call_from_openai(call)) for call in tool_calls or []]
-    return "\n".join(part for part in [text, *blocks] if part)
+    """The one text of a response: its content as written (the refusal when it has no content),
+    then a block per tool call."""
+    text = content if content and content.strip() else (refusal or "")
+    if not tool_calls:
+        return text
+    blocks = [render_call(call_from_openai(call)) for call in tool_calls]
+    return "\n".join(part for part in [text.strip(), *blocks] if part)
 
 
 def has_calls(text: str) -> bool:
@@ -179,3 +181,19 @@ def _validator(schema_text: str) -> Any:
     except SchemaError as exc:
         return f"the tool's parameter schema is not a valid JSON schema: {exc.message}"
     return Draft202012Validator(schema)
+
+
+def answer_problems(text: str, tools: list[dict] | None) -> list[str]:
+    """What is wrong with the tool calls an answer text makes: blocks that are not calls, and calls
+    that break the offered tools (names are judged only when the tools offered are known)."""
+    if not has_calls(text):
+        return []
+    split = split_response(text)
+    schemas = tool_schemas(tools)
+    problems = list(split.problems)
+    for call in split.calls:
+        if schemas:
+            problems += call_problems(call, schemas)
+        elif call.arguments_error is not None:
+            problems.append(f"{call.name}: {call.arguments_error}")
+    return problems
