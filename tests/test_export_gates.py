@@ -363,7 +363,7 @@ def test_format_failures_drop_expert_answers_that_fail_a_validator(tmp_path):
     assert [row["id"] for row in report.dropped] == ["bad", "pref"]
     assert report.dropped[0]["reason"] == "format"
     assert report.dropped[0]["detail"].startswith("json-reply: not valid JSON")
-    assert report.counts == {"dropped": 2, "checked": 4, "by_validator": {"json-reply": 2}}
+    assert report.counts == {"dropped": 2, "checked": 4, "tool_calls_checked": 0, "by_validator": {"json-reply": 2}}
     kept, report = format_failures(examples, False, [validator], tmp_path)
     assert len(kept) == 5 and not report.enabled
 

@@ -42,6 +42,8 @@ def unwrap_request(data: dict[str, Any]) -> dict[str, Any]:
     for key, value in request.items():
         if key in ("messages", "input", "instructions", "tools") or (key == "model" and "model" not in merged):
             merged[key] = value
+        elif key == "metadata" and isinstance(value, dict):  # the team's tags, which the SDK's dump writes as null
+            merged[key] = {**value, **(merged.get(key) or {})}
         else:
             settings[key] = value
     if settings:
