@@ -55,6 +55,8 @@ DEFAULT_CATEGORIES = [
     FailureCategory(id="policy_violation", label="Policy or safety violation", description="Says what it must not."),
     FailureCategory(id="pii_leak", label="Personal data leak", description="Reveals personal data."),
     FailureCategory(id="tone", label="Tone or style", description="Right content, wrong voice."),
+    FailureCategory(id="wrong_tool_call", label="Wrong tool call",
+                    description="Calls the wrong tool, with wrong arguments, needlessly or repeatedly, or ignores a tool's result."),
 ]
 
 
