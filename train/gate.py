@@ -175,7 +175,7 @@ def _tool_checks(compare: _Comparer, mine: dict, against: str, theirs: dict, gat
 def _paired_examples(mine: dict, theirs: dict) -> int:
     """Examples both sides measured (for per-argument match: with at least one argument)."""
     a, b, weights = mine.get("per_example") or [], theirs.get("per_example") or [], mine.get("weights")
-    return sum(1 for i, (x, y) in enumerate(zip(a, b)) if x is not None and y is not None and (weights is None or weights[i]))
+    return sum(1 for i, (x, y) in enumerate(zip(a, b)) if x is not None and y is not None and (not weights or weights[i]))
 
 
 class _Comparer:
@@ -245,6 +245,8 @@ def compare_metric(key: str, mine: dict, theirs: dict, seed: int, indices: list[
                           delta, low, high, int(ours[:, 1].sum()))  # fmt: skip
     if key in SHARES:  # a micro-average: matched over all the reference's arguments, resampling examples
         wa = mine.get("weights") or []
+        if len(wa) != len(a):
+            return None
         rows = [([a[i], wa[i]], [b[i], wa[i]]) for i in chosen if a[i] is not None and b[i] is not None and wa[i]]
         if not rows:
             return None
