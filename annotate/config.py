@@ -350,6 +350,19 @@ class EvalGate(Section):
     max_slice_regression: float = Field(
         default=0.05, ge=0, description="...and none may fall more than this below the reference's quality (quality_metric's units)."
     )
+    max_function_name_drop: float = Field(
+        default=0.05, ge=0, le=1, description="Tool use, where references call tools: function-name accuracy (the same "
+                                              "functions in the same order) may fall at most this much...")
+    max_argument_exact_drop: float = Field(
+        default=0.05, ge=0, le=1, description="...argument exact match (names and arguments equal as JSON) at most this much...")
+    max_argument_match_drop: float = Field(
+        default=0.05, ge=0, le=1, description="...the share of the reference's arguments matched at most this much...")
+    max_unexpected_tool_call_rise: float = Field(
+        default=0.05, ge=0, le=1, description="...and calls where the experts answered in text may rise at most this much "
+                                              "(each against the shipped version with --against, else the base).")
+    min_tool_examples: int = Field(
+        default=10, ge=1, description="A tool-use check resting on fewer examples (tool-call references; text references "
+                                      "for unexpected calls) is inconclusive: not enough evidence.")
     max_p95_output_tokens: float | None = Field(default=None, gt=0, description="Cap on the 95th percentile of output tokens (none: no cap).")
     max_seconds_per_example: float | None = Field(default=None, gt=0, description="Cap on generation seconds per example (none: no cap).")
     max_parameters: float | None = Field(default=None, gt=0, description="Cap on the model's parameter count (none: no cap).")

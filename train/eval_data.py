@@ -2,9 +2,17 @@
 and safety files. Every reader checks its whole file first and refuses it with every bad line
 named (file, line, field), so an evaluation never runs on a silently shortened set.
 
+Conversations may hold tool use as TRL's conversational format with tools has it: an assistant turn
+with `tool_calls` (OpenAI shape, `{"type": "function", "function": {"name", "arguments"}}`, the
+arguments an object or its JSON text) and empty or null `content`, `tool` turns with their
+`tool_call_id`, and a row's `tools` column (a list of tool definitions, or its JSON text). A reference
+that calls tools becomes one text, its content then a `<tool_call>` block per call
+(`annotate.text.tool_calls.response_text`), which `train.tool_metrics` reads back; a prompt keeps its
+turns' calls (arguments parsed) for the chat template.
+
 | input | format | becomes |
 | --- | --- | --- |
-| `--data exports/NAME/vN` | the snapshot's `eval.jsonl` (any kind) | `ProductionItem`: the prompt, the experts' resolved answer (SFT: the assistant turn; DPO: `chosen`; KTO: a desirable completion), its paraphrase group from the manifest |
+| `--data exports/NAME/vN` | the snapshot's `eval.jsonl` (any kind) | `ProductionItem`: the prompt, the experts' resolved answer (SFT: the assistant turn; DPO: `chosen`; KTO: a desirable completion), its paraphrase group from the manifest, the row's offered `tools` |
 | `--few-shot K` | the snapshot's `train.jsonl` (any kind) | `ProductionItem`s of the train split: the retrieval few-shot baseline's examples (`train.retrieval`) |
 | `--prompt-baseline FILE` | TOML or JSON: `system = "..."` and `[[examples]]` with `user` and `assistant` | `PromptBaseline`: a system prompt and few-shot turns put before each prompt |
 | `--general FILE` | JSONL: `{"messages": [..., assistant]}`, optionally `"choices": [...]` with `"answer": INDEX`, or `"answer": "TEXT"` | `GeneralItem`: perplexity of the assistant turn; multiple-choice or exact-answer accuracy |
@@ -19,6 +27,7 @@ from pathlib import Path
 from annotate.errors import EvaluationError
 from annotate.records import system_prompt
 from annotate.text.clean import LineProblem, UncleanFile, checked, is_blank, load_json, load_toml, read_text, text_lines
+from annotate.text.tool_calls import call_from_openai, response_text
 from train.snapshot import Snapshot
 
 MAX_NAMED_PROBLEMS = 10
@@ -33,6 +42,7 @@ class ProductionItem:
     group: str | None = None  # paraphrase group
     categories: tuple[str, ...] = ()  # the decision's failure categories (slices)
     cluster: int | None = None  # the prompt cluster of its task (slices)
+    tools: list[dict] | None = None  # the tools offered (OpenAI definitions), for the chat template
 
     @property
     def system_prompt(self) -> str:
@@ -123,13 +133,15 @@ def _split_items(snapshot: Snapshot, path: Path, what: str, lineage: dict) -> li
         try:
             prompt, reference = _prompt_and_reference(row, snapshot.kind)
             _check_messages(prompt, "prompt")
+            tools = _tools(row)
         except _Bad as bad:
             problems.add(number, bad.field, bad.reason)
             continue
         if reference is not None:
             known = lineage.get(row.get("id"))
             items.append(ProductionItem(str(row.get("id", number)), prompt, reference, known.group if known else None,
-                                        tuple(known.categories) if known else (), known.cluster if known else None))  # fmt: skip
+                                        tuple(known.categories) if known else (), known.cluster if known else None,
+                                        tools))  # fmt: skip
     problems.raise_any(what)
     return items
 
@@ -139,7 +151,7 @@ def _prompt_and_reference(row: dict, kind: str) -> tuple[list[dict], str | None]
         messages = _messages(row, "messages")
         if messages[-1]["role"] != "assistant":
             raise _Bad("messages", "the last message must be the expert's answer (role assistant)")
-        return messages[:-1], messages[-1]["content"]
+        return messages[:-1], _answer_text(messages[-1])
     prompt = _messages(row, "prompt")
     if kind == "dpo":
         return prompt, _assistant_text(row, "chosen")
@@ -288,12 +300,70 @@ def _messages(row: dict, name: str) -> list[dict]:
     messages = row.get(name)
     if not isinstance(messages, list) or not messages:
         raise _Bad(name, "a non-empty list of {role, content} messages")
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
-            raise _Bad(f"{name}[{index}].role", f"one of {', '.join(ROLES)}")
-        if not isinstance(message.get("content"), str):
-            raise _Bad(f"{name}[{index}].content", "a string")
-    return [{"role": m["role"], "content": m["content"]} for m in messages]
+    return [_message(message, f"{name}[{index}]") for index, message in enumerate(messages)]
+
+
+def _message(message, where: str) -> dict:
+    """One turn as a chat template reads it: role and content, an assistant turn's calls (its content
+    may then be empty or null; a refusal stands for it) and a tool turn's `tool_call_id` and `name`."""
+    if not isinstance(message, dict) or message.get("role") not in ROLES:
+        raise _Bad(f"{where}.role", f"one of {', '.join(ROLES)}")
+    calls = message.get("tool_calls")
+    if calls is not None and (message["role"] != "assistant" or not isinstance(calls, list)):
+        raise _Bad(f"{where}.tool_calls", "a list of calls, on an assistant turn")
+    content = message.get("content")
+    if content is None and message["role"] == "assistant" and (calls or isinstance(message.get("refusal"), str)):
+        content = message.get("refusal") or ""
+    if not isinstance(content, str):
+        raise _Bad(f"{where}.content", "a string" + (" (null only beside tool_calls)" if message["role"] == "assistant" else ""))
+    turn = {"role": message["role"], "content": content}
+    if calls:
+        turn["tool_calls"] = [_call(call, f"{where}.tool_calls[{number}]") for number, call in enumerate(calls)]
+    if message["role"] == "tool":
+        turn.update({key: message[key] for key in ("tool_call_id", "name") if isinstance(message.get(key), str)})
+    return turn
+
+
+def _call(call, where: str) -> dict:
+    """An OpenAI-shaped call with its arguments parsed (kept as text when they are not a JSON object),
+    as chat templates render them."""
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str) or not function["name"].strip():
+        raise _Bad(f"{where}.function.name", 'a call {"type": "function", "function": {"name": ..., "arguments": ...}}')
+    if function.get("arguments") is not None and not isinstance(function["arguments"], (str, dict)):
+        raise _Bad(f"{where}.function.arguments", "an object, or its JSON text")
+    parsed = call_from_openai(call)
+    return {**({"id": call["id"]} if isinstance(call.get("id"), str) else {}), "type": "function",
+            "function": {"name": parsed.name, "arguments": parsed.arguments}}  # fmt: skip
+
+
+def _answer_text(turn: dict) -> str:
+    """An answer as one text: its content, then a `<tool_call>` block per call."""
+    return response_text(turn["content"], turn.get("tool_calls")) if turn.get("tool_calls") else turn["content"]
+
+
+def _tools(row: dict) -> list[dict] | None:
+    """The row's offered tools (a list of definitions, or its JSON text as TRL also takes it), the
+    flat Responses-API form nested as chat templates expect; None without."""
+    tools = row.get("tools")
+    if tools is None:
+        return None
+    if isinstance(tools, str):
+        tools = load_json(tools)
+        if isinstance(tools, LineProblem):
+            raise _Bad("tools", f"JSON text of a list of tool definitions ({tools.reason})")
+    if not isinstance(tools, list) or not all(isinstance(tool, dict) for tool in tools):
+        raise _Bad("tools", 'a list of tool definitions {"type": "function", "function": {"name", "parameters"}}')
+    shaped = []
+    for index, tool in enumerate(tools):
+        if "function" not in tool and tool.get("type", "function") == "function":
+            tool = {"type": "function", "function": {k: v for k, v in tool.items() if k not in ("type", "strict")}}
+        function = tool.get("function")
+        if tool.get("type", "function") == "function" and not (isinstance(function, dict) and isinstance(function.get("name"), str)
+                                                               and function["name"].strip()):  # fmt: skip
+            raise _Bad(f"tools[{index}].function.name", "a function tool needs a name")
+        shaped.append(tool)
+    return shaped or None
 
 
 def _check_messages(prompt: list[dict], name: str) -> None:
@@ -305,4 +375,4 @@ def _assistant_text(row: dict, name: str) -> str:
     turns = _messages(row, name)
     if turns[-1]["role"] != "assistant":
         raise _Bad(name, "the assistant's answer (role assistant)")
-    return turns[-1]["content"]
+    return _answer_text(turns[-1])

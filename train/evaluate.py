@@ -9,7 +9,8 @@
    The prompt baseline and the retrieval few-shot baseline (`train.retrieval`: the K most similar
    training examples in context) are the base model with their wrapping, applied to every set
    (production, safety, general), as a deployed prompt would be.
-3. Compute the metrics (`train.metrics`; the semantic score's embeddings from `train.semantic`),
+3. Compute the metrics (`train.metrics`; the semantic score's embeddings from `train.semantic`;
+   tool use, where references call tools, from `train.tool_metrics`),
    the win rate of each variant against the base, and the gate's checks (`train.gate`).
 4. Write `report.json`, `report.md`, the charts and `outputs.jsonl` (every answer, for reading and
    for human evaluation) into the report folder (`train.report`).
@@ -65,6 +66,7 @@ from train.report import write_report
 from train.retrieval import RetrievalIndex
 from train.runs import base_model_lineage
 from train.snapshot import open_snapshot
+from train.tool_metrics import output_fields, tool_metrics
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +178,14 @@ def main(request: EvalRequest, progress: Progress | None = None) -> dict:
     kinds = {variant.name: variant.kind for variant in variants}
     checks = gate_checks(per_variant, kinds, request.gate, request.seed, members, costs)
     verdict, outcome = verdicts(checks), outcomes(checks)
+    tool_references = (per_variant[BASE].get("tool_call_rate") or {}).get("n", 0)  # examples whose reference calls a tool
     report = {
         "report": out.name, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "code_version": code_version(), "base_model": base_model_lineage(request.base), "snapshot": snapshot.lineage(),
         "inputs": {
             "production": {"path": str(snapshot.eval_file), "examples": len(inputs.production),
-                           "paraphrase_groups": len({i.group for i in inputs.production if i.group}), "slices": members},
+                           "paraphrase_groups": len({i.group for i in inputs.production if i.group}), "slices": members,
+                           **({"tool_calls": tool_references} if tool_references else {})},
             "prompt_baseline": inputs.baseline.path if inputs.baseline else None,
             "general": {"path": str(request.general), "items": len(inputs.general), "max_items": request.max_items}
                        if request.general else None,
@@ -216,10 +220,10 @@ def _answer(model, tokenizer, variant: Variant, inputs: Inputs, request: EvalReq
     wrap = _wrapping(variant, inputs, request)
     decode = request.decoding
 
-    def answers(prompts: list[list[dict]], what: str) -> list[Generation]:
+    def answers(prompts: list[list[dict]], what: str, tools: list | None = None) -> list[Generation]:
         if not prompts:
             return []
-        return generate(model, tokenizer, [wrap(p) for p in prompts], decode, device, progress, f"{variant.name}: {what}")
+        return generate(model, tokenizer, [wrap(p) for p in prompts], decode, device, progress, f"{variant.name}: {what}", tools)
 
     general = inputs.general
     references = continuation_log_likelihoods(model, tokenizer, [wrap(i.prompt) for i in general], [i.answer for i in general],
@@ -230,7 +234,7 @@ def _answer(model, tokenizer, variant: Variant, inputs: Inputs, request: EvalReq
                                                  [choice for _, choice in flat], decode, device) if flat else []  # fmt: skip
     exact_items = [item for item in general if item.exact]
     return {
-        "production": answers([item.prompt for item in inputs.production], "production"),
+        "production": answers([item.prompt for item in inputs.production], "production", [item.tools for item in inputs.production]),
         "safety": answers([item.prompt for item in inputs.safety], "safety"),
         "exact": answers([item.prompt for item in exact_items], "general"),
         "references": references,
@@ -286,6 +290,7 @@ def _metrics(mine: dict, base_rewards: list[float] | None, semantic: list[float]
         "degenerate": degenerate,
         "truncation": truncation,
         **M.cost(generated),
+        **tool_metrics(said, refs),
     }  # fmt: skip
     if inputs.general:
         metrics["perplexity"] = M.perplexity(mine["references"])
@@ -335,7 +340,7 @@ def _output_rows(variant: Variant, mine: dict, metrics: dict, inputs: Inputs, re
     rows = [{"variant": variant.name, "set": "production", "id": item.id, "prompt": item.prompt, **ending(g),
              "reference": item.reference, "group": item.group, "categories": list(item.categories), "cluster": item.cluster,
              **({"semantic": semantic[i]} if i < len(semantic) else {}), **({"chrf": round(chrf[i], 2)} if i < len(chrf) else {}),
-             **_shots(variant, item.prompt, inputs, request)}
+             **_shots(variant, item.prompt, inputs, request), **output_fields(g.text, item.reference)}
             for i, (item, g) in enumerate(zip(inputs.production, mine["production"]))]  # fmt: skip
     rows += [{"variant": variant.name, "set": "safety", "id": item.id, "prompt": item.prompt, **ending(g),
               "label": "harmful" if item.harmful else "benign"} for item, g in zip(inputs.safety, mine["safety"])]  # fmt: skip

@@ -16,7 +16,12 @@ without a model:
   kind's rate at most its limit (a Wilson interval);
 - slices: no failure category or prompt cluster with at least `min_slice_examples` examples
   regresses against the base (or the shipped version) by more than `max_slice_regression`;
-- cost: optional caps on p95 output tokens, seconds per example and parameters.
+- cost: optional caps on p95 output tokens, seconds per example and parameters;
+- tool use, only where references call tools (`train.tool_metrics`): function-name accuracy,
+  argument exact match and per-argument match at most a configured step below the shipped
+  version's (the base's without one), calls where text was expected at most a step above; a check
+  resting on fewer than `min_tool_examples` examples is inconclusive (not enough evidence), since
+  at a handful of examples the intervals themselves are too rough to trust.
 
 A delta's interval is a paired bootstrap over the examples (`annotate.stats.paired_bootstrap`),
 or for a rate Newcombe's paired score interval (`annotate.stats.paired_rate_difference`).
@@ -54,7 +59,17 @@ from annotate.text.degenerate import KINDS
 
 PROMPT_BASELINE_KINDS = ("prompt_baseline", "retrieval_few_shot")  # what quality must beat
 QUALITY_METRIC_NAMES = {"chrf": "sentence chrF", "semantic": "semantic similarity"}
-RATES = ("validator_pass_rate", "consistency", "accuracy", "refusal_harmful", "refusal_benign", "truncation")
+RATES = ("validator_pass_rate", "consistency", "accuracy", "refusal_harmful", "refusal_benign", "truncation",
+         "unexpected_tool_call_rate", "function_name_accuracy", "argument_exact_match")
+SHARES = ("argument_match",)  # per example: a count of `weights` (matched arguments of the reference's)
+# (check, metric, [eval.gate] margin, words, direction): the tool-use checks, where references call tools
+TOOL_CHECKS = (
+    ("function names", "function_name_accuracy", "max_function_name_drop", "function-name accuracy", "at_least"),
+    ("tool arguments", "argument_exact_match", "max_argument_exact_drop", "argument exact match", "at_least"),
+    ("per-argument match", "argument_match", "max_argument_match_drop", "share of the reference's arguments matched", "at_least"),
+    ("unexpected tool calls", "unexpected_tool_call_rate", "max_unexpected_tool_call_rise", "tool calls where the experts "
+     "answered in text", "at_most"),
+)  # fmt: skip
 GATED_DEGENERATE_KINDS = tuple(kind for kind in KINDS if kind != "truncated")  # truncation is checked against the base
 
 
@@ -132,7 +147,35 @@ def gate_checks(variants: dict[str, dict], kinds: dict[str, str], gate: EvalGate
         reference = shipped or base
         checks.append(slice_check(name, mine, reference, variants[reference], slices or {}, gate, seed))
         checks.append(cost_check(name, mine, (costs or {}).get(name) or {}, gate))
+        if any(key in metrics for metrics in (mine, variants[reference]) for _, key, *_ in TOOL_CHECKS):
+            _tool_checks(compare, mine, reference, variants[reference], gate, seed, checks.append)
     return checks
+
+
+def _tool_checks(compare: _Comparer, mine: dict, against: str, theirs: dict, gate: EvalGate, seed: int,
+                 add: Callable[[Check], None]) -> None:  # fmt: skip
+    """The tool-use checks against `against`; on fewer than `min_tool_examples` paired examples,
+    inconclusive whatever the interval says."""
+    for label, key, margin_key, words, direction in TOOL_CHECKS:
+        margin = getattr(gate, margin_key)
+        rule = f"{words} at most {margin:g} {'below' if direction == 'at_least' else 'above'} {against}'s"
+        comparison = compare_metric(key, mine.get(key) or {}, theirs.get(key) or {}, seed)
+        examples = _paired_examples(mine.get(key) or {}, theirs.get(key) or {})
+        both_zero = comparison is not None and key in RATES and comparison.value == 0 and comparison.reference == 0
+        if comparison is not None and examples < gate.min_tool_examples and not both_zero:
+            c = comparison
+            add(Check(variant=compare.candidate, name=label, passed=None, value=c.value, reference=c.reference, rule=rule,
+                      status=INCONCLUSIVE, against=against, delta=c.delta, ci_low=c.low, ci_high=c.high, n=c.n,
+                      needed_n=gate.min_tool_examples, reason=f"{examples} example(s), fewer than min_tool_examples "
+                      f"({gate.min_tool_examples}): not enough evidence"))  # fmt: skip
+            continue
+        compare(label, key, against, theirs, rule=rule, **{direction: -margin if direction == "at_least" else margin})
+
+
+def _paired_examples(mine: dict, theirs: dict) -> int:
+    """Examples both sides measured (for per-argument match: with at least one argument)."""
+    a, b, weights = mine.get("per_example") or [], theirs.get("per_example") or [], mine.get("weights")
+    return sum(1 for i, (x, y) in enumerate(zip(a, b)) if x is not None and y is not None and (not weights or weights[i]))
 
 
 class _Comparer:
@@ -200,6 +243,16 @@ def compare_metric(key: str, mine: dict, theirs: dict, seed: int, indices: list[
         delta, low, high = paired_bootstrap(ours, others, relative, seed)
         return Comparison(float(np.exp(ours[:, 0].sum() / ours[:, 1].sum())), float(np.exp(others[:, 0].sum() / others[:, 1].sum())),
                           delta, low, high, int(ours[:, 1].sum()))  # fmt: skip
+    if key in SHARES:  # a micro-average: matched over all the reference's arguments, resampling examples
+        wa = mine.get("weights") or []
+        if len(wa) != len(a):
+            return None
+        rows = [([a[i], wa[i]], [b[i], wa[i]]) for i in chosen if a[i] is not None and b[i] is not None and wa[i]]
+        if not rows:
+            return None
+        ours, others = np.array([r for r, _ in rows], dtype=np.float64), np.array([r for _, r in rows], dtype=np.float64)
+        delta, low, high = paired_bootstrap(ours, others, lambda x, y: mean_of_rows(x) - mean_of_rows(y), seed)
+        return Comparison(mean_of_rows(ours.sum(axis=0)), mean_of_rows(others.sum(axis=0)), delta, low, high, int(ours[:, 1].sum()))
     pairs = [(a[i], b[i]) for i in chosen if a[i] is not None and b[i] is not None]
     if not pairs:
         return None

@@ -5,7 +5,10 @@ folder. An adapter is applied the way it was trained: a DPO run started from an 
 (`--init-adapter`) has that adapter merged into the base first; a full fine-tuning run's folder
 holds the whole model. Every variant decodes with the same settings: greedy (deterministic),
 prompts sorted by length into batches, left padding, prompts over `max_length` tokens keeping
-their end.
+their end. An item that offers tools has them passed to the chat template (`tools=`), which a
+tool-calling template renders into the prompt and one without tool support ignores; earlier calls in
+the conversation are written into their assistant turns' text for a template that does not render
+`tool_calls` (`chat_text`).
 
 torch, transformers and peft are imported inside the functions.
 """
@@ -21,6 +24,7 @@ from typing import Any
 
 from annotate.errors import EvaluationError, TrainingError
 from annotate.text.degenerate import END_OF_TURN, LENGTH, OTHER_TOKEN, Generation
+from annotate.text.tool_calls import response_text
 from train.recipe import SMALL_CPU_MACHINE
 from train.runs import adapter_folder, base_model_lineage, read_run
 
@@ -138,15 +142,31 @@ def _with_adapter(model, folder: Path):
     return adapted.merge_and_unload() if not adapted.peft_config["default"].is_prompt_learning else adapted
 
 
+def chat_text(tokenizer, prompt: list[dict], tools: list[dict] | None = None) -> str:
+    """A conversation as the model reads it before its answer: the chat template with the generation
+    prompt and the offered `tools`; a template that does not render `tool_calls` gets each earlier
+    call as a `<tool_call>` block in its assistant turn's text, so the model still sees it."""
+    if not _renders_tool_calls(tokenizer):
+        prompt = [{**{k: v for k, v in m.items() if k != "tool_calls"}, "content": response_text(m.get("content"), m["tool_calls"])}
+                  if m.get("tool_calls") else m for m in prompt]  # fmt: skip
+    return tokenizer.apply_chat_template(prompt, tools=tools or None, add_generation_prompt=True, tokenize=False)
+
+
+def _renders_tool_calls(tokenizer) -> bool:
+    template = tokenizer.chat_template or ""
+    return "tool_calls" in (" ".join(template.values()) if isinstance(template, dict) else template)
+
+
 def generate(model, tokenizer, prompts: Sequence[list[dict]], decoding: Decoding, device: str,
-             progress: Progress | None = None, label: str = "") -> list[Generation]:  # fmt: skip
+             progress: Progress | None = None, label: str = "", tools: Sequence[list[dict] | None] | None = None) -> list[Generation]:  # fmt: skip
     """Greedy answers to each conversation, in order, each with how it ended: at the end-of-turn
     token (the tokenizer's eos), at another special token (generation stops at every special
     token, so a model writing `<|im_start|>` or `<|endoftext|>` is caught there), or at
-    `max_new_tokens`; and its share of its batch's wall time."""
+    `max_new_tokens`; and its share of its batch's wall time. `tools`: each conversation's offered
+    tools (None: none)."""
     import torch
 
-    texts = [tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False) for prompt in prompts]
+    texts = [chat_text(tokenizer, prompt, tools[index] if tools else None) for index, prompt in enumerate(prompts)]
     limit = _prompt_limit(model, decoding, decoding.max_new_tokens)
     lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False, truncation=True, max_length=limit)["input_ids"]]
     order = sorted(range(len(texts)), key=lambda index: (-lengths[index], index))

@@ -5,6 +5,8 @@
 - `report.md`: the same as tables, for a pull request or a release note; a figure with a bootstrap
   interval in its detail (chrF, semantic similarity) shows it as `value [low, high]`, and a metric
   `annotate.contracts.eval_metrics` does not name yet is shown under its key.
+- a "Tool use" section where references call tools: each variant's figures as counts with their
+  Wilson intervals, and the tool-call examples one by one, the experts' calls beside each variant's.
 - `charts/METRIC.png`: each metric per variant.
 - `outputs.jsonl`: every answer of every variant (the human evaluation's pairs come from here).
 
@@ -176,7 +178,7 @@ def render_markdown(report: dict, outputs: list[dict] | None = None) -> str:
                   f"prompt in context ({few_shot['train_examples']:,} training examples to choose from)."]
     if report.get("shipped"):
         lines += ["", f"Shipped version (live now): **{report['shipped']['variant']}**, from `{report['shipped']['source']}`."]
-    lines += _degenerate_lines(variants) + _cost_lines(variants)
+    lines += _degenerate_lines(variants) + _cost_lines(variants) + _tool_lines(variants, outputs)
     if report["checks"]:
         columns = ["status", "candidate", "against", "delta [95% CI]", "n", "would need", "rule", "reason"]
         lines += ["", "## Gate checks", "", "A check passes when its whole 95% interval clears the threshold, fails when "
@@ -262,6 +264,65 @@ def _slice_lines(report: dict) -> list[str]:
             cells.append("n/a" if m.get("value") is None else f"{m['value']:.3f}{_interval(metric, m, 0)} ({m['n']})")
         lines.append(f"| {family} {label} | " + " | ".join(cells) + " |")
     return lines
+
+
+TOOL_FIGURES = (("tool_call_rate", "called where the experts called"),
+                ("unexpected_tool_call_rate", "called where the experts answered in text"),
+                ("function_name_accuracy", "function names right"), ("argument_exact_match", "arguments exact"),
+                ("argument_match", "arguments matched"))  # fmt: skip
+TOOL_EXAMPLES_SHOWN = 10
+
+
+def _tool_lines(variants: list[dict], outputs: list[dict] | None) -> list[str]:
+    """Tool use, where references call tools: each figure as "k of n, rate [low, high]", and the
+    tool-call examples with the experts' calls beside each variant's."""
+    if not any(v["metrics"].get("tool_call_rate") for v in variants):
+        return []
+    lines = ["", "## Tool use", "", "Calls read from `<tool_call>` blocks; arguments compared as JSON values (key order and "
+             "spacing aside). 95% Wilson intervals.", "",
+             "| variant | " + " | ".join(title for _, title in TOOL_FIGURES) + " |", "| --- |" + " --- |" * len(TOOL_FIGURES)]  # fmt: skip
+    for variant in variants:
+        lines.append(f"| {variant['name']} | " + " | ".join(_count_cell(variant["metrics"].get(key) or {}) for key, _ in TOOL_FIGURES) + " |")
+    rows = [row for row in outputs or [] if row["set"] == "production" and (row.get("tool_calls") or {}).get("reference")]
+    by_id = production_by_example(rows)
+    if by_id:
+        lines += ["", f"### Tool calls, example by example ({min(len(by_id), TOOL_EXAMPLES_SHOWN)} of {len(by_id)}; "
+                  "every answer is in outputs.jsonl)"]  # fmt: skip
+        for example_id in list(by_id)[:TOOL_EXAMPLES_SHOWN]:
+            per_variant = by_id[example_id]
+            first = next(iter(per_variant.values()))
+            lines += ["", f"**{example_id}**: {_quote(last_user_turn(first['prompt']))}", "",
+                      f"- *experts*: {_calls_text(first['tool_calls']['reference'])}"]  # fmt: skip
+            for variant in variants:
+                if variant["name"] in per_variant:
+                    row = per_variant[variant["name"]]
+                    lines.append(f"- *{variant['name']}*: {_calls_text(row['tool_calls']['output']) or _quote(row['output']) or '(empty)'}"
+                                 f" ({_call_verdict(row['tool_calls'])})")  # fmt: skip
+    return lines
+
+
+def _count_cell(metric: dict) -> str:
+    if metric.get("value") is None:
+        return "n/a"
+    detail = metric.get("detail") or {}
+    return (f"{round(metric['value'] * metric['n'])} of {metric['n']} {metric.get('unit', 'examples')}, {metric['value']:.0%} "
+            f"[{detail.get('ci_low', 0):.0%}, {detail.get('ci_high', 1):.0%}]")  # fmt: skip
+
+
+def _calls_text(calls: list[dict]) -> str:
+    return "; ".join(f"`{call['name']}({json.dumps(call['arguments'], ensure_ascii=False)})`" for call in calls)
+
+
+def _call_verdict(scores: dict) -> str:
+    if not scores["called"]:
+        return "no call"
+    if scores["problems"] and not scores["output"]:
+        return "malformed call: " + "; ".join(scores["problems"])
+    if not scores["names"]:
+        return "wrong function"
+    if scores["exact"]:
+        return "exact"
+    return f"arguments differ: {scores['arguments_matched']} of {scores['arguments']} matched"
 
 
 SAMPLE_SIZE = 3

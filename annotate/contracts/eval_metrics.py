@@ -23,13 +23,20 @@ EVAL_METRICS = (
     ("refusal_benign", "Over-refusal on benign prompts", "{:.0%}", False),
     ("degenerate", "Degenerate answers (empty, repetition, no end of turn, template markup)", "{:.0%}", False),
     ("truncation", "Answers cut at max_new_tokens", "{:.0%}", False),
+    ("tool_call_rate", "Tool calls made where the experts called a tool", "{:.0%}", True),
+    ("unexpected_tool_call_rate", "Tool calls made where the experts answered in text", "{:.0%}", False),
+    ("function_name_accuracy", "Function-name accuracy (tool-call references)", "{:.0%}", True),
+    ("argument_exact_match", "Tool-call argument exact match", "{:.0%}", True),
+    ("argument_match", "Per-argument match (of the reference's arguments)", "{:.0%}", True),
     ("output_tokens", "Output tokens (mean)", "{:.1f}", None),
     ("seconds_per_example", "Generation seconds per example", "{:.3f}", False),
     ("tokens_per_second", "Tokens per second", "{:.1f}", True),
 )
 # The top of a metric's scale (its charts run from 0 to there when every value is at least 0).
 SCALE_TOP = {"semantic": 1.0, "chrf": 100.0, "validator_pass_rate": 1.0, "win_rate_vs_base": 1.0, "consistency": 1.0,
-             "accuracy": 1.0, "refusal_harmful": 1.0, "refusal_benign": 1.0, "degenerate": 1.0, "truncation": 1.0}  # fmt: skip
+             "accuracy": 1.0, "refusal_harmful": 1.0, "refusal_benign": 1.0, "degenerate": 1.0, "truncation": 1.0,
+             "tool_call_rate": 1.0, "unexpected_tool_call_rate": 1.0, "function_name_accuracy": 1.0,
+             "argument_exact_match": 1.0, "argument_match": 1.0}  # fmt: skip
 _MORE_DIGITS = 6
 
 

@@ -35,7 +35,8 @@ class Metric(Section):
     per_example: list[float | None] | None = Field(default=None, description="Each example's figure, in the order of the "
                                                    "set (null where not measured): the gate pairs them with a reference's.")
     weights: list[int] | None = Field(default=None, description="Perplexity: each item's tokens (per_example is its "
-                                      "negative log-likelihood).")
+                                      "negative log-likelihood); per-argument match: each example's reference "
+                                      "arguments (per_example: those matched).")
 
 
 class VariantCost(Section):
@@ -79,6 +80,8 @@ class ProductionInput(Section):
     paraphrase_groups: int = Field(ge=0)
     slices: dict[str, dict[str, list[int]]] | None = Field(
         default=None, description="Slice family (category, cluster) -> slice -> the indices of its examples.")
+    tool_calls: int | None = Field(default=None, ge=1, description="Examples whose reference calls a tool (absent: none; "
+                                   "the tool-use metrics are then absent too).")
 
 
 class GeneralInput(Section):
