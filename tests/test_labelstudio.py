@@ -262,6 +262,24 @@ def test_a_result_that_does_not_fit_the_config_is_reported_not_stored(store, pro
     assert "does not match expected type 'choices'" in report.invalid[0].reason
 
 
+def test_a_tool_calling_task_shows_its_steps_and_a_pulled_bad_call_is_reported(store, project, client, labelstudio, expert_tokens):
+    from annotate.text.tool_calls import response_text
+    from tests.test_review_tool_calls import call, tool_task
+
+    task_id = tool_task(store, route="labelstudio")
+    report = push(store, client, project.config)
+    (on_server,) = server_tasks(client, report.projects[0].ls_project_id)
+    roles = [paragraph["role"] for paragraph in on_server["data"]["messages"]]
+    assert roles.index("assistant: calls get_weather (call_1)") < roles.index("tool: result of get_weather (call_1)")
+    ada = as_expert(labelstudio, expert_tokens, EXPERTS[0])
+    unknown = response_text(None, [call("get_forecast", '{"city": "Lyon"}')])
+    ada.annotations.create(id=ls_task_ids(store)[task_id], result=correction_result("corrected", unknown))
+    pulled = pull(store, client, project.config)
+    assert pulled.stored == 0 and len(pulled.invalid) == 1
+    assert "tool call 1 (get_forecast): unknown tool 'get_forecast'" in pulled.invalid[0].reason
+    assert store.annotations_of(task_id) == []
+
+
 # --- errors people hit --------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from annotate.consensus.conflicts import decided_since_found, waiting_conflicts
 from annotate.consensus.resolution import NEEDS_ADJUDICATION, resolve
 from annotate.errors import ReviewError
 from annotate.records import CorrectionAnswer, PersonRole, PreferenceAnswer
-from annotate.review.claims import TaskView, task_view, taxonomy_of, validate_answer
+from annotate.review.claims import TaskView, task_view, taxonomy_of, validate_task_answer
 from annotate.store import Store
 from annotate.store.conflicts import StoredConflict
 from annotate.store.rows import Adjudication, Annotation
@@ -142,7 +142,7 @@ def adjudicate(
     task = store.task(task_id)
     if task is None:
         raise ReviewError(f"no task with id {task_id}")
-    parsed = validate_answer(answer, task.kind, taxonomy_of(store))
+    parsed = validate_task_answer(store, task, answer)
     if picked_annotation_id is not None:
         picked = store.annotation(picked_annotation_id)
         if picked is None or picked.task_id != task_id:

@@ -103,7 +103,8 @@ def _correction(taxonomy: Taxonomy) -> str:
         _CONVERSATION,
         '    <Header value="Model response" size="5"/>',
         '    <Text name="response" value="$response"/>',
-        '    <Header value="Your version: edit the pre-filled response if it needs correcting" size="5"/>',
+        '    <Header value="Your version: edit the pre-filled response if it needs correcting (a tool call is a '
+        'tool_call block holding a tool offered above and its arguments as JSON)" size="5"/>',
         '    <TextArea name="correction" toName="response" editable="true" maxSubmissions="1" rows="8" '
         'placeholder="The corrected response"/>',
         '    <Header value="Verdict" size="5"/>',

@@ -1,9 +1,12 @@
 """What crosses the wire to Label Studio: task payloads out, annotation results back as answers.
 
-A payload carries what an expert sees (PII policy applied), `flywheel_task_id` (so a push cut
-off halfway can be matched up), and for a correction the response as a prediction that
-pre-fills the editable TextArea. A result comes back as a `CorrectionAnswer` or
-`PreferenceAnswer`, or as the list of reasons it does not fit.
+A payload carries what an expert sees (PII policy applied): the conversation as a dialogue of
+steps (`annotate.review.steps.dialogue`: the tools the model was offered, text, each tool call
+with its arguments, each tool result), the response (its `<tool_call>` blocks included), and for
+a correction that response as a prediction that pre-fills the editable TextArea; and
+`flywheel_task_id` (so a push cut off halfway can be matched up). A result comes back as a
+`CorrectionAnswer` or `PreferenceAnswer`, or as the list of reasons it does not fit (its tool
+calls checked as every answer's are, `annotate.review.tool_answers`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from annotate.errors import ReviewError
 from annotate.labelstudio.configs import CONTROLS, choice_aliases
 from annotate.records import CorrectionAnswer, PreferenceAnswer
 from annotate.review.claims import validate_answer
+from annotate.review.steps import dialogue
+from annotate.review.tool_answers import check_answer_calls, merged_tools, same_response
 from annotate.text.pii import Placeholders, redact_personal_data
 
 PREDICTION_VERSION = "flywheel-production"
@@ -42,13 +47,13 @@ class Payload:
 
 def task_payload(task: dict, policy: PiiPolicy, min_score: float) -> Payload:
     """The Label Studio task for a row of `Store.tasks_to_push`, with `policy.on_push` applied."""
-    messages = [dict(message) for message in task["messages"]]
+    messages = dialogue(task["messages"], merged_tools([task.get("tools_a"), task.get("tools_b")]))
     texts = {"response_a": task["response_a"], "response_b": task["response_b"]}
     redacted: list[str] = []
     if policy.on_push != "allow":
         placeholders = Placeholders()  # one task's texts: the same value, the same <ENTITY_n>
         for message in messages:
-            message["content"], found = redact_personal_data(message.get("content") or "", policy.entities, min_score,
+            message["content"], found = redact_personal_data(message["content"], policy.entities, min_score,
                                                              policy.min_scores, placeholders)  # fmt: skip
             redacted += found
         for key, text in texts.items():
@@ -57,16 +62,12 @@ def task_payload(task: dict, policy: PiiPolicy, min_score: float) -> Payload:
                 redacted += found
         if redacted and policy.on_push == "block":
             return Payload(task["id"], None, redacted)
-    data = {"flywheel_task_id": task["id"], "messages": [_shown(message) for message in messages]}
+    data = {"flywheel_task_id": task["id"], "messages": messages}
     if task["kind"] == "correction":
         data["response"] = texts["response_a"]
     else:
         data.update(response_a=texts["response_a"], response_b=texts["response_b"])
     return Payload(task["id"], data, redacted)
-
-
-def _shown(message: dict) -> dict:
-    return {"role": message.get("role", ""), "content": message.get("content") or ""}
 
 
 def result_hash(annotation: dict) -> str:
@@ -76,13 +77,14 @@ def result_hash(annotation: dict) -> str:
 
 
 def answer_from_result(
-    kind: str, annotation: dict, task_data: dict, taxonomy: Taxonomy
+    kind: str, annotation: dict, task_data: dict, taxonomy: Taxonomy, tools: list[dict] | None = None
 ) -> tuple[CorrectionAnswer | PreferenceAnswer | None, list[str]]:
     """(the answer, []) or (None, the reasons the result does not fit Flywheel's answer model).
 
     Structural checks against the labeling config come first (`labelstudio.result_problems`);
     this adds what the config cannot say: required controls, one value for single choices,
-    aliases in the taxonomy, and the verdict agreeing with the edited text."""
+    aliases in the taxonomy, the verdict agreeing with the edited text, and the written
+    response's tool calls fitting `tools`, the tools the task's record offered."""
     values: dict[str, list[str]] = {}
     problems = []
     expected = {control.name: control for control in CONTROLS[kind]}
@@ -115,15 +117,17 @@ def answer_from_result(
     if kind == "correction":
         verdict = values["verdict"][0]
         shown = (task_data.get("response") or "").strip()
-        if verdict == "corrected" and text["correction"] == shown:
+        if verdict == "corrected" and same_response(text["correction"], shown):
             return None, ["verdict is 'corrected' but the response was not edited"]
-        if verdict != "corrected" and text["correction"] and text["correction"] != shown:
+        if verdict != "corrected" and text["correction"] and not same_response(text["correction"], shown):
             return None, [f"the response was edited but the verdict is {verdict!r}: choose 'corrected' to keep the edit"]
         raw = {"kind": kind, "verdict": verdict, **common,
                "corrected_response": text["correction"] if verdict == "corrected" else None}  # fmt: skip
     else:
         raw = {"kind": kind, "choice": values["choice"][0], "better_response": text["better_response"] or None, **common}
     try:
-        return validate_answer(raw, kind, taxonomy), []
+        answer = validate_answer(raw, kind, taxonomy)
+        check_answer_calls(answer, tools)
+        return answer, []
     except ReviewError as exc:
         return None, [str(exc)]

@@ -10,8 +10,8 @@ a `CorrectionAnswer` or `PreferenceAnswer` (or a dict in their shape).
   never get the same slot. An expert who still holds a claim gets that task back (a page reload
   loses nothing). `None` when there is nothing to do; `Paused` for an annotator paused from new
   tasks (`annotate.review.quality`: gold accuracy under the bar, or a lead's decision).
-- `submit(store, task_id, annotator, answer)` validates the answer against the task's kind and
-  the project taxonomy, writes the annotation, ends the claim and marks the task done when its
+- `submit(store, task_id, annotator, answer)` validates the answer against the task's kind, the
+  project taxonomy and the tools the record offered (`validate_task_answer`), writes the annotation, ends the claim and marks the task done when its
   overlap is met. Submitting twice (a double click, a retry) stores one annotation and returns
   it. A lease that expired still submits while a slot is free; if someone else has taken the
   last slot, `ClaimLost` says so and nothing is written.
@@ -44,6 +44,7 @@ from annotate.records import Answer, CorrectionAnswer, PersonRole, PreferenceAns
 from annotate.review.annotators import active_annotator
 from annotate.review.masking import Masker, ReviewMask, review_mask
 from annotate.review.quality import check_pause, pause_text, standing_pause
+from annotate.review.tool_answers import check_task_answer_calls, merged_tools
 from annotate.store import Store
 from annotate.store.rows import HistoryEntry, Task
 
@@ -66,6 +67,7 @@ class TaskView:
     flags: list[tuple[str, str]]
     lease_expires_at: str
     masked: bool = False  # personal data shown as placeholders ([pii] in_review = "mask")
+    tools: list[dict] | None = None  # the tools the model was offered, when the record kept them
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def submit(
     if task.route != "app":
         raise NotAllowed(f"task {task_id} is routed to {task.route}; its answers come back from there "
                          "(flywheel ls pull), not from this app")  # fmt: skip
-    parsed = validate_answer(answer, task.kind, taxonomy_of(store))
+    parsed = validate_task_answer(store, task, answer)
     masker = _task_masker(store, task_id)
     if masker is not None:  # the expert saw placeholders: store the values they stand for
         parsed = masker.unmask_answer(parsed)
@@ -190,6 +192,16 @@ def validate_answer(answer: Any, kind: str, taxonomy: Taxonomy) -> CorrectionAns
     return parsed
 
 
+def validate_task_answer(
+    store: Store, task: Task, answer: Any, taxonomy: Taxonomy | None = None
+) -> CorrectionAnswer | PreferenceAnswer:
+    """`validate_answer`, and the written response's tool calls checked against the tools the
+    task's record(s) offered (`annotate.review.tool_answers`): one rule for every way answers come in."""
+    parsed = validate_answer(answer, task.kind, taxonomy or taxonomy_of(store))
+    check_task_answer_calls(store, parsed, [task.record_id, task.record_b_id])
+    return parsed
+
+
 def task_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskView:
     """The task as its expert sees it: personal data masked where the project says so (`annotate.review.masking`)."""
     view = _plain_view(store, task_id, lease_expires_at)
@@ -227,10 +239,13 @@ def _plain_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskV
     records = store.records_by_id(ids)
     first = records[task.record_id]
     flags = [(flag["reason"], flag["detail"]) for flag in store.flags_for(ids)]
+    tools = merged_tools([records[record_id]["tools"] for record_id in ids])
     if task.kind == "correction":
-        return TaskView(task_id, "correction", first["messages"], first["response"], None, None, flags, lease_expires_at)
+        return TaskView(task_id, "correction", first["messages"], first["response"], None, None, flags, lease_expires_at,
+                        tools=tools)  # fmt: skip
     second = records[task.record_b_id]
-    return TaskView(task_id, "preference", first["messages"], None, first["response"], second["response"], flags, lease_expires_at)
+    return TaskView(task_id, "preference", first["messages"], None, first["response"], second["response"], flags,
+                    lease_expires_at, tools=tools)  # fmt: skip
 
 
 def _answering(store: Store, email: str) -> dict:
@@ -345,7 +360,7 @@ def edit_annotation(
     if original is None or original.annotator_id != person["id"]:
         raise ReviewError(f"annotation {annotation_id} is not one of yours")
     task = _task(store, original.task_id)
-    parsed = validate_answer(answer, task.kind, taxonomy_of(store))
+    parsed = validate_task_answer(store, task, answer)
     mask = review_mask(store)
     if mask is not None:  # My work showed placeholders: store the values they stand for
         records = store.records_by_id([task.record_id] + ([task.record_b_id] if task.record_b_id else []))

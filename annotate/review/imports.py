@@ -12,7 +12,8 @@ experts. One answer a line:
 
 Every line is checked first (clean text and numbers, `annotate.text.clean`; the task exists, named
 by a whole number; the annotator is registered, active and one who answers tasks, or is added with
-`add_annotators` when the email is valid; the answer fits the task's kind and the taxonomy; a first
+`add_annotators` when the email is valid; the answer fits the task's kind, the taxonomy and, when it calls
+tools, the tools the record offered (`annotate.review.tool_answers`); a first
 answer from this annotator finds a free slot: answers, held claims and this file's earlier lines
 together never exceed the task's overlap); bad lines go to a rejects file with line, field and
 reason, and every good line is written in one transaction, so an import is never half done. Re-importing changes nothing: a line whose answer equals the
@@ -37,7 +38,7 @@ from annotate.ingest import EXIT_NOTHING_INGESTED, EXIT_OK, EXIT_SOME_REJECTED, 
 from annotate.ingest.readers import detect_format, open_reader
 from annotate.records import Answer, Reject
 from annotate.review.annotators import add_annotator, email_problem
-from annotate.review.claims import ANSWERING_ROLES, store_external_annotation, taxonomy_of, validate_answer
+from annotate.review.claims import ANSWERING_ROLES, store_external_annotation, taxonomy_of, validate_task_answer
 from annotate.store import Store
 from annotate.store.rows import Task
 from annotate.text.clean import INT64_MAX, LineProblem, first_problem, identifier_problem, load_json
@@ -175,7 +176,7 @@ def _checked(store: Store, data: dict, number: int, path: Path, taxonomy, add_an
         raise _Bad(f"answer.{where}" if where else "answer", error["msg"]) from exc
     task = _task_of(store, data, parsed.kind)
     try:
-        validate_answer(parsed, task.kind, taxonomy)
+        validate_task_answer(store, task, parsed, taxonomy)
     except ReviewError as exc:
         raise _Bad("answer", str(exc)) from exc
     email = data.get("annotator")

@@ -1,6 +1,7 @@
 """`[pii] in_review = "mask"`: experts work on tasks without seeing customers' personal data.
 
-Every text a task shows an expert (the conversation, the responses, why it was flagged) and their
+Every text a task shows an expert (the conversation with its tool calls' arguments, refusals and
+attachment references, the responses, why it was flagged) and their
 own earlier answers in *My work* have each piece of personal data replaced by a numbered
 placeholder (`<PHONE_NUMBER_1>`), the same one for the same value throughout the task. What the
 expert writes back goes through `Masker.unmask_answer`: a placeholder they kept becomes the value
@@ -60,8 +61,24 @@ class Masker:
         return masked
 
     def messages(self, messages: list[dict]) -> list[dict]:
-        return [{**message, "content": self(message.get("content"))} if isinstance(message.get("content"), str) else message
-                for message in messages]  # fmt: skip
+        """The messages with every text an expert is shown masked: content, refusal, tool calls'
+        arguments and attachments' references, in that order."""
+        return [self._message(message) for message in messages]
+
+    def _message(self, message: dict) -> dict:
+        masked = {**message, **{key: self(message[key]) for key in ("content", "refusal") if isinstance(message.get(key), str)}}
+        if message.get("tool_calls"):
+            masked["tool_calls"] = [self._call(call) for call in message["tool_calls"]]
+        if message.get("attachments"):
+            masked["attachments"] = [{**item, **{key: self(item[key]) for key in ("url", "name") if isinstance(item.get(key), str)}}
+                                     if isinstance(item, dict) else item for item in message["attachments"]]  # fmt: skip
+        return masked
+
+    def _call(self, call: dict) -> dict:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("arguments"), str):
+            return call
+        return {**call, "function": {**function, "arguments": self(function["arguments"])}}
 
     def answer(self, answer: dict[str, Any]) -> dict[str, Any]:
         """An answer (a dict) with its texts masked, for showing it back to its author."""

@@ -11,6 +11,8 @@ from typing import Any
 
 from annotate.store.rows import Annotation, HistoryEntry
 
+_JSON_COLUMNS = ("tools", "tool_calls")  # records columns holding JSON text, or NULL when the record kept none
+
 
 class ClaimQueries:
     db: Any
@@ -118,10 +120,11 @@ class ClaimQueries:
         )
 
     def records_by_id(self, record_ids: list[str]) -> dict[str, dict]:
-        """The records' rows by id, their `messages` decoded."""
+        """The records' rows by id, their `messages`, `tools` and `tool_calls` decoded (None when not kept)."""
         marks = ", ".join("?" * len(record_ids))
         rows = self.db.query(f"SELECT * FROM records WHERE id IN ({marks})", record_ids)
-        return {row["id"]: {**row, "messages": json.loads(row["messages"])} for row in rows}
+        return {row["id"]: {**row, **{name: json.loads(row[name]) if row.get(name) else None for name in _JSON_COLUMNS},
+                            "messages": json.loads(row["messages"])} for row in rows}  # fmt: skip
 
     def annotations_of(self, task_id: int) -> list[Annotation]:
         return [Annotation.from_row(row) for row in self.db.query("SELECT * FROM annotations WHERE task_id = ? ORDER BY id", [task_id])]

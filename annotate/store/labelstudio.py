@@ -48,12 +48,14 @@ class LabelStudioQueries:
 
     def tasks_to_push(self, kind: str | None, limit: int | None) -> list[dict]:
         """Open tasks routed to Label Studio and not yet pushed, best first, with what an expert sees
-        (the conversation, `messages`, decoded)."""
-        return [{**row, "messages": json.loads(row["messages"])} for row in
+        (the conversation, `messages`, and the tools each record offered, `tools_a`/`tools_b`, decoded)."""
+        return [{**row, "messages": json.loads(row["messages"]),
+                 **{name: json.loads(row[name]) if row[name] else None for name in ("tools_a", "tools_b")}} for row in
             self.db.query(
                 """
                 SELECT tasks.id, tasks.kind, tasks.round_id, tasks.required_annotations, tasks.priority,
-                       a.messages, a.response AS response_a, b.response AS response_b
+                       a.messages, a.response AS response_a, b.response AS response_b,
+                       a.tools AS tools_a, b.tools AS tools_b
                 FROM tasks JOIN records AS a ON a.id = tasks.record_id
                      LEFT JOIN records AS b ON b.id = tasks.record_b_id
                 WHERE tasks.route = 'labelstudio' AND tasks.status = 'open' AND tasks.ls_project IS NULL

@@ -26,6 +26,7 @@ from annotate.store.rows import Adjudication, Annotation
 from annotate.ui.access import require_role
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
+from annotate.ui.steps import show_offered_tools, show_response
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown, show_text
 from annotate.ui.workspace import show_conversation
@@ -165,10 +166,11 @@ def _dismiss(conflict_id: int) -> None:
 
 def _show_task(view: TaskView) -> None:
     show_conversation(view)
+    show_offered_tools(view.tools)
     if view.kind == "correction":
         st.markdown("**The model's response**")
         with st.container(border=True):
-            show_text(view.response or "")
+            show_response(view.response or "")
         return
     for column, label, text in zip(
         st.columns(2, gap="large"), ("Response A", "Response B"), (view.response_a, view.response_b)
@@ -176,7 +178,7 @@ def _show_task(view: TaskView) -> None:
         with column:
             st.markdown(f"**{escape_markdown(label)}**")
             with st.container(border=True):
-                show_text(text or "")
+                show_response(text or "")
 
 
 def _answers(task_id: int, answers: list[Annotation], labels: dict[str, str]) -> None:
@@ -201,7 +203,7 @@ def _show_answer(answer: Annotation, labels: dict[str, str]) -> None:
         text_label = "Better response"
     if answer.corrected_response:
         st.markdown(f"*{text_label}*")
-        show_text(answer.corrected_response)
+        show_response(answer.corrected_response)
     st.markdown(f"Categories: {escape_markdown(', '.join(labels.get(c, c) for c in answer.failure_categories)) or '—'}")
     st.markdown(f"Severity: {escape_markdown(answer.severity or '—')}")
     st.markdown("*Rationale*")

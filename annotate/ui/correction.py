@@ -1,4 +1,5 @@
-"""The correction workspace: fix or accept one response, or mark it unusable."""
+"""The correction workspace: fix or accept one response, or mark it unusable. A response that
+calls tools is corrected field by field (`annotate.ui.call_editor`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import streamlit as st
 
 from annotate.records import Verdict
 from annotate.review.claims import TaskView
-from annotate.ui.text import diff_markdown, show_text
+from annotate.review.tool_answers import canonical_response, same_response
+from annotate.ui.call_editor import call_editor, composed_from_state, edits_calls
+from annotate.ui.steps import show_response
+from annotate.ui.text import diff_markdown
 from annotate.ui.workspace import (
     answer_controls,
     answer_fields,
@@ -34,18 +38,21 @@ def _render(view: TaskView) -> None:
         show_conversation(view)
         st.markdown("**The model's response**")
         with st.container(border=True):
-            show_text(view.response or "")
+            show_response(view.response or "")
     with right:
         show_why(view)
         show_guidelines()
     key = str(view.task_id)
-    edited = st.text_area(
-        "Your corrected response (starts as the model's; edit it, or leave it if it is fine)",
-        value=view.response or "", height=220, key=f"corrected-{key}",
-    )  # fmt: skip
-    if edited != view.response:
+    if edits_calls(view):
+        edited = call_editor(view, key)
+    else:
+        edited = st.text_area(
+            "Your corrected response (starts as the model's; edit it, or leave it if it is fine)",
+            value=view.response or "", height=220, key=f"corrected-{key}",
+        )  # fmt: skip
+    if not same_response(edited, view.response):
         st.markdown("**Your changes**")
-        st.markdown(diff_markdown(view.response or "", edited))
+        st.markdown(diff_markdown(canonical_response(view.response or ""), edited))
     st.radio("Verdict", options=list(VERDICTS), format_func=VERDICTS.get, horizontal=True, key=f"verdict-{key}")
     answer_controls(view, "Why (one or two sentences; the lead reads this when experts disagree)", _on_submit)
 
@@ -53,7 +60,8 @@ def _render(view: TaskView) -> None:
 def _on_submit(view: TaskView) -> None:
     key = str(view.task_id)
     state = st.session_state
-    edited, verdict = state[f"corrected-{key}"], state[f"verdict-{key}"]
+    edited = composed_from_state(view, key) if edits_calls(view) else state[f"corrected-{key}"]
+    verdict = state[f"verdict-{key}"]
     problem = _problem(view, edited, verdict)
     if problem:
         state.form_error = problem
@@ -64,7 +72,7 @@ def _on_submit(view: TaskView) -> None:
 
 
 def _problem(view: TaskView, edited: str, verdict: str) -> str | None:
-    changed = edited.strip() != (view.response or "").strip()
+    changed = not same_response(edited, view.response)
     if verdict == "corrected" and not changed:
         return "You chose 'Corrected' but did not change the response: edit it, or choose another verdict."
     if verdict != "corrected" and changed:

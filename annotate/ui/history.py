@@ -14,6 +14,7 @@ from annotate.review.claims import edit_annotation, history
 from annotate.store.rows import HistoryEntry
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
+from annotate.ui.steps import show_response
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown, show_text
 
@@ -44,15 +45,15 @@ def _show(row: HistoryEntry, window: timedelta) -> None:
         show_text(prompt)
         if answer.kind == "correction":
             st.markdown("**Model's response**")
-            show_text(row.response_a or "")
+            show_response(row.response_a or "")
         else:
             st.markdown("**Response A**")
-            show_text(row.response_a or "")
+            show_response(row.response_a or "")
             st.markdown("**Response B**")
-            show_text(row.response_b or "")
+            show_response(row.response_b or "")
         if answer.corrected_response:
             st.markdown("**Your text**")
-            show_text(answer.corrected_response)
+            show_response(answer.corrected_response)
         if answer.rationale:
             st.markdown("**Your rationale**")
             show_text(answer.rationale)

@@ -6,7 +6,8 @@ import streamlit as st
 
 from annotate.records import Choice
 from annotate.review.claims import TaskView
-from annotate.ui.text import escape_markdown, show_text
+from annotate.ui.steps import show_response
+from annotate.ui.text import escape_markdown
 from annotate.ui.workspace import (
     answer_controls,
     answer_fields,
@@ -35,7 +36,7 @@ def _render(view: TaskView) -> None:
         with column:
             st.markdown(f"**{escape_markdown(label)}**")
             with st.container(border=True):
-                show_text(text or "")
+                show_response(text or "")
     with st.expander("Why am I looking at this? / Guidelines"):
         show_why(view)
         show_guidelines()

@@ -12,6 +12,7 @@ import streamlit as st
 from annotate.errors import ClaimLost, FlywheelError, Paused, StoreBusy
 from annotate.records import FlagReason
 from annotate.review.claims import TaskView, next_task, progress_of, release, submit
+from annotate.ui.steps import show_turns
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown, show_text
 
@@ -21,6 +22,8 @@ REASON_LABELS: dict[FlagReason, str] = {  # keyed by annotate.records.FLAG_REASO
     "inconsistency": "Answers to similar questions disagree",
     "format": "Format or policy check failed",
     "pii": "Personal data in the response",
+    "refusal": "The model refused",
+    "tool_call": "A tool call looks wrong",
     "manual": "Flagged by a colleague",
 }
 
@@ -61,17 +64,10 @@ MASKED_NOTE = ("Personal data is shown as placeholders such as <EMAIL_ADDRESS_1>
 def show_conversation(view: TaskView) -> None:
     if view.masked:
         st.info(escape_markdown(MASKED_NOTE))
-    system = [m for m in view.messages if m["role"] == "system"]
-    if system:
+    if any(message["role"] == "system" for message in view.messages):
         with st.expander("System prompt"):
-            for message in system:
-                show_text(message["content"])
-    for message in view.messages:
-        if message["role"] == "system":
-            continue
-        avatar = {"user": "user", "assistant": "assistant"}.get(message["role"], "🛠️")
-        with st.chat_message(message["role"], avatar=avatar):
-            show_text(message["content"])
+            show_turns(view.messages, system=True)
+    show_turns(view.messages)
 
 
 def show_why(view: TaskView) -> None:
