@@ -224,6 +224,10 @@ def test_a_bad_tool_call_or_tool_list_is_refused_naming_the_file_line_and_field(
 # --- the chat template sees the tools -------------------------------------------------------------------
 
 
+PLAIN_CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
 TOOL_TEMPLATE = (
     "{% if tools %}<|im_start|>system\nTools:{% for tool in tools %} {{ tool.function.name }}{% endfor %}<|im_end|>\n{% endif %}"
     "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
@@ -240,10 +244,14 @@ def test_offered_tools_reach_a_tool_calling_template_and_earlier_calls_are_shown
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     plain = [{"role": "user", "content": "Weather in Paris?"}]
     before = tokenizer.apply_chat_template(plain, add_generation_prompt=True, tokenize=False)
-    assert chat_text(tokenizer, plain) == before == chat_text(tokenizer, plain, [WEATHER_TOOL])  # ChatML without tools: as before
+    assert chat_text(tokenizer, plain) == before  # no tools: as before
+    assert "<tools>\n" + json.dumps(WEATHER_TOOL) in chat_text(tokenizer, plain, [WEATHER_TOOL])  # Flywheel's ChatML lists them
     history = [plain[0], {"role": "assistant", "content": "", "tool_calls": [
         {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]}]  # fmt: skip
-    assert '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>' in chat_text(tokenizer, history)
+    shown = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    assert chat_text(tokenizer, history).count(shown) == 1  # rendered by the template itself
+    tokenizer.chat_template = PLAIN_CHATML
+    assert chat_text(tokenizer, history).count(shown) == 1  # a template blind to tool_calls: written into the turn's text
     tokenizer.chat_template = TOOL_TEMPLATE
     with_tools = chat_text(tokenizer, history, [WEATHER_TOOL])
     assert with_tools.startswith("<|im_start|>system\nTools: get_weather<|im_end|>")

@@ -26,7 +26,7 @@ from annotate.records import last_user_turn, system_prompt
 from annotate.text.contradiction import contradiction
 from annotate.text.formats import FormatCheck
 from annotate.text.pii import Placeholders, redact_personal_data
-from annotate.text.tool_calls import answer_problems, has_calls
+from annotate.text.tool_calls import has_calls, tool_call_problems
 
 ANSWER_ORIGINS = ("correction", "accepted", "preference")
 TOOL_CALLS = SimpleNamespace(name="tool_calls")  # the format gate's name for tool-call problems, beside the validators  # answers written or approved by experts: format-checked
@@ -281,7 +281,7 @@ def format_failures(
         problems = (check.problems(example.answer, system_prompt(example.prompt), last_user_turn(example.prompt))
                     if example.origin in ANSWER_ORIGINS else [])  # fmt: skip
         if example.label is not False:  # an undesirable answer may well call a tool wrongly
-            problems += [(TOOL_CALLS, problem) for problem in answer_problems(example.answer, example.tools)]
+            problems += [(TOOL_CALLS, problem) for problem in tool_call_problems(example.answer, example.tools)]
         if problems:
             failures.update(validator.name for validator, _ in problems)
             dropped.append(_drop(example, "format", "; ".join(f"{v.name}: {problem}" for v, problem in problems)))

@@ -13,32 +13,7 @@ from __future__ import annotations
 from annotate.errors import ReviewError
 from annotate.records import CorrectionAnswer, PreferenceAnswer
 from annotate.store import Store
-from annotate.text.tool_calls import call_problems, has_calls, response_text, split_response, tool_schemas
-
-
-def tool_call_problems(text: str | None, tools: list[dict] | None) -> list[str]:
-    """What is wrong with the tool calls in a response text, one line each, naming the call."""
-    if not text or not has_calls(text):
-        return []
-    split = split_response(text)
-    problems = list(split.problems)
-    schemas = tool_schemas(tools) if tools is not None else None
-    for number, call in enumerate(split.calls, start=1):
-        if call.arguments_error is not None:
-            # `split_response` said so too, by block number: keep one line, naming the call
-            problems = [p for p in problems if not p.endswith(call.arguments_error)]
-            found = [call.arguments_error]
-        elif schemas is None:
-            found = []
-        else:
-            found = [_without_name(problem, call.name) for problem in call_problems(call, schemas)]
-        problems += [f"tool call {number} ({call.name}): {problem}" for problem in found]
-    return problems
-
-
-def _without_name(problem: str, name: str) -> str:
-    """`call_problems` starts a line with the tool's name; the line here names the call already."""
-    return problem[len(name) + 2 :] if problem.startswith(f"{name}: ") else problem
+from annotate.text.tool_calls import has_calls, response_text, split_response, tool_call_problems, tool_schemas
 
 
 def check_answer_calls(answer: CorrectionAnswer | PreferenceAnswer, tools: list[dict] | None) -> None:

@@ -183,17 +183,28 @@ def _validator(schema_text: str) -> Any:
     return Draft202012Validator(schema)
 
 
-def answer_problems(text: str, tools: list[dict] | None) -> list[str]:
-    """What is wrong with the tool calls an answer text makes: blocks that are not calls, and calls
-    that break the offered tools (names are judged only when the tools offered are known)."""
-    if not has_calls(text):
+def tool_call_problems(text: str | None, tools: list[dict] | None) -> list[str]:
+    """What is wrong with the tool calls in a response text, one line each, naming the call: blocks
+    that are not calls, arguments that are not a JSON object, and, when the offered tools are known
+    (`tools` is not None), a tool not offered or arguments that break its parameter schema."""
+    if not text or not has_calls(text):
         return []
     split = split_response(text)
-    schemas = tool_schemas(tools)
     problems = list(split.problems)
-    for call in split.calls:
-        if schemas:
-            problems += call_problems(call, schemas)
-        elif call.arguments_error is not None:
-            problems.append(f"{call.name}: {call.arguments_error}")
+    schemas = tool_schemas(tools) if tools is not None else None
+    for number, call in enumerate(split.calls, start=1):
+        if call.arguments_error is not None:
+            # `split_response` said so too, by block number: keep one line, naming the call
+            problems = [p for p in problems if not p.endswith(call.arguments_error)]
+            found = [call.arguments_error]
+        elif schemas is None:
+            found = []
+        else:
+            found = [_without_name(problem, call.name) for problem in call_problems(call, schemas)]
+        problems += [f"tool call {number} ({call.name}): {problem}" for problem in found]
     return problems
+
+
+def _without_name(problem: str, name: str) -> str:
+    """`call_problems` starts a line with the tool's name; the line here names the call already."""
+    return problem[len(name) + 2 :] if problem.startswith(f"{name}: ") else problem
