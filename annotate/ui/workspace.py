@@ -21,6 +21,8 @@ REASON_LABELS: dict[FlagReason, str] = {  # keyed by annotate.records.FLAG_REASO
     "inconsistency": "Answers to similar questions disagree",
     "format": "Format or policy check failed",
     "pii": "Personal data in the response",
+    "refusal": "The model refused",
+    "tool_call": "A tool call looks wrong",
     "manual": "Flagged by a colleague",
 }
 
