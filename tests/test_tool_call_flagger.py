@@ -64,9 +64,10 @@ def test_a_call_to_a_tool_that_was_not_offered_is_flagged_highest(store, project
     assert found[0]["detail"] == "calls unknown tool 'lookup_order' (offered: get_weather)"
 
 
-def test_names_are_not_judged_when_the_log_records_no_tools(store, project):
+def test_names_are_not_judged_when_the_log_records_no_function_tools(store, project):
     found = flags(store, project, answer(call("lookup_order", '{"id": 7}'), tools=()),
-                  answer(call("lookup_order", '{"id": 7'), tools=()))  # fmt: skip
+                  answer(call("lookup_order", '{"id": 7'), tools=()),
+                  answer(call("lookup_order", '{"id": 7}'), tools=({"type": "web_search"},)))  # fmt: skip
     assert set(found) == {1}, "its arguments are still judged: they are not JSON whatever the tools"
     assert "unknown" not in found[1]["detail"]
 

@@ -4,8 +4,8 @@ Read from the response's calls (`records.tool_calls`, or the `<tool_call>` block
 that has no such column), the assistant turns of the history that call tools, and the `tool`
 results between them; the tools offered are `records.tools`. Each rule is one of
 `[flagging] tool_call_checks`:
-- `unknown_tool`: a call to a name the model was not offered. When the log records no tools, names
-  are not judged (nothing says which exist).
+- `unknown_tool`: a call to a name the model was not offered. When the log records no function
+  tools, names are not judged (nothing says which exist).
 - `bad_arguments`: arguments that are not JSON, not a JSON object, or do not match the offered
   tool's parameter JSON schema (a missing required argument, a wrong type, an extra property where
   `additionalProperties` is false, ...); a `<tool_call>` block that is not a call.
@@ -75,7 +75,8 @@ def may_call_tools(record: RecordView) -> bool:
 
 def tool_call_problems(record: RecordView, checks: frozenset[str], words: tuple[str, ...]) -> list[Problem]:
     """Every problem of the record's tool use under the chosen checks, in conversation order."""
-    schemas = tool_schemas(json.loads(record["tools"])) if record["tools"] else None  # None: not recorded
+    schemas = tool_schemas(json.loads(record["tools"])) if record["tools"] else {}
+    schemas = schemas or None  # None: no function tools recorded, so no name can be called unknown
     split = split_response(record["response"])
     problems: list[Problem] = []
     if record["tool_calls"]:  # the calls as logged; the text's blocks are their rendering
