@@ -91,12 +91,19 @@ class FlaggingWeights(Section):
     inconsistency: float = Field(default=0.8, ge=0, description="Weight of an answer that disagrees with its paraphrase group.")
     format: float = Field(default=0.7, ge=0, description="Weight of a format validator's violation.")
     pii: float = Field(default=0.9, ge=0, description="Weight of personal data in a response.")
+    refusal: float = Field(default=0.7, ge=0, description="Weight of an explicit refusal (the log's refusal field).")
+    tool_call: float = Field(default=0.9, ge=0, description="Weight of a broken, repeated or error-ignoring tool call.")
     manual: float = Field(default=1.0, ge=0, description="Weight of a flag set by hand.")
 
 
 DEFAULT_COMPLAINTS = [
     "wrong", "incorrect", "not helpful", "unhelpful", "useless", "didn't", "doesn't", "does not", "did not",
     "not what i asked", "makes no sense", "confusing", "still", "false", "not true", "rubbish", "terrible",
+]  # fmt: skip
+ToolCallCheck = Literal["unknown_tool", "bad_arguments", "repeated_call", "ignored_error"]
+DEFAULT_ERROR_MENTIONS = [
+    "error", "failed", "fail", "unable", "couldn't", "could not", "can't", "cannot", "wasn't able", "not able",
+    "problem", "issue", "sorry", "unfortunately", "unavailable", "not available", "try again", "went wrong", "didn't work",
 ]  # fmt: skip
 
 
@@ -112,6 +119,16 @@ class Flagging(Section):
     inconsistent_below: float = Field(default=0.55, ge=0, le=1, description="Answers less similar than this disagree.")
     same_prompt_above: float = Field(default=0.75, ge=0, le=1, description="Ungrouped prompts this similar form a group.")
     pii_min_score: float = Field(default=0.5, ge=0, le=1, description="Presidio's confidence at or above which personal data is flagged.")
+    tool_call_checks: list[ToolCallCheck] = Field(
+        default_factory=lambda: ["unknown_tool", "bad_arguments", "repeated_call", "ignored_error"],
+        description="What the tool_call flagger looks for: unknown_tool (a name not offered), bad_arguments (not JSON, "
+                    "not an object, or not matching the tool's parameter schema), repeated_call (same name and arguments "
+                    "again), ignored_error (a tool result reports an error and the next turn neither retries nor says so).",
+    )  # fmt: skip
+    tool_error_mentions: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ERROR_MENTIONS),
+        description="An answer after a failed tool result that contains one of these tells the user about the problem.",
+    )
 
     @model_validator(mode="after")
     def _embedding_needs_a_model(self) -> Flagging:

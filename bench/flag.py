@@ -52,7 +52,7 @@ from annotate.store import Store
 from annotate.text.pii import find_personal_data
 from bench.common import ingested_project
 
-FLAGGERS = (*RECORD_FLAGGERS, GROUP_FLAGGER)  # negative_feedback, low_confidence, format, pii, inconsistency
+FLAGGERS = (*RECORD_FLAGGERS, GROUP_FLAGGER)  # negative_feedback, low_confidence, format, pii, refusal, tool_call, inconsistency
 SCAN = (
     "SELECT id, messages, response, feedback_thumbs, feedback_rating, feedback_comment, logprob_mean, logprob_min, "
     "group_id FROM records"

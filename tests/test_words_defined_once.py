@@ -18,7 +18,8 @@ def test_every_flag_reason_has_a_label_for_the_expert():
 def test_every_flaggers_reason_is_a_flag_reason_and_every_reason_has_its_flagger():
     import annotate.flagging as flagging
 
-    flaggers = (flagging.confidence, flagging.consistency, flagging.feedback, flagging.formats, flagging.pii)
+    flaggers = (flagging.confidence, flagging.consistency, flagging.feedback, flagging.formats, flagging.pii,
+                flagging.refusal, flagging.tool_calls)
     assert {module.REASON for module in flaggers} <= set(FLAG_REASONS)
     assert (*flagging.RECORD_FLAGGERS, flagging.GROUP_FLAGGER, flagging.MANUAL) == flagging.REASONS == FLAG_REASONS
     assert flagging.REASONS[-1] == flagging.MANUAL, "`flywheel flag --only` lists every reason but the last, manual"

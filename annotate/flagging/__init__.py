@@ -8,9 +8,9 @@ them over everything (after a config change), updating scores and dropping flags
 longer apply. Manual flags are never touched by a re-check.
 
 Reasons (`annotate.records.FLAG_REASONS`, each flagger's `REASON`): negative_feedback,
-low_confidence, format, pii (per record); inconsistency (per paraphrase group, which also yields
-preference candidates, as do two model versions answering the same conversation); manual
-(`flag_manually`).
+low_confidence, format, pii, refusal, tool_call (per record); inconsistency (per paraphrase group,
+which also yields preference candidates, as do two model versions answering the same
+conversation); manual (`flag_manually`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from annotate.config import ProjectConfig
 from annotate.errors import FlaggingError
-from annotate.flagging import confidence, consistency, feedback, formats, pii
+from annotate.flagging import confidence, consistency, feedback, formats, pii, refusal, tool_calls
 from annotate.flagging.base import Flag, RecordView
 from annotate.flagging.confidence import flag_low_confidence
 from annotate.flagging.consistency import PreferencePair, flag_inconsistency
@@ -32,6 +32,8 @@ from annotate.flagging.feedback import flag_negative_feedback
 from annotate.flagging.formats import flag_format
 from annotate.flagging.pii import flag_pii
 from annotate.flagging.prompt_groups import group_similar_prompts
+from annotate.flagging.refusal import flag_refusals
+from annotate.flagging.tool_calls import flag_tool_calls
 from annotate.flagging.versions import model_version_pairs
 from annotate.records import FLAG_REASONS, FlagReason
 from annotate.store import Store
@@ -45,6 +47,8 @@ RECORD_FLAGGERS: dict[str, RecordFlagger] = {
     confidence.REASON: lambda records, config, root: flag_low_confidence(records, config.flagging),
     formats.REASON: lambda records, config, root: flag_format(records, config.validators, root),
     pii.REASON: lambda records, config, root: flag_pii(records, config.pii, config.flagging),
+    refusal.REASON: lambda records, config, root: flag_refusals(records, config.validators, root),
+    tool_calls.REASON: lambda records, config, root: flag_tool_calls(records, config.flagging),
 }
 GROUP_FLAGGER: FlagReason = consistency.REASON
 MANUAL: FlagReason = "manual"

@@ -22,6 +22,12 @@ class Flag:
         return self.record_id, self.reason, round(min(1.0, max(0.0, self.score)), 4), self.detail
 
 
+def quote(text: str, limit: int = 120) -> str:
+    """A text on one line, in double quotes, cut at `limit` characters: how a detail cites what was said."""
+    text = " ".join(text.split())
+    return f'"{text[:limit]}…"' if len(text) > limit else f'"{text}"'
+
+
 class RecordView(dict):
     """A `records` row (a dict) with the conversation parsed on first use."""
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from annotate.config import Flagging
-from annotate.flagging.base import Flag, RecordView
+from annotate.flagging.base import Flag, RecordView, quote
 from annotate.records import FlagReason
 
 REASON: FlagReason = "negative_feedback"  # one of annotate.records.FLAG_REASONS
@@ -26,7 +26,7 @@ def flag_negative_feedback(records: list[RecordView], settings: Flagging) -> Ite
         comment = record["feedback_comment"]
         if comment and complaint and (match := complaint.search(comment)):
             scores.append(0.7)
-            details.append(f"complaint ({match.group(0)!r}): {_quote(comment)}")
+            details.append(f"complaint ({match.group(0)!r}): {quote(comment)}")
         if scores:
             yield Flag(record["id"], REASON, max(scores), "; ".join(details))
 
@@ -35,8 +35,3 @@ def _complaint_pattern(words: list[str]) -> re.Pattern | None:
     if not words:
         return None
     return re.compile(r"\b(?:" + "|".join(re.escape(word) for word in words) + r")\b", re.IGNORECASE)
-
-
-def _quote(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return f'"{text[:limit]}…"' if len(text) > limit else f'"{text}"'

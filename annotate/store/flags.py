@@ -11,7 +11,8 @@ from annotate.store.records import EVAL_SOURCE
 _RECORD_FIELDS = """
     records.rowid AS rowid, records.id, records.external_id, records.messages, records.response, records.model_name,
     records.model_version, records.feedback_thumbs, records.feedback_rating, records.feedback_comment,
-    records.logprob_mean, records.logprob_min, records.group_id, records.round_id
+    records.logprob_mean, records.logprob_min, records.group_id, records.round_id, records.tool_calls, records.tools,
+    records.refusal
 """
 
 
