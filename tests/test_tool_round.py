@@ -5,6 +5,7 @@ train a step and evaluate the tool use of the base against the candidate."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.tool_conversations import TOOLS, call, tool_record
 
 pytestmark = pytest.mark.slow
 ORDERS = 24
-TINY_STEPS = ["--set", "trainer.max_steps=2", "--set", "trainer.per_device_train_batch_size=4", "--set", "trainer.max_length=256"]
+TINY_STEPS = ["--set", "trainer.max_steps=2", "--set", "trainer.per_device_train_batch_size=4", "--set", "trainer.max_length=1536"]
 
 
 def _completion_line(number: int) -> dict:
@@ -36,7 +37,8 @@ def _completion_line(number: int) -> dict:
 
 def _correct_every_task_in_the_app(store) -> list[str]:
     """Sign in as the expert and work the Correct page until no task is left: fix each call's
-    amount to the order's total (the tool result says it) and submit. Returns what was stored."""
+    amount to the order's total (the tool result says it), or accept a call that has it, and
+    submit. Returns the answers that were stored, as response texts."""
     stored = []
     for _ in range(ORDERS):
         app = run_page("annotate.ui.correction.correction_page", EXPERT)
@@ -50,14 +52,18 @@ def _correct_every_task_in_the_app(store) -> list[str]:
         assert order, f"task {task}: the call's arguments are shown for editing: {arguments.value!r}"
         total = 20 + int(order.removeprefix("A")) - 1000
         assert app.selectbox(key=f"call-name-{task}-0").value == "refund"
-        arguments.input(json.dumps({"order_id": order, "amount": total})).run()
-        app.radio(key=f"verdict-{task}").set_value("corrected")
-        app.multiselect(key=f"categories-{task}").select("wrong_tool_call")
+        if json.loads(arguments.value).get("amount") == total:  # a right call (flagged for the user's thumbs down)
+            app.radio(key=f"verdict-{task}").set_value("acceptable")
+        else:
+            arguments.input(json.dumps({"order_id": order, "amount": total})).run()
+            app.radio(key=f"verdict-{task}").set_value("corrected")
+            app.multiselect(key=f"categories-{task}").select("wrong_tool_call")
         app.text_area(key=f"rationale-{task}").input("Refund the order's total from the tool result.")
         app.button(key=f"submit-{task}").click().run()
         assert not app.exception and app.success and app.success[0].value.startswith("Saved"), [e.value for e in app.error]
         (annotation,) = store.annotations_of(task)
-        stored.append(annotation.corrected_response)
+        record_id = store.task(task).record_id
+        stored.append(annotation.corrected_response or store.records_by_id([record_id])[record_id]["response"])
     return stored
 
 
@@ -69,7 +75,17 @@ def _is_json(text: str) -> bool:
     return True
 
 
-def test_a_tool_calling_conversation_goes_through_a_whole_round(project, store, env, tiny_model, cli, tmp_path):
+@pytest.fixture(scope="module")
+def long_tiny_model(tmp_path_factory) -> Path:
+    """The tiny random model with room for an agent's prompt: the offered tools' schemas, a call and
+    its result come to about 900 of its tokens."""
+    from train.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-long"), max_positions=2048)
+
+
+def test_a_tool_calling_conversation_goes_through_a_whole_round(project, store, env, long_tiny_model, cli, tmp_path):
+    tiny_model = long_tiny_model
     log = tmp_path / "agent-log.jsonl"
     log.write_text("".join(json.dumps(_completion_line(number)) + "\n" for number in range(1, ORDERS + 1)))
     ingested = cli("ingest", str(log))
@@ -123,3 +139,7 @@ def test_a_tool_calling_conversation_goes_through_a_whole_round(project, store, 
     references = [row["tool_calls"]["reference"] for row in outputs if "tool_calls" in row]
     assert references and all(ref[0]["name"] == "refund" for ref in references)
     assert "## Tool use" in (out / "report.md").read_text()
+    tool_checks = [check for check in report["checks"] if check["name"] in
+                   ("function names", "tool arguments", "per-argument match", "unexpected tool calls")]  # fmt: skip
+    assert len(tool_checks) == 4 * (len(report["variants"]) - 1)  # each candidate gated on tool use...
+    assert all(check["status"] in ("inconclusive", "not_applicable") for check in tool_checks)  # ...never on 5 examples

@@ -16,6 +16,16 @@ TOOLS = [
                        "required": ["order_id", "amount"], "additionalProperties": False}}},
 ]  # fmt: skip
 CITIES = ["Lisbon", "Oslo", "Quito", "Hanoi", "Dakar", "Perth", "Cusco", "Tartu", "Leeds", "Kyoto", "Malmo", "Turin"]
+ASKS = [  # distinct questions, so an export's split has groups to hold out
+    "My parcel {order} to {city} arrived broken, can I get my money back?",
+    "Order {order} never showed up in {city}. Please refund me.",
+    "I was charged twice for {order}; I want one of the payments returned.",
+    "The blender in {order} stopped working after a week. Refund please.",
+    "Cancel {order} and give me my money back, I ordered the wrong size.",
+    "Wrong colour delivered for {order} (shipped to {city}). I'd like a refund rather than an exchange.",
+    "Hello, {order} is missing two items. Could you refund what did not arrive?",
+    "The courier left {order} in the rain in {city}; everything is ruined. What now?",
+]
 
 
 def call(call_id: str, name: str, **arguments) -> dict:
@@ -29,7 +39,7 @@ def tool_record(number: int, *, answer_calls: list[dict] | None = None, answer: 
     city = CITIES[number % len(CITIES)]
     history = [
         {"role": "system", "content": "You are the order desk of a shop. Use the tools; never guess an order's state."},
-        {"role": "user", "content": f"My parcel {order} to {city} arrived broken on day {number}, can I get my money back?"},
+        {"role": "user", "content": ASKS[number % len(ASKS)].format(order=order, city=city)},
         {"role": "assistant", "content": None, "tool_calls": [call(f"call_{number}_1", "get_order", order_id=order)]},
         {"role": "tool", "tool_call_id": f"call_{number}_1", "content": json.dumps({"order_id": order, "total": 20 + number, "state": "delivered"})},
     ]  # fmt: skip

@@ -107,6 +107,10 @@ def finish(kind: str, request: RunRequest, prepared: Prepared, trainer: Any) -> 
 
         trainer.remove_callback(PrinterCallback)
     tokens_before = _tokens_seen_at(checkpoint)
+    if trainer.train_dataset is not None and len(trainer.train_dataset) == 0:
+        raise TrainingError(f"{prepared.snapshot.train_file}: no training row is left after tokenization: with "
+                            f"max_length {prepared.trainer_args.max_length} each answer was cut off (offered tools "
+                            "and tool results make long prompts); raise trainer.max_length or shorten the prompts")  # fmt: skip
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     adapter_dir = prepared.run_dir / "adapter"
     trainer.save_model(str(adapter_dir))
