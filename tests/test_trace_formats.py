@@ -49,6 +49,15 @@ def write(tmp_path: Path, name: str, lines: list) -> Path:
     return path
 
 
+def ingested(store, tmp_path: Path, name: str, lines: list, fmt: str) -> list[dict]:
+    """Write an export, check `--format auto` tells its format, ingest it whole: the stored records."""
+    path = write(tmp_path, name, lines)
+    assert detect_format(path) == fmt
+    summary = ingest_files(store, [path])
+    assert summary.exit_code == 0, rejects(summary)
+    return stored(store)
+
+
 def value(item):
     if isinstance(item, bool):
         return {"boolValue": item}
@@ -197,11 +206,7 @@ def test_openinference_llm_and_tool_spans_in_otlp_json(store, tmp_path):
                 "tool_call.id": "call_1", "input.value": '{"invoice_id": "INV-7"}', "output.value": RESULT})  # fmt: skip
     last = openinference_llm("ccccccccccccccc3", 2000, [user, {"role": "assistant", "tool_calls": [CALL]},
                              {"role": "tool", "content": RESULT, "tool_call_id": "call_1"}], {"role": "assistant", "content": ANSWER})  # fmt: skip
-    path = write(tmp_path, "oi.json", [request(first, tool, last)])
-    assert detect_format(path) == "openinference"
-    summary = ingest_files(store, [path])
-    assert summary.exit_code == 0
-    calls, final = stored(store)
+    calls, final = ingested(store, tmp_path, "oi.json", [request(first, tool, last)], "openinference")
     assert calls["tool_calls"] == [CALL] and calls["tools"] == [TOOL] and calls["model_name"] == "gpt-4o-mini"
     assert [m["role"] for m in final["messages"]] == ["user", "assistant", "tool"] and final["response"] == ANSWER
     assert final["metadata"]["attributes"]["llm.token_count.prompt"] == 80 and final["metadata"]["span_kind"] == "LLM"
@@ -217,10 +222,7 @@ def test_phoenix_span_json_with_nested_attributes(store, tmp_path):
     agent = phoenix("root-span", "AGENT", 0, {"input": {"value": QUESTION}}, parent=None)
     llm = phoenix("llm-1", "LLM", 1, {"llm": {"model_name": "gpt-4o-mini", "output_messages": [
         {"message": {"role": "assistant", "content": ANSWER}}]}, "session": {"id": "s-1"}})  # fmt: skip
-    path = write(tmp_path, "phoenix.jsonl", [agent, llm])
-    assert detect_format(path) == "openinference"
-    ingest_files(store, [path])
-    (row,) = stored(store)
+    (row,) = ingested(store, tmp_path, "phoenix.jsonl", [agent, llm], "openinference")
     assert row["messages"] == [{"role": "user", "content": QUESTION}]  # the agent's input opens the conversation
     assert row["response"] == ANSWER and row["trace_id"] == "trace-9" and row["metadata"]["attributes"]["session.id"] == "s-1"
 
@@ -238,11 +240,7 @@ def test_langfuse_observations(store, tmp_path):
         observation("lf-gen-2", "GENERATION", 3, input=json.dumps([system, user, {"role": "assistant", "content": None, "tool_calls": [CALL]},
                     {"role": "tool", "tool_call_id": "call_1", "content": RESULT}]), output=ANSWER, model="gpt-4o-mini"),
     ]  # fmt: skip
-    path = write(tmp_path, "langfuse.jsonl", lines)
-    assert detect_format(path) == "langfuse"
-    summary = ingest_files(store, [path])
-    assert summary.exit_code == 0
-    calls, final = stored(store)
+    calls, final = ingested(store, tmp_path, "langfuse.jsonl", lines, "langfuse")
     assert calls["tools"] == [TOOL] and calls["tool_calls"] == [CALL] and calls["external_id"] == "lf-trace:lf-gen-1"
     assert calls["metadata"]["usage"] == {"input": 80, "output": 9, "unit": "TOKENS"} and calls["metadata"]["parent_span_id"] == "lf-root"
     assert [m["role"] for m in final["messages"]] == ["system", "user", "assistant", "tool"] and final["response"] == ANSWER
@@ -269,11 +267,7 @@ def test_langsmith_runs_with_langchain_serialised_messages(store, tmp_path):
         run("ls-llm-2", "llm", 3, {"messages": [[human, ai_call, tool_message]]},
             {"generations": [[{"text": ANSWER, "message": lc("AIMessage", content=ANSWER, type="ai")}]]}),
     ]  # fmt: skip
-    path = write(tmp_path, "langsmith.jsonl", lines)
-    assert detect_format(path) == "langsmith"
-    summary = ingest_files(store, [path])
-    assert summary.exit_code == 0
-    calls, final = stored(store)
+    calls, final = ingested(store, tmp_path, "langsmith.jsonl", lines, "langsmith")
     assert calls["tool_calls"][0]["function"]["name"] == "get_invoice" and calls["tools"] == [TOOL]
     assert json.loads(calls["tool_calls"][0]["function"]["arguments"]) == {"invoice_id": "INV-7"}
     assert calls["metadata"]["output_details"]["usage_metadata"] == {"input_tokens": 80, "output_tokens": 9}

@@ -127,6 +127,27 @@ def at(where: str, relative: str | None) -> str | None:
     return f"{where}.{relative}" if where and not relative.startswith("[") else f"{where}{relative}"
 
 
+def new_step(document: Document, value: Any, where: str, order: int, what: str) -> Step:
+    """The step of one exported span (an observation, a run), refused when it is not an object."""
+    step = Step("", "", document.line, where, excerpt(value), order)
+    if not isinstance(value, dict):
+        step.problem = LineProblem(where or None, f"expected {what} (an object), not {type(value).__name__}")
+    return step
+
+
+def identified(step: Step, document: Document, value: Any, ids: dict[str, Any], what: str) -> bool:
+    """Whether a span has its ids (`field: value`) and only clean values; if not, the step says why."""
+    for name, given in ids.items():
+        if not isinstance(given, str) or not given.strip():
+            step.problem = LineProblem(at(step.where, name), f"missing: every {what} needs its id and its trace's id")
+            return False
+    problem = document.unclean(value)
+    if problem is not None:
+        step.problem = LineProblem(at(step.where, problem.field), problem.reason)
+        return False
+    return True
+
+
 def unreadable_step(step: Step, exc: Unreadable) -> Step:
     step.problem = LineProblem(at(step.where, exc.field), exc.reason)
     return step

@@ -27,9 +27,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from annotate.ingest.traces.assemble import Document, ModelCall, Step, ToolRun, Unreadable, at, excerpt, unreadable_step, when
+from annotate.ingest.traces.assemble import (Document, ModelCall, Step, ToolRun, Unreadable, at, identified, new_step,
+                                             unreadable_step, when)
 from annotate.ingest.traces.messages import assistant_output, chat_messages, opening, parsed
-from annotate.text.clean import LineProblem
 
 FIELDS = {"messages": "input", "response": "output", "tools": "input.tools"}  # of a record, in an observation
 _USED = {"id", "trace_id", "type", "start_time", "end_time", "parent_observation_id", "input", "output", "model", "provided_model_name"}
@@ -66,20 +66,13 @@ def _observations(value: Any, where: str, trace: dict[str, Any] | None):
 
 
 def _step(document: Document, value: Any, where: str, trace: dict[str, Any] | None, order: int) -> Step:
-    step = Step("", "", document.line, where, excerpt(value), order)
-    if not isinstance(value, dict):
-        step.problem = LineProblem(where or None, f"expected a Langfuse observation (an object), not {type(value).__name__}")
+    step = new_step(document, value, where, order, "a Langfuse observation")
+    if step.problem is not None:
         return step
     fields = {snake(key): item for key, item in value.items()}
     if not fields.get("trace_id") and trace is not None:
         fields["trace_id"] = trace.get("id")
-    for name, label in (("trace_id", "traceId"), ("id", "id")):
-        if not isinstance(fields.get(name), str) or not fields[name].strip():
-            step.problem = LineProblem(at(where, label), "missing: every observation needs its id and its trace's id")
-            return step
-    problem = document.unclean(value)
-    if problem is not None:
-        step.problem = LineProblem(at(where, problem.field), problem.reason)
+    if not identified(step, document, value, {"id": fields.get("id"), "traceId": fields.get("trace_id")}, "observation"):
         return step
     step.trace_id, step.span_id = fields["trace_id"], fields["id"]
     step.parent_id = fields.get("parent_observation_id") or None

@@ -28,9 +28,9 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from annotate.ingest.traces.assemble import Document, ModelCall, Step, ToolRun, Unreadable, at, excerpt, unreadable_step, when
+from annotate.ingest.traces.assemble import (Document, ModelCall, Step, ToolRun, Unreadable, at, identified, new_step,
+                                             unreadable_step, when)
 from annotate.ingest.traces.messages import assistant_output, chat_message, chat_messages, opening, parsed
-from annotate.text.clean import LineProblem
 
 _ROOT = re.compile(r"^\d{8}T\d+Z([0-9a-fA-F-]{36})")
 FIELDS = {"messages": "inputs.messages", "response": "outputs", "tools": "inputs.tools"}  # of a record, in a run
@@ -62,20 +62,13 @@ def _runs(value: Any, where: str) -> Iterator[tuple[str, Any]]:
 
 
 def _step(document: Document, run: Any, where: str, order: int) -> Step:
-    step = Step("", "", document.line, where, excerpt(run), order)
-    if not isinstance(run, dict):
-        step.problem = LineProblem(where or None, f"expected a LangSmith run (an object), not {type(run).__name__}")
+    step = new_step(document, run, where, order, "a LangSmith run")
+    if step.problem is not None:
         return step
     root = _ROOT.match(str(run.get("dotted_order") or ""))
     trace_id = run.get("trace_id") or (root.group(1) if root else None) or (run.get("id") if not run.get("parent_run_id") else None)
-    for name, value in (("id", run.get("id")), ("trace_id", trace_id)):
-        if not isinstance(value, str) or not value.strip():
-            step.problem = LineProblem(at(where, name), "missing: every run needs its id and its trace's id")
-            return step
     own = {key: value for key, value in run.items() if key != "child_runs"}
-    problem = document.unclean(own)
-    if problem is not None:
-        step.problem = LineProblem(at(where, problem.field), problem.reason)
+    if not identified(step, document, own, {"id": run.get("id"), "trace_id": trace_id}, "run"):
         return step
     step.trace_id, step.span_id, step.parent_id = trace_id, run["id"], run.get("parent_run_id") or None
     step.start, step.end = when(run.get("start_time")), when(run.get("end_time"))

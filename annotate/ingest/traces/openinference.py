@@ -36,10 +36,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from annotate.ingest.traces.assemble import Document, ModelCall, Step, ToolRun, Unreadable, at, excerpt, unreadable_step, when
+from annotate.ingest.traces.assemble import (Document, ModelCall, Step, ToolRun, Unreadable, at, identified, new_step,
+                                             unreadable_step, when)
 from annotate.ingest.traces.messages import assistant_output, chat_messages, openai_call, opening, parsed
 from annotate.ingest.traces.otlp import RawSpan, get, read_requests
-from annotate.text.clean import LineProblem
 
 KIND = "openinference.span.kind"
 _IO = ("input.value", "input.mime_type", "output.value", "output.mime_type")
@@ -65,20 +65,13 @@ def _is_phoenix(value: Any) -> bool:
 
 
 def _phoenix_span(document: Document, span: Any, where: str, order: int) -> RawSpan | Step:
-    line = document.line_of(get(get(span, "context"), "span_id") or get(span, "context.span_id"))[0]
-    step = Step("", "", line, where, excerpt(span), order)
-    if not isinstance(span, dict):
-        step.problem = LineProblem(where or None, "a span must be an object")
+    step = new_step(document, span, where, order, "a span")
+    if step.problem is not None:
         return step
+    step.line = document.line_of(get(get(span, "context"), "span_id") or get(span, "context.span_id"))[0]
     flat = flatten(span)
     trace_id, span_id = flat.pop("context.trace_id", None), flat.pop("context.span_id", None)
-    for field, value in (("context.trace_id", trace_id), ("context.span_id", span_id)):
-        if not isinstance(value, str) or not value.strip():
-            step.problem = LineProblem(at(where, field), "missing: every span needs its trace and span ids")
-            return step
-    problem = document.unclean(span)
-    if problem is not None:
-        step.problem = LineProblem(at(where, problem.field), problem.reason)
+    if not identified(step, document, span, {"context.span_id": span_id, "context.trace_id": trace_id}, "span"):
         return step
     attributes = {key.removeprefix("attributes."): value for key, value in flat.items() if key.startswith("attributes.")}
     if flat.get("span_kind") and KIND not in attributes:
@@ -90,7 +83,7 @@ def _phoenix_span(document: Document, span: Any, where: str, order: int) -> RawS
               for event in span.get("events") or [] if isinstance(event, dict)]  # fmt: skip
     return RawSpan(trace_id, span_id, flat.get("parent_id") or None, str(flat.get("name") or ""),
                    when(flat.get("start_time")), when(flat.get("end_time")), attributes, events, status,
-                   line, where, excerpt(span), order, other=other)  # fmt: skip
+                   step.line, where, step.excerpt, order, other=other)  # fmt: skip
 
 
 def span_step(span: RawSpan) -> Step:
