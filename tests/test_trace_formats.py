@@ -65,6 +65,8 @@ def value(item):
         return {"intValue": str(item)}
     if isinstance(item, list):
         return {"arrayValue": {"values": [value(element) for element in item]}}
+    if isinstance(item, dict):
+        return {"kvlistValue": {"values": [{"key": key, "value": value(element)} for key, element in item.items()]}}
     return {"stringValue": item if isinstance(item, str) else json.dumps(item)}
 
 
@@ -181,6 +183,20 @@ def test_the_older_event_based_otel_convention_is_read_from_span_events(store, t
     assert row["response"] == ANSWER and row["model_name"] == "gpt-4o-mini"
     assert row["metadata"]["finish_reason"] == "stop"
     assert row["metadata"]["events"][0]["name"] == "exception"  # an event no field takes is kept
+
+
+def test_gen_ai_events_written_as_log_records_are_read_as_events_of_their_span(store, tmp_path):
+    def log(name, body):
+        return {"timeUnixNano": str(T0), "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "aaaaaaaaaaaaaaa1", "eventName": name,
+                "body": {"kvlistValue": {"values": [{"key": key, "value": value(item)} for key, item in body.items()]}}}  # fmt: skip
+
+    chat = span("aaaaaaaaaaaaaaa1", "chat gpt-4o-mini", 0, {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"})
+    logs = {"resourceLogs": [{"scopeLogs": [{"logRecords": [log("gen_ai.user.message", {"content": QUESTION}),
+            log("gen_ai.choice", {"index": 0, "finish_reason": "stop", "message": {"content": ANSWER}})]}]}]}  # fmt: skip
+    summary = ingest_files(store, [write(tmp_path, "otel.jsonl", [request(chat), logs])], fmt="otel")
+    assert summary.exit_code == 0
+    (row,) = stored(store)
+    assert row["messages"] == [{"role": "user", "content": QUESTION}] and row["response"] == ANSWER
 
 
 def openinference_llm(span_id: str, start_ms: int, messages: list[dict], output: dict) -> dict:

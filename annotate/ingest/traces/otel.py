@@ -243,16 +243,18 @@ def _from_events(events: list[dict[str, Any]], extras: dict[str, Any]) -> tuple[
 
 
 def _body(event: dict[str, Any], index: int) -> dict[str, Any]:
+    """An event's body: a log record's, a body attribute's (JSON text), or the attributes themselves;
+    its `message` and `tool_calls` parsed when they were written as JSON text."""
     body = event.get("body")
     attrs = event.get("attributes") or {}
     for key in ("body", "event.body", "gen_ai.event.content"):
         if body is None and key in attrs:
             body = parsed(attrs[key])
     if body is None:
-        body = {key: parsed(value) if key in ("tool_calls", "message", "content") else value for key, value in attrs.items()}
+        body = attrs
     if not isinstance(body, dict):
         raise Unreadable(f"events[{index}]", f"the body of a {event.get('name')} event must be an object")
-    return body
+    return {key: parsed(value) if key in ("tool_calls", "toolCalls", "message") else value for key, value in body.items()}
 
 
 def _event_message(role: str, body: dict[str, Any]) -> dict[str, Any]:
