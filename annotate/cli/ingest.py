@@ -23,9 +23,13 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(..., help="JSONL, CSV or Parquet files (optionally .gz)."),
+    paths: list[Path] = typer.Argument(..., help="JSONL, CSV or Parquet files, or trace exports (optionally .gz)."),
     source: str = typer.Option("production", "--source", help="Where these logs come from; part of each record's id."),
-    fmt: str = typer.Option("auto", "--format", help="auto, jsonl, csv or parquet."),
+    fmt: str = typer.Option(
+        "auto", "--format",
+        help="auto (by the file name; a JSON file by its first object), jsonl, csv, parquet, or a trace export: "
+        "otel, openinference, langfuse, langsmith (one record per model call; see data/sample/formats).",
+    ),  # fmt: skip
     maps: list[str] = typer.Option(
         [], "--map", help=f"FIELD=COLUMN, repeatable. Fields: {', '.join(MAPPABLE_FIELDS)}, metadata.KEY."
     ),

@@ -30,6 +30,8 @@ from annotate.errors import IngestError
 from annotate.ingest.normalise import from_table_row, record_from_data, record_from_json_line, tabular_columns
 from annotate.ingest.readers import LineProblem, Row, detect_format, open_reader
 from annotate.ingest.rows import to_row
+from annotate.ingest.traces import TRACE_FORMATS
+from annotate.ingest.traces.reader import TraceReader, validate_row
 from annotate.project import current_round
 from annotate.records import Reject
 from annotate.store import Store
@@ -161,7 +163,7 @@ def _ingest_one(
 ) -> None:
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
-    reader = open_reader(path, summary.format)
+    reader = TraceReader(path, summary.format) if summary.format in TRACE_FORMATS else open_reader(path, summary.format)
     columns = _columns_for(reader, path, summary.format, mapping)
     ingest_id = store.start_ingest(round_id=round_id, source=source, path=str(path), fmt=summary.format,
                                    host=socket.gethostname(), pid=os.getpid())  # fmt: skip
@@ -208,6 +210,10 @@ def _ingest_one(
 
 def _columns_for(reader: Any, path: Path, fmt: str, mapping: dict[str, str]) -> dict[str, str] | None:
     """For tables, the column-to-field map (a missing mapped column fails the whole file)."""
+    if fmt in TRACE_FORMATS:
+        if mapping:
+            raise IngestError(f"{path}: --map applies to JSONL, CSV and Parquet files, not to {fmt} traces")
+        return None
     if fmt == "jsonl":
         return {column: field for field, column in mapping.items()} if mapping else None
     try:
@@ -217,6 +223,8 @@ def _columns_for(reader: Any, path: Path, fmt: str, mapping: dict[str, str]) -> 
 
 
 def _validate(row: Row, columns: dict[str, str] | None, fmt: str, limits: IngestLimits) -> Any:
+    if fmt in TRACE_FORMATS:
+        return validate_row(row, fmt, limits)
     if row.problem is not None:
         return row.problem
     if fmt == "jsonl":

@@ -1,4 +1,5 @@
-"""Streaming readers for ingest: JSONL, CSV and Parquet files, optionally gzipped.
+"""Streaming readers for ingest: JSONL, CSV and Parquet files, optionally gzipped (trace exports:
+`annotate.ingest.traces`).
 
 Each reader yields a `Row` one input line (or table row) at a time, so memory stays flat
 however large the file: table rows come parsed (`data`), JSONL lines as decoded `text` (the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import sys
 import zlib
 from collections.abc import Iterator
@@ -24,12 +26,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from annotate.errors import IngestError
+from annotate.ingest.traces import TRACE_FORMATS
+from annotate.ingest.traces.sniff import sniff_object, sniff_text
 from annotate.text.clean import LineProblem, decode_line, has_lone_surrogate, is_blank, load_json
 
 __all__ = ["FORMATS", "LineProblem", "Row", "detect_format", "open_reader", "parse_json_object"]
 
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet", *TRACE_FORMATS)
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+SNIFF_CHARS = 64 * 1024 * 1024  # read at most this much of a file whose first line is not a whole JSON value
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +43,12 @@ class Row:
     data: dict[str, Any] | None
     text: str = ""
     problem: LineProblem | None = None
+    origin: str | None = None  # where in the line the row's data came from (a span's path in a trace export)
 
 
 def detect_format(path: Path, requested: str = "auto") -> str:
-    """The format named, or the one the file name says (`.gz` looked through)."""
+    """The format named, or the one the file name says (`.gz` looked through); a JSON file whose
+    first object is a trace export is that trace format (`annotate.ingest.traces.sniff`)."""
     if requested != "auto":
         if requested not in FORMATS:
             raise IngestError(f"{path}: unknown format {requested!r}; use one of auto, {', '.join(FORMATS)}")
@@ -50,8 +57,34 @@ def detect_format(path: Path, requested: str = "auto") -> str:
     if suffixes and suffixes[-1] == ".gz":
         suffixes.pop()
     if suffixes and suffixes[-1] in _SUFFIXES:
-        return _SUFFIXES[suffixes[-1]]
+        found = _SUFFIXES[suffixes[-1]]
+        return (_sniffed(path) or found) if found == "jsonl" else found
     raise IngestError(f"{path}: cannot tell the format from the name; pass --format jsonl, csv or parquet")
+
+
+def _sniffed(path: Path) -> str | None:
+    """The trace format the file's first JSON value is in, or None (an unreadable file: None too,
+    the reader then says what is wrong)."""
+    try:
+        with _ByteStream(path) as peek:
+            for number, raw in enumerate(peek.stream, start=1):
+                head = decode_line(raw, first=number == 1)
+                if isinstance(head, LineProblem):
+                    return None
+                if not is_blank(head):
+                    break
+            else:
+                return None
+            try:
+                return sniff_object(json.loads(head))
+            except (ValueError, RecursionError):  # not one whole JSON value (or a number past Python's digits)
+                text = head + "\n" + peek.stream.read(SNIFF_CHARS).decode("utf-8", "replace")
+            try:
+                return sniff_object(json.loads(text))
+            except (ValueError, RecursionError):
+                return sniff_text(text[: 1024 * 1024])
+    except (IngestError, OSError, EOFError, zlib.error):
+        return None
 
 
 def open_reader(path: Path, fmt: str) -> "JsonlReader | CsvReader | ParquetReader":
