@@ -294,7 +294,8 @@ def test_langsmith_runs_with_langchain_serialised_messages(store, tmp_path):
 
 def test_format_auto_tells_each_trace_export_by_content_and_plain_lines_stay_jsonl(tmp_path):
     expected = {"otel-genai.jsonl": "otel", "openinference-otlp.json": "openinference", "openinference-phoenix.jsonl": "openinference",
-                "langfuse-observations.jsonl": "langfuse", "langsmith-runs.jsonl": "langsmith"}  # fmt: skip
+                "langfuse-observations.jsonl": "langfuse", "langsmith-runs.jsonl": "langsmith",
+                "openai-chat-completions.jsonl": "jsonl", "openai-responses.jsonl": "jsonl"}  # fmt: skip
     assert {path.name: detect_format(path) for path in SAMPLES.glob("*.json*")} == expected
     record = write(tmp_path, "records.jsonl", [{"messages": [{"role": "user", "content": "hi"}], "response": "hello"}])
     completion = write(tmp_path, "openai.ndjson", [{"messages": [{"role": "user", "content": "hi"}], "id": "chatcmpl-1",
@@ -365,15 +366,16 @@ def test_a_line_that_is_not_json_is_rejected_and_the_spans_after_it_kept(store, 
 
 def test_every_sample_file_ingests_through_the_command_with_no_rejects(project):
     files = sorted(str(path) for path in SAMPLES.glob("*.json*"))
-    assert len(files) == 5
+    assert len(files) == 7  # five trace exports and two OpenAI logs
     result = subprocess.run([sys.executable, "-m", "annotate", "--project", str(project.root), "--quiet", "ingest", *files],
                             capture_output=True, text=True, cwd=SAMPLES.parent.parent.parent, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     with project.open_store() as store:
         rows = stored(store)
-    assert len(rows) == 17
-    assert all(row["trace_id"] and row["span_id"] for row in rows)
-    assert sum(1 for row in rows if row["tool_calls"]) == 11  # five agent runs call two tools each; the older trace one
+    traced = [row for row in rows if row["trace_id"]]
+    assert len(traced) == 17 and all(row["span_id"] for row in traced)
+    assert sum(1 for row in traced if row["tool_calls"]) == 11  # five agent runs call two tools each; the older trace one
+    assert len(rows) - len(traced) == 12  # the OpenAI lines: 8 chat completions, 4 Responses
 
 
 def test_a_missing_trace_file_is_reported_as_missing(store, tmp_path):
