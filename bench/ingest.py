@@ -59,6 +59,7 @@ def baseline_row(line: str) -> tuple:
         data["id"], "bench", data["id"], json.dumps(data["messages"]), data["response"], data.get("model"), None,
         data.get("created_at"), feedback.get("thumbs"), feedback.get("rating"), feedback.get("comment"),
         logprobs.get("mean"), logprobs.get("min"), data.get("group"), json.dumps(data.get("metadata") or {}), 1, None,
+        *(data.get(column) for column in RECORD_COLUMNS[17:]),  # tool calls, refusal, tools...: absent in these logs
     )  # fmt: skip
 
 
