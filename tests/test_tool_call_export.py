@@ -99,3 +99,22 @@ def test_the_exported_file_loads_with_datasets_and_renders_the_calls_with_a_tool
                                                 return_assistant_tokens_mask=True)  # fmt: skip
         trained = tokenizer.decode([t for t, m in zip(encoded["input_ids"], encoded["assistant_masks"]) if m])
         assert '"name": "refund"' in trained  # the call is inside the loss, not only the prompt
+
+
+def test_training_tool_rows_on_a_template_blind_to_tool_calls_is_refused_before_it_starts(store, project, tmp_path, cli, tiny_model):
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    _answered(store, tmp_path)
+    assert cli("export", "--kind", "sft", "--name", "agent-sft").exit_code == 0
+    blind = tmp_path / "blind-model"
+    shutil.copytree(tiny_model, blind)
+    tokenizer = AutoTokenizer.from_pretrained(blind)
+    tokenizer.chat_template = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+                               "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")  # fmt: skip
+    tokenizer.save_pretrained(blind)
+    result = cli("train", "sft", "--data", str(project.root / "exports" / "agent-sft" / "v1"), "--base", str(blind),
+                 "--runs-dir", str(tmp_path / "runs"), "--set", "trainer.max_steps=1")  # fmt: skip
+    assert result.exit_code == 1 and "does not render tool_calls" in result.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("adapter_model.safetensors"))

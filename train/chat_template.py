@@ -56,3 +56,10 @@ def chatml_template(default_system: str | None = None) -> str:
         "{% endfor %}"
         "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
     )
+
+
+def renders_tool_calls(tokenizer) -> bool:
+    """Whether the tokenizer's chat template renders an assistant turn's `tool_calls` (a template
+    that never names them drops the calls: the turn would be trained on, or read, as empty)."""
+    template = tokenizer.chat_template or ""
+    return "tool_calls" in (" ".join(template.values()) if isinstance(template, dict) else template)

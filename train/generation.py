@@ -25,6 +25,7 @@ from typing import Any
 from annotate.errors import EvaluationError, TrainingError
 from annotate.text.degenerate import END_OF_TURN, LENGTH, OTHER_TOKEN, Generation
 from annotate.text.tool_calls import response_text
+from train.chat_template import renders_tool_calls
 from train.recipe import SMALL_CPU_MACHINE
 from train.runs import adapter_folder, base_model_lineage, read_run
 
@@ -146,15 +147,10 @@ def chat_text(tokenizer, prompt: list[dict], tools: list[dict] | None = None) ->
     """A conversation as the model reads it before its answer: the chat template with the generation
     prompt and the offered `tools`; a template that does not render `tool_calls` gets each earlier
     call as a `<tool_call>` block in its assistant turn's text, so the model still sees it."""
-    if not _renders_tool_calls(tokenizer):
+    if not renders_tool_calls(tokenizer):
         prompt = [{**{k: v for k, v in m.items() if k != "tool_calls"}, "content": response_text(m.get("content"), m["tool_calls"])}
                   if m.get("tool_calls") else m for m in prompt]  # fmt: skip
     return tokenizer.apply_chat_template(prompt, tools=tools or None, add_generation_prompt=True, tokenize=False)
-
-
-def _renders_tool_calls(tokenizer) -> bool:
-    template = tokenizer.chat_template or ""
-    return "tool_calls" in (" ".join(template.values()) if isinstance(template, dict) else template)
 
 
 def generate(model, tokenizer, prompts: Sequence[list[dict]], decoding: Decoding, device: str,

@@ -28,6 +28,7 @@ from typing import Any
 from annotate.contracts.lineage import code_version
 from annotate.contracts.training import RunRequest
 from annotate.errors import TrainingError
+from train.chat_template import renders_tool_calls
 from train.runs import adapter_folder, base_model_lineage, last_checkpoint, new_run_id, write_metrics, write_run_json
 from train.settings import METHODS, RunSettings, load_settings
 from train.snapshot import Snapshot, open_snapshot
@@ -79,6 +80,7 @@ def prepare(kind: str, request: RunRequest, config_class: type) -> Prepared:
     trainer_values = {**TRAINER_DEFAULTS, **hardware, "seed": request.seed, "data_seed": request.seed,
                       **settings.trainer, "output_dir": str(run_dir / "checkpoints")}  # fmt: skip
     tokenizer = _load_tokenizer(request)
+    _refuse_silent_tool_calls(tokenizer, snapshot, request)
     if kind == "sft" and "assistant_only_loss" not in settings.trainer:
         trainer_values["assistant_only_loss"] = _assistant_only_loss_possible(tokenizer, snapshot, notes)
     try:  # before the model loads: a bad value fails in seconds, not after loading a large base
@@ -210,6 +212,17 @@ def _merged_with(model, init_adapter: Path):
     if adapter is None:
         raise TrainingError(f"--init-adapter {init_adapter}: no adapter in it (expected a run folder with adapter/)")
     return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+
+
+def _refuse_silent_tool_calls(tokenizer, snapshot: Snapshot, request: RunRequest) -> None:
+    """Tool-calling rows need a chat template that renders `tool_calls`: any other drops the calls,
+    and the trainer would learn an empty assistant turn."""
+    with open(snapshot.train_file, encoding="utf-8") as rows:
+        calls = any('"tool_calls"' in row for row in rows)
+    if calls and not renders_tool_calls(tokenizer):
+        raise TrainingError(f"{snapshot.train_file}: its rows call tools, but the chat template of {request.base} does not "
+                            "render tool_calls, so the calls would be dropped and empty turns trained on; give the base "
+                            "a template that renders tools (Flywheel's ChatML one: train/chat_template.py)")  # fmt: skip
 
 
 def _assistant_only_loss_possible(tokenizer, snapshot: Snapshot, notes: list[str]) -> bool:
