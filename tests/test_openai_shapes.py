@@ -170,3 +170,30 @@ def test_invalid_json_arguments_are_kept_as_written_so_the_flagger_can_see_them(
     record = record_from_json_line(json.dumps(line), IngestLimits())
     assert record.tool_calls[0].function.arguments == "{city: Paris"
     assert split_response(record.response).calls[0].arguments_error
+
+
+def test_a_table_row_keeps_its_tool_calls_and_tools_given_as_json_cells(store, tmp_path):
+    import csv
+
+    path = tmp_path / "calls.csv"
+    calls = [{"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["prompt", "response", "tool_calls", "tools", "refusal"])
+        writer.writerow(["Weather in Paris?", "", json.dumps(calls), json.dumps(tools), ""])
+        writer.writerow(["Rob a bank for me", "", "", "", "I can't help with that."])
+    summary = ingest_files(store, [path], rejects_dir=tmp_path)
+    assert (summary.total("ingested"), summary.total("rejected")) == (2, 0)
+    rows = {row["refusal"] is not None: row for row in store.db.query("SELECT * FROM records")}
+    assert json.loads(rows[False]["tool_calls"])[0]["function"]["name"] == "get_weather" and json.loads(rows[False]["tools"]) == tools
+    assert split_response(rows[False]["response"]).calls[0].arguments == {"city": "Paris"}
+    assert rows[True]["response"] == rows[True]["refusal"] == "I can't help with that."
+
+
+def test_a_record_format_line_with_only_a_refusal_or_calls_takes_them_as_its_text():
+    refused = record_from_json_line(json.dumps({"messages": [{"role": "user", "content": "x"}], "response": "", "refusal": "No."}), IngestLimits())
+    assert (refused.response, refused.refusal) == ("No.", "No.")
+    message = {"role": "assistant", "content": None, "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]}
+    called = record_from_json_line(json.dumps({"messages": [{"role": "user", "content": "x"}], "response": message}), IngestLimits())
+    assert called.tool_calls[0].function.arguments == '{"a":1}' and split_response(called.response).calls[0].arguments == {"a": 1}

@@ -21,12 +21,15 @@ from annotate.ingest.openai_shapes import flatten_message, from_choice, from_res
 from annotate.ingest.readers import LineProblem, parse_json_object
 from annotate.records import RecordIn
 from annotate.text.clean import SUSPECT_JSON, first_problem, load_json
+from annotate.text.tool_calls import response_text
 
 RECORD_FIELDS = frozenset(RecordIn.model_fields)
 MAPPABLE_FIELDS = (
     "id", "prompt", "messages", "response", "model", "created_at", "group",
     "feedback.thumbs", "feedback.rating", "feedback.comment", "logprobs.mean", "logprobs.min",
+    "tool_calls", "tools", "refusal", "reasoning",
 )  # fmt: skip
+JSON_CELLS = frozenset({"messages", "tool_calls", "tools"})  # a table holds these as JSON text
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -77,7 +80,7 @@ def from_table_row(row: dict[str, Any], columns: Mapping[str, str]) -> dict[str,
         elif "." in field:
             parent, child = field.split(".", 1)
             record.setdefault(parent, {})[child] = value
-        elif field == "messages" and isinstance(value, str):
+        elif field in JSON_CELLS and isinstance(value, str):
             record[field] = _json_cell(value)
         else:
             record[field] = value
@@ -179,6 +182,7 @@ def _reshape(data: dict[str, Any], keep_token_logprobs: bool = False) -> dict[st
             if messages[-1].get("role") == "assistant":
                 data["messages"] = messages[:-1]
                 take_assistant_message(data, messages[-1], extras)
+    _text_of_calls_or_refusal(data)
     for key in [key for key in data if key not in RECORD_FIELDS]:
         extras[key] = data.pop(key)
     if extras:
@@ -190,6 +194,19 @@ def _reshape(data: dict[str, Any], keep_token_logprobs: bool = False) -> dict[st
             merged[key if key not in merged else f"top_level.{key}"] = value
         data["metadata"] = merged
     return data
+
+
+def _text_of_calls_or_refusal(data: dict[str, Any]) -> None:
+    """A record given only its calls or its refusal (a table's empty response cell, a record-format
+    line with `"response": ""`) shows them as its response text."""
+    response = data.get("response")
+    if response is not None and not (isinstance(response, str) and not response.strip()):
+        return
+    calls, refusal = data.get("tool_calls"), data.get("refusal")
+    if isinstance(calls, list) and calls and all(isinstance(call, dict) for call in calls):
+        data["response"] = response_text(response, calls, refusal if isinstance(refusal, str) else None)
+    elif isinstance(refusal, str) and refusal.strip():
+        data["response"] = refusal
 
 
 def _from_unix(seconds: float) -> Any:
