@@ -197,3 +197,20 @@ def test_a_record_format_line_with_only_a_refusal_or_calls_takes_them_as_its_tex
     message = {"role": "assistant", "content": None, "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]}
     called = record_from_json_line(json.dumps({"messages": [{"role": "user", "content": "x"}], "response": message}), IngestLimits())
     assert called.tool_calls[0].function.arguments == '{"a":1}' and split_response(called.response).calls[0].arguments == {"a": 1}
+
+
+def test_a_streaming_chunk_is_rejected_saying_what_to_log_instead():
+    chunk = {"id": "chatcmpl-9", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+             "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]}
+    problem = record_from_json_line(json.dumps({"messages": [{"role": "user", "content": "hi"}], **chunk}), IngestLimits())
+    assert problem.field == "object" and "assembled completion" in problem.reason
+
+
+def test_legacy_completions_and_extra_choices_are_kept():
+    legacy = {"prompt": "Say hi", "object": "text_completion", "choices": [{"text": " hi", "index": 0, "finish_reason": "stop"}]}
+    record = record_from_json_line(json.dumps(legacy), IngestLimits())
+    assert record.response == " hi" and record.messages[0].content == "Say hi"
+    two = {"messages": [{"role": "user", "content": "x"}], "choices": [{"message": {"role": "assistant", "content": "a"}},
+                                                                       {"message": {"role": "assistant", "content": "b"}}]}
+    kept = record_from_json_line(json.dumps(two), IngestLimits())
+    assert kept.response == "a" and kept.metadata["other_choices"][0]["message"]["content"] == "b"

@@ -131,6 +131,9 @@ def record_from_data(data: dict[str, Any], text: str, limits: IngestLimits) -> R
     problem = check_limits(data, text, limits)
     if problem is not None:
         return problem
+    if data.get("object") == "chat.completion.chunk":
+        return LineProblem("object", "a streaming chunk (chat.completion.chunk) is one piece of an answer: log the "
+                                     "assembled completion (the SDK's stream helpers give it) or the final message")  # fmt: skip
     data = _reshape(data, limits.keep_token_logprobs)
     try:
         return RecordIn.model_validate(data)
