@@ -312,8 +312,9 @@ PROGRESS_CAP = 1_000
 
 
 def progress_of(store: Store, annotator: str, kind: str | None = None, *, route: str = "app") -> Progress:
-    """What the annotator did today (UTC) and how many tasks remain open in the queue (up to a cap,
-    so the count costs the same at 200,000 open tasks as at 200)."""
+    """What the annotator answered in the app today (UTC; imported answers and Label Studio pulls
+    are not today's work) and how many tasks remain open in the queue (up to a cap, so the count
+    costs the same at 200,000 open tasks as at 200)."""
     person = active_annotator(store, annotator)
     midnight = utc_now().replace(hour=0, minute=0, second=0, microsecond=0)
     counted = store.open_tasks(kind=kind, route=route, cap=PROGRESS_CAP + 1)

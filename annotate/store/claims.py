@@ -163,11 +163,14 @@ class ClaimQueries:
             )
         ]  # fmt: skip
 
-    def annotations_since(self, annotator_id: int, since: str) -> int:
+    def annotations_since(self, annotator_id: int, since: str, *, source: str = "app") -> int:
+        """First answers (not edits) the annotator made through `source` since `since`: imported
+        answers and Label Studio pulls are stamped with the time they arrived, not when they were made."""
         return next(
             self.db.query(
-                "SELECT COUNT(*) AS n FROM annotations WHERE annotator_id = ? AND created_at >= ? AND supersedes IS NULL",
-                [annotator_id, since],
+                """SELECT COUNT(*) AS n FROM annotations
+                   WHERE annotator_id = ? AND created_at >= ? AND supersedes IS NULL AND source = ?""",
+                [annotator_id, since, source],
             )
         )["n"]
 
