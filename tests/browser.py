@@ -49,8 +49,9 @@ def free_port() -> int:
 class ReviewServer:
     """`streamlit run review_app.py` on 127.0.0.1 for one project; a context manager."""
 
-    def __init__(self, project: Project, log_path: Path, *, startup_timeout: float = 60.0):
+    def __init__(self, project: Project, log_path: Path, *, startup_timeout: float = 60.0, script: str = "review_app.py"):
         self.project = project
+        self.script = script  # "review_server.py": as `flywheel app` serves it, with the session-cookie routes
         self.log_path = log_path
         self.startup_timeout = startup_timeout
         self.port = free_port()
@@ -72,7 +73,7 @@ class ReviewServer:
         secrets = self.log_path.with_name("secrets.toml")
         secrets.write_text("", encoding="utf-8")
         command = [
-            sys.executable, "-m", "streamlit", "run", str(REPO / "review_app.py"),
+            sys.executable, "-m", "streamlit", "run", str(REPO / self.script),
             "--server.address", "127.0.0.1", "--server.port", str(self.port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", "--server.runOnSave", "false",
             "--secrets.files", str(secrets),

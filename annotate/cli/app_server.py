@@ -25,7 +25,7 @@ import annotate
 from annotate.errors import ProjectError
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-SERVER_SCRIPT = "review_app.py"
+SERVER_SCRIPT = "review_server.py"  # st.App around review_app.py, with the session-cookie routes
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +38,7 @@ def serve(
     port: int = typer.Option(8501, "--port", help="Port to listen on."),
     dev: bool = typer.Option(False, "--dev", help="Development: rerun the app when a source file changes."),
 ) -> None:
-    """Start the review app (streamlit run review_app.py) on this project."""
+    """Start the review app (streamlit run review_server.py) on this project."""
     project = ctx.obj.project()
     project.config  # fail here, clearly, rather than inside the app
     script = Path(annotate.__file__).resolve().parent.parent / SERVER_SCRIPT

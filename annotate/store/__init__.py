@@ -31,6 +31,7 @@ from annotate.store.overview import OverviewQueries
 from annotate.store.pauses import PauseQueries
 from annotate.store.records import RecordQueries
 from annotate.store.rounds import RoundQueries
+from annotate.store.sessions import SessionQueries
 from annotate.store.settings import SettingQueries
 from annotate.store.signals import SignalQueries
 from annotate.store.tasks import TaskQueries
@@ -42,7 +43,7 @@ CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% fast
 class Store(
     RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries,
     TaskQueries, SettingQueries, ClaimQueries, LabelStudioQueries, AgreementQueries, AnswerQueries,
-    DatasetQueries, ConflictQueries, PauseQueries,
+    DatasetQueries, ConflictQueries, PauseQueries, SessionQueries,
 ):
     """A Flywheel database file, migrated to the current schema on open."""
 

@@ -511,3 +511,24 @@ def add_record_tool_columns(db: Database) -> None:
     for column in ("tool_calls", "refusal", "tools", "reasoning", "token_logprobs", "trace_id", "span_id"):
         db.execute(f"ALTER TABLE records ADD COLUMN {column} TEXT")
     db.execute("CREATE INDEX records_trace ON records (trace_id) WHERE trace_id IS NOT NULL")
+
+
+@migrations()
+def create_sessions(db: Database) -> None:
+    """Review-app sign-ins that survive a reload: the browser holds a random token in an HttpOnly
+    cookie and the store keeps only its SHA-256 (`token_hash`). A session starts with a one-time
+    `handoff_hash` that the page's script exchanges for the cookie; `last_seen_at` drives the idle
+    timeout. Signing out deletes the row, so its cookie signs nobody in again."""
+    db.execute(
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
+            handoff_hash TEXT UNIQUE,
+            token_hash TEXT UNIQUE,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX sessions_annotator ON sessions (annotator_id)")

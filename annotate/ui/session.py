@@ -4,10 +4,15 @@ Nobody sees anything before signing in. With `[auth]` in `.streamlit/secrets.tom
 OpenID Connect login (`st.login`) is used instead of passwords, and the role still comes from
 the annotators table by email: an unknown email is asked to see its lead, not let in. Every page
 run re-reads the annotator, so a deactivation or a role change takes effect at once.
+
+A password sign-in also starts a server-side session (`annotate.review.sessions`) whose token the
+browser keeps in an HttpOnly cookie, set by `review_server.py`'s route: a reload or a new tab
+brings the cookie and resumes the sign-in, within the idle timeout. Signing out ends it.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import streamlit as st
@@ -15,6 +20,11 @@ import streamlit as st
 from annotate.errors import FlywheelError
 from annotate.review.annotators import find_annotator
 from annotate.review.auth import sign_in
+from annotate.review.sessions import (
+    HANDOFF_SECONDS, SESSION_COOKIE, TOUCH_EVERY_SECONDS, end_session, handoff_pending, resume_session, start_session,
+    touch_session,
+)  # fmt: skip
+from annotate.ui.session_routes import END_PATH, START_PATH
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown
 
@@ -31,6 +41,8 @@ def current_user() -> dict | None:
     user = st.session_state.user
     if user is None and sso_configured() and st.user.is_logged_in:
         user = _user_from_sso()
+    elif user is None and not sso_configured():
+        user = _user_from_cookie()
     if user is None:
         return None
     idle_limit = current_project().config.app.session_idle_minutes * 60
@@ -39,6 +51,8 @@ def current_user() -> dict | None:
         return None
     with open_store() as store:
         fresh = find_annotator(store, user["email"])
+        if fresh is not None and fresh["active"]:
+            _keep_session_alive(store)
     if fresh is None or not fresh["active"]:
         sign_out("This account has been deactivated; ask your lead.")
         return None
@@ -48,6 +62,12 @@ def current_user() -> dict | None:
 
 
 def sign_out(reason: str = "") -> None:
+    if st.session_state.session_id is not None:
+        with open_store() as store:
+            end_session(store, st.session_state.session_id)
+        st.session_state.session_id = None
+        st.session_state.cookie_handoff = None
+        st.session_state.cookie_end = True
     st.session_state.user = None
     st.session_state.signed_out_reason = reason
     st.session_state.task_started = {}
@@ -82,13 +102,63 @@ def sign_in_page() -> None:
             with open_store() as store:
                 user = sign_in(store, email.strip(), password, max_failed=settings.max_failed_sign_ins,
                                lockout_minutes=settings.lockout_minutes)  # fmt: skip
+                session_id, handoff = start_session(store, user["id"], idle_minutes=settings.session_idle_minutes)
         except FlywheelError as exc:
             st.error(escape_markdown(exc))
             return
         st.session_state.user = _public(user)
-        st.session_state.last_active = time.time()
+        st.session_state.last_active = st.session_state.session_touched = time.time()
+        st.session_state.session_id, st.session_state.cookie_handoff = session_id, (handoff, time.time())
+        st.session_state.cookie_end = False
         st.session_state.signed_out_reason = ""
         st.rerun()
+
+
+def send_cookie_instructions() -> None:
+    """Have the browser fetch the session cookie after a sign-in, or drop it after a sign-out.
+
+    The script posts to this server's own routes (`annotate.ui.session_routes`); the handoff code
+    is single-use and short-lived, and the token itself never reaches the page. Repeated on each
+    run until the exchange is seen in the store (a rerun can drop an element before it runs).
+    """
+    if st.session_state.cookie_handoff:
+        with open_store() as store:
+            pending = st.session_state.session_id is not None and handoff_pending(store, st.session_state.session_id)
+        code, issued = st.session_state.cookie_handoff
+        if pending and time.time() - issued < HANDOFF_SECONDS:
+            _post_from_browser(START_PATH, code)
+        else:
+            st.session_state.cookie_handoff = None
+    if st.session_state.cookie_end:
+        _post_from_browser(END_PATH, "")
+        st.session_state.cookie_end = False
+
+
+def _post_from_browser(path: str, body: str) -> None:
+    script = f"fetch({json.dumps(path)}, {{method: 'POST', body: {json.dumps(body)}, credentials: 'same-origin'}})"
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)  # our own constants and a URL-safe code
+
+
+def _user_from_cookie() -> dict | None:
+    """The annotator whose session cookie this browser brought, if that session is still good."""
+    token = st.context.cookies.get(SESSION_COOKIE)
+    if not isinstance(token, str) or not token:  # (AppTest's stand-in client has no real cookies)
+        return None
+    with open_store() as store:
+        resumed = resume_session(store, token, idle_minutes=current_project().config.app.session_idle_minutes)
+    if resumed is None:
+        return None
+    st.session_state.session_id, annotator = resumed
+    st.session_state.user = _public(annotator)
+    st.session_state.last_active = st.session_state.session_touched = time.time()
+    return st.session_state.user
+
+
+def _keep_session_alive(store) -> None:
+    """Write the session's last activity now and then, so a new tab's cookie is judged by it."""
+    if st.session_state.session_id is not None and time.time() - st.session_state.session_touched > TOUCH_EVERY_SECONDS:
+        touch_session(store, st.session_state.session_id)
+        st.session_state.session_touched = time.time()
 
 
 def _user_from_sso() -> dict | None:

@@ -12,6 +12,10 @@ SESSION_DEFAULTS: dict[str, object] = {
     "flash": "",  # a one-off confirmation shown after a rerun ("Saved")
     "form_error": "",  # why the last submit was refused (shown with the task still on screen)
     "lost_answer": None,  # {"task_id", "text", "message"}: an answer the store refused, kept to copy
+    "session_id": None,  # the store's sessions row behind this sign-in (annotate.review.sessions), if any
+    "session_touched": 0.0,  # time.time() when that row's last_seen_at was last written
+    "cookie_handoff": None,  # (code, time.time() issued): what the browser still has to exchange for the cookie
+    "cookie_end": False,  # the browser still has to be told to drop the session cookie
 }
 
 
