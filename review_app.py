@@ -12,7 +12,7 @@ import streamlit as st
 
 from annotate.errors import FlywheelError, StoreBusy
 from annotate.ui.pages import pages_for, sign_in_pages
-from annotate.ui.session import current_user, sign_in_page, sign_out
+from annotate.ui.session import current_user, send_cookie_instructions, sign_in_page, sign_out
 from annotate.ui.state import init_session_state
 from annotate.ui.text import escape_markdown
 
@@ -22,6 +22,7 @@ init_session_state()
 
 try:
     user = current_user()
+    send_cookie_instructions()
     if user is None:
         navigation = st.navigation(sign_in_pages(sign_in_page), position="hidden")
     else:
