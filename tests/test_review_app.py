@@ -69,3 +69,12 @@ def test_the_overview_shows_flags_and_the_head_of_the_queue(project, store, writ
     head = app.dataframe[2].value
     assert len(head) == 3 and set(head["kind"]) == {"correction"}
     assert head["why"].str.contains("negative_feedback").all()
+
+
+def test_records_that_came_without_an_ingest_do_not_break_the_overview(project, store, app_for):
+    from tests.conftest import make_tasks
+
+    make_tasks(store, 3)  # records written directly, as gold imports and generated sets are: no ingest row
+    app = app_for(project)
+    assert not app.exception
+    assert any(element.value == "No ingests yet." for element in app.markdown)

@@ -78,7 +78,10 @@ def overview_page() -> None:
     st.subheader("Recent ingests")
     ingests = pd.DataFrame(overview.recent_ingests)
     columns_shown = ["id", "path", "source", "format", "status", "n_read", "n_ingested", "n_present", "n_rejected", "started_at"]
-    st.dataframe(ingests[columns_shown], hide_index=True, width="stretch")
+    if ingests.empty:  # records can arrive without an ingest (gold items, generated sets)
+        st.write("No ingests yet.")
+    else:
+        st.dataframe(ingests[columns_shown], hide_index=True, width="stretch")
     st.caption(
         "Expert review, agreement, export and training arrive with their own pages; "
         "this page only reports what is in the store."
