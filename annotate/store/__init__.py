@@ -20,6 +20,7 @@ from annotate.errors import StoreBusy, StoreError
 from annotate.store.agreement import AgreementQueries
 from annotate.store.annotators import AnnotatorQueries
 from annotate.store.answers import AnswerQueries
+from annotate.store.changes import ChangeQueries
 from annotate.store.claims import ClaimQueries
 from annotate.store.conflicts import ConflictQueries
 from annotate.store.datasets import DatasetQueries
@@ -43,7 +44,7 @@ CACHE_KIB = 64 * 1024  # page cache per connection (grows only as used); 4% fast
 class Store(
     RecordQueries, RoundQueries, IngestQueries, OverviewQueries, SignalQueries, AnnotatorQueries, FlagQueries,
     TaskQueries, SettingQueries, ClaimQueries, LabelStudioQueries, AgreementQueries, AnswerQueries,
-    DatasetQueries, ConflictQueries, PauseQueries, SessionQueries,
+    DatasetQueries, ConflictQueries, PauseQueries, SessionQueries, ChangeQueries,
 ):
     """A Flywheel database file, migrated to the current schema on open."""
 

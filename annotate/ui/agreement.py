@@ -9,12 +9,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from annotate.consensus.agreement import AgreementReport, agreement_by_week, agreement_report
+from annotate.consensus.agreement import AgreementReport
 from annotate.consensus.answer_table import AnswerFilter
 from annotate.project import list_rounds
 from annotate.review.annotators import list_annotators
 from annotate.review.quality import pause_text, quality_rules, standing_rows, standings
 from annotate.ui.access import require_role
+from annotate.ui.cached import agreement_views
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown
 
@@ -36,9 +37,8 @@ def agreement_page() -> None:
     st.title("Agreement")
     project = current_project()
     filters = _filters()
+    report, weekly = agreement_views(filters)  # cached until the review data changes
     with open_store() as store:
-        report = agreement_report(store, project.config, filters)
-        weekly = agreement_by_week(store, project.config, filters) if report.n_tasks else None
         quality = standings(store, list_annotators(store))
         rules = quality_rules(store)
     show_pauses(quality)

@@ -1,0 +1,42 @@
+"""Views that cost seconds to compute at scale, cached until the review data changes.
+
+A page asks for a view with its arguments; the key adds the database, the config file's version and
+the store's change count (`annotate.reports.changes`, bumped by triggers inside every write to the review
+tables, from any process). A rerun that changed no data (a click on a filter, a tab, the kappa
+field) finds the view cached; any write by anyone changes the count and the next run recomputes.
+The count is read before the view is computed, so a write landing in between can leave a view
+newer than its key, never older. Views are kept per server process (`st.cache_data`), shared by
+all sessions: every role that may open the page sees the same numbers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from annotate.consensus.agreement import AgreementReport, agreement_by_week, agreement_report
+from annotate.consensus.answer_table import AnswerFilter
+from annotate.reports.changes import review_data_version
+from annotate.ui.store_access import current_project, open_store
+
+
+def agreement_views(filters: AnswerFilter) -> tuple[AgreementReport, pd.DataFrame | None]:
+    """The agreement report and its weekly trend (None when no task has two answers) for `filters`."""
+    project = current_project()
+    with open_store() as store:
+        changes = review_data_version(store)
+    return _agreement_views(_database(project.db_path), project.config_path.stat().st_mtime_ns, changes, filters)
+
+
+def _database(path) -> tuple[str, int]:
+    """The database file by path and inode: a file put in another's place is another database."""
+    return str(path), path.stat().st_ino
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing agreement…")
+def _agreement_views(database: tuple[str, int], config_version: int, changes: int, filters: AnswerFilter):
+    project = current_project()
+    with open_store() as store:
+        report = agreement_report(store, project.config, filters)
+        weekly = agreement_by_week(store, project.config, filters) if report.n_tasks else None
+    return report, weekly
