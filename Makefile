@@ -99,7 +99,7 @@ browser:
 
 # Every benchmark at its default size, one after another (about 30 minutes; run nothing else meanwhile).
 bench: install labelstudio
-	for script in ingest queue flag app labelstudio agreement export train pii; do $(BIN)/python bench/$$script.py || exit 1; done
+	for script in ingest queue flag workspace app labelstudio agreement export train pii; do $(BIN)/python bench/$$script.py || exit 1; done
 
 # Refresh the README's screenshots from the real-browser tests.
 screenshots: install browser

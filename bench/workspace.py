@@ -1,7 +1,7 @@
 """Benchmark: one page run of the correction workspace, against the bare `next_task` call in the same run.
 
-    .venv/bin/python bench/app.py                                         # 200,000 records, 20,000 tasks
-    .venv/bin/python bench/app.py --records 20000 --tasks 2000 --runs 50  # a quick look
+    .venv/bin/python bench/workspace.py                                   # 200,000 records, 20,000 tasks
+    .venv/bin/python bench/workspace.py --records 20000 --tasks 2000 --runs 50  # a quick look
 
 Setup (timed, printed, not part of the figures): a fresh project (`init_project`), `--records`
 records from `generate_records` written to JSONL and ingested with `annotate.ingest.ingest_files`
