@@ -149,8 +149,9 @@ class ClaimQueries:
             self.db.query(
                 """
                 SELECT a.*, t.kind AS task_kind, r.messages, r.response AS response_a, rb.response AS response_b,
-                       (SELECT MIN(first.created_at) FROM annotations AS first
-                        WHERE first.task_id = a.task_id AND first.annotator_id = a.annotator_id) AS first_submitted_at
+                       (SELECT first.created_at FROM annotations AS first  -- the chain's first answer (annotations_first)
+                        WHERE first.task_id = a.task_id AND first.annotator_id = a.annotator_id
+                          AND first.supersedes IS NULL) AS first_submitted_at
                 FROM annotations AS a
                 JOIN tasks AS t ON t.id = a.task_id
                 JOIN records AS r ON r.id = t.record_id
