@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import annotate.ui.cached as cached
+from annotate.flagging import run_flaggers
 from annotate.ingest import ingest_files
 from annotate.review.annotators import OPERATOR, add_annotator, deactivate, pause
 from annotate.review.claims import submit
@@ -38,10 +39,27 @@ def test_every_kind_of_review_write_moves_the_count(store):
     assert moved(), "a round changed"
 
 
-def test_ingesting_records_alone_leaves_the_count(store, write_jsonl):
+def test_ingesting_and_flagging_move_the_count(store, project, write_jsonl):
     before = store.change_count()
-    ingest_files(store, [write_jsonl([record(id=str(n), prompt=f"question {n}") for n in range(5)])], source="web")
-    assert store.change_count() == before
+    rows = [record(id=str(n), prompt=f"question {n}", feedback={"thumbs": "down"}) for n in range(5)]
+    ingest_files(store, [write_jsonl(rows)], source="web")
+    after_ingest = store.change_count()
+    assert after_ingest > before
+    run_flaggers(store, project.config, project.root, only=["negative_feedback"])
+    assert store.change_count() > after_ingest, "flags were written"
+
+
+def test_the_stores_own_counts_leave_out_the_counters_writes(store, write_jsonl):
+    rows = [record(id=str(n), prompt=f"question {n}") for n in range(4)]
+    first = ingest_files(store, [write_jsonl(rows)], source="web")
+    again = ingest_files(store, [write_jsonl(rows + [record(id="9", prompt="new")], name="more.jsonl")], source="web")
+    assert (first.files[0].ingested, again.files[0].ingested, again.files[0].present) == (4, 1, 4), (first, again)
+    tasks = make_tasks(store, 2)
+    ls_project = store.insert_ls_project({"server_url": "http://127.0.0.1:1", "ls_project_id": 1, "kind": "correction",
+                                          "round_id": store.open_round()["id"], "title": "t", "label_config_hash": "h",
+                                          "created_at": "2026-12-01T00:00:00+00:00"})["id"]  # fmt: skip
+    assert store.record_pushed(ls_project, [(tasks[0], 101), (tasks[1], 102)]) == 2
+    assert store.record_pushed(ls_project, [(tasks[0], 103), (tasks[1], 104)]) == 0, "a pushed task keeps its first id"
 
 
 def test_a_write_from_another_connection_is_seen_by_a_new_reader(project, store):
@@ -85,3 +103,18 @@ def test_the_dashboard_reuses_its_figures_until_an_answer_arrives(env, store, co
     page.run()
     assert "Over **2** tasks" in page.caption[0].value, "the new answers are on the dashboard at the next run"
     assert len(counted) == 2
+
+
+def test_the_rounds_page_shows_new_records_and_flags_at_its_next_run(env, store, project, write_jsonl):
+    add_annotator(store, "eng@x.test", "engineer")
+    rows = [record(id=str(n), prompt=f"question {n}", feedback={"thumbs": "down"}) for n in range(4)]
+    ingest_files(store, [write_jsonl(rows)], source="web")
+    page = run_page("annotate.ui.rounds.rounds_page", "eng@x.test", "engineer")
+    metrics = {metric.label: metric.value for metric in page.metric}
+    assert (metrics["Production records"], metrics["Flagged"]) == ("4", "0%")
+
+    ingest_files(store, [write_jsonl([record(id="9", prompt="one more")], name="more.jsonl")], source="web")
+    run_flaggers(store, project.config, project.root, only=["negative_feedback"])
+    page.run()
+    metrics = {metric.label: metric.value for metric in page.metric}
+    assert (metrics["Production records"], metrics["Flagged"]) == ("5", "80%")

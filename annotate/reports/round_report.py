@@ -37,6 +37,17 @@ DRIFT_CLUSTERS = 8
 
 def round_report(store: Store, project: Project, name: str | None = None) -> dict:
     """The report of the round named `name` (default: the open round, else the latest)."""
+    return with_evaluations(project, round_store_report(store, project.config, name))
+
+
+def with_evaluations(project: Project, report: dict) -> dict:
+    """`round_store_report`'s report completed with the evaluation reports read from the project folder."""
+    return {**report, "evaluations": _evaluations_of(project, report["exported"])}
+
+
+def round_store_report(store: Store, config, name: str | None = None) -> dict:
+    """The round report without its evaluations: all of it that comes from the store (a page caches
+    it by the store's change count; the evaluations are files, read each time)."""
     rounds = store.rounds()
     if not rounds:
         raise RoundError("no rounds yet: ingest some logs first")
@@ -46,8 +57,8 @@ def round_report(store: Store, project: Project, name: str | None = None) -> dic
     previous = next((r for r in reversed(rounds) if r["id"] < chosen["id"]), None)
     records = store.round_record_count(chosen["id"])
     flags = store.round_flag_counts(chosen["id"])
-    answers = resolve_answers(store, project.config, AnswerFilter(round=chosen["name"]))  # read once for both below
-    agreement = report_from_frame(answers.frame, answers.resolution, project.config, answers.similarities)
+    answers = resolve_answers(store, config, AnswerFilter(round=chosen["name"]))  # read once for both below
+    agreement = report_from_frame(answers.frame, answers.resolution, config, answers.similarities)
     exported = _exported_during(store, chosen)
     return {
         "round": {key: chosen[key] for key in ("id", "name", "model", "started_at", "ended_at")},
@@ -61,7 +72,6 @@ def round_report(store: Store, project: Project, name: str | None = None) -> dic
                                  for field, value in agreement.fields.items()}},
         "flags_judged": flag_precision(store, answers.resolution),
         "exported": exported,
-        "evaluations": _evaluations_of(project, exported),
         "drift": _drift(store, previous, chosen) if previous else None,
     }  # fmt: skip
 

@@ -80,12 +80,10 @@ class LabelStudioQueries:
 
     def record_pushed(self, project_id: int, pushed: Sequence[tuple[int, int]]) -> int:
         """(task id, Label Studio task id) pairs; a task already pushed keeps its first id. Returns how many were new."""
-        before = self.db.conn.total_changes
-        self.db.conn.executemany(
+        return self.db.conn.executemany(  # rowcount, not total_changes: the change counter's trigger adds to that
             "UPDATE tasks SET ls_project = ?, external_id = ? WHERE id = ? AND ls_project IS NULL",
             [(project_id, str(ls_task_id), task_id) for task_id, ls_task_id in pushed],
-        )
-        return self.db.conn.total_changes - before
+        ).rowcount
 
     def pushed_task(self, project_id: int, ls_task_id: int) -> dict | None:
         rows = list(

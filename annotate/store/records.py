@@ -49,9 +49,7 @@ class RecordQueries:
 
         Runs inside the caller's transaction when there is one.
         """
-        before = self.db.conn.total_changes
-        self.db.conn.executemany(_INSERT_NEW, rows)
-        return self.db.conn.total_changes - before
+        return self.db.conn.executemany(_INSERT_NEW, rows).rowcount  # (not total_changes: triggers add to it)
 
     def record_count(self) -> int:
         return next(self.db.query("SELECT COUNT(*) AS n FROM records"))["n"]

@@ -148,8 +148,7 @@ class TaskQueries:
         """(record_id, kind, record_b_id, answer_json, source) rows; returns how many were new or changed."""
         now = utc_now_text()
         with self.db.atomic():
-            before = self.db.conn.total_changes
-            self.db.conn.executemany(
+            return self.db.conn.executemany(  # rowcount, not total_changes: triggers add to that
                 """
                 INSERT INTO gold_answers (record_id, kind, record_b_id, answer, source, added_at)
                 VALUES (?, ?, ?, ?, ?, ?)
@@ -157,8 +156,7 @@ class TaskQueries:
                 WHERE answer IS NOT excluded.answer OR record_b_id IS NOT excluded.record_b_id
                 """,
                 [(*row, now) for row in rows],
-            )
-            return self.db.conn.total_changes - before
+            ).rowcount
 
     def task(self, task_id: int) -> Task | None:
         rows = list(self.db.query("SELECT * FROM tasks WHERE id = ?", [task_id]))

@@ -17,20 +17,28 @@ import streamlit as st
 from annotate.consensus.agreement import AgreementReport, agreement_by_week, agreement_report
 from annotate.consensus.answer_table import AnswerFilter
 from annotate.reports.changes import review_data_version
+from annotate.reports.round_report import round_store_report, with_evaluations
 from annotate.ui.store_access import current_project, open_store
 
 
 def agreement_views(filters: AnswerFilter) -> tuple[AgreementReport, pd.DataFrame | None]:
     """The agreement report and its weekly trend (None when no task has two answers) for `filters`."""
+    return _agreement_views(*_version(), filters)
+
+
+def round_report_view(name: str) -> dict:
+    """The round report of round `name` (`annotate.reports.round_report`): its store part cached,
+    its evaluations read from the project folder each time."""
+    return with_evaluations(current_project(), _round_store_report(*_version(), name))
+
+
+def _version() -> tuple[tuple[str, int], int, int]:
+    """(the database by path and inode, the config file's version, the store's change count):
+    a file put in another's place is another database; an edited config, another computation."""
     project = current_project()
     with open_store() as store:
         changes = review_data_version(store)
-    return _agreement_views(_database(project.db_path), project.config_path.stat().st_mtime_ns, changes, filters)
-
-
-def _database(path) -> tuple[str, int]:
-    """The database file by path and inode: a file put in another's place is another database."""
-    return str(path), path.stat().st_ino
+    return (str(project.db_path), project.db_path.stat().st_ino), project.config_path.stat().st_mtime_ns, changes
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing agreement…")
@@ -40,3 +48,9 @@ def _agreement_views(database: tuple[str, int], config_version: int, changes: in
         report = agreement_report(store, project.config, filters)
         weekly = agreement_by_week(store, project.config, filters) if report.n_tasks else None
     return report, weekly
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the round report…")
+def _round_store_report(database: tuple[str, int], config_version: int, changes: int, name: str) -> dict:
+    with open_store() as store:
+        return round_store_report(store, current_project().config, name)

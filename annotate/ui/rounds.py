@@ -11,8 +11,8 @@ import streamlit as st
 from annotate.project import list_rounds
 from annotate.reports.flag_precision import MIN_EVIDENCE, shown_rows
 from annotate.reports.model_versions import NOT_ENOUGH_EVIDENCE, SHIP, what_shipped
-from annotate.reports.round_report import round_report
 from annotate.ui.access import require_role
+from annotate.ui.cached import round_report_view
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown
 
@@ -28,7 +28,7 @@ def rounds_page() -> None:
             return
         names = [row["name"] for row in reversed(rounds)]
         name = st.selectbox("Round", names, help="Newest first. Drift is measured against the round before.")
-        report = round_report(store, project, name)
+        report = round_report_view(name)  # cached until the store's data changes
         shipped, unplaced = what_shipped(store, project)
 
     chosen = report["round"]
