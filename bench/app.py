@@ -28,7 +28,7 @@ of `at.run()` with `time.perf_counter()`:
 (c) uncached: `--runs` runs, each after `st.cache_data.clear()`: the same page without its caches
     (what every rerun cost before they were keyed by the store's change counter); median.
 Baselines in the same run, `--runs` times each, medians: an empty page (`st.title` only) under
-AppTest (the floor every run pays), and the agreement dashboard's domain calls alone
+AppTest, rerun (the floor every run pays) and first run of a new AppTest (the floor of (a)), and the agreement dashboard's domain calls alone
 (`agreement_report`, `agreement_by_week`, `standings` on one open store).
 
 Targets (issue text): each page usable within 1 s after a click at the demo's size, and within
@@ -174,6 +174,7 @@ def measure_baselines(project: Project, runs: int) -> dict[str, float]:
     from annotate.review.annotators import list_annotators
     from annotate.review.quality import standings
 
+    empty_firsts = [timed_run(AppTest.from_string(EMPTY, default_timeout=60)) for _ in range(runs)]
     empty = AppTest.from_string(EMPTY, default_timeout=60)
     empty_runs = [timed_run(empty) for _ in range(runs + 1)][1:]
     domain = []
@@ -184,7 +185,8 @@ def measure_baselines(project: Project, runs: int) -> dict[str, float]:
             agreement_by_week(store, project.config)
             standings(store, list_annotators(store))
             domain.append(time.perf_counter() - started)
-    return {"empty page": statistics.median(empty_runs), "agreement domain calls": statistics.median(domain)}
+    return {"empty page": statistics.median(empty_runs), "empty page, first run": statistics.median(empty_firsts),
+            "agreement domain calls": statistics.median(domain)}  # fmt: skip
 
 
 def report(size: str, counts: str, setup: float, rows: list[dict], baselines: dict[str, float], runs: int) -> None:
