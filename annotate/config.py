@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from annotate.errors import ConfigError
+from annotate.records import FlagReason
 from annotate.text.clean import UncleanFile, load_toml, read_text, text_lines
 from annotate.text.pii import DEFAULT_MIN_SCORES
 
@@ -300,6 +301,45 @@ class AppSettings(Section):
     )
 
 
+AnswerField = Literal["categories", "severity", "rationale"]
+
+
+class AnswerRule(Section):
+    """What an answer with one verdict (or judgment) must hold besides its text."""
+
+    require: list[AnswerField] = Field(
+        default_factory=list, description="Fields that must all be given: categories (at least one), severity, rationale."
+    )
+    require_one_of: list[AnswerField] = Field(default_factory=list, description="Fields of which at least one must be given.")
+
+
+class AnswerRules(Section):
+    """One rule per correction verdict and preference judgment (`annotate.review.answer_rules`)."""
+
+    acceptable: AnswerRule = Field(default_factory=AnswerRule)
+    corrected: AnswerRule = Field(default_factory=lambda: AnswerRule(require=["categories", "severity"]))
+    unusable: AnswerRule = Field(default_factory=lambda: AnswerRule(require_one_of=["rationale", "categories"]))
+    a: AnswerRule = Field(default_factory=AnswerRule)
+    b: AnswerRule = Field(default_factory=AnswerRule)
+    tie: AnswerRule = Field(default_factory=AnswerRule)
+    both_bad: AnswerRule = Field(default_factory=AnswerRule)
+
+
+class ReviewSettings(Section):
+    """What every answer must hold, wherever it is written, and the app's care checks."""
+
+    rules: AnswerRules = Field(default_factory=AnswerRules)
+    confirm_accept_flags: list[FlagReason] = Field(
+        default_factory=lambda: ["pii", "refusal"],
+        description="Accepting a response flagged for one of these (refusal: also the format flagger's refusal validators) "
+                    "asks the expert to confirm they checked it.",
+    )  # fmt: skip
+    fast_accept_seconds: float = Field(
+        default=8, ge=0, description="A flagged response accepted in under this many seconds is a fast accept (0: no pace check)."
+    )
+    fast_accept_streak: int = Field(default=5, ge=1, description="Fast accepts in a row that bring a gentle notice.")
+
+
 class DegenerateLimits(Section):
     """The most a candidate's answers may be degenerate, per kind (`annotate.text.degenerate`), as
     a share of its production, safety and general answers; decided by the rate's Wilson interval."""
@@ -415,6 +455,7 @@ class ProjectConfig(Section):
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
     ingest: IngestLimits = Field(default_factory=IngestLimits)
     app: AppSettings = Field(default_factory=AppSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
 

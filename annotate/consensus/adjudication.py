@@ -142,7 +142,7 @@ def adjudicate(
     task = store.task(task_id)
     if task is None:
         raise ReviewError(f"no task with id {task_id}")
-    parsed = validate_task_answer(store, task, answer)
+    parsed = validate_task_answer(store, task, answer, reason=reason)
     if picked_annotation_id is not None:
         picked = store.annotation(picked_annotation_id)
         if picked is None or picked.task_id != task_id:

@@ -8,7 +8,8 @@ annotation on them is then, by what Flywheel last saw of it (`ls_annotations`):
 - edited (its result changed): a new annotation superseding the one stored before;
 - skipped (cancelled): a skip, like a skip in the review app;
 - invalid (the server does not check results against the config; a tool call that does not fit
-  the tools the record offered): reported, not stored;
+  the tools the record offered; an answer that breaks the project's answer rules,
+  `annotate.review.answer_rules`): reported, not stored;
 - unchanged: nothing, so pulling twice adds nothing.
 
 An annotation Flywheel had that is gone from its task was deleted on the server: it is reported,
@@ -29,6 +30,7 @@ from annotate.labelstudio.client import CURSOR_FORMAT, LabelStudioClient, result
 from annotate.labelstudio.payloads import answer_from_result, result_hash
 from annotate.labelstudio.push import check_link
 from annotate.review.annotators import add_annotator
+from annotate.review.answer_rules import answer_problems
 from annotate.review.claims import store_external_annotation, taxonomy_of
 from annotate.review.tool_answers import offered_tools
 from annotate.store import Store
@@ -151,6 +153,9 @@ def _take(store, link, flywheel_task, task, annotation, seen, users, label_confi
     if not problems:
         tools = offered_tools(store, [flywheel_task["record_id"], flywheel_task["record_b_id"]])
         answer, problems = answer_from_result(flywheel_task["kind"], annotation, task.get("data") or {}, taxonomy, tools)
+    if answer is not None:  # the project's answer rules, as every answer meets them (annotate.review.answer_rules)
+        problems = answer_problems(store, [flywheel_task["record_id"], flywheel_task["record_b_id"]], answer)
+        answer = None if problems else answer
     if answer is None:
         store.save_ls_annotation({**row, "state": "invalid", "problem": "; ".join(problems)})
         report.invalid.append(Problem(link["ls_project_id"], task["id"], annotation["id"], email, "; ".join(problems)))

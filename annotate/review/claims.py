@@ -42,6 +42,7 @@ from annotate.config import Taxonomy
 from annotate.errors import ClaimLost, NotAllowed, Paused, ReviewError
 from annotate.records import Answer, CorrectionAnswer, PersonRole, PreferenceAnswer
 from annotate.review.annotators import active_annotator
+from annotate.review.answer_rules import check_answer_rules
 from annotate.review.masking import Masker, ReviewMask, review_mask
 from annotate.review.quality import check_pause, pause_text, standing_pause
 from annotate.review.tool_answers import check_task_answer_calls, merged_tools
@@ -108,10 +109,8 @@ def submit(
     if task.route != "app":
         raise NotAllowed(f"task {task_id} is routed to {task.route}; its answers come back from there "
                          "(flywheel ls pull), not from this app")  # fmt: skip
-    parsed = validate_task_answer(store, task, answer)
-    masker = _task_masker(store, task_id)
-    if masker is not None:  # the expert saw placeholders: store the values they stand for
-        parsed = masker.unmask_answer(parsed)
+    # the expert saw placeholders where the project masks personal data: the values they stand for are stored
+    parsed = validate_task_answer(store, task, answer, masker=_task_masker(store, task_id))
     now = utc_now()
     with store.immediate():
         earlier = store.first_annotation(task_id, person["id"])
@@ -193,12 +192,19 @@ def validate_answer(answer: Any, kind: str, taxonomy: Taxonomy) -> CorrectionAns
 
 
 def validate_task_answer(
-    store: Store, task: Task, answer: Any, taxonomy: Taxonomy | None = None
+    store: Store, task: Task, answer: Any, taxonomy: Taxonomy | None = None, *, masker: Masker | None = None,
+    reason: str | None = None,
 ) -> CorrectionAnswer | PreferenceAnswer:
-    """`validate_answer`, and the written response's tool calls checked against the tools the
-    task's record(s) offered (`annotate.review.tool_answers`): one rule for every way answers come in."""
+    """`validate_answer`, the written response's tool calls checked against the tools the task's
+    record(s) offered (`annotate.review.tool_answers`) and the project's answer rules
+    (`annotate.review.answer_rules`; `reason`, a lead's, counts as a rationale): one rule set for
+    every way answers come in. With `masker` (the answer was written over placeholders) the answer
+    is unmasked first, and returned unmasked."""
     parsed = validate_answer(answer, task.kind, taxonomy or taxonomy_of(store))
+    if masker is not None:
+        parsed = masker.unmask_answer(parsed)
     check_task_answer_calls(store, parsed, [task.record_id, task.record_b_id])
+    check_answer_rules(store, [task.record_id, task.record_b_id], parsed, reason)
     return parsed
 
 
@@ -360,15 +366,14 @@ def edit_annotation(
     if original is None or original.annotator_id != person["id"]:
         raise ReviewError(f"annotation {annotation_id} is not one of yours")
     task = _task(store, original.task_id)
-    parsed = validate_task_answer(store, task, answer)
-    mask = review_mask(store)
+    masker, mask = None, review_mask(store)
     if mask is not None:  # My work showed placeholders: store the values they stand for
         records = store.records_by_id([task.record_id] + ([task.record_b_id] if task.record_b_id else []))
         first_record = records[task.record_id]
         shown = store.latest_in_chain(annotation_id)
         masker, _ = _history_masker(mask, first_record["messages"], first_record["response"],
                                     records[task.record_b_id]["response"] if task.record_b_id else None, shown.answer)  # fmt: skip
-        parsed = masker.unmask_answer(parsed)
+    parsed = validate_task_answer(store, task, answer, masker=masker)
     window = timedelta(minutes=int(store.setting("edit_window_minutes", DEFAULT_EDIT_WINDOW_MINUTES)))
     first = store.first_annotation(original.task_id, person["id"])
     now = utc_now()

@@ -171,6 +171,24 @@ class ClaimQueries:
             )
         )["n"]
 
+    def recent_app_answers(self, annotator_id: int, limit: int) -> list[dict]:
+        """The annotator's latest first answers made in the app, newest first: kind, verdict,
+        seconds_spent, and flag_reasons (the reasons their task's records are flagged for, joined
+        by commas; None when unflagged)."""
+        return list(
+            self.db.query(
+                """
+                SELECT a.kind, a.verdict, a.seconds_spent,
+                       (SELECT group_concat(DISTINCT f.reason) FROM flags AS f
+                        WHERE f.record_id IN (t.record_id, t.record_b_id)) AS flag_reasons
+                FROM annotations AS a JOIN tasks AS t ON t.id = a.task_id
+                WHERE a.annotator_id = :me AND a.supersedes IS NULL AND a.source = 'app'
+                ORDER BY a.id DESC LIMIT :limit
+                """,
+                {"me": annotator_id, "limit": limit},
+            )
+        )
+
     def open_tasks(self, *, kind: str | None, route: str, cap: int) -> int:
         """Open tasks in the queue, counted up to `cap` (a page shows "1,000+" rather than scan them all)."""
         return next(
