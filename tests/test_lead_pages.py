@@ -24,7 +24,9 @@ AGREEMENT, ADJUDICATION, PEOPLE = (f"annotate.ui.{name}" for name in ("agreement
 
 
 def verdict(name: str, text: str | None = None, rationale: str = "") -> dict:
-    return {"kind": "correction", "verdict": name, "corrected_response": text, "rationale": rationale}
+    """An answer with the verdict; a correction names what was wrong and how badly, as the rules ask."""
+    needed = {"failure_categories": ["incomplete"], "severity": "minor"} if name == "corrected" else {}
+    return {"kind": "correction", "verdict": name, "corrected_response": text, "rationale": rationale or "seen", **needed}
 
 
 @pytest.fixture

@@ -84,9 +84,9 @@ def rule_problems(answer: Answer, settings: ReviewSettings, model_response: str 
     problems = []
     missing = [field for field in rule.require if not given[field]]
     if missing:
-        problems.append(f"a {outcome!r} answer needs {_words(missing, 'and')}")
+        problems.append(f"{_article(outcome)} {outcome!r} answer needs {_words(missing, 'and')}")
     if rule.require_one_of and not any(given[field] for field in rule.require_one_of):
-        problems.append(f"a {outcome!r} answer needs {_words(rule.require_one_of, 'or')}")
+        problems.append(f"{_article(outcome)} {outcome!r} answer needs {_words(rule.require_one_of, 'or')}")
     if isinstance(answer, CorrectionAnswer) and answer.verdict == "corrected" and same_response(answer.corrected_response, model_response):
         problems.append("the corrected response is the model's own: edit it, or choose 'acceptable'")
     return problems
@@ -166,3 +166,7 @@ def pace_notice(store: Store, annotator: str) -> str | None:
 def _words(fields: list[str], joiner: str) -> str:
     words = [FIELD_WORDS[field] for field in fields]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {joiner} " + words[-1]
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
