@@ -388,7 +388,7 @@ def sample_snapshot(project, cli):
             add_annotator(store, email)
             while (view := next_task(store, email, "correction")) is not None:
                 answer = {"kind": "correction", "verdict": "acceptable"} if view.task_id % 3 else {
-                    "kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
+                    "kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor",
                     "corrected_response": f"{view.response} You can find it under Settings > Billing."}  # fmt: skip
                 submit(store, view.task_id, email, answer)
     spec = project.root / "spec.toml"

@@ -221,7 +221,7 @@ def answer_tasks(fuzz_project):
 def _answer(task: int) -> dict:
     return {"task": task, "annotator": "ana@x.test",
             "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": f"Fixed {task}.", "rationale": "r",
-                       "failure_categories": ["incomplete"], "seconds_spent": 12.5}}  # fmt: skip
+                       "failure_categories": ["incomplete"], "severity": "minor", "seconds_spent": 12.5}}  # fmt: skip
 
 
 @FUZZ
