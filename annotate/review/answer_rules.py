@@ -92,12 +92,14 @@ def rule_problems(answer: Answer, settings: ReviewSettings, model_response: str 
     return problems
 
 
-def format_problems(check: FormatCheck | None, text: str | None, messages: list[dict]) -> list[tuple[str, str]]:
+def format_problems(check: FormatCheck | None, text: str | None, messages: list[dict],
+                    only: list[str] | None = None) -> list[tuple[str, str]]:  # fmt: skip
     """(validator name, what is wrong) for each validator that applies under the conversation's
-    system prompt and that `text` fails; [] without a text or validators."""
+    system prompt (of those named in `only`, when given) and that `text` fails; [] without a text or validators."""
     if check is None or not text:
         return []
-    return [(validator.name, problem) for validator, problem in check.problems(text, system_prompt(messages), last_user_turn(messages))]
+    problems = check.problems(text, system_prompt(messages), last_user_turn(messages), only=only)
+    return [(validator.name, problem) for validator, problem in problems]
 
 
 def applicable_validators(check: FormatCheck | None, messages: list[dict]) -> list[str]:

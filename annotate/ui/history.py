@@ -74,6 +74,15 @@ def _edit_form(row: HistoryEntry) -> None:
             choice = st.radio("Judgment", list(CHOICES), index=list(CHOICES).index(answer["choice"]), format_func=CHOICES.get, horizontal=True)
             better = st.text_area("Better answer (optional)", value=answer.get("better_response") or "")
             answer.update(choice=choice, better_response=better or None)
+        taxonomy = current_project().config.taxonomy
+        labels = {category.id: category.label for category in taxonomy.failure_categories}
+        answer["failure_categories"] = st.multiselect(
+            "What is wrong", list(labels), default=[c for c in answer.get("failure_categories", []) if c in labels],
+            format_func=labels.get, key=f"{key}-categories",
+        )  # fmt: skip
+        levels = [None, *taxonomy.severity]
+        answer["severity"] = st.selectbox("Severity", levels, index=levels.index(answer.get("severity")) if answer.get("severity") in levels else 0,
+                                          format_func=lambda level: level or "—", key=f"{key}-severity")  # fmt: skip
         answer["rationale"] = st.text_area("Rationale", value=answer.get("rationale", ""))
         if st.form_submit_button("Save edit"):
             try:
