@@ -85,6 +85,8 @@ def test_an_edit_with_the_acceptable_verdict_is_questioned_not_stored(env, peopl
     (task,) = make_tasks(people, 1)
     app = run_page("annotate.ui.correction.correction_page", "ana@example.com")
     app.text_area(key=f"corrected-{task}").input("changed").run()
+    assert app.radio(key=f"verdict-{task}").value == "corrected", "the verdict followed the edit"
+    app.radio(key=f"verdict-{task}").set_value("acceptable")  # the expert sets it back by hand
     app.button(key=f"submit-{task}").click().run()
     assert "choose 'Corrected'" in app.error[0].value
     assert app.text_area(key=f"corrected-{task}").value == "changed", "the expert's edit stays on screen"
@@ -110,6 +112,8 @@ def test_a_lost_slot_keeps_the_experts_text_on_screen(env, people):
     assert next_task(people, "ben@example.com").task_id == task
     app.text_area(key=f"corrected-{task}").input("my careful rewrite")
     app.radio(key=f"verdict-{task}").set_value("corrected")
+    app.multiselect(key=f"categories-{task}").set_value(["incomplete"])
+    app.selectbox(key=f"severity-{task}").set_value("minor")
     app.button(key=f"submit-{task}").click().run()
     assert "another expert has taken its last slot" in app.error[0].value
     assert app.code[0].value == "my careful rewrite"
@@ -213,6 +217,8 @@ def test_a_busy_database_at_submit_keeps_the_task_and_the_text(env, people, proj
     monkeypatch.setattr(workspace, "submit", submit_while_another_process_writes)
     app.text_area(key=f"corrected-{task}").input("kept text")
     app.radio(key=f"verdict-{task}").set_value("corrected")
+    app.multiselect(key=f"categories-{task}").set_value(["incomplete"])
+    app.selectbox(key=f"severity-{task}").set_value("minor")
     app.button(key=f"submit-{task}").click().run()
     assert not app.exception
     assert "Could not save just now" in app.error[0].value and "stayed busy for 0.2 s" in app.error[0].value
