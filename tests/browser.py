@@ -134,6 +134,13 @@ def settle(page, timeout: float = 20_000) -> None:
     page.wait_for_timeout(300)  # widgets finish drawing (fonts, selectboxes) a moment after the script ends
 
 
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit select or multiselect labelled `label`, as a person does."""
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")  # a multiselect stays open for more
+
+
 def sign_in(page, base_url: str, email: str, password: str, path: str | None = "/") -> None:
     """Open the app at `path` (None: stay on the page as it is) and submit the sign-in form; does
     not wait for what comes next."""

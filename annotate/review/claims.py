@@ -11,7 +11,8 @@ a `CorrectionAnswer` or `PreferenceAnswer` (or a dict in their shape).
   loses nothing). `None` when there is nothing to do; `Paused` for an annotator paused from new
   tasks (`annotate.review.quality`: gold accuracy under the bar, or a lead's decision).
 - `submit(store, task_id, annotator, answer)` validates the answer against the task's kind, the
-  project taxonomy and the tools the record offered (`validate_task_answer`), writes the annotation, ends the claim and marks the task done when its
+  project taxonomy, the tools the record offered and the project's answer rules
+  (`validate_task_answer`, `annotate.review.answer_rules`), writes the annotation, ends the claim and marks the task done when its
   overlap is met. Submitting twice (a double click, a retry) stores one annotation and returns
   it. A lease that expired still submits while a slot is free; if someone else has taken the
   last slot, `ClaimLost` says so and nothing is written.
