@@ -191,3 +191,28 @@ class ClaimQueries:
             self.db.execute("UPDATE claims SET outcome = 'expired', ended_at = ?, reason = ? WHERE id = ?", [now, reason, claim["id"]])
             self.db.execute("UPDATE tasks SET active_claims = active_claims - 1 WHERE id = ?", [claim["task_id"]])
         return len(claims)
+
+    def round_work(self, annotator_id: int, *, round_id: int | None, kind: str | None, route: str) -> dict[str, int]:
+        """This annotator's part of a round (every round when `round_id` is None): `done`, the tasks
+        they answered; `open`, the open tasks still theirs to do (one they hold, or one with a free
+        slot they have neither answered nor skipped)."""
+        scope = "t.route = :route AND (:kind IS NULL OR t.kind = :kind) AND (:round IS NULL OR t.round_id = :round)"
+        return next(
+            self.db.query(
+                f"""
+                SELECT
+                  (SELECT COUNT(*) FROM annotations AS a JOIN tasks AS t ON t.id = a.task_id
+                   WHERE a.annotator_id = :me AND a.supersedes IS NULL AND {scope}) AS done,
+                  (SELECT COUNT(*) FROM tasks AS t INDEXED BY tasks_queue
+                   WHERE t.status = 'open' AND {scope}
+                     AND NOT EXISTS (SELECT 1 FROM annotations AS a WHERE a.task_id = t.id AND a.annotator_id = :me
+                                     AND a.supersedes IS NULL)
+                     AND NOT EXISTS (SELECT 1 FROM claims AS c WHERE c.annotator_id = :me AND c.task_id = t.id
+                                     AND c.outcome = 'skipped')
+                     AND (t.done_annotations + t.active_claims < t.required_annotations
+                          OR EXISTS (SELECT 1 FROM claims AS c WHERE c.annotator_id = :me AND c.task_id = t.id
+                                     AND c.outcome = 'active'))) AS open
+                """,  # the scope is a constant of this method; every value is a parameter
+                {"me": annotator_id, "round": round_id, "kind": kind, "route": route},
+            )
+        )
