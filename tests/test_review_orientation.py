@@ -3,6 +3,8 @@ without Enter, *My work* showing the whole conversation and where a search match
 keys each workspace names. AppTest and the domain, against a real project and SQLite file;
 tests/test_hotkeys_browser.py presses the keys in a real browser."""
 
+import re
+
 import pytest
 
 from annotate.review.annotators import add_annotator
@@ -12,7 +14,7 @@ from annotate.review.work_search import where_found
 from annotate.ui.correction import VERDICT_KEYS, VERDICTS
 from annotate.ui.hotkeys import choice_keys, keys_caption, move_keys, skip_key, submit_key
 from annotate.ui.preference import CHOICE_KEYS, CHOICES
-from tests.conftest import make_tasks, run_page
+from tests.conftest import REPO, make_tasks, run_page
 from tests.test_review_tool_calls import tool_task
 
 ANA, BEN = "ana@example.com", "ben@example.com"
@@ -55,7 +57,7 @@ def test_the_progress_bar_counts_what_the_expert_did_and_what_is_still_theirs_in
     app = run_page("annotate.ui.correction.correction_page", ANA)  # claims `free`: held, still left
     (bar,) = app.progress
     assert bar.value == 33
-    assert bar.text == "Your part of round round 2: **1** done of **3** (2 left)"
+    assert bar.text == "Your part of this round (round 2): **1** done of **3** (2 left)"
 
 
 def test_with_nothing_to_do_in_the_round_the_progress_is_complete(people):
@@ -118,3 +120,25 @@ def test_the_workspaces_show_their_keys(env, people):
     compare = run_page("annotate.ui.preference.preference_page", ANA)
     assert "Keys: 1 Acceptable · 2 Corrected · 3 Unusable · Ctrl+Enter submit · S skip" in [c.value for c in correct.caption]
     assert "Keys: 1 A · 2 B · 3 tie · 4 both bad · Ctrl+Enter submit · S skip" in [c.value for c in compare.caption]
+
+
+def test_the_keys_script_is_the_same_whatever_the_task_holds(env, people):
+    payloads = ['</script><script>window.__pwned = 1</script>', '"}; window.__pwned = 2; //']
+    first, _ = make_tasks(people, 2, texts=lambda number: (payloads[number], payloads[number]))
+    shown = []
+    for task in (first, None):
+        app = run_page("annotate.ui.correction.correction_page", ANA)
+        if task is not None:  # skip the first task, so the page shows the second
+            app.text_input(key=f"skip-reason-{task}").input("next one")
+            app.button(key=f"skip-{task}").click().run()
+        (frame,) = app.get("iframe")
+        shown.append(frame.proto.srcdoc)
+    assert shown[0] == shown[1], "the script carries nothing of the task"
+    assert not any("pwned" in script for script in shown)
+
+
+def test_only_the_hotkeys_module_puts_script_on_a_page():
+    pages = [*sorted((REPO / "annotate" / "ui").glob("*.py")), REPO / "review_app.py"]
+    embedding = [path.name for path in pages
+                 if re.search(r"\bst\.(iframe|html)\(|components\.v1|components\.v2", path.read_text(encoding="utf-8"))]  # fmt: skip
+    assert embedding == ["hotkeys.py"]

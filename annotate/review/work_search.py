@@ -30,7 +30,7 @@ def shown_parts(entry: HistoryEntry) -> list[tuple[str, tuple[Step, ...]]]:
     if entry.task_kind == "correction":
         parts.append(("the model's response", response_steps(entry.response_a or "")))
     else:
-        parts += [("response A", response_steps(entry.response_a or "")), ("response B", response_steps(entry.response_b or ""))]
+        parts += [(f"response {side}", response_steps(text or "")) for side, text in (("A", entry.response_a), ("B", entry.response_b))]
     answer = entry.annotation
     if answer.corrected_response:
         parts.append(("your text", response_steps(answer.corrected_response)))

@@ -44,13 +44,15 @@ def _show(row: HistoryEntry, window: timedelta, found: list[str]) -> None:
     edited = " · edited" if answer.supersedes else ""
     excerpt = " ".join(prompt.split())[:80]
     matched = f" · found in {', '.join(found)}" if found else ""
-    with st.expander(escape_markdown(f"{answer.created_at[:16].replace('T', ' ')} · {answer.kind} · {outcome}{edited} · {excerpt}{matched}")):
+    title = f"{answer.created_at[:16].replace('T', ' ')} · {answer.kind} · {outcome}{edited} · {excerpt}{matched}"
+    with st.expander(escape_markdown(title)):
         if found:
             st.caption(escape_markdown(f"Your search was found in {', '.join(found)}."))
         st.markdown("**Prompt** (the last question)")
         show_text(prompt)
         in_conversation = any(place.startswith("turn ") for place in found)
-        with st.expander(f"Whole conversation ({len(row.messages):d} turns, tool calls included)", expanded=in_conversation):
+        turns = f"Whole conversation ({len(row.messages):d} turns, tool calls included)"
+        with st.expander(turns, expanded=in_conversation):
             show_turns(row.messages, system=True)
             show_turns(row.messages)
         if answer.kind == "correction":

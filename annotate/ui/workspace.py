@@ -43,8 +43,9 @@ def show_progress(kind: str) -> None:
     with open_store() as store:
         progress = progress_of(store, st.session_state.user["email"], kind)
         mine = round_progress(store, st.session_state.user["email"], kind)
-    part = f"round {escape_markdown(mine.round_name)}" if mine.round_name else "every round"
-    st.progress(mine.share_done, text=f"Your part of {part}: **{mine.done:,}** done of **{mine.total:,}** ({mine.left:,} left)")
+    part = f"this round ({escape_markdown(mine.round_name)})" if mine.round_name else "every round"
+    figures = f"**{mine.done:,}** done of **{mine.total:,}** ({mine.left:,} left)"
+    st.progress(mine.share_done, text=f"Your part of {part}: {figures}")
     st.caption(f"Done today: **{progress.done_today:,}** · open tasks in the queue: **{escape_markdown(progress.open_label())}**")
 
 
