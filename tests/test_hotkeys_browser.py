@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from annotate.project import init_project
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import next_task, submit
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, VIEWPORT, ReviewServer, launch_chromium, sign_in
-from tests.test_browser import App, add_tasks
+from tests.browser import CHROMIUM, CHROMIUM_MISSING, ReviewServer, sign_in
+from tests.test_browser import App, add_tasks, browser, new_page  # noqa: F401 (the browser and its pages, shared)
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,7 +27,6 @@ pytestmark = [
 
 PASSWORD = "correct horse battery"
 ANA, BEN, CAL = "ana@example.com", "ben@example.com", "cal@example.com"
-TIMEOUT_MS = 20_000
 CORRECTIONS = [
     ("How do I export invoices?", "Go to Settings > Billing > Export and pick CSV.", "Thumbs down"),
     ("Where do I find my VAT number?", "Your VAT number is on every invoice, top left.", "Thumbs down"),
@@ -56,21 +55,9 @@ def app(tmp_path_factory) -> Iterator[App]:
         yield App(project, server)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
+def page(new_page):
+    return new_page()
 
 
 def keys_ready(page) -> None:
