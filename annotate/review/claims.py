@@ -45,6 +45,7 @@ from annotate.review.annotators import active_annotator
 from annotate.review.masking import Masker, ReviewMask, review_mask
 from annotate.review.quality import check_pause, pause_text, standing_pause
 from annotate.review.tool_answers import check_task_answer_calls, merged_tools
+from annotate.review.work_search import where_found
 from annotate.store import Store
 from annotate.store.rows import HistoryEntry, Task
 
@@ -322,15 +323,15 @@ def progress_of(store: Store, annotator: str, kind: str | None = None, *, route:
 
 def history(store: Store, annotator: str, search: str = "", limit: int = 200) -> list[HistoryEntry]:
     """The annotator's own submitted work, newest first, current versions only; `search` filters
-    (case-insensitively) on the prompt, the responses, the correction and the rationale."""
+    (case-insensitively) on what *My work* shows of each: the whole conversation, tool calls
+    included, the responses, the expert's text and rationale (`annotate.review.work_search`)."""
     person = active_annotator(store, annotator)
     rows = store.annotator_history(person["id"], limit)
     mask = review_mask(store)
     if mask is not None:
         rows = [_masked_entry(row, mask) for row in rows]
-    needle = search.strip().lower()
-    if needle:  # on what the expert sees: a search cannot find masked data
-        rows = [row for row in rows if any(needle in (text or "").lower() for text in _searched_texts(row))]
+    if search.strip():  # on what the expert sees: a search cannot find masked data
+        rows = [row for row in rows if where_found(row, search)]
     return rows
 
 
@@ -341,11 +342,6 @@ def _masked_entry(entry: HistoryEntry, mask: ReviewMask) -> HistoryEntry:
     annotation = replace(entry.annotation, answer=masked_answer, corrected_response=masker(entry.annotation.corrected_response),
                          rationale=masker(entry.annotation.rationale) or "")  # fmt: skip
     return replace(entry, annotation=annotation, messages=messages, response_a=response_a, response_b=response_b)
-
-
-def _searched_texts(entry: HistoryEntry) -> list[str | None]:
-    return [*(message.get("content") for message in entry.messages), entry.response_a, entry.response_b,
-            entry.annotation.corrected_response, entry.annotation.rationale]  # fmt: skip
 
 
 def edit_annotation(

@@ -12,6 +12,8 @@ import streamlit as st
 from annotate.errors import ClaimLost, FlywheelError, Paused, StoreBusy
 from annotate.records import FlagReason
 from annotate.review.claims import TaskView, next_task, progress_of, release, submit
+from annotate.review.progress import round_progress
+from annotate.ui.hotkeys import Key, choice_keys, skip_key, submit_key, use_hotkeys
 from annotate.ui.steps import show_turns
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown, show_text
@@ -40,6 +42,10 @@ def claim_next(kind: str) -> TaskView | None:
 def show_progress(kind: str) -> None:
     with open_store() as store:
         progress = progress_of(store, st.session_state.user["email"], kind)
+        mine = round_progress(store, st.session_state.user["email"], kind)
+    part = f"this round ({escape_markdown(mine.round_name)})" if mine.round_name else "every round"
+    figures = f"**{mine.done:,}** done of **{mine.total:,}** ({mine.left:,} left)"
+    st.progress(mine.share_done, text=f"Your part of {part}: {figures}")
     st.caption(f"Done today: **{progress.done_today:,}** · open tasks in the queue: **{escape_markdown(progress.open_label())}**")
 
 
@@ -118,14 +124,22 @@ def show_form_error() -> None:
         st.session_state.form_error = ""
 
 
+SKIP = "Skip"  # the popover the S key opens
+SKIP_REASON = "Why skip? (your lead sees this)"  # the box the S key puts the cursor in
+
+
 def skip_form(view: TaskView) -> None:
-    with st.popover("Skip"):
+    """A reason and a button, in a form: the button works as soon as a reason is typed (no Enter needed)."""
+    with st.popover(SKIP), st.form(f"skip-form-{view.task_id}", border=False):
         reason_key = f"skip-reason-{view.task_id}"
-        reason = st.text_input("Why skip? (your lead sees this)", key=reason_key)
-        st.button("Skip this task", key=f"skip-{view.task_id}", disabled=not reason.strip(), on_click=_skip, args=(view, reason_key))
+        st.text_input(SKIP_REASON, key=reason_key)
+        st.form_submit_button("Skip this task", key=f"skip-{view.task_id}", on_click=_skip, args=(view, reason_key))
 
 
 def _skip(view: TaskView, reason_key: str) -> None:
+    if not st.session_state[reason_key].strip():
+        st.session_state.form_error = "Say why you skip this task (your lead reads it), then press Skip this task."
+        return
     with open_store() as store:
         release(store, view.task_id, st.session_state.user["email"], st.session_state[reason_key])
     st.session_state.task_started.pop(view.task_id, None)
@@ -170,7 +184,15 @@ def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
     if view is None:
         st.success("Nothing waiting for you here. Thank you!")
         return
+    st.markdown(f"**Task #{view.task_id:d}**")
     render(view)
+
+
+def use_answer_keys(radio_label: str, names: list[str]) -> None:
+    """The workspace's keys on screen and in the browser: a number per option of the radio
+    labelled `radio_label` (named `names`), Ctrl+Enter to submit, S to skip."""
+    keys: list[Key] = [*choice_keys(radio_label, names), submit_key("Submit"), skip_key(SKIP, SKIP_REASON)]
+    use_hotkeys(keys)
 
 
 def _read(path: Path) -> str:
