@@ -23,6 +23,10 @@ CHOICES: dict[Choice, str] = {
     "a": "A is better", "b": "B is better", "tie": "Tie (equally good)", "both_bad": "Both are bad",
 }
 
+# One answer per comparison holds one set of categories: they describe the response that loses,
+# the one a preference dataset keeps as "rejected" (both, when both are bad).
+NOT_CHOSEN = "the response you did not choose (both, if both are bad)"
+
 
 def preference_page() -> None:
     st.title("Compare responses")
@@ -37,13 +41,12 @@ def _render(view: TaskView) -> None:
             st.markdown(f"**{escape_markdown(label)}**")
             with st.container(border=True):
                 show_response(text or "")
-    with st.expander("Why am I looking at this? / Guidelines"):
-        show_why(view)
-        show_guidelines()
+    show_why(view)
+    show_guidelines()
     key = str(view.task_id)
     st.radio("Your judgment", options=list(CHOICES), format_func=CHOICES.get, horizontal=True, index=None, key=f"choice-{key}")
     st.text_area("Optional: write a better answer (stored as a correction too)", key=f"better-{key}")
-    answer_controls(view, "Why", _on_submit)
+    answer_controls(view, "Why", _on_submit, subject=NOT_CHOSEN)
 
 
 def _on_submit(view: TaskView) -> None:
