@@ -187,3 +187,34 @@ def test_the_guidelines_are_the_projects_markdown_file_or_the_built_in_lines(sto
     (project.root / "guidelines.md").unlink()
     app = correction_page()
     assert GUIDELINES_TEXT.strip() in [markdown.value.strip() for markdown in app.markdown]
+
+
+def test_every_flaggers_real_detail_becomes_a_specific_plain_sentence(store, project, write_jsonl):
+    """The sentences are written against what the flaggers write: each flag below, made by the
+    real flagger, gets its own sentence (not the generic one) with no internals in it."""
+    from annotate.config import parse_config
+    from annotate.review.claims import task_view
+    from annotate.review.why import GENERIC, why_shown
+
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}
+    rows = [
+        record(id="pii", response="I've noted your email address, jane.doe@example.com, and will write back."),
+        record(id="refusal", response="", refusal="I can't help with that request."),
+        record(id="tool", prompt="Weather in Paris?", response="", tools=[weather],
+               tool_calls=[{"id": "c1", "type": "function", "function": {"name": "delete_account", "arguments": "{}"}}]),
+        record(id="format", messages=[{"role": "system", "content": "Reply in JSON only."}, {"role": "user", "content": "Triage: refund"}],
+               response="This is a billing ticket."),
+        record(id="feedback", response="Go to Reports.", feedback={"comment": "This is wrong, there is no such menu"}),
+        record(id="unsure", response="Go to Reports.", logprobs={"mean": -1.9}),
+    ]  # fmt: skip
+    ingest_files(store, [write_jsonl(rows)], source="prod")
+    config = parse_config('[[validators]]\nname = "json-only"\nkind = "json"\nwhen_system_contains = "Reply in JSON"\n')
+    run_flaggers(store, config, project.root)
+    ids = {row["external_id"]: row["id"] for row in store.db.query("SELECT id, external_id FROM records")}
+    expected = {"pii": "an email address", "refusal": 'saying "I can\'t help', "tool": "delete_account", "format": "JSON",
+                "feedback": "complained: ", "unsure": "on average it gave its words a 15% chance"}  # fmt: skip
+    for name, words in expected.items():
+        task = add_task(store, ids[name])
+        reasons = [reason for reason in why_shown(task_view(store, task)) if reason.sentence != GENERIC.get(reason.reason)]
+        assert any(words in reason.sentence for reason in reasons), (name, why_shown(task_view(store, task)))
+        assert not any(INTERNALS.search(reason.sentence) for reason in reasons), reasons

@@ -196,7 +196,9 @@ def _refusal(detail: str) -> str | None:
         return None
     expected = "looks expected" in detail
     judged = "It looks like a request the model should refuse: confirm it." if expected else "Check whether it should have."
-    return f"The model declined to answer, saying {said['said']}. {judged}"
+    quoted = said["said"].strip()
+    stop = "" if quoted.rstrip('"').endswith((".", "!", "?", "…")) else "."
+    return f"The model declined to answer, saying {quoted}{stop} {judged}"
 
 
 def _tool_call(detail: str) -> str | None:
