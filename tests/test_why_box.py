@@ -218,3 +218,20 @@ def test_every_flaggers_real_detail_becomes_a_specific_plain_sentence(store, pro
         reasons = [reason for reason in why_shown(task_view(store, task)) if reason.sentence != GENERIC.get(reason.reason)]
         assert any(words in reason.sentence for reason in reasons), (name, why_shown(task_view(store, task)))
         assert not any(INTERNALS.search(reason.sentence) for reason in reasons), reasons
+
+
+def test_the_other_answers_are_masked_as_the_task_is(store, project, write_jsonl, env):
+    config = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(config.replace('in_review = "show"', 'in_review = "mask"'), encoding="utf-8")
+    add_annotator(store, "ana@example.com")
+    leak = "Write to maria.gomez@example.com, she handles refunds."
+    rows = [record(id=f"m{n}", prompt=QUESTIONS[n], response=RIGHT if n else leak, group="refund", model="m@1") for n in range(3)]
+    rows.append(record(id="m3", prompt=QUESTIONS[3], response=WRONG, group="refund", model="m@1"))
+    ingest_files(store, [write_jsonl(rows)], source="prod")
+    run_flaggers(store, project.config, project.root, only=["inconsistency"])
+    record_id = next(store.db.query("SELECT id FROM records WHERE external_id = 'm3'"))["id"]
+    add_task(store, record_id)
+    app = correction_page()
+    others = next(expander for expander in app.expander if expander.label.startswith("Read the other answers"))
+    shown = "\n".join(texts(others))
+    assert "maria.gomez" not in shown and "<EMAIL_ADDRESS_1>" in shown
