@@ -22,7 +22,7 @@ RIGHT = "Annual plans can be refunded in full within 30 days; the refund reaches
 WRONG = "Refunds are only available on monthly plans; annual subscriptions are never refunded."
 QUESTIONS = ("Can I get a refund on my annual plan?", "Is the annual plan refundable?", "Refund for a yearly plan?",
              "Can our annual subscription be refunded?")  # fmt: skip
-INTERNALS = re.compile(r"\d\s*<\s*-?\d|logprob|median similarity|negative_feedback|low_confidence")
+INTERNALS = re.compile(r"\d\s*<\s*-?\d|logprob|similarity|negative_feedback|low_confidence|closest reference")
 
 
 @pytest.fixture
@@ -206,13 +206,16 @@ def test_every_flaggers_real_detail_becomes_a_specific_plain_sentence(store, pro
                response="This is a billing ticket."),
         record(id="feedback", response="Go to Reports.", feedback={"comment": "This is wrong, there is no such menu"}),
         record(id="unsure", response="Go to Reports.", logprobs={"mean": -1.9}),
+        record(id="refused", prompt="How do I change the currency on an invoice?", response="I'm sorry, but I can't help with that."),
     ]  # fmt: skip
     ingest_files(store, [write_jsonl(rows)], source="prod")
-    config = parse_config('[[validators]]\nname = "json-only"\nkind = "json"\nwhen_system_contains = "Reply in JSON"\n')
+    config = parse_config('[[validators]]\nname = "json-only"\nkind = "json"\nwhen_system_contains = "Reply in JSON"\n'
+                          '[[validators]]\nname = "unexpected-refusal"\nkind = "refusal"\n')
     run_flaggers(store, config, project.root)
     ids = {row["external_id"]: row["id"] for row in store.db.query("SELECT id, external_id FROM records")}
     expected = {"pii": "an email address", "refusal": 'saying "I can\'t help', "tool": "delete_account", "format": "JSON",
-                "feedback": "complained: ", "unsure": "on average it gave its words a 15% chance"}  # fmt: skip
+                "feedback": "complained: ", "unsure": "on average it gave its words a 15% chance",
+                "refused": "refused what looks like a fair request, saying"}  # fmt: skip
     for name, words in expected.items():
         task = add_task(store, ids[name])
         reasons = [reason for reason in why_shown(task_view(store, task)) if reason.sentence != GENERIC.get(reason.reason)]

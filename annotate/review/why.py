@@ -167,9 +167,22 @@ def _inconsistency(detail: str) -> str | None:
             f"than {_percent(float(spread['limit']))} are flagged). One of them may be right, or none.")  # fmt: skip
 
 
+_UNEXPECTED_REFUSAL = re.compile(r"^unexpected refusal \((?P<phrase>.*?)\)(?::|$)")
+
+
 def _format(detail: str) -> str | None:
-    problems = [part.partition(": ")[2] or part for part in detail.split("; ") if part.strip()]
-    return f"The response does not follow the format this project requires: {'; '.join(problems)}." if problems else None
+    """Each violated validator's problem; a refusal validator's as a refusal (its judgement's figures stay in details)."""
+    problems, refused = [], []
+    for part in (part.strip() for part in detail.split("; ") if part.strip()):
+        problem = part.partition(": ")[2] or part
+        if found := _UNEXPECTED_REFUSAL.match(problem):
+            refused.append(found["phrase"])
+        else:
+            problems.append(problem)
+    said = [f"The model refused what looks like a fair request, saying {refused[0]}."] if refused else []
+    if problems:
+        said.append(f"The response does not follow the format this project requires: {'; '.join(problems)}.")
+    return " ".join(said) or None
 
 
 _ENTITY = re.compile(r"\b([A-Z][A-Z_]+) \(")

@@ -113,7 +113,7 @@ def taxonomy_inputs(key: str, subject: str = "") -> tuple[list[str], str | None]
     categories = st.multiselect(f"What is wrong{about}", options=list(labels), format_func=labels.get, key=f"categories-{key}",
                                 help=escape_markdown(category_help()))  # fmt: skip
     show_category_meanings()
-    severity = st.selectbox(f"Severity{' of that' if subject else ''}", options=[None, *taxonomy.severity],
+    severity = st.selectbox(f"Severity{' for ' + escape_markdown(subject) if subject else ''}", options=[None, *taxonomy.severity],
                             format_func=lambda s: s or "—", key=f"severity-{key}")  # fmt: skip
     return categories, severity
 
