@@ -69,6 +69,7 @@ class TaskView:
     lease_expires_at: str
     masked: bool = False  # personal data shown as placeholders ([pii] in_review = "mask")
     tools: list[dict] | None = None  # the tools the model was offered, when the record kept them
+    flag_responses: tuple[str, ...] = ()  # per flag, the response it is about: "A" or "B" on a comparison, "" otherwise
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def submit(
         raise NotAllowed(f"task {task_id} is routed to {task.route}; its answers come back from there "
                          "(flywheel ls pull), not from this app")  # fmt: skip
     parsed = validate_task_answer(store, task, answer)
-    masker = _task_masker(store, task_id)
+    masker = task_masker(store, task_id)
     if masker is not None:  # the expert saw placeholders: store the values they stand for
         parsed = masker.unmask_answer(parsed)
     now = utc_now()
@@ -217,7 +218,7 @@ def _masked_view(view: TaskView, masker: Masker) -> TaskView:
                    flags=[(reason, masker(detail)) for reason, detail in view.flags], masked=True)  # fmt: skip
 
 
-def _task_masker(store: Store, task_id: int) -> Masker | None:
+def task_masker(store: Store, task_id: int) -> Masker | None:
     """The masker that showed this task to its expert (None when texts are shown as logged)."""
     mask = review_mask(store)
     if mask is None:
@@ -239,14 +240,16 @@ def _plain_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskV
     ids = [task.record_id] + ([task.record_b_id] if task.record_b_id else [])
     records = store.records_by_id(ids)
     first = records[task.record_id]
-    flags = [(flag["reason"], flag["detail"]) for flag in store.flags_for(ids)]
+    found = store.flags_for(ids)
+    flags = [(flag["reason"], flag["detail"]) for flag in found]
     tools = merged_tools([records[record_id]["tools"] for record_id in ids])
     if task.kind == "correction":
         return TaskView(task_id, "correction", first["messages"], first["response"], None, None, flags, lease_expires_at,
-                        tools=tools)  # fmt: skip
+                        tools=tools, flag_responses=("",) * len(flags))  # fmt: skip
     second = records[task.record_b_id]
+    responses = tuple("A" if flag["record_id"] == task.record_id else "B" for flag in found)
     return TaskView(task_id, "preference", first["messages"], None, first["response"], second["response"], flags,
-                    lease_expires_at, tools=tools)  # fmt: skip
+                    lease_expires_at, tools=tools, flag_responses=responses)  # fmt: skip
 
 
 def _answering(store: Store, email: str) -> dict:

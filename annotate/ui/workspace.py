@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import streamlit as st
 
 from annotate.errors import ClaimLost, FlywheelError, Paused, StoreBusy
-from annotate.records import FlagReason
 from annotate.review.claims import TaskView, next_task, progress_of, release, submit
 from annotate.review.progress import round_progress
+from annotate.review.why import REASON_LABELS  # noqa: F401 (the labels experts see, defined in the domain)
 from annotate.ui.hotkeys import Key, choice_keys, skip_key, submit_key, use_hotkeys
 from annotate.ui.steps import show_turns
 from annotate.ui.store_access import current_project, open_store
-from annotate.ui.text import escape_markdown, show_text
+from annotate.ui.text import escape_markdown
+from annotate.ui.why_box import category_help, show_category_meanings, show_guidelines, show_why  # noqa: F401 (pages import them from here)
 
-REASON_LABELS: dict[FlagReason, str] = {  # keyed by annotate.records.FLAG_REASONS, every one
-    "negative_feedback": "The user was unhappy",
-    "low_confidence": "The model was unsure",
-    "inconsistency": "Answers to similar questions disagree",
-    "format": "Format or policy check failed",
-    "pii": "Personal data in the response",
-    "refusal": "The model refused",
-    "tool_call": "A tool call looks wrong",
-    "manual": "Flagged by a colleague",
-}
 
 
 def claim_next(kind: str) -> TaskView | None:
@@ -74,23 +64,6 @@ def show_conversation(view: TaskView) -> None:
         with st.expander("System prompt"):
             show_turns(view.messages, system=True)
     show_turns(view.messages)
-
-
-def show_why(view: TaskView) -> None:
-    if not view.flags:
-        return
-    with st.container(border=True):
-        st.markdown("**Why am I looking at this?**")
-        for reason, detail in view.flags:
-            st.markdown(f"- **{escape_markdown(REASON_LABELS.get(reason, reason))}**")
-            show_text(detail)
-
-
-def show_guidelines() -> None:
-    project = current_project()
-    path = project.root / project.config.project.guidelines
-    with st.popover("Guidelines"):
-        st.markdown(_read(path))  # trusted markdown: the project's own guidelines file, written as markdown
 
 
 def submit_answer(view: TaskView, answer: dict, kept_text: str) -> None:
@@ -146,18 +119,23 @@ def _skip(view: TaskView, reason_key: str) -> None:
     st.session_state.flash = "Skipped."
 
 
-def taxonomy_inputs(key: str) -> tuple[list[str], str | None]:
+def taxonomy_inputs(key: str, subject: str = "") -> tuple[list[str], str | None]:
+    """The failure categories (described beside the choice) and severity; `subject` says which response they are about."""
     taxonomy = current_project().config.taxonomy
     labels = {category.id: category.label for category in taxonomy.failure_categories}
-    categories = st.multiselect("What is wrong", options=list(labels), format_func=labels.get, key=f"categories-{key}")
-    severity = st.selectbox("Severity", options=[None, *taxonomy.severity], format_func=lambda s: s or "—", key=f"severity-{key}")
+    about = f" with {escape_markdown(subject)}" if subject else ""
+    categories = st.multiselect(f"What is wrong{about}", options=list(labels), format_func=labels.get, key=f"categories-{key}",
+                                help=escape_markdown(category_help()))  # fmt: skip
+    show_category_meanings()
+    severity = st.selectbox(f"Severity{' for ' + escape_markdown(subject) if subject else ''}", options=[None, *taxonomy.severity],
+                            format_func=lambda s: s or "—", key=f"severity-{key}")  # fmt: skip
     return categories, severity
 
 
-def answer_controls(view: TaskView, rationale_label: str, on_submit: Callable[[TaskView], None]) -> None:
-    """What every answer ends with: taxonomy, rationale, any refusal message, Submit and Skip."""
+def answer_controls(view: TaskView, rationale_label: str, on_submit: Callable[[TaskView], None], subject: str = "") -> None:
+    """What every answer ends with: taxonomy (about `subject` when given), rationale, any refusal message, Submit and Skip."""
     key = str(view.task_id)
-    taxonomy_inputs(key)
+    taxonomy_inputs(key, subject)
     st.text_area(escape_markdown(rationale_label), key=f"rationale-{key}")
     show_form_error()
     submit_column, skip_column = st.columns([1, 5])
@@ -194,9 +172,3 @@ def use_answer_keys(radio_label: str, names: list[str]) -> None:
     keys: list[Key] = [*choice_keys(radio_label, names), submit_key("Submit"), skip_key(SKIP, SKIP_REASON)]
     use_hotkeys(keys)
 
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        return f"No guidelines at {path}. Ask your lead."
