@@ -161,6 +161,8 @@ def answer_fields(view: TaskView) -> dict:
 
 def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
     show_flash_and_lost_answer()
+    if not _asked_for_work(kind):
+        return
     try:
         view = claim_next(kind)
     except Paused as exc:  # gold accuracy under the bar, or a lead's decision: no new tasks
@@ -171,6 +173,19 @@ def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
         st.success("Nothing waiting for you here. Thank you!")
         return
     render(view)
+
+
+def _asked_for_work(kind: str) -> bool:
+    """Annotators get their next task straight away; a lead or admin, for whom answering is a side
+    job, claims nothing (no slot held for the lease) until they press Start."""
+    state = st.session_state
+    if state.user["role"] == "annotator" or kind in state.working_on:
+        return True
+    st.info("Claiming a task holds it for you for the lease (other experts cannot take it meanwhile). "
+            "Start when you mean to answer.")  # fmt: skip
+    verb = "correcting" if kind == "correction" else "comparing"
+    st.button(f"Start {verb}", type="primary", key=f"start-{kind}", on_click=state.working_on.add, args=(kind,))
+    return False
 
 
 def _read(path: Path) -> str:
