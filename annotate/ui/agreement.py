@@ -113,25 +113,25 @@ def field_table(report: AgreementReport) -> pd.DataFrame:
 
 def _field_section(report: AgreementReport, filters: AnswerFilter) -> None:
     st.subheader("Agreement per field")
-    table = field_table(report)
-    alphas = table[(table["measure"] != human("text_similarity"))].dropna(subset=["alpha"])
-    similarity = table[(table["measure"] == human("text_similarity"))].dropna(subset=["alpha"])
+    table = field_table(report).rename(columns={"alpha": "value"})
+    alphas = table[(table["measure"] != human("text_similarity"))].dropna(subset=["value"])
+    similarity = table[(table["measure"] == human("text_similarity"))].dropna(subset=["value"])
     if alphas.empty:
         st.write("No field has enough paired answers for an alpha yet.")
     else:
-        st.altair_chart(_interval_chart(alphas, "alpha", "Krippendorff's alpha", guides=True), width="stretch")
+        st.altair_chart(_interval_chart(alphas, "value", "Krippendorff's alpha", guides=True), width="stretch")
     if not similarity.empty:
-        st.altair_chart(_interval_chart(similarity, "alpha", "Mean similarity of the corrected texts (0 to 1)", guides=False),
+        st.altair_chart(_interval_chart(similarity, "value", "Mean similarity of the corrected texts (0 to 1)", guides=False),
                         width="stretch")  # fmt: skip
     st.dataframe(
-        table.rename(columns={"alpha": "value"}), hide_index=True, width="stretch",
+        table, hide_index=True, width="stretch",
         column_config={name: st.column_config.NumberColumn(format="%.2f")
                        for name in ("value", "low", "high", "observed agreement")},
     )  # fmt: skip
-    for row in table.dropna(subset=["alpha"]).itertuples():
+    for row in table.dropna(subset=["value"]).itertuples():
         note = sample_note(int(row.items))
         if note:
-            st.warning(escape_markdown(f"{row.field}: {row.alpha:.2f}, {note}."))
+            st.warning(escape_markdown(f"{row.field}: {row.value:.2f}, {note}."))
     correction = report.fields["correction"]
     edit = "—" if correction.edit_alpha is None else f"{correction.edit_alpha:.2f}"
     st.caption(
