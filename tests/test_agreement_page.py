@@ -21,8 +21,7 @@ ANN, BOB, CYD, LEA = "ann@x.test", "bob@x.test", "cyd@x.test", "lea@x.test"
 
 
 def verdict(value: str, text: str | None = None) -> dict:
-    return {"kind": "correction", "verdict": value, "corrected_response": text,
-            "failure_categories": ["incomplete"] if value == "corrected" else []}  # fmt: skip
+    return {"kind": "correction", "verdict": value, "corrected_response": text}
 
 
 @pytest.fixture
@@ -58,6 +57,8 @@ def _rendered(app) -> str:
 def test_one_fields_chart_keeps_its_label_and_labelled_guides(env, one_field):
     app = run_page(AGREEMENT, LEA, role="lead")
     assert not app.exception
+    fields = app.dataframe[0].value.dropna(subset=["value"])
+    assert fields["field"].tolist() == ["Verdict", "Corrected text (similarity)"]  # one alpha, one similarity
     alpha_chart = _charts(app)[0]
     text = json.dumps(alpha_chart)
     assert alpha_chart["height"] >= 120 and '"labelLimit": 360' in text
@@ -89,7 +90,7 @@ def test_the_kappa_selector_moves_off_a_field_with_too_few_items(env, one_field)
 def test_small_samples_are_flagged_and_no_internal_name_is_shown(env, one_field):
     app = run_page(AGREEMENT, LEA, role="lead")
     shown = _rendered(app)
-    assert "Verdict: " in shown and "based on 12 items (under 30)" in shown
+    assert "Verdict: 0.67, based on 14 items" in shown
     assert "Krippendorff's alpha (nominal)" in shown
     for raw in ("krippendorff_alpha_nominal", "alpha_nominal", "text_similarity", "n_items"):
         assert raw not in shown
@@ -100,14 +101,14 @@ def test_a_click_from_a_field_opens_its_disagreements_on_adjudicate(env, store, 
     assert behind == [one_field[number] for number in (0, 3, 6, 9)]  # where cyd differs
     app = run_page(AGREEMENT, LEA, role="lead")
     app.selectbox(key="agreement-behind-field").set_value("verdict").run()
-    assert any(f"4 task(s) with the disagreements on Verdict: #{behind[0]}" in item.value for item in app.markdown)
+    assert any(f"4 tasks with the disagreements on Verdict: #{behind[0]}" in item.value for item in app.markdown)
     app.button(key="agreement-behind-field-open").click().run()
     assert not app.exception and app.session_state[PRESET_KEY]["task_ids"] == behind
 
     lead = signed_in(run_page(ADJUDICATION, LEA, role="lead"), LEA, "lead")
     lead.session_state[PRESET_KEY] = app.session_state[PRESET_KEY]
     lead.run()
-    assert "Showing the 4 task(s) behind the disagreements on Verdict" in lead.info[0].value
+    assert "Showing the tasks behind the disagreements on Verdict \\(4\\)" in lead.info[0].value
     assert sorted(lead.dataframe[0].value["task"]) == behind  # thin 2-of-3 majorities, each with its reason
     assert set(lead.dataframe[0].value["reason"]) == {"Low agreement"}
     lead.button(key="adjudicate-clear-preset").click().run()
@@ -122,3 +123,4 @@ def test_a_pairs_kappa_leads_to_the_tasks_they_disagree_on(env, store, project, 
     app.selectbox(key="agreement-pair-b").set_value(CYD).run()
     app.button(key="agreement-pair-open").click().run()
     assert app.session_state[PRESET_KEY]["task_ids"] == [one_field[number] for number in (0, 3, 6, 9)]
+

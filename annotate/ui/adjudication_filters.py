@@ -45,7 +45,7 @@ def queue_filter(queue: pd.DataFrame) -> QueueFilter:
     """The controls above the queue, as the filter the domain applies."""
     preset = _preset()
     if preset:
-        st.info(escape_markdown(f"Showing the {len(preset['task_ids']):,} task(s) behind {preset['label']} that wait for a "
+        st.info(escape_markdown(f"Showing the tasks behind {preset['label']} ({len(preset['task_ids']):,}) that wait for a "
                                 "decision (tasks already settled are not in the queue)."))  # fmt: skip
         st.button("Show the whole queue", key="adjudicate-clear-preset", on_click=_clear_preset)
     search_col, reason_col, kind_col, round_col, sort_col = st.columns([3, 2, 2, 2, 2])

@@ -159,7 +159,7 @@ def show_tasks_behind(tasks: list[int], label: str, key: str) -> None:
         st.write(f"No task in this selection has {label}.")
         return
     shown = ", ".join(f"#{task}" for task in tasks[:50]) + (f" and {len(tasks) - 50:,} more" if len(tasks) > 50 else "")
-    st.markdown(escape_markdown(f"{len(tasks):,} task(s) with {label}: {shown}"))
+    st.markdown(escape_markdown(f"{len(tasks):,} task{'' if len(tasks) == 1 else 's'} with {label}: {shown}"))
     if st.button("Open these on Adjudicate", key=key):
         preset_tasks(tasks, label)
         open_page("adjudicate")
