@@ -8,6 +8,7 @@ from datetime import timedelta
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from annotate.consensus.agreement import AgreementReport, agreement_by_week, agreement_report
 from annotate.consensus.agreement_tasks import disagreeing_tasks
@@ -17,19 +18,11 @@ from annotate.review.annotators import list_annotators
 from annotate.review.quality import pause_text, quality_rules, standing_rows, standings
 from annotate.ui.access import require_role
 from annotate.ui.adjudication_filters import preset_tasks
-from annotate.ui.labels import SMALL_SAMPLE, human, sample_note
-from annotate.ui.navigation import open_page
+from annotate.ui.adjudication import adjudication_page
+from annotate.ui.labels import FIELD_LABELS, SMALL_SAMPLE, human, sample_note
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown
 
-FIELD_LABELS = {
-    "verdict": "Verdict",
-    "failure_category": "Failure categories",
-    "severity": "Severity",
-    "preference": "Preference",
-    "correction": "Corrected text (similarity)",
-    "correction_edit": "Needs editing (verdict 'corrected' or not)",
-}
 ALL = "All"
 TOO_FEW = "too few items"
 UNDEFINED = "undefined"
@@ -156,13 +149,16 @@ def _tasks_behind_field(report: AgreementReport, filters: AnswerFilter) -> None:
 def show_tasks_behind(tasks: list[int], label: str, key: str) -> None:
     """The task ids, and a button that opens them on Adjudicate (as a preset filter there)."""
     if not tasks:
-        st.write(f"No task in this selection has {label}.")
+        st.write(escape_markdown(f"No task in this selection has {label}."))
         return
     shown = ", ".join(f"#{task}" for task in tasks[:50]) + (f" and {len(tasks) - 50:,} more" if len(tasks) > 50 else "")
     st.markdown(escape_markdown(f"{len(tasks):,} task{'' if len(tasks) == 1 else 's'} with {label}: {shown}"))
     if st.button("Open these on Adjudicate", key=key):
         preset_tasks(tasks, label)
-        open_page("adjudicate")
+        try:
+            st.switch_page(st.Page(adjudication_page, url_path="adjudicate"))  # a page is known by its url path
+        except StreamlitAPIException:  # this page run on its own, outside the navigation
+            st.info("Open the Adjudicate page: the tasks are chosen there.")
 
 
 def _interval_chart(table: pd.DataFrame, value: str, title: str, guides: bool) -> alt.LayerChart:

@@ -2,7 +2,7 @@
 counters), rounding, and the small-sample note: written once, used by every lead and engineer page.
 
 `human(name)` gives a name's label (the map below, else the name with spaces for underscores);
-`shown(frame)` is a table ready to show: columns labelled, floats rounded. `sample_note(n)` says
+`readable(frame)` is a table ready to show: columns labelled, floats rounded. `sample_note(n)` says
 when a figure rests on few items.
 """
 
@@ -28,13 +28,23 @@ LABELS = {
 }  # fmt: skip
 
 
+FIELD_LABELS = {  # the agreement fields (annotate.consensus.agreement.FIELDS and the edit alpha)
+    "verdict": "Verdict",
+    "failure_category": "Failure categories",
+    "severity": "Severity",
+    "preference": "Preference",
+    "correction": "Corrected text (similarity)",
+    "correction_edit": "Needs editing (verdict 'corrected' or not)",
+}
+
+
 def human(name: object) -> str:
     """The label of an internal name."""
     text = str(name)
     return LABELS.get(text, text.replace("_", " "))
 
 
-def shown(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
+def readable(frame: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
     """The table with human column labels and its float columns rounded to `digits`."""
     floats = frame.select_dtypes("float").columns
     return frame.round({column: digits for column in floats}).rename(columns=human)

@@ -35,6 +35,8 @@ from annotate.reports.model_versions import (
     variants_of,
 )
 from annotate.ui.access import require_role
+from annotate.ui.adjudication_filters import table_height
+from annotate.ui.labels import readable
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown, show_text
 
@@ -83,7 +85,7 @@ def _side_by_side(shown: list[ReportSummary]) -> None:
         digits = distinct_digits(keys[label], values)  # two different values never read the same
         rows[label] = [formatted(keys[label], v, digits) for v in values]
     table = rows.set_index(["report", "variant"])[["kind", "gate", *metrics]].T
-    st.dataframe(table.astype(str), width="stretch")
+    st.dataframe(table.astype(str), width="stretch", height=table_height(len(table), max_rows=40))  # every row shows
     directions = ", ".join(
         f"{label} {'↑' if higher else '↓'}"
         for _, label, _, higher in EVAL_METRICS
@@ -94,7 +96,8 @@ def _side_by_side(shown: list[ReportSummary]) -> None:
 
 def _table(rows: list[dict]) -> None:
     """Rows as a table, without the columns an older report leaves empty."""
-    st.dataframe(pd.DataFrame(rows).dropna(axis=1, how="all"), hide_index=True, width="stretch")
+    frame = readable(pd.DataFrame(rows).dropna(axis=1, how="all"), digits=3)
+    st.dataframe(frame, hide_index=True, width="stretch", height=table_height(len(frame), max_rows=40))
 
 
 def _details(summary: ReportSummary) -> None:

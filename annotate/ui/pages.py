@@ -48,8 +48,3 @@ def sign_in_pages(sign_in) -> list:
 def _pages() -> dict:
     return {name: st.Page(SHOWN[name][0], title=SHOWN[name][1], icon=SHOWN[name][2], url_path=name)
             for name in PAGE_ROLES}  # fmt: skip
-
-
-def page_named(name: str):
-    """The navigation's page for a name of the table (to switch to it)."""
-    return _pages()[name]
