@@ -121,7 +121,7 @@ def test_a_lead_adjudicates_in_the_browser_and_sees_the_dashboard(tmp_path):
             page.get_by_test_id("stSidebarNav").get_by_text("Agreement", exact=True).click()
             expect(page.get_by_role("heading", name="Agreement per field")).to_be_visible()
             expect(page.get_by_role("heading", name="Cohen's kappa per pair of annotators")).to_be_visible()
-            expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(4)  # per field, over time, kappa, gold
+            expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(3)  # per field, kappa, gold (one week: said in words)
             settle(page)
             page.wait_for_timeout(1000)  # charts draw after the script ends
             screenshot(page, SCREENSHOTS / "agreement.png")
