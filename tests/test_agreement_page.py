@@ -101,6 +101,8 @@ def test_a_click_from_a_field_opens_its_disagreements_on_adjudicate(env, store, 
     assert behind == [one_field[number] for number in (0, 3, 6, 9)]  # where cyd differs
     app = run_page(AGREEMENT, LEA, role="lead")
     app.selectbox(key="agreement-behind-field").set_value("verdict").run()
+    assert not any("disagreements on" in item.value for item in app.markdown)  # read only when asked
+    app.toggle(key="agreement-behind-field-list").set_value(True).run()
     assert any(f"4 tasks with the disagreements on Verdict: #{behind[0]}" in item.value for item in app.markdown)
     app.button(key="agreement-behind-field-open").click().run()
     assert not app.exception and app.session_state[PRESET_KEY]["task_ids"] == behind
@@ -118,7 +120,8 @@ def test_a_click_from_a_field_opens_its_disagreements_on_adjudicate(env, store, 
 def test_a_pairs_kappa_leads_to_the_tasks_they_disagree_on(env, store, project, one_field):
     app = run_page(AGREEMENT, LEA, role="lead")
     app.selectbox(key="agreement-pair-a").set_value(ANN).run()
-    app.selectbox(key="agreement-pair-b").set_value(BOB).run()
+    app.selectbox(key="agreement-pair-b").set_value(BOB)
+    app.toggle(key="agreement-pair-list").set_value(True).run()
     assert any("No task in this selection has ann@" in item.value for item in app.markdown)  # they always agree
     app.selectbox(key="agreement-pair-b").set_value(CYD).run()
     app.button(key="agreement-pair-open").click().run()

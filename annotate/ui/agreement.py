@@ -141,9 +141,10 @@ def _tasks_behind_field(report: AgreementReport, filters: AnswerFilter) -> None:
     with st.expander("The tasks behind a field's figure"):
         fields = [name for name in FIELD_LABELS if name in report.fields]
         field = st.selectbox("Field", fields, format_func=FIELD_LABELS.get, key="agreement-behind-field")
-        with open_store() as store:
-            tasks = disagreeing_tasks(store, current_project().config, filters, field)
-        show_tasks_behind(tasks, f"the disagreements on {FIELD_LABELS[field]}", key="agreement-behind-field-open")
+        if st.toggle("List the tasks", key="agreement-behind-field-list"):  # read on demand: the page stays fast
+            with open_store() as store:
+                tasks = disagreeing_tasks(store, current_project().config, filters, field)
+            show_tasks_behind(tasks, f"the disagreements on {FIELD_LABELS[field]}", key="agreement-behind-field-open")
 
 
 def show_tasks_behind(tasks: list[int], label: str, key: str) -> None:
@@ -267,7 +268,7 @@ def _kappa_section(report: AgreementReport, min_shared: int, filters: AnswerFilt
         left, right = st.columns(2)
         first = left.selectbox("Annotator", people, key="agreement-pair-a")
         second = right.selectbox("And", [person for person in people if person != first], key="agreement-pair-b")
-        if second is not None:
+        if second is not None and st.toggle("List the tasks", key="agreement-pair-list"):
             with open_store() as store:
                 tasks = disagreeing_tasks(store, current_project().config, filters, field, (first, second))
             show_tasks_behind(tasks, f"{first} and {second} disagreeing on {FIELD_LABELS[field]}",
