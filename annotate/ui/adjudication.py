@@ -26,7 +26,8 @@ from annotate.review.claims import TaskView
 from annotate.review.tool_answers import canonical_response
 from annotate.store.rows import Adjudication, Annotation
 from annotate.ui.access import require_role
-from annotate.ui.adjudication_filters import queue_filter, table_height
+from annotate.ui.adjudication_filters import queue_filter
+from annotate.ui.labels import table_height
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
 from annotate.ui.steps import show_offered_tools, show_response

@@ -12,12 +12,6 @@ from annotate.consensus.lead_queue import REASON_KINDS, SORTS, QueueFilter
 from annotate.ui.text import escape_markdown
 
 PRESET_KEY = "adjudicate-preset"  # {"task_ids": [...], "label": "..."}: the tasks behind an Agreement figure
-ROW_HEIGHT, HEADER_HEIGHT, MAX_ROWS = 35, 38, 20
-
-
-def table_height(rows: int, max_rows: int = MAX_ROWS) -> int:
-    """A dataframe height that shows every row up to `max_rows` (no inner scroll hiding a few)."""
-    return HEADER_HEIGHT + ROW_HEIGHT * max(1, min(rows, max_rows))
 
 
 def preset_tasks(task_ids, label: str) -> None:

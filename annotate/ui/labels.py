@@ -12,6 +12,7 @@ import pandas as pd
 
 SMALL_SAMPLE = 30  # a figure on fewer items than this gets "based on N items"
 DIGITS = 2
+ROW_HEIGHT, HEADER_HEIGHT, MAX_ROWS = 35, 38, 20  # st.dataframe's pixels
 
 LABELS = {
     # queue and overview counters
@@ -55,3 +56,8 @@ def sample_note(n_items: int, what: str = "items") -> str | None:
     if n_items >= SMALL_SAMPLE:
         return None
     return f"based on {n_items:,} {what} (under {SMALL_SAMPLE}): read it as a rough sign, not a result"
+
+
+def table_height(rows: int, max_rows: int = MAX_ROWS) -> int:
+    """A dataframe height that shows every row up to `max_rows` (no inner scroll hiding a few)."""
+    return HEADER_HEIGHT + ROW_HEIGHT * max(1, min(rows, max_rows))

@@ -36,9 +36,8 @@ from annotate.reports.model_versions import (
     variants_of,
 )
 from annotate.ui.access import require_role
-from annotate.ui.adjudication_filters import table_height
 from annotate.reports.metric_rows import metric_chart_rows
-from annotate.ui.labels import readable, sample_note
+from annotate.ui.labels import readable, sample_note, table_height
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown, show_text
 
