@@ -178,6 +178,12 @@ class Resolution(Section):
         description="'weighted' only: a split is decided when the estimate gives its value at least this probability; "
                     "below it (ties included) the task goes to the lead.",
     )  # fmt: skip
+    low_agreement_below: float = Field(
+        default=0.7, ge=0, le=1,
+        description="A task decided by a majority or the weighted estimate where fewer than this share of the answers "
+                    "agree with the decision waits in the lead's queue as 'low agreement' (the decision stands until a "
+                    "lead decides); 0 turns it off.",
+    )  # fmt: skip
     prior_answers: float = Field(
         default=2.0, gt=0,
         description="'weighted' only: how many answers each annotator's estimate starts from (at 70% right), so a "

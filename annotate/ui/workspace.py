@@ -153,6 +153,8 @@ def answer_fields(view: TaskView) -> dict:
 
 def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
     show_flash_and_lost_answer()
+    if not _asked_for_work(kind):
+        return
     try:
         view = claim_next(kind)
     except Paused as exc:  # gold accuracy under the bar, or a lead's decision: no new tasks
@@ -171,4 +173,17 @@ def use_answer_keys(radio_label: str, names: list[str]) -> None:
     labelled `radio_label` (named `names`), Ctrl+Enter to submit, S to skip."""
     keys: list[Key] = [*choice_keys(radio_label, names), submit_key("Submit"), skip_key(SKIP, SKIP_REASON)]
     use_hotkeys(keys)
+
+
+def _asked_for_work(kind: str) -> bool:
+    """Annotators get their next task straight away; a lead or admin, for whom answering is a side
+    job, claims nothing (no slot held for the lease) until they press Start."""
+    state = st.session_state
+    if state.user["role"] == "annotator" or kind in state.working_on:
+        return True
+    st.info("Claiming a task holds it for you for the lease (other experts cannot take it meanwhile). "
+            "Start when you mean to answer.")  # fmt: skip
+    verb = "correcting" if kind == "correction" else "comparing"
+    st.button(f"Start {verb}", type="primary", key=f"start-{kind}", on_click=state.working_on.add, args=(kind,))
+    return False
 
