@@ -45,25 +45,36 @@ class FailureCategory(Section):
     id: str = Field(pattern=_SLUG)
     label: str = Field(min_length=1)
     description: str = ""
+    examples: list[str] = Field(default_factory=list, description="Short examples shown to experts beside the choice.")
 
 
 DEFAULT_CATEGORIES = [
-    FailureCategory(id="factual_error", label="Factual error", description="States something false."),
-    FailureCategory(id="incomplete", label="Incomplete", description="Misses part of what was asked."),
-    FailureCategory(id="unhelpful", label="Vague or unhelpful", description="Does not move the user forward."),
-    FailureCategory(id="unwarranted_refusal", label="Unwarranted refusal", description="Refuses a fair request."),
-    FailureCategory(id="format_violation", label="Format violation", description="Breaks the required output format."),
-    FailureCategory(id="policy_violation", label="Policy or safety violation", description="Says what it must not."),
-    FailureCategory(id="pii_leak", label="Personal data leak", description="Reveals personal data."),
-    FailureCategory(id="tone", label="Tone or style", description="Right content, wrong voice."),
+    FailureCategory(id="factual_error", label="Factual error", description="States something false.",
+                    examples=["Names a menu, setting or price the product does not have.", "Gives the wrong deadline or limit."]),
+    FailureCategory(id="incomplete", label="Incomplete", description="Misses part of what was asked.",
+                    examples=["Answers one of two questions.", "Leaves out the step that saves the change."]),
+    FailureCategory(id="unhelpful", label="Vague or unhelpful", description="Does not move the user forward.",
+                    examples=["\"Please check the settings.\" without saying which.", "Restates the question."]),
+    FailureCategory(id="unwarranted_refusal", label="Unwarranted refusal", description="Refuses a fair request.",
+                    examples=["Declines to explain how to export the user's own data."]),
+    FailureCategory(id="format_violation", label="Format violation", description="Breaks the required output format.",
+                    examples=["Prose where the system prompt asks for JSON only.", "A missing required field."]),
+    FailureCategory(id="policy_violation", label="Policy or safety violation", description="Says what it must not.",
+                    examples=["Promises a refund the policy does not allow.", "Gives legal or tax advice as fact."]),
+    FailureCategory(id="pii_leak", label="Personal data leak", description="Reveals personal data.",
+                    examples=["Repeats another customer's email address or card number."]),
+    FailureCategory(id="tone", label="Tone or style", description="Right content, wrong voice.",
+                    examples=["Curt, blaming or overly casual with an upset customer."]),
     FailureCategory(id="wrong_tool_call", label="Wrong tool call",
-                    description="Calls the wrong tool, with wrong arguments, needlessly or repeatedly, or ignores a tool's result."),
+                    description="Calls the wrong tool, with wrong arguments, needlessly or repeatedly, or ignores a tool's result.",
+                    examples=["Looks up an invoice by the customer's name where the tool takes its number.",
+                              "Tells the user it worked after the tool returned an error."]),
 ]
 
 
 class Taxonomy(Section):
     failure_categories: list[FailureCategory] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1,
-                                                      description="[[taxonomy.failure_categories]] with id, label, description.")
+                                                      description="[[taxonomy.failure_categories]] with id, label, description and optional examples.")
     severity: list[str] = Field(
         default_factory=lambda: ["minor", "major", "critical"],
         min_length=2,
@@ -167,6 +178,12 @@ class Resolution(Section):
         default=0.8, gt=0.5, le=1,
         description="'weighted' only: a split is decided when the estimate gives its value at least this probability; "
                     "below it (ties included) the task goes to the lead.",
+    )  # fmt: skip
+    low_agreement_below: float = Field(
+        default=0.7, ge=0, le=1,
+        description="A task decided by a majority or the weighted estimate where fewer than this share of the answers "
+                    "agree with the decision waits in the lead's queue as 'low agreement' (the decision stands until a "
+                    "lead decides); 0 turns it off.",
     )  # fmt: skip
     prior_answers: float = Field(
         default=2.0, gt=0,
@@ -326,8 +343,12 @@ class AnswerRules(Section):
 
 
 class ReviewSettings(Section):
-    """What every answer must hold, wherever it is written, and the app's care checks."""
+    """What the review app shows experts beside the task (annotate/review/why.py), what every answer
+    must hold wherever it is written, and the app's care checks (annotate/review/answer_rules.py)."""
 
+    show_feedback_in_compare: bool = Field(
+        default=False, description="Show the end user's feedback (thumbs, rating, comment) on Compare; off by default, as it biases a blind judgement."
+    )
     rules: AnswerRules = Field(default_factory=AnswerRules)
     confirm_accept_flags: list[FlagReason] = Field(
         default_factory=lambda: ["pii", "refusal"],

@@ -51,6 +51,14 @@ class Project:
     def config(self) -> ProjectConfig:
         return load_config(self.config_path)
 
+    def guidelines_text(self) -> str:
+        """The project's annotation guidelines (`[project] guidelines`, Markdown), or the built-in
+        lines when that file is missing or unreadable."""
+        try:
+            return (self.root / self.config.project.guidelines).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return GUIDELINES_TEXT
+
     @property
     def rejects_dir(self) -> Path:
         return self.root / "rejects"

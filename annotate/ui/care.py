@@ -11,7 +11,7 @@ from annotate.review.answer_rules import applicable_validators, format_check, fo
 from annotate.review.claims import TaskView
 from annotate.ui.store_access import open_store
 from annotate.ui.text import escape_markdown
-from annotate.ui.workspace import REASON_LABELS
+from annotate.review.why import REASON_LABELS
 
 CONFIRM_LABEL = "I checked: the response is fine as it is"
 

@@ -20,12 +20,15 @@ from annotate.ui.workspace import (
     show_guidelines,
     show_why,
     submit_answer,
+    use_answer_keys,
 )  # fmt: skip
 
 # Keyed by annotate.records.VERDICTS, every one and in its order (the radio shows them so).
 VERDICTS: dict[Verdict, str] = {
     "acceptable": "Acceptable as is", "corrected": "Corrected", "unusable": "Unusable (needs another expert)",
 }
+VERDICT_LABEL = "Verdict"  # the radio the keys 1, 2, 3 find by its label
+VERDICT_KEYS = ["Acceptable", "Corrected", "Unusable"]  # what keys 1, 2, 3 are called on screen, in VERDICTS' order
 
 
 def correction_page() -> None:
@@ -35,6 +38,7 @@ def correction_page() -> None:
 
 def _render(view: TaskView) -> None:
     show_pace_notice()
+    use_answer_keys(VERDICT_LABEL, VERDICT_KEYS)
     left, right = st.columns([3, 2], gap="large")
     with left:
         show_conversation(view)
@@ -56,7 +60,7 @@ def _render(view: TaskView) -> None:
     if not same_response(edited, view.response):
         st.markdown("**Your changes**")
         st.markdown(diff_markdown(canonical_response(view.response or ""), edited))
-    st.radio("Verdict", options=list(VERDICTS), format_func=VERDICTS.get, horizontal=True, key=f"verdict-{key}")
+    st.radio(VERDICT_LABEL, options=list(VERDICTS), format_func=VERDICTS.get, horizontal=True, key=f"verdict-{key}")
     show_confirmation(view)
     answer_controls(view, "Why (one or two sentences; the lead reads this when experts disagree)", _on_submit)
 

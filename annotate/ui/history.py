@@ -11,10 +11,12 @@ from annotate.clock import utc_now
 from annotate.errors import FlywheelError
 from annotate.records import last_user_turn
 from annotate.review.claims import edit_annotation, history
+from annotate.review.work_search import where_found
 from annotate.store.rows import HistoryEntry
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
-from annotate.ui.steps import show_response
+from annotate.ui.hotkeys import move_keys, use_hotkeys
+from annotate.ui.steps import show_response, show_turns
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown, show_text
 
@@ -30,19 +32,29 @@ def history_page() -> None:
         rows = history(store, email, search)
     window = timedelta(minutes=current_project().config.app.edit_window_minutes)
     st.caption(f"{len(rows)} annotations. You can edit one for {window.total_seconds() / 60:g} minutes after submitting it.")
+    use_hotkeys(move_keys())
     for row in rows:
-        _show(row, window)
+        _show(row, window, where_found(row, search))
 
 
-def _show(row: HistoryEntry, window: timedelta) -> None:
+def _show(row: HistoryEntry, window: timedelta, found: list[str]) -> None:
     answer = row.annotation
     prompt = last_user_turn(row.messages)
     outcome = VERDICTS.get(answer.verdict) if answer.kind == "correction" else CHOICES.get(answer.choice)
     edited = " · edited" if answer.supersedes else ""
     excerpt = " ".join(prompt.split())[:80]
-    with st.expander(escape_markdown(f"{answer.created_at[:16].replace('T', ' ')} · {answer.kind} · {outcome}{edited} · {excerpt}")):
-        st.markdown("**Prompt**")
+    matched = f" · found in {', '.join(found)}" if found else ""
+    title = f"{answer.created_at[:16].replace('T', ' ')} · {answer.kind} · {outcome}{edited} · {excerpt}{matched}"
+    with st.expander(escape_markdown(title)):
+        if found:
+            st.caption(escape_markdown(f"Your search was found in {', '.join(found)}."))
+        st.markdown("**Prompt** (the last question)")
         show_text(prompt)
+        in_conversation = any(place.startswith("turn ") for place in found)
+        turns = f"Whole conversation ({len(row.messages):d} turns, tool calls included)"
+        with st.expander(turns, expanded=in_conversation):
+            show_turns(row.messages, system=True)
+            show_turns(row.messages)
         if answer.kind == "correction":
             st.markdown("**Model's response**")
             show_response(row.response_a or "")
