@@ -253,7 +253,8 @@ def test_fuzzed_annotations_import_keeps_every_good_line_and_names_every_reject(
 
 
 def _answers_csv(data, folder: Path, goods: list[dict], spares: list[dict]):
-    columns = ["task", "annotator", "kind", "verdict", "corrected_response", "failure_categories", "seconds_spent", "rationale"]
+    columns = ["task", "annotator", "kind", "verdict", "corrected_response", "failure_categories", "severity", "seconds_spent",
+               "rationale"]
     flat = lambda line: {"task": line["task"], "annotator": line["annotator"], "kind": "correction",  # noqa: E731
                          **{key: value for key, value in line["answer"].items() if key != "kind"}, "failure_categories": "incomplete"}  # fmt: skip
     rows, owners, spare = [], {}, iter(spares)
