@@ -37,12 +37,13 @@ demo-data: install
 	  $(BIN)/flywheel init $(DEMO) --name "Ledgerly support (demo)" && \
 	  cat data/sample/demo-validators.toml >> $(DEMO)/flywheel.toml && \
 	  cp data/sample/triage.schema.json data/sample/invoice.schema.json $(DEMO)/ && \
+	  cp data/sample/guidelines.md $(DEMO)/guidelines.md && \
 	  sed -i 's/^max_new_tokens = 256/max_new_tokens = 40/' $(DEMO)/flywheel.toml; fi
 	$(FW) --quiet ingest data/sample/records.jsonl --source ledgerly-prod
 	$(FW) --quiet flag
 	$(FW) gold import data/sample/gold.jsonl
 	if $(FW) queue | grep -q "No tasks yet"; then \
-	  $(FW) select --budget 120 && $(FW) select --budget 40 --kind preference; fi
+	  $(FW) select --budget 120 --spot-check 10% && $(FW) select --budget 40 --kind preference; fi
 	$(FW) queue
 	for account in expert@demo.local:annotator expert2@demo.local:annotator lead@demo.local:lead \
 	               engineer@demo.local:engineer; do \

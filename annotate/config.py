@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from annotate.errors import ConfigError
+from annotate.records import FlagReason
 from annotate.text.clean import UncleanFile, load_toml, read_text, text_lines
 from annotate.text.pii import DEFAULT_MIN_SCORES
 
@@ -44,25 +45,36 @@ class FailureCategory(Section):
     id: str = Field(pattern=_SLUG)
     label: str = Field(min_length=1)
     description: str = ""
+    examples: list[str] = Field(default_factory=list, description="Short examples shown to experts beside the choice.")
 
 
 DEFAULT_CATEGORIES = [
-    FailureCategory(id="factual_error", label="Factual error", description="States something false."),
-    FailureCategory(id="incomplete", label="Incomplete", description="Misses part of what was asked."),
-    FailureCategory(id="unhelpful", label="Vague or unhelpful", description="Does not move the user forward."),
-    FailureCategory(id="unwarranted_refusal", label="Unwarranted refusal", description="Refuses a fair request."),
-    FailureCategory(id="format_violation", label="Format violation", description="Breaks the required output format."),
-    FailureCategory(id="policy_violation", label="Policy or safety violation", description="Says what it must not."),
-    FailureCategory(id="pii_leak", label="Personal data leak", description="Reveals personal data."),
-    FailureCategory(id="tone", label="Tone or style", description="Right content, wrong voice."),
+    FailureCategory(id="factual_error", label="Factual error", description="States something false.",
+                    examples=["Names a menu, setting or price the product does not have.", "Gives the wrong deadline or limit."]),
+    FailureCategory(id="incomplete", label="Incomplete", description="Misses part of what was asked.",
+                    examples=["Answers one of two questions.", "Leaves out the step that saves the change."]),
+    FailureCategory(id="unhelpful", label="Vague or unhelpful", description="Does not move the user forward.",
+                    examples=["\"Please check the settings.\" without saying which.", "Restates the question."]),
+    FailureCategory(id="unwarranted_refusal", label="Unwarranted refusal", description="Refuses a fair request.",
+                    examples=["Declines to explain how to export the user's own data."]),
+    FailureCategory(id="format_violation", label="Format violation", description="Breaks the required output format.",
+                    examples=["Prose where the system prompt asks for JSON only.", "A missing required field."]),
+    FailureCategory(id="policy_violation", label="Policy or safety violation", description="Says what it must not.",
+                    examples=["Promises a refund the policy does not allow.", "Gives legal or tax advice as fact."]),
+    FailureCategory(id="pii_leak", label="Personal data leak", description="Reveals personal data.",
+                    examples=["Repeats another customer's email address or card number."]),
+    FailureCategory(id="tone", label="Tone or style", description="Right content, wrong voice.",
+                    examples=["Curt, blaming or overly casual with an upset customer."]),
     FailureCategory(id="wrong_tool_call", label="Wrong tool call",
-                    description="Calls the wrong tool, with wrong arguments, needlessly or repeatedly, or ignores a tool's result."),
+                    description="Calls the wrong tool, with wrong arguments, needlessly or repeatedly, or ignores a tool's result.",
+                    examples=["Looks up an invoice by the customer's name where the tool takes its number.",
+                              "Tells the user it worked after the tool returned an error."]),
 ]
 
 
 class Taxonomy(Section):
     failure_categories: list[FailureCategory] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1,
-                                                      description="[[taxonomy.failure_categories]] with id, label, description.")
+                                                      description="[[taxonomy.failure_categories]] with id, label, description and optional examples.")
     severity: list[str] = Field(
         default_factory=lambda: ["minor", "major", "critical"],
         min_length=2,
@@ -166,6 +178,12 @@ class Resolution(Section):
         default=0.8, gt=0.5, le=1,
         description="'weighted' only: a split is decided when the estimate gives its value at least this probability; "
                     "below it (ties included) the task goes to the lead.",
+    )  # fmt: skip
+    low_agreement_below: float = Field(
+        default=0.7, ge=0, le=1,
+        description="A task decided by a majority or the weighted estimate where fewer than this share of the answers "
+                    "agree with the decision waits in the lead's queue as 'low agreement' (the decision stands until a "
+                    "lead decides); 0 turns it off.",
     )  # fmt: skip
     prior_answers: float = Field(
         default=2.0, gt=0,
@@ -300,6 +318,49 @@ class AppSettings(Section):
     )
 
 
+AnswerField = Literal["categories", "severity", "rationale"]
+
+
+class AnswerRule(Section):
+    """What an answer with one verdict (or judgment) must hold besides its text."""
+
+    require: list[AnswerField] = Field(
+        default_factory=list, description="Fields that must all be given: categories (at least one), severity, rationale."
+    )
+    require_one_of: list[AnswerField] = Field(default_factory=list, description="Fields of which at least one must be given.")
+
+
+class AnswerRules(Section):
+    """One rule per correction verdict and preference judgment (`annotate.review.answer_rules`)."""
+
+    acceptable: AnswerRule = Field(default_factory=AnswerRule)
+    corrected: AnswerRule = Field(default_factory=lambda: AnswerRule(require=["categories", "severity"]))
+    unusable: AnswerRule = Field(default_factory=lambda: AnswerRule(require_one_of=["rationale", "categories"]))
+    a: AnswerRule = Field(default_factory=AnswerRule)
+    b: AnswerRule = Field(default_factory=AnswerRule)
+    tie: AnswerRule = Field(default_factory=AnswerRule)
+    both_bad: AnswerRule = Field(default_factory=AnswerRule)
+
+
+class ReviewSettings(Section):
+    """What the review app shows experts beside the task (annotate/review/why.py), what every answer
+    must hold wherever it is written, and the app's care checks (annotate/review/answer_rules.py)."""
+
+    show_feedback_in_compare: bool = Field(
+        default=False, description="Show the end user's feedback (thumbs, rating, comment) on Compare; off by default, as it biases a blind judgement."
+    )
+    rules: AnswerRules = Field(default_factory=AnswerRules)
+    confirm_accept_flags: list[FlagReason] = Field(
+        default_factory=lambda: ["pii", "refusal"],
+        description="Accepting a response flagged for one of these (refusal: also the format flagger's refusal validators) "
+                    "asks the expert to confirm they checked it.",
+    )  # fmt: skip
+    fast_accept_seconds: float = Field(
+        default=8, ge=0, description="A flagged response accepted in under this many seconds is a fast accept (0: no pace check)."
+    )
+    fast_accept_streak: int = Field(default=5, ge=1, description="Fast accepts in a row that bring a gentle notice.")
+
+
 class DegenerateLimits(Section):
     """The most a candidate's answers may be degenerate, per kind (`annotate.text.degenerate`), as
     a share of its production, safety and general answers; decided by the rate's Wilson interval."""
@@ -415,6 +476,7 @@ class ProjectConfig(Section):
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
     ingest: IngestLimits = Field(default_factory=IngestLimits)
     app: AppSettings = Field(default_factory=AppSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
 

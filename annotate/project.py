@@ -15,6 +15,8 @@ from pathlib import Path
 
 from annotate.config import CONFIG_FILE, ProjectConfig, default_config_text, load_config
 from annotate.errors import ProjectError, RoundError
+from annotate.review.answer_rules import FORMAT_SETTING, format_setting
+from annotate.review.answer_rules import SETTING as RULES_SETTING
 from annotate.review.masking import SETTING as REVIEW_SETTING
 from annotate.review.masking import review_setting
 from annotate.review.quality import QUALITY_SETTING
@@ -49,6 +51,14 @@ class Project:
     def config(self) -> ProjectConfig:
         return load_config(self.config_path)
 
+    def guidelines_text(self) -> str:
+        """The project's annotation guidelines (`[project] guidelines`, Markdown), or the built-in
+        lines when that file is missing or unreadable."""
+        try:
+            return (self.root / self.config.project.guidelines).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return GUIDELINES_TEXT
+
     @property
     def rejects_dir(self) -> Path:
         return self.root / "rejects"
@@ -61,6 +71,8 @@ class Project:
             "lease_minutes": self.config.overlap.lease_minutes,
             "edit_window_minutes": self.config.app.edit_window_minutes,
             QUALITY_SETTING: self.config.quality.model_dump(),
+            RULES_SETTING: self.config.review.model_dump(mode="json"),
+            FORMAT_SETTING: format_setting(self.config.validators, self.root),
             REVIEW_SETTING: review_setting(self.config.pii.in_review, self.config.pii.entities, self.config.flagging.pii_min_score,
                                            self.config.pii.min_scores),  # fmt: skip
         }

@@ -28,7 +28,7 @@ step "2. Production logs in, flagged, and the most informative, diverse ones rou
 fw --quiet ingest "$SAMPLE/records.jsonl" --source ledgerly-prod
 fw --quiet flag
 fw gold import "$SAMPLE/gold.jsonl"
-fw select --budget 120 > /dev/null
+fw select --budget 120 --spot-check 10% > /dev/null
 fw select --budget 40 --kind preference > /dev/null
 fw queue
 

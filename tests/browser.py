@@ -18,6 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from annotate.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -133,6 +135,21 @@ def settle(page, timeout: float = 20_000) -> None:
     )  # fmt: skip
     page.wait_for_load_state("networkidle", timeout=timeout)
     page.wait_for_timeout(300)  # widgets finish drawing (fonts, selectboxes) a moment after the script ends
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit select or multiselect labelled `label`, as a person does."""
+    box, choice = page.get_by_role("combobox", name=label), page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a rerun that lands as the list opens closes it again: open it once more
+        box.click()
+        try:
+            choice.wait_for(timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            settle(page)
+    choice.click()
+    if box.get_attribute("aria-expanded") == "true":  # a multiselect stays open for more (Escape on a select undoes it)
+        page.keyboard.press("Escape")
 
 
 def sign_in(page, base_url: str, email: str, password: str, path: str | None = "/") -> None:

@@ -203,9 +203,9 @@ def decided(store, project):
     corrections = make_tasks(store, 40, texts=_texts)
     for number, task in enumerate(corrections):
         if number in (5, 6):
-            answer = {"kind": "correction", "verdict": "unusable"}
+            answer = {"kind": "correction", "verdict": "unusable", "rationale": "Needs the billing team."}
         elif number % 3 == 0:
-            answer = {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
+            answer = {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor",
                       "corrected_response": f"A complete, corrected answer {number}: open Settings > {number} and follow the steps."}  # fmt: skip
         else:
             answer = {"kind": "correction", "verdict": "acceptable"}

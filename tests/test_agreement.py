@@ -156,14 +156,14 @@ def people(store):
     return ANN
 
 
-def corrected(text, categories=(), severity=None):
+def corrected(text, categories=("incomplete",), severity="minor"):
     return {"kind": "correction", "verdict": "corrected", "corrected_response": text, "failure_categories": list(categories),
             "severity": severity}  # fmt: skip
 
 
 def verdict(name, categories=(), severity=None, seconds=None):
     return {"kind": "correction", "verdict": name, "failure_categories": list(categories), "severity": severity,
-            "seconds_spent": seconds}  # fmt: skip
+            "seconds_spent": seconds, "rationale": "Cannot be judged." if name == "unusable" else ""}  # fmt: skip
 
 
 def answer_all(store, task_id, answers):

@@ -25,7 +25,7 @@ def test_good_lines_land_bad_ones_are_rejected_by_line_and_field_and_a_re_import
     rows = [
         {"task": corrections[0], "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "acceptable"}},
         {"record": "correction-1", "source": "test", "annotator": "vendor@x.test",
-         "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": "Better.", "failure_categories": ["incomplete"]}},
+         "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": "Better.", "failure_categories": ["incomplete"], "severity": "minor"}},
         {"record": record_b, "record_b": record_a, "annotator": EXPERT, "answer": {"kind": "preference", "choice": "b"}},
         {"task": corrections[2], "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "corrected"}},
         {"task": 999, "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "acceptable"}},

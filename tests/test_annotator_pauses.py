@@ -17,7 +17,7 @@ from annotate.review.quality import standings
 from tests.conftest import make_tasks, run_page
 
 ANA, LEA = "ana@x.test", "lea@x.test"
-GOLD_ANSWER = {"kind": "correction", "verdict": "unusable"}
+GOLD_ANSWER = {"kind": "correction", "verdict": "unusable", "rationale": "Cannot be judged."}
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ def answer_gold(store, email: str, right: int, wrong: int) -> None:
     """`email` answers right + wrong fresh gold items (gold answer: unusable)."""
     gold = make_tasks(store, right + wrong, gold_answer=json.dumps(GOLD_ANSWER))
     for number, task in enumerate(gold):
-        submit(store, task, email, {"kind": "correction", "verdict": "unusable" if number < right else "acceptable"})
+        submit(store, task, email, {"kind": "correction", "verdict": "unusable" if number < right else "acceptable",
+                                    "rationale": "Cannot be judged."})
 
 
 def shown(markdown: str) -> str:

@@ -28,6 +28,7 @@ from tests.browser import (
     VIEWPORT,
     ReviewServer,
     as_shown,
+    choose,
     launch_chromium,
     screenshot,
     settle,
@@ -196,9 +197,11 @@ def test_an_annotator_corrects_a_response_in_the_browser(app, new_page):
     text_area.fill(corrected)
     text_area.press("Control+Enter")  # a text area sends its value on Ctrl+Enter or blur
     expect(page.get_by_text("Your changes")).to_be_visible()
-    page.get_by_text("Corrected", exact=True).click()
-    expect(page.get_by_role("radio", name="Corrected")).to_be_checked()
+    expect(page.get_by_role("radio", name="Corrected")).to_be_checked()  # the verdict followed the edit
     expect(text_area).to_have_value(corrected)
+    settle(page)
+    choose(page, "What is wrong", "Factual error")  # what the default answer rules ask of a correction
+    choose(page, "Severity", "major")
     settle(page)
     screenshot(page, SCREENSHOTS / "correction.png")
 

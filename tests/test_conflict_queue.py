@@ -32,7 +32,7 @@ def conflicting(store):
     tasks = make_tasks(store, 3, texts=lambda number: (PROMPTS[number], "I am not sure."))
     for number, task in enumerate(tasks):
         submit(store, task, EXPERT if number != 1 else OTHER, {
-            "kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
+            "kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor",
             "corrected_response": ANSWERS[number]})  # fmt: skip
     return tasks
 
@@ -62,7 +62,7 @@ def test_a_conflict_the_export_finds_waits_in_the_leads_queue_until_decided(stor
     build_export(store, project, "sft", ExportSpec())  # exporting again records nothing twice
     assert len(waiting_conflicts(store)) == 1
 
-    answer = {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
+    answer = {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor",
               "corrected_response": ANSWERS[0]}  # fmt: skip
     adjudicate(store, first, LEAD, answer, "the Reports page does export PDFs", "written")
     assert list(adjudication_queue(store, project.config)["task_id"]) == [second]  # one task left to decide

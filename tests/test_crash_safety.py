@@ -74,7 +74,7 @@ def _decided_project(project, n: int = 12) -> None:
     with project.open_store() as store:
         add_annotator(store, EXPERT)
         for number, task in enumerate(make_tasks(store, n)):
-            submit(store, task, EXPERT, {"kind": "correction", "verdict": "corrected",
+            submit(store, task, EXPERT, {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor", 
                                          "corrected_response": f"Open Settings > Thing {number} and press Save."})  # fmt: skip
 
 

@@ -43,12 +43,14 @@ def answered(store):
             verdict = ("acceptable", "corrected", "unusable")[(index + person) % 3]
             answer = {"kind": "correction", "verdict": verdict, "seconds_spent": 10.0 + index + person}
             if verdict == "corrected":
-                answer["corrected_response"] = f"fixed {index} by {person}"
+                answer.update(corrected_response=f"fixed {index} by {person}", failure_categories=["incomplete"], severity="minor")
+            elif verdict == "unusable":
+                answer["rationale"] = "cannot judge"
             submit(store, task_id, email, answer)
     first = store.db.execute("SELECT id FROM annotations WHERE annotator_id = 1 ORDER BY id LIMIT 1").fetchone()[0]
-    edited = edit_annotation(store, first, PEOPLE[0], {"kind": "correction", "verdict": "corrected",
+    edited = edit_annotation(store, first, PEOPLE[0], {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor", 
                                                         "corrected_response": "edited once"}).annotation_id  # fmt: skip
-    edit_annotation(store, edited, PEOPLE[0], {"kind": "correction", "verdict": "unusable"})
+    edit_annotation(store, edited, PEOPLE[0], {"kind": "correction", "verdict": "unusable", "rationale": "cannot judge"})
     second = store.db.execute("SELECT id FROM annotations WHERE annotator_id = 2 ORDER BY id LIMIT 1").fetchone()[0]
     edit_annotation(store, second, PEOPLE[1], {"kind": "correction", "verdict": "acceptable", "seconds_spent": 3.5})
     return tasks
@@ -66,8 +68,8 @@ def test_the_migration_fills_the_table_from_an_older_database(project, tmp_path)
             add_annotator(store, email)
         (task_id,) = make_tasks(store, 1, required=2)
         first = submit(store, task_id, PEOPLE[0], {"kind": "correction", "verdict": "acceptable"}).annotation_id
-        submit(store, task_id, PEOPLE[1], {"kind": "correction", "verdict": "unusable"})
-        edit_annotation(store, first, PEOPLE[0], {"kind": "correction", "verdict": "corrected", "corrected_response": "x"})
+        submit(store, task_id, PEOPLE[1], {"kind": "correction", "verdict": "unusable", "rationale": "cannot judge"})
+        edit_annotation(store, first, PEOPLE[0], {"kind": "correction", "verdict": "corrected", "corrected_response": "x", "failure_categories": ["incomplete"], "severity": "minor"})
         expected = store.db.execute(CHAIN_ENDS).fetchall()
     with sqlite3.connect(project.db_path) as conn:  # back to the schema before the migration
         conn.executescript("DROP TRIGGER annotations_keep_current; DROP TABLE current_answers;")
@@ -92,7 +94,8 @@ def test_reading_in_parts_on_their_own_connections_gives_the_same_table(store, a
 def test_a_corrected_text_holding_the_separator_comes_back_whole(store, answered):
     (task_id,) = make_tasks(store, 1)
     text = f"first line{answers.UNIT}second line"
-    submit(store, task_id, PEOPLE[2], {"kind": "correction", "verdict": "corrected", "corrected_response": text})
+    submit(store, task_id, PEOPLE[2], {"kind": "correction", "verdict": "corrected", "corrected_response": text,
+                                        "failure_categories": ["incomplete"], "severity": "minor"})
     frame = answer_frame(store)
     assert text in frame["corrected_response"].tolist()
     assert len(frame) == store.db.execute("SELECT count(*) FROM current_answers").fetchone()[0]

@@ -24,11 +24,11 @@ def test_the_committed_demo_answers_are_current_and_make_a_living_project(tmp_pa
     project = init_project(tmp_path / "demo", name="Ledgerly support (demo)")
     with open(project.config_path, "a", encoding="utf-8") as config:  # as the Makefile's demo-data does
         config.write((SAMPLE / "demo-validators.toml").read_text())
-    for name in ("triage.schema.json", "invoice.schema.json"):
+    for name in ("triage.schema.json", "invoice.schema.json", "guidelines.md"):
         (project.root / name).write_text((SAMPLE / name).read_text())
     runner = CliRunner()
     steps = [["ingest", str(SAMPLE / "records.jsonl"), "--source", "ledgerly-prod"], ["flag"], ["gold", "import", str(SAMPLE / "gold.jsonl")],
-             ["select", "--budget", "120"], ["select", "--budget", "40", "--kind", "preference"]]  # fmt: skip
+             ["select", "--budget", "120", "--spot-check", "10%"], ["select", "--budget", "40", "--kind", "preference"]]  # fmt: skip
     for step in steps:
         result = runner.invoke(app, ["--project", str(project.root), "--quiet", *step])
         assert result.exit_code == 0, (step, result.output)

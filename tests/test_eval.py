@@ -388,7 +388,7 @@ def sample_snapshot(project, cli):
             add_annotator(store, email)
             while (view := next_task(store, email, "correction")) is not None:
                 answer = {"kind": "correction", "verdict": "acceptable"} if view.task_id % 3 else {
-                    "kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
+                    "kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor",
                     "corrected_response": f"{view.response} You can find it under Settings > Billing."}  # fmt: skip
                 submit(store, view.task_id, email, answer)
     spec = project.root / "spec.toml"
@@ -561,6 +561,9 @@ def test_the_model_versions_page_shows_reports_side_by_side_with_the_adapter_s_l
     records = {record for row in rows for record in row["record_ids"]}  # a comparison has two
     assert f"from {len({row['task_id'] for row in rows})} expert tasks on {len(records)} production records" in caption
     assert "1 annotators" in caption
+    charts = app.get("vega_lite_chart")  # the metrics drawn in the app's theme, not the report's white PNGs
+    assert len(charts) >= 2 and not app.get("imgs")
+    assert "based on" not in caption  # 40 answers each: above the small-sample bar
 
     refused = run_page("annotate.ui.models.models_page", "ana@x.test", "annotator")
     assert "only for lead, engineer, admin" in refused.error[0].value and not refused.dataframe

@@ -20,8 +20,8 @@ from tests.conftest import make_tasks, record
 PEOPLE = ("ana@x.test", "ben@x.test", "cy@x.test")
 ANSWERS = {
     "acceptable": {"kind": "correction", "verdict": "acceptable"},
-    "unusable": {"kind": "correction", "verdict": "unusable"},
-    "corrected": {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"],
+    "unusable": {"kind": "correction", "verdict": "unusable", "rationale": "Cannot be judged."},
+    "corrected": {"kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor",
                   "corrected_response": "Open Settings > Billing, then choose Export."},
 }  # fmt: skip
 

@@ -221,7 +221,7 @@ def answer_tasks(fuzz_project):
 def _answer(task: int) -> dict:
     return {"task": task, "annotator": "ana@x.test",
             "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": f"Fixed {task}.", "rationale": "r",
-                       "failure_categories": ["incomplete"], "seconds_spent": 12.5}}  # fmt: skip
+                       "failure_categories": ["incomplete"], "severity": "minor", "seconds_spent": 12.5}}  # fmt: skip
 
 
 @FUZZ
@@ -253,7 +253,8 @@ def test_fuzzed_annotations_import_keeps_every_good_line_and_names_every_reject(
 
 
 def _answers_csv(data, folder: Path, goods: list[dict], spares: list[dict]):
-    columns = ["task", "annotator", "kind", "verdict", "corrected_response", "failure_categories", "seconds_spent", "rationale"]
+    columns = ["task", "annotator", "kind", "verdict", "corrected_response", "failure_categories", "severity", "seconds_spent",
+               "rationale"]
     flat = lambda line: {"task": line["task"], "annotator": line["annotator"], "kind": "correction",  # noqa: E731
                          **{key: value for key, value in line["answer"].items() if key != "kind"}, "failure_categories": "incomplete"}  # fmt: skip
     rows, owners, spare = [], {}, iter(spares)

@@ -182,7 +182,7 @@ def test_an_import_never_fills_more_slots_than_a_task_has(store, project, cli, t
         add_annotator(store, email)
     (task,) = make_tasks(store, 1, required=2)
     rows = [{"task": task, "annotator": email, "answer": {"kind": "correction", "verdict": "acceptable"}} for email in (EXPERT, OTHER, "cy@x.test")]
-    rows.append(rows[0] | {"answer": {"kind": "correction", "verdict": "unusable"}})  # an edit of line 1 takes no new slot
+    rows.append(rows[0] | {"answer": {"kind": "correction", "verdict": "unusable", "rationale": "Off topic."}})  # an edit of line 1 takes no new slot
     path = tmp_path / "answers.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     result = cli("annotations", "import", str(path), "--rejects", str(tmp_path / "r.jsonl"))
@@ -267,12 +267,15 @@ def test_a_nul_in_a_parquet_bytes_column_rejects_that_row(store, tmp_path):
     assert [(r["line"], r["field"]) for r in _rejects(rejects)] == [(2, "prompt"), (3, "prompt")]
 
 
+NEEDED = {"failure_categories": ["incomplete"], "severity": "minor"}  # what the default answer rules ask of a correction
+
+
 def test_a_nul_in_an_imported_corrected_response_rejects_that_line(store, project, cli, tmp_path):
     add_annotator(store, EXPERT)
     first, second = make_tasks(store, 2)
     path = _write(tmp_path / "answers.jsonl", [
-        {"task": first, "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": "Fine."}},
-        {"task": second, "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": "Bad\u0000."}},
+        {"task": first, "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": "Fine.", **NEEDED}},
+        {"task": second, "annotator": EXPERT, "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": "Bad\u0000.", **NEEDED}},
     ])  # fmt: skip
     result = cli("annotations", "import", str(path), "--rejects", str(tmp_path / "r.jsonl"))
     assert result.exit_code == 3, result.output

@@ -45,6 +45,8 @@ def as_expert(labelstudio, expert_tokens, email: str) -> LabelStudio:
 
 
 def correction_result(verdict: str, text: str | None = None, categories=(), severity=None, rationale="") -> list[dict]:
+    if verdict == "corrected":  # the default answer rules: a correction names what was wrong and how badly
+        categories, severity = categories or ["incomplete"], severity or "minor"
     regions = [{"from_name": "verdict", "to_name": "response", "type": "choices", "value": {"choices": [verdict]}}]
     if text is not None:
         regions.append({"from_name": "correction", "to_name": "response", "type": "textarea", "value": {"text": [text]}})

@@ -24,7 +24,9 @@ AGREEMENT, ADJUDICATION, PEOPLE = (f"annotate.ui.{name}" for name in ("agreement
 
 
 def verdict(name: str, text: str | None = None, rationale: str = "") -> dict:
-    return {"kind": "correction", "verdict": name, "corrected_response": text, "rationale": rationale}
+    """An answer with the verdict; a correction names what was wrong and how badly, as the rules ask."""
+    needed = {"failure_categories": ["incomplete"], "severity": "minor"} if name == "corrected" else {}
+    return {"kind": "correction", "verdict": name, "corrected_response": text, "rationale": rationale or "seen", **needed}
 
 
 @pytest.fixture
@@ -36,9 +38,13 @@ def people(store):
 
 
 @pytest.fixture
-def overlap(people):
+def overlap(people, project):
     """12 tasks ann, bob and cyd all answered (ann and bob always agree; cyd flips every third),
-    2 more shared by ann, bob and dee, and 2 split tasks that need a lead. Returns the split ones."""
+    2 more shared by ann, bob and dee, and 2 split tasks that need a lead. Returns the split ones.
+    Thin majorities stay out of the queue here (tests/test_lead_queue.py has them)."""
+    config = project.config_path.read_text()
+    project.config_path.write_text(config.replace("low_agreement_below = 0.7", "low_agreement_below = 0"))
+    project.__dict__.pop("config", None)  # read again
     for number, task in enumerate(make_tasks(people, 12, required=3)):
         base = "acceptable" if number % 2 else "unusable"
         flipped = "unusable" if base == "acceptable" else "acceptable"
@@ -90,10 +96,10 @@ def test_the_dashboard_shows_agreement_numbers_for_the_overlap(env, overlap, peo
     fields = app.dataframe[0].value.set_index("field")
     report = agreement_report(people, env.config)
     assert fields.loc["Verdict", "items"] == 16 and fields.loc["Verdict", "annotators"] == 4
-    assert fields.loc["Verdict", "alpha"] == pytest.approx(report.fields["verdict"].alpha)
-    assert fields.loc["Verdict", "low"] <= fields.loc["Verdict", "alpha"] <= fields.loc["Verdict", "high"]
-    assert fields.loc["Preference", "items"] == 0 and pd.isna(fields.loc["Preference", "alpha"])
-    assert len(app.get("vega_lite_chart")) >= 3, "alpha per field, over time and the kappa heatmap"
+    assert fields.loc["Verdict", "value"] == pytest.approx(report.fields["verdict"].alpha)
+    assert fields.loc["Verdict", "low"] <= fields.loc["Verdict", "value"] <= fields.loc["Verdict", "high"]
+    assert fields.loc["Preference", "items"] == 0 and pd.isna(fields.loc["Preference", "value"])
+    assert len(app.get("vega_lite_chart")) >= 2, "alpha per field and the kappa heatmap (one week: no trend chart)"
 
     kappa = app.dataframe[1].value  # the heatmap's cells as a table, annotator x annotator
     for other in (BOB, CYD):  # 16 and 14 shared items: a kappa each
@@ -143,7 +149,7 @@ def test_the_workspace_shows_the_queue_the_task_and_every_answer(env, overlap, p
     assert "split question 0" in texts and "split answer 0" in texts
     assert f"Bob's fix {first}." in texts and "cannot be answered" in texts and "looks right" in texts
     for email in (ANN, BOB, CYD):
-        assert any(caption.value.startswith(escape_markdown(email)) for caption in app.caption), "who wrote it"
+        assert sum(escape_markdown(email) in markdown.value for markdown in app.markdown) == 1, "who wrote it, once"
         assert app.button(key=f"pick-{first}-{answer_of(people, first, email).id}").label == "Pick this answer"
 
 

@@ -53,7 +53,8 @@ def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
         add_annotator(store, EXPERT)
         for number, task in enumerate(make_tasks(store, 12, texts=_texts)):
             submit(store, task, EXPERT, {"kind": "correction", "verdict": "acceptable"} if number % 2 else
-                   {"kind": "correction", "verdict": "corrected", "corrected_response": f"Open Settings > Thing {number} and save."})  # fmt: skip
+                   {"kind": "correction", "verdict": "corrected", "corrected_response": f"Open Settings > Thing {number} and save.",
+                    "failure_categories": ["incomplete"], "severity": "minor"})  # fmt: skip
         snapshot = write_snapshot(store, project, "support-sft", build_export(store, project, "sft", ExportSpec()))
         _two_rounds_of_logs(store, project, tmp_path)
     sha = hashlib.sha256((snapshot / "manifest.json").read_bytes()).hexdigest()

@@ -122,7 +122,7 @@ def test_answers_are_checked_against_the_task_kind_and_taxonomy(store, experts):
     with pytest.raises(ReviewError, match="corrected_response|needs the corrected response"):
         submit(store, task, experts[0], {"kind": "correction", "verdict": "corrected"})
     assert store.annotations_of(task) == []
-    assert submit(store, task, experts[0], CorrectionAnswer(verdict="unusable")).created
+    assert submit(store, task, experts[0], CorrectionAnswer(verdict="unusable", rationale="Cannot judge billing.")).created
 
 
 def test_the_project_taxonomy_is_the_one_applied(project, experts, store):
@@ -182,7 +182,7 @@ def test_progress_counts_todays_work_and_caps_the_queue_count(store, experts, mo
 
 # --- who may answer: rules in the domain, whoever calls -------------------------------------------
 
-FIXED = {"kind": "correction", "verdict": "corrected", "corrected_response": "Open Settings > Users."}
+FIXED = {"kind": "correction", "verdict": "corrected", "corrected_response": "Open Settings > Users.", "failure_categories": ["incomplete"], "severity": "minor"}
 
 
 def test_an_engineer_neither_claims_nor_submits(store):

@@ -43,7 +43,8 @@ def test_the_overview_counts_records_and_feedback(project, store, write_jsonl, a
     by_model = app.dataframe[0].value
     assert sorted(zip(by_model["version"], by_model["records"])) == [("", 1), ("1", 1), ("2", 2)]
     ingests = app.dataframe[-1].value
-    assert list(ingests["n_ingested"]) == [4]
+    assert list(ingests["ingested"]) == [4]  # human labels, no internal names
+    assert not [column for frame in app.dataframe for column in frame.value.columns if "_" in str(column)]
 
 
 def test_a_broken_config_is_shown_as_an_error_not_a_traceback(project, monkeypatch):

@@ -52,7 +52,7 @@ def test_an_expert_sees_placeholders_and_the_stored_answer_holds_the_real_values
                                                "was charged twice.")  # fmt: skip
         assert view.response == "We will call <PHONE_NUMBER_1> today and email <EMAIL_ADDRESS_1> a receipt."
         corrected = "I'm sorry: we refunded the second charge on <CREDIT_CARD_1> and emailed <EMAIL_ADDRESS_1>. <UNKNOWN_7> stays."
-        submit(store, task, EXPERT, {"kind": "correction", "verdict": "corrected", "corrected_response": corrected,
+        submit(store, task, EXPERT, {"kind": "correction", "verdict": "corrected", "corrected_response": corrected, "failure_categories": ["incomplete"], "severity": "minor", 
                                      "rationale": "Refund, not a call to <PHONE_NUMBER_1>."})  # fmt: skip
         (stored,) = store.annotations_of(task)
         assert stored.corrected_response == ("I'm sorry: we refunded the second charge on 4111 1111 1111 1111 and emailed "

@@ -85,6 +85,8 @@ def test_an_edit_with_the_acceptable_verdict_is_questioned_not_stored(env, peopl
     (task,) = make_tasks(people, 1)
     app = run_page("annotate.ui.correction.correction_page", "ana@example.com")
     app.text_area(key=f"corrected-{task}").input("changed").run()
+    assert app.radio(key=f"verdict-{task}").value == "corrected", "the verdict followed the edit"
+    app.radio(key=f"verdict-{task}").set_value("acceptable")  # the expert sets it back by hand
     app.button(key=f"submit-{task}").click().run()
     assert "choose 'Corrected'" in app.error[0].value
     assert app.text_area(key=f"corrected-{task}").value == "changed", "the expert's edit stays on screen"
@@ -94,7 +96,7 @@ def test_an_edit_with_the_acceptable_verdict_is_questioned_not_stored(env, peopl
 def test_skip_releases_the_task_with_a_reason(env, people):
     first, second = make_tasks(people, 2)
     app = run_page("annotate.ui.correction.correction_page", "ana@example.com")
-    app.text_input(key=f"skip-reason-{first}").input("needs a payroll expert").run()
+    app.text_input(key=f"skip-reason-{first}").input("needs a payroll expert")  # typed, no Enter: the click sends it
     app.button(key=f"skip-{first}").click().run()
     assert not app.exception
     claim = next(people.db.query("SELECT outcome, reason FROM claims WHERE task_id = ?", [first]))
@@ -110,6 +112,8 @@ def test_a_lost_slot_keeps_the_experts_text_on_screen(env, people):
     assert next_task(people, "ben@example.com").task_id == task
     app.text_area(key=f"corrected-{task}").input("my careful rewrite")
     app.radio(key=f"verdict-{task}").set_value("corrected")
+    app.multiselect(key=f"categories-{task}").set_value(["incomplete"])
+    app.selectbox(key=f"severity-{task}").set_value("minor")
     app.button(key=f"submit-{task}").click().run()
     assert "another expert has taken its last slot" in app.error[0].value
     assert app.code[0].value == "my careful rewrite"
@@ -134,15 +138,20 @@ def test_history_is_searchable_and_an_edit_supersedes(env, people):
         next_task(people, "ana@example.com")
         submit(people, task, "ana@example.com", {"kind": "correction", "verdict": "acceptable", "rationale": f"fine {task}"})
     app = run_page("annotate.ui.history.history_page", "ana@example.com")
-    assert len(app.expander) == 2
+    assert len(_rows(app)) == 2
     app.text_input[0].input(f"fine {first}").run()
-    assert len(app.expander) == 1
+    assert len(_rows(app)) == 1
     app.radio[0].set_value("unusable")
     app.form_submit_button[0].click().run()
     rows = people.annotations_of(first)
     assert [row.verdict for row in rows] == ["acceptable", "unusable"]
     assert rows[1].supersedes == rows[0].id
     assert people.task(first).done_annotations == 1, "an edit is not another annotation of the task"
+
+
+def _rows(app: AppTest) -> list:
+    """The *My work* list's rows (each holds a collapsed "Whole conversation" expander too)."""
+    return [expander for expander in app.expander if not expander.label.startswith("Whole conversation")]
 
 
 def test_model_text_is_shown_as_text(env, people):
@@ -213,6 +222,8 @@ def test_a_busy_database_at_submit_keeps_the_task_and_the_text(env, people, proj
     monkeypatch.setattr(workspace, "submit", submit_while_another_process_writes)
     app.text_area(key=f"corrected-{task}").input("kept text")
     app.radio(key=f"verdict-{task}").set_value("corrected")
+    app.multiselect(key=f"categories-{task}").set_value(["incomplete"])
+    app.selectbox(key=f"severity-{task}").set_value("minor")
     app.button(key=f"submit-{task}").click().run()
     assert not app.exception
     assert "Could not save just now" in app.error[0].value and "stayed busy for 0.2 s" in app.error[0].value

@@ -75,6 +75,8 @@ def correcting(task: int):
 
 def submit_corrected(app, task: int):
     app.radio(key=f"verdict-{task}").set_value("corrected")
+    app.multiselect(key=f"categories-{task}").set_value(["wrong_tool_call"])
+    app.selectbox(key=f"severity-{task}").set_value("major")
     app.text_area(key=f"rationale-{task}").input("Wrong unit.")
     return app.button(key=f"submit-{task}").click().run()
 
@@ -199,23 +201,24 @@ def test_accepting_a_call_as_it_is_needs_no_edit_even_when_the_model_spaced_its_
 
 BAD = response_text(None, [call("get_weather", '{"city": 7}')])
 GOOD = response_text(None, [call("get_weather", '{"city": "Lyon", "unit": "fahrenheit"}')])
+FIX = {"kind": "correction", "verdict": "corrected", "failure_categories": ["wrong_tool_call"], "severity": "major"}
 
 
 def test_submit_my_work_edits_and_imports_refuse_a_bad_call_alike(expert, project, cli, tmp_path):
     task = tool_task(expert)
     next_task(expert, EXPERT)
     with pytest.raises(ReviewError, match=r"corrected_response: tool call 1 \(get_weather\): city: 7 is not of type 'string'"):
-        submit(expert, task, EXPERT, {"kind": "correction", "verdict": "corrected", "corrected_response": BAD})
+        submit(expert, task, EXPERT, {**FIX, "corrected_response": BAD})
     assert expert.annotations_of(task) == []
-    first = submit(expert, task, EXPERT, {"kind": "correction", "verdict": "corrected", "corrected_response": GOOD})
+    first = submit(expert, task, EXPERT, {**FIX, "corrected_response": GOOD})
     with pytest.raises(ReviewError, match="city: 7 is not of type 'string'"):
-        edit_annotation(expert, first.annotation_id, EXPERT, {"kind": "correction", "verdict": "corrected", "corrected_response": BAD})
+        edit_annotation(expert, first.annotation_id, EXPERT, {**FIX, "corrected_response": BAD})
     assert len(expert.annotations_of(task)) == 1
 
     other = tool_task(expert)
     lines = tmp_path / "vendor.jsonl"
     lines.write_text(json.dumps({"task": other, "annotator": EXPERT,
-                                 "answer": {"kind": "correction", "verdict": "corrected", "corrected_response": BAD}}) + "\n")  # fmt: skip
+                                 "answer": {**FIX, "corrected_response": BAD}}) + "\n")  # fmt: skip
     result = cli("annotations", "import", str(lines))
     assert result.exit_code == 2, result.output
     assert expert.annotations_of(other) == []

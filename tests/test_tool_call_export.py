@@ -40,7 +40,7 @@ def _answered(store, tmp_path):
     fixed, good, broken = _tasks_for(store, ["agent-1", "agent-2", "agent-3"])
     corrected = 'I have refunded the parcel.\n<tool_call>\n{"name": "refund", "arguments": {"order_id": "A1001", "amount": 21}}\n</tool_call>'
     submit(store, fixed, EXPERT, {"kind": "correction", "verdict": "corrected", "corrected_response": corrected,
-                                  "failure_categories": ["wrong_tool_call"]})  # fmt: skip
+                                  "failure_categories": ["wrong_tool_call"], "severity": "major"})  # fmt: skip
     submit(store, good, EXPERT, {"kind": "correction", "verdict": "acceptable"})
     submit(store, broken, EXPERT, {"kind": "correction", "verdict": "acceptable"})
     return fixed, good, broken

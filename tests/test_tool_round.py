@@ -58,6 +58,7 @@ def _correct_every_task_in_the_app(store) -> list[str]:
             arguments.input(json.dumps({"order_id": order, "amount": total})).run()
             app.radio(key=f"verdict-{task}").set_value("corrected")
             app.multiselect(key=f"categories-{task}").select("wrong_tool_call")
+            app.selectbox(key=f"severity-{task}").set_value("major")
         app.text_area(key=f"rationale-{task}").input("Refund the order's total from the tool result.")
         app.button(key=f"submit-{task}").click().run()
         assert not app.exception and app.success and app.success[0].value.startswith("Saved"), [e.value for e in app.error]

@@ -423,3 +423,29 @@ def test_fuzzed_trace_exports_never_crash_and_every_reject_names_its_line(trace_
     lines = len(text.splitlines())
     for reject in [json.loads(line) for line in (folder / "r.jsonl").read_text().splitlines()] if (folder / "r.jsonl").exists() else []:
         assert reject["file"] == str(path) and 1 <= reject["line"] <= lines and reject["reason"]
+
+
+def test_openllmetry_s_flattened_prompt_and_completion_attributes_are_read(store, tmp_path):
+    first = span("aaaaaaaaaaaaaaa1", "openai.chat", 0, {
+        "llm.request.type": "chat", "gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.prompt.0.role": "system", "gen_ai.prompt.0.content": SYSTEM,
+        "gen_ai.prompt.1.role": "user", "gen_ai.prompt.1.content": QUESTION,
+        "llm.request.functions.0.name": "get_invoice",
+        "llm.request.functions.0.parameters": json.dumps(TOOL["function"]["parameters"]),
+        "gen_ai.completion.0.role": "assistant", "gen_ai.completion.0.finish_reason": "tool_calls",
+        "gen_ai.completion.0.tool_calls.0.id": "call_1", "gen_ai.completion.0.tool_calls.0.name": "get_invoice",
+        "gen_ai.completion.0.tool_calls.0.arguments": '{"invoice_id": "INV-7"}', "gen_ai.usage.prompt_tokens": 80})  # fmt: skip
+    second = span("ccccccccccccccc3", "openai.chat", 2000, {
+        "llm.request.type": "chat", "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.prompt.0.role": "system", "gen_ai.prompt.0.content": SYSTEM,
+        "gen_ai.prompt.1.role": "user", "gen_ai.prompt.1.content": QUESTION,
+        "gen_ai.prompt.2.role": "assistant", "gen_ai.prompt.2.tool_calls.0.id": "call_1",
+        "gen_ai.prompt.2.tool_calls.0.name": "get_invoice", "gen_ai.prompt.2.tool_calls.0.arguments": '{"invoice_id": "INV-7"}',
+        "gen_ai.prompt.3.role": "tool", "gen_ai.prompt.3.tool_call_id": "call_1", "gen_ai.prompt.3.content": RESULT,
+        "gen_ai.completion.0.role": "assistant", "gen_ai.completion.0.content": ANSWER, "gen_ai.completion.0.finish_reason": "stop"})  # fmt: skip
+    calls, final = ingested(store, tmp_path, "openllmetry.jsonl", [request(first, second)], "otel")
+    assert calls["messages"] == [{"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTION}]
+    assert calls["tool_calls"] == [CALL] and calls["tools"] == [TOOL] and calls["metadata"]["finish_reason"] == "tool_calls"
+    assert final["messages"][2]["tool_calls"] == [CALL]
+    assert final["messages"][3] == {"role": "tool", "content": RESULT, "tool_call_id": "call_1"}
+    assert final["response"] == ANSWER and final["model_name"] == "gpt-4o-mini"

@@ -103,6 +103,7 @@ def build_project(root, host: str) -> tuple[Project, dict[str, str]]:
              "required_annotations": 1},
         ])  # fmt: skip
         submit(store, split, text["email"], {"kind": "correction", "verdict": "corrected", "corrected_response": text["fix"],
+                                             "failure_categories": ["factual_error"], "severity": "major",
                                              "rationale": text["ana-why"], "seconds_spent": 30.0})  # fmt: skip
         submit(store, split, "ben@example.com", {"kind": "correction", "verdict": "unusable", "rationale": text["ben-why"],
                                                  "seconds_spent": 30.0})  # fmt: skip

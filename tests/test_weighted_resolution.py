@@ -27,7 +27,10 @@ WEIGHTED = Resolution(method="weighted")
 def verdict(name: str) -> dict:
     answer = {"kind": "correction", "verdict": name}
     if name == "corrected":
-        answer["corrected_response"] = "Open Settings > Billing > Export, then choose CSV."
+        answer.update(corrected_response="Open Settings > Billing > Export, then choose CSV.", failure_categories=["incomplete"],
+                      severity="minor")
+    elif name == "unusable":
+        answer["rationale"] = "Cannot be judged."
     return answer
 
 

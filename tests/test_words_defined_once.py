@@ -8,11 +8,12 @@ import pytest
 from annotate.records import CHOICES, FLAG_REASONS, ROLES, VERDICTS
 
 
-def test_every_flag_reason_has_a_label_for_the_expert():
-    from annotate.ui.workspace import REASON_LABELS
+def test_every_flag_reason_has_a_label_and_a_plain_sentence_for_the_expert():
+    from annotate.review.why import GENERIC, REASON_LABELS
 
-    assert set(REASON_LABELS) == set(FLAG_REASONS)
-    assert all(label.strip() for label in REASON_LABELS.values())
+    for shown in (REASON_LABELS, GENERIC):
+        assert set(shown) == set(FLAG_REASONS)
+        assert all(label.strip() for label in shown.values())
 
 
 def test_every_flaggers_reason_is_a_flag_reason_and_every_reason_has_its_flagger():

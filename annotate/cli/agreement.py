@@ -9,6 +9,7 @@ from rich.table import Table
 from annotate.cli.context import console
 from annotate.config import Quality
 from annotate.consensus.adjudication import adjudicate, adjudication_queue, current_answer, dismiss_conflict, promote_to_gold
+from annotate.consensus.lead_queue import feedback_conflicts
 from annotate.consensus.agreement import AgreementReport, agreement_report
 from annotate.consensus.answer_table import AnswerFilter
 from annotate.review.annotators import list_annotators
@@ -95,12 +96,29 @@ def list_queue(ctx: typer.Context, round_name: str = _ROUND, kind: str = _KIND) 
     project = ctx.obj.project()
     with project.open_store() as store:
         queue = adjudication_queue(store, project.config, AnswerFilter(round=round_name, kind=kind))
-    if queue.empty:
+        feedback = feedback_conflicts(store)
+    if queue.empty and not feedback:
         console.print("Nothing to adjudicate: every task with overlap is resolved or still collecting answers.")
+        return
+    if feedback:
+        _feedback_table(feedback)
+    if queue.empty:
         return
     table = Table("task", "kind", "answers", "why", "prompt", title=f"Adjudication queue ({len(queue):,} tasks)", title_justify="left")
     for row in queue.itertuples():
         table.add_row(str(row.task_id), row.kind, str(row.n_answers), escape(row.reason), escape((row.prompt or "")[:60]))
+    console.print(table)
+
+
+def _feedback_table(feedback) -> None:
+    """Conflicts between production answers users rated (no task to decide): only a dismissal settles them."""
+    table = Table("conflict", "kind", "examples", "why", "prompt", title_justify="left",
+                  title=f"Conflicts in production feedback, no task to decide ({len(feedback):,}): dismiss each "
+                        "(`flywheel adjudicate dismiss ID`) or leave its examples out")  # fmt: skip
+    for item in feedback:
+        prompt = item.examples[0].prompt if item.examples else ""
+        table.add_row(str(item.conflict.id), item.conflict.kind, escape(", ".join(item.conflict.example_ids)),
+                      escape(item.conflict.detail), escape(prompt[:60]))  # fmt: skip
     console.print(table)
 
 

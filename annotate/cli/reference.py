@@ -82,18 +82,19 @@ def config_reference() -> str:
         if model is None:
             rows.append(f"| `[[{section}]]` | the `unexpected-refusal` refusal check | kinds: json, json_schema, regex, length, refusal (see the schema) |")
             continue
-        rows += _section_rows(section, model)
+        rows += _section_rows(section, model, field.get_default(call_default_factory=True))
     return "\n".join(rows)
 
 
-def _section_rows(prefix: str, model) -> list[str]:
+def _section_rows(prefix: str, model, defaults) -> list[str]:
+    """`defaults`: the section's default value, whose nested sections may differ from their own class defaults."""
     rows = []
     for name, field in model.model_fields.items():
         nested = field.annotation if hasattr(field.annotation, "model_fields") else None
         if nested is not None:
-            rows += _section_rows(f"{prefix}.{name}", nested)
+            rows += _section_rows(f"{prefix}.{name}", nested, getattr(defaults, name))
             continue
-        default = field.get_default(call_default_factory=True)
+        default = getattr(defaults, name)
         if isinstance(default, list) and default and hasattr(default[0], "model_dump"):
             shown = f"{len(default)} entries"
         else:

@@ -1,8 +1,7 @@
 """Adjudication: a lead settles the tasks resolution could not, and the decision wins everywhere.
 
 - `adjudication_queue(store, config, filters)`: tasks whose answers need a lead, with the reason
-  (a split, too few annotators for a majority, diverging corrected texts, a conflict with other
-  tasks' answers that the export found), most contested first.
+  (see `annotate.consensus.lead_queue`, which builds it).
 - `adjudicate(store, task_id, lead, answer, reason, method, picked_annotation_id=None)`: store
   the final answer (`picked` one annotator's, `merged` from several, or `written` anew), with a
   reason, which is required. A later decision supersedes an earlier one; nothing is overwritten.
@@ -18,13 +17,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import pandas as pd
-
 from annotate.clock import utc_now_text
 from annotate.config import ProjectConfig, Taxonomy
-from annotate.consensus.answer_table import AnswerFilter, answer_frame
-from annotate.consensus.conflicts import decided_since_found, waiting_conflicts
-from annotate.consensus.resolution import NEEDS_ADJUDICATION, resolve
+from annotate.consensus.lead_queue import adjudication_queue  # noqa: F401  (its home; imported from here too)
 from annotate.errors import ReviewError
 from annotate.records import CorrectionAnswer, PersonRole, PreferenceAnswer
 from annotate.review.claims import TaskView, task_view, taxonomy_of, validate_task_answer
@@ -34,50 +29,6 @@ from annotate.store.rows import Adjudication, Annotation
 
 ADJUDICATING_ROLES: tuple[PersonRole, ...] = ("lead", "admin")  # roles from annotate.records.ROLES
 METHODS = ("picked", "merged", "written")
-
-
-def adjudication_queue(store: Store, config: ProjectConfig, filters: AnswerFilter = AnswerFilter()) -> pd.DataFrame:
-    """Tasks waiting for a lead: task_id, kind, n_answers, reason, prompt, conflict_id (most answers
-    first). Besides tasks resolution could not decide, the tasks of every conflict the export found
-    and no lead has settled (`annotate.consensus.conflicts`), with the conflict's id."""
-    frame = answer_frame(store, filters)
-    decisions = store.latest_adjudications()
-    resolution = resolve(frame, config.resolution, decisions)
-    waiting = resolution[resolution["status"] == NEEDS_ADJUDICATION].reset_index()
-    waiting["conflict_id"] = pd.Series([None] * len(waiting), dtype="Int64")
-    conflicting = _conflict_rows(store, decisions)
-    if conflicting:
-        extra = pd.DataFrame(conflicting)
-        extra = extra[extra["task_id"].isin(resolution.index)]  # within the filters
-        known = waiting.set_index("task_id")
-        for row in extra.itertuples():
-            if row.task_id in known.index:  # already waiting: both reasons, the conflict named
-                position = waiting.index[waiting["task_id"] == row.task_id][0]
-                waiting.loc[position, "reason"] = f"{waiting.loc[position, 'reason']}; {row.reason}"
-                waiting.loc[position, "conflict_id"] = row.conflict_id
-        extra = extra[~extra["task_id"].isin(known.index)].drop_duplicates("task_id")
-        extra["n_answers"] = extra["task_id"].map(resolution["n_answers"]).astype(int)
-        extra["kind"] = extra["task_id"].map(resolution["kind"])
-        waiting = pd.concat([waiting, extra.astype({"conflict_id": "Int64"})], ignore_index=True)
-    if waiting.empty:
-        return waiting.assign(prompt=[])
-    prompts = store.task_prompts(waiting["task_id"].tolist())
-    waiting["prompt"] = waiting["task_id"].map(prompts)
-    return waiting.sort_values(["n_answers", "task_id"], ascending=[False, True]).reset_index(drop=True)
-
-
-def _conflict_rows(store: Store, decisions: dict[int, Adjudication]) -> list[dict]:
-    """One row per task of each unsettled conflict that no lead has decided since it was found."""
-    rows = []
-    for conflict in waiting_conflicts(store, decisions):
-        for task_id in conflict.task_ids:
-            if decided_since_found(conflict, task_id, decisions):
-                continue
-            others = ", ".join(f"#{other}" for other in conflict.task_ids if other != task_id) or "production feedback"
-            rows.append({"task_id": task_id, "conflict_id": conflict.id,
-                         "reason": f"conflict {conflict.id} ({conflict.kind}): {conflict.detail} with task {others} "
-                                   "on a near-identical prompt; decide each task, or dismiss the conflict"})  # fmt: skip
-    return rows
 
 
 def dismiss_conflict(store: Store, conflict_id: int, lead: str, reason: str) -> StoredConflict:
@@ -142,7 +93,7 @@ def adjudicate(
     task = store.task(task_id)
     if task is None:
         raise ReviewError(f"no task with id {task_id}")
-    parsed = validate_task_answer(store, task, answer)
+    parsed = validate_task_answer(store, task, answer, reason=reason)
     if picked_annotation_id is not None:
         picked = store.annotation(picked_annotation_id)
         if picked is None or picked.task_id != task_id:

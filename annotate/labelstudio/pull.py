@@ -8,7 +8,8 @@ annotation on them is then, by what Flywheel last saw of it (`ls_annotations`):
 - edited (its result changed): a new annotation superseding the one stored before;
 - skipped (cancelled): a skip, like a skip in the review app;
 - invalid (the server does not check results against the config; a tool call that does not fit
-  the tools the record offered): reported, not stored;
+  the tools the record offered; an answer that breaks the project's answer rules,
+  `annotate.review.answer_rules`): reported, not stored;
 - unchanged: nothing, so pulling twice adds nothing.
 
 An annotation Flywheel had that is gone from its task was deleted on the server: it is reported,
@@ -28,7 +29,9 @@ from annotate.config import ProjectConfig
 from annotate.labelstudio.client import CURSOR_FORMAT, LabelStudioClient, result_problems
 from annotate.labelstudio.payloads import answer_from_result, result_hash
 from annotate.labelstudio.push import check_link
+from annotate.records import CorrectionAnswer, PreferenceAnswer
 from annotate.review.annotators import add_annotator
+from annotate.review.answer_rules import answer_problems
 from annotate.review.claims import store_external_annotation, taxonomy_of
 from annotate.review.tool_answers import offered_tools
 from annotate.store import Store
@@ -146,11 +149,7 @@ def _take(store, link, flywheel_task, task, annotation, seen, users, label_confi
             report.skipped += 1
         store.save_ls_annotation({**row, "state": "skipped"})
         return
-    problems = result_problems(label_config, annotation.get("result") or [])
-    answer = None
-    if not problems:
-        tools = offered_tools(store, [flywheel_task["record_id"], flywheel_task["record_b_id"]])
-        answer, problems = answer_from_result(flywheel_task["kind"], annotation, task.get("data") or {}, taxonomy, tools)
+    answer, problems = pulled_answer(store, flywheel_task, task.get("data") or {}, annotation, label_config, taxonomy)
     if answer is None:
         store.save_ls_annotation({**row, "state": "invalid", "problem": "; ".join(problems)})
         report.invalid.append(Problem(link["ls_project_id"], task["id"], annotation["id"], email, "; ".join(problems)))
@@ -165,6 +164,22 @@ def _take(store, link, flywheel_task, task, annotation, seen, users, label_confi
     else:
         report.superseded += 1
     store.save_ls_annotation({**row, "state": "stored"})
+
+
+def pulled_answer(store: Store, flywheel_task: dict, task_data: dict, annotation: dict, label_config: str,
+                  taxonomy) -> tuple[CorrectionAnswer | PreferenceAnswer | None, list[str]]:  # fmt: skip
+    """(the answer, []) for a Label Studio annotation of a Flywheel task (a `Store.pushed_task` row),
+    or (None, why it cannot be stored): checked against the labeling config, Flywheel's answer model,
+    the tools the record offered and the project's answer rules, as every answer is."""
+    problems = result_problems(label_config, annotation.get("result") or [])
+    if problems:
+        return None, problems
+    record_ids = [flywheel_task["record_id"], flywheel_task["record_b_id"]]
+    answer, problems = answer_from_result(flywheel_task["kind"], annotation, task_data, taxonomy, offered_tools(store, record_ids))
+    if answer is None:
+        return None, problems
+    problems = answer_problems(store, record_ids, answer)
+    return (None, problems) if problems else (answer, [])
 
 
 def _annotator_id(store: Store, email: str, report: PullReport) -> int:

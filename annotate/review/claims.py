@@ -11,7 +11,8 @@ a `CorrectionAnswer` or `PreferenceAnswer` (or a dict in their shape).
   loses nothing). `None` when there is nothing to do; `Paused` for an annotator paused from new
   tasks (`annotate.review.quality`: gold accuracy under the bar, or a lead's decision).
 - `submit(store, task_id, annotator, answer)` validates the answer against the task's kind, the
-  project taxonomy and the tools the record offered (`validate_task_answer`), writes the annotation, ends the claim and marks the task done when its
+  project taxonomy, the tools the record offered and the project's answer rules
+  (`validate_task_answer`, `annotate.review.answer_rules`), writes the annotation, ends the claim and marks the task done when its
   overlap is met. Submitting twice (a double click, a retry) stores one annotation and returns
   it. A lease that expired still submits while a slot is free; if someone else has taken the
   last slot, `ClaimLost` says so and nothing is written.
@@ -42,9 +43,11 @@ from annotate.config import Taxonomy
 from annotate.errors import ClaimLost, NotAllowed, Paused, ReviewError
 from annotate.records import Answer, CorrectionAnswer, PersonRole, PreferenceAnswer
 from annotate.review.annotators import active_annotator
+from annotate.review.answer_rules import check_answer_rules
 from annotate.review.masking import Masker, ReviewMask, review_mask
 from annotate.review.quality import check_pause, pause_text, standing_pause
 from annotate.review.tool_answers import check_task_answer_calls, merged_tools
+from annotate.review.work_search import where_found
 from annotate.store import Store
 from annotate.store.rows import HistoryEntry, Task
 
@@ -68,6 +71,7 @@ class TaskView:
     lease_expires_at: str
     masked: bool = False  # personal data shown as placeholders ([pii] in_review = "mask")
     tools: list[dict] | None = None  # the tools the model was offered, when the record kept them
+    flag_responses: tuple[str, ...] = ()  # per flag, the response it is about: "A" or "B" on a comparison, "" otherwise
 
 
 @dataclass(frozen=True)
@@ -108,10 +112,8 @@ def submit(
     if task.route != "app":
         raise NotAllowed(f"task {task_id} is routed to {task.route}; its answers come back from there "
                          "(flywheel ls pull), not from this app")  # fmt: skip
-    parsed = validate_task_answer(store, task, answer)
-    masker = _task_masker(store, task_id)
-    if masker is not None:  # the expert saw placeholders: store the values they stand for
-        parsed = masker.unmask_answer(parsed)
+    # the expert saw placeholders where the project masks personal data: the values they stand for are stored
+    parsed = validate_task_answer(store, task, answer, masker=task_masker(store, task_id))
     now = utc_now()
     with store.immediate():
         earlier = store.first_annotation(task_id, person["id"])
@@ -193,12 +195,19 @@ def validate_answer(answer: Any, kind: str, taxonomy: Taxonomy) -> CorrectionAns
 
 
 def validate_task_answer(
-    store: Store, task: Task, answer: Any, taxonomy: Taxonomy | None = None
+    store: Store, task: Task, answer: Any, taxonomy: Taxonomy | None = None, *, masker: Masker | None = None,
+    reason: str | None = None,
 ) -> CorrectionAnswer | PreferenceAnswer:
-    """`validate_answer`, and the written response's tool calls checked against the tools the
-    task's record(s) offered (`annotate.review.tool_answers`): one rule for every way answers come in."""
+    """`validate_answer`, the written response's tool calls checked against the tools the task's
+    record(s) offered (`annotate.review.tool_answers`) and the project's answer rules
+    (`annotate.review.answer_rules`; `reason`, a lead's, counts as a rationale): one rule set for
+    every way answers come in. With `masker` (the answer was written over placeholders) the answer
+    is unmasked first, and returned unmasked."""
     parsed = validate_answer(answer, task.kind, taxonomy or taxonomy_of(store))
+    if masker is not None:
+        parsed = masker.unmask_answer(parsed)
     check_task_answer_calls(store, parsed, [task.record_id, task.record_b_id])
+    check_answer_rules(store, [task.record_id, task.record_b_id], parsed, reason)
     return parsed
 
 
@@ -216,7 +225,7 @@ def _masked_view(view: TaskView, masker: Masker) -> TaskView:
                    flags=[(reason, masker(detail)) for reason, detail in view.flags], masked=True)  # fmt: skip
 
 
-def _task_masker(store: Store, task_id: int) -> Masker | None:
+def task_masker(store: Store, task_id: int) -> Masker | None:
     """The masker that showed this task to its expert (None when texts are shown as logged)."""
     mask = review_mask(store)
     if mask is None:
@@ -238,14 +247,16 @@ def _plain_view(store: Store, task_id: int, lease_expires_at: str = "") -> TaskV
     ids = [task.record_id] + ([task.record_b_id] if task.record_b_id else [])
     records = store.records_by_id(ids)
     first = records[task.record_id]
-    flags = [(flag["reason"], flag["detail"]) for flag in store.flags_for(ids)]
+    found = store.flags_for(ids)
+    flags = [(flag["reason"], flag["detail"]) for flag in found]
     tools = merged_tools([records[record_id]["tools"] for record_id in ids])
     if task.kind == "correction":
         return TaskView(task_id, "correction", first["messages"], first["response"], None, None, flags, lease_expires_at,
-                        tools=tools)  # fmt: skip
+                        tools=tools, flag_responses=("",) * len(flags))  # fmt: skip
     second = records[task.record_b_id]
+    responses = tuple("A" if flag["record_id"] == task.record_id else "B" for flag in found)
     return TaskView(task_id, "preference", first["messages"], None, first["response"], second["response"], flags,
-                    lease_expires_at, tools=tools)  # fmt: skip
+                    lease_expires_at, tools=tools, flag_responses=responses)  # fmt: skip
 
 
 def _answering(store: Store, email: str) -> dict:
@@ -323,15 +334,15 @@ def progress_of(store: Store, annotator: str, kind: str | None = None, *, route:
 
 def history(store: Store, annotator: str, search: str = "", limit: int = 200) -> list[HistoryEntry]:
     """The annotator's own submitted work, newest first, current versions only; `search` filters
-    (case-insensitively) on the prompt, the responses, the correction and the rationale."""
+    (case-insensitively) on what *My work* shows of each: the whole conversation, tool calls
+    included, the responses, the expert's text and rationale (`annotate.review.work_search`)."""
     person = active_annotator(store, annotator)
     rows = store.annotator_history(person["id"], limit)
     mask = review_mask(store)
     if mask is not None:
         rows = [_masked_entry(row, mask) for row in rows]
-    needle = search.strip().lower()
-    if needle:  # on what the expert sees: a search cannot find masked data
-        rows = [row for row in rows if any(needle in (text or "").lower() for text in _searched_texts(row))]
+    if search.strip():  # on what the expert sees: a search cannot find masked data
+        rows = [row for row in rows if where_found(row, search)]
     return rows
 
 
@@ -342,11 +353,6 @@ def _masked_entry(entry: HistoryEntry, mask: ReviewMask) -> HistoryEntry:
     annotation = replace(entry.annotation, answer=masked_answer, corrected_response=masker(entry.annotation.corrected_response),
                          rationale=masker(entry.annotation.rationale) or "")  # fmt: skip
     return replace(entry, annotation=annotation, messages=messages, response_a=response_a, response_b=response_b)
-
-
-def _searched_texts(entry: HistoryEntry) -> list[str | None]:
-    return [*(message.get("content") for message in entry.messages), entry.response_a, entry.response_b,
-            entry.annotation.corrected_response, entry.annotation.rationale]  # fmt: skip
 
 
 def edit_annotation(
@@ -361,15 +367,14 @@ def edit_annotation(
     if original is None or original.annotator_id != person["id"]:
         raise ReviewError(f"annotation {annotation_id} is not one of yours")
     task = _task(store, original.task_id)
-    parsed = validate_task_answer(store, task, answer)
-    mask = review_mask(store)
+    masker, mask = None, review_mask(store)
     if mask is not None:  # My work showed placeholders: store the values they stand for
         records = store.records_by_id([task.record_id] + ([task.record_b_id] if task.record_b_id else []))
         first_record = records[task.record_id]
         shown = store.latest_in_chain(annotation_id)
         masker, _ = _history_masker(mask, first_record["messages"], first_record["response"],
                                     records[task.record_b_id]["response"] if task.record_b_id else None, shown.answer)  # fmt: skip
-        parsed = masker.unmask_answer(parsed)
+    parsed = validate_task_answer(store, task, answer, masker=masker)
     window = timedelta(minutes=int(store.setting("edit_window_minutes", DEFAULT_EDIT_WINDOW_MINUTES)))
     first = store.first_annotation(original.task_id, person["id"])
     now = utc_now()

@@ -13,7 +13,9 @@ experts. One answer a line:
 Every line is checked first (clean text and numbers, `annotate.text.clean`; the task exists, named
 by a whole number; the annotator is registered, active and one who answers tasks, or is added with
 `add_annotators` when the email is valid; the answer fits the task's kind, the taxonomy and, when it calls
-tools, the tools the record offered (`annotate.review.tool_answers`); a first
+tools, the tools the record offered (`annotate.review.tool_answers`), and the project's answer
+rules (`annotate.review.answer_rules`: what each verdict needs, a correction that changes the
+text, the format validators); a first
 answer from this annotator finds a free slot: answers, held claims and this file's earlier lines
 together never exceed the task's overlap); bad lines go to a rejects file with line, field and
 reason, and every good line is written in one transaction, so an import is never half done. Re-importing changes nothing: a line whose answer equals the

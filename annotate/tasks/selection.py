@@ -123,8 +123,15 @@ def select_tasks(
     round_id = round_id or current_round(store)["id"]
     for row in rows + gold_rows:
         row["round_id"] = round_id
-    report.task_ids = store.insert_tasks(rows + gold_rows)
+    report.task_ids = store.insert_tasks(_in_priority_order(rows + gold_rows, seed))
     return report
+
+
+def _in_priority_order(rows: list[dict], seed: int) -> list[dict]:
+    """The batch in priority order, equal priorities in a seeded random order: a gold item or a spot
+    check (whose priority is copied from another task) gets an id among the others', never the last ones."""
+    tie_break = random.Random(f"task-order/{seed}")
+    return [row for _, _, row in sorted((-row["priority"], tie_break.random(), row) for row in rows)]
 
 
 def priority_of(reasons: dict[str, float], config: ProjectConfig, learned: LearnedWeights | None = None) -> tuple[float, str]:

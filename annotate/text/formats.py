@@ -52,13 +52,15 @@ class FormatCheck:
                 judge.judge_many([request for response, system, request in items
                                   if request is not None and _applies(validator, system) and is_refusal(response)])
 
-    def problems(self, response: str, system_prompt: str,
-                 request: str | None = None) -> list[tuple[FormatValidator, str]]:
-        """(validator, what is wrong) for every applicable validator the response violates. `request` is
-        the user's request (the last user turn) the response answers; without it (None) the refusal
-        validator flags every refusal."""
+    def problems(self, response: str, system_prompt: str, request: str | None = None,
+                 only: list[str] | None = None) -> list[tuple[FormatValidator, str]]:  # fmt: skip
+        """(validator, what is wrong) for every applicable validator (of those named in `only`, when
+        given) the response violates. `request` is the user's request (the last user turn) the
+        response answers; without it (None) the refusal validator flags every refusal."""
         found = []
         for validator, check in self.checks:
+            if only is not None and validator.name not in only:
+                continue
             if _applies(validator, system_prompt) and (problem := check(response, request)):
                 found.append((validator, problem))
         return found

@@ -20,15 +20,19 @@ from annotate.consensus.adjudication import (
     dismiss_conflict,
     promote_to_gold,  # fmt: skip
 )
+from annotate.consensus.lead_queue import REASON_KINDS, FeedbackConflict, feedback_conflicts, filter_queue
 from annotate.errors import FlywheelError
 from annotate.review.claims import TaskView
+from annotate.review.tool_answers import canonical_response
 from annotate.store.rows import Adjudication, Annotation
 from annotate.ui.access import require_role
+from annotate.ui.adjudication_filters import queue_filter
+from annotate.ui.labels import table_height
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
 from annotate.ui.steps import show_offered_tools, show_response
 from annotate.ui.store_access import current_project, open_store
-from annotate.ui.text import escape_markdown, show_text
+from annotate.ui.text import diff_markdown, escape_markdown, show_text
 from annotate.ui.workspace import show_conversation
 
 TASK_KEY = "adjudicate-task"
@@ -45,13 +49,15 @@ def adjudication_page() -> None:
     _show_flash()
     with open_store() as store:
         queue = adjudication_queue(store, current_project().config)
+        feedback = feedback_conflicts(store)
         decided = decided_tasks(store)
-    st.caption(f"Waiting for a decision: **{len(queue):,}** · decided: **{len(decided):,}**")
+    conflicts = f" · conflicts in production feedback: **{len(feedback):,}**" if feedback else ""
+    st.caption(f"Waiting for a decision: **{len(queue):,}**{conflicts} · decided: **{len(decided):,}**")
     mode = st.radio(
         "Show", list(MODES), format_func=MODES.get, horizontal=True, key="adjudicate-mode", label_visibility="collapsed"
     )
     if mode == "waiting":
-        _waiting(queue)
+        _waiting(queue, feedback)
     else:
         _decided(decided)
 
@@ -69,15 +75,26 @@ def _show_flash() -> None:
         st.button(f"Promote task #{last:d} to gold", key="promote-last", on_click=_promote, args=(last,))
 
 
-def _waiting(queue: pd.DataFrame) -> None:
-    if queue.empty:
+def _waiting(queue: pd.DataFrame, feedback: list[FeedbackConflict]) -> None:
+    if queue.empty and not feedback:
         st.success("Nothing to adjudicate: every task with overlap is resolved or still collecting answers.")
         return
+    if feedback:
+        _feedback_conflicts(feedback)
+    if queue.empty:
+        return
+    queue = filter_queue(queue, queue_filter(queue))
+    if queue.empty:
+        st.info("No task in the queue matches these filters.")
+        return
     shown = pd.DataFrame({
-        "task": queue["task_id"], "kind": queue["kind"], "answers": queue["n_answers"], "why": queue["reason"],
+        "task": queue["task_id"], "kind": queue["kind"], "answers": queue["n_answers"],
+        "reason": queue["reason_kind"].map(REASON_KINDS), "agreement": queue["agreement"], "round": queue["round"],
+        "first answer": queue["first_answer"], "why": queue["reason"],
         "prompt": [_excerpt(prompt, 120) for prompt in queue["prompt"]],
     })  # fmt: skip
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(shown)))
+    st.dataframe(shown, hide_index=True, width="stretch", height=table_height(len(shown)),
+                 column_config={"agreement": st.column_config.NumberColumn(format="percent")})  # fmt: skip
     labels = {row.task_id: f"#{row.task_id} · {row.kind} · {row.n_answers} answers · {_excerpt(row.prompt, 60)}"
               for row in queue.itertuples()}  # fmt: skip
     task_id = st.selectbox("Task", list(labels), format_func=labels.get, key=TASK_KEY)
@@ -96,7 +113,7 @@ def _decided(decided: dict[int, Adjudication]) -> None:
          "by": row.lead_email, "when": _minute(row.created_at), "reason": row.reason}
         for row in rows
     ])  # fmt: skip
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(shown)))
+    st.dataframe(shown, hide_index=True, width="stretch", height=table_height(len(shown)))
     labels = {row.task_id: f"#{row.task_id} · {row.kind} · {row.verdict or row.choice}" for row in rows}
     task_id = st.selectbox("Task", list(labels), format_func=labels.get, key=DECIDED_KEY)
     _workspace(int(task_id), why=None)
@@ -122,7 +139,7 @@ def _workspace(task_id: int, why: str | None, conflict_id: int | None = None) ->
     st.subheader(f"{len(answers)} answers")
     st.text_area("Your reason (required for any decision: picking, merging or writing)", key=f"reason-{task_id}",
                  placeholder="Why this is the right answer; annotators and later leads read it.")  # fmt: skip
-    _answers(task_id, answers, labels)
+    _answers(task_id, answers, labels, view.response if view.kind == "correction" else None)
     error = st.session_state.get(ERROR_KEY)
     if error and error[0] == task_id:
         st.error(escape_markdown(error[1]))
@@ -146,10 +163,31 @@ def _conflict(conflict_id: int, others: list, labels: dict[str, str]) -> None:
                     _show_answer(answer, labels)
         st.caption("Decide each task of the conflict (here, one after the other), or, when both answers stand "
                    "because the prompts differ in a way that matters, dismiss the conflict.")  # fmt: skip
-        with st.form(f"dismiss-{conflict_id}"):
-            st.text_input("Why both answers stand", key=f"dismiss-reason-{conflict_id}")
-            st.form_submit_button("Dismiss the conflict", key=f"dismiss-{conflict_id}-button", on_click=_dismiss,
-                                  args=(conflict_id,))  # fmt: skip
+        _dismiss_form(conflict_id)
+
+
+def _dismiss_form(conflict_id: int) -> None:
+    with st.form(f"dismiss-{conflict_id}"):
+        st.text_input("Why both answers stand", key=f"dismiss-reason-{conflict_id}")
+        st.form_submit_button("Dismiss the conflict", key=f"dismiss-{conflict_id}-button", on_click=_dismiss,
+                              args=(conflict_id,))  # fmt: skip
+
+
+def _feedback_conflicts(feedback: list[FeedbackConflict]) -> None:
+    """Conflicts between production answers users rated: no task to decide, so only a dismissal
+    settles one; until then the export leaves its examples out."""
+    with st.expander(f"Conflicts in production feedback ({len(feedback):,}): no task to decide, dismiss or leave out"):
+        st.caption("Users rated these production answers to near-identical questions, and the answers contradict "
+                   "each other. The export leaves them out until you dismiss the conflict (both answers stand).")  # fmt: skip
+        for item in feedback:
+            conflict = item.conflict
+            st.markdown(f"**Conflict {conflict.id:d}** ({escape_markdown(conflict.kind)}): {escape_markdown(conflict.detail)}")
+            for example in item.examples:
+                with st.container(border=True):
+                    st.caption(escape_markdown(f"{example.example_id} · thumbs {example.thumbs or '—'}"))
+                    show_text(example.prompt)
+                    show_response(example.response)
+            _dismiss_form(conflict.id)
 
 
 def _dismiss(conflict_id: int) -> None:
@@ -181,20 +219,22 @@ def _show_task(view: TaskView) -> None:
                 show_response(text or "")
 
 
-def _answers(task_id: int, answers: list[Annotation], labels: dict[str, str]) -> None:
+def _answers(task_id: int, answers: list[Annotation], labels: dict[str, str], response: str | None) -> None:
     """Every current answer in its own column, with a button to pick it."""
     per_row = 3 if len(answers) > 4 else max(len(answers), 1)
     for start in range(0, len(answers), per_row):
         for column, answer in zip(st.columns(per_row), answers[start : start + per_row]):
             with column, st.container(border=True):
-                _show_answer(answer, labels)
+                _show_answer(answer, labels, response)
                 st.button("Pick this answer", key=f"pick-{task_id}-{answer.id}", type="primary",
                           on_click=_pick, args=(task_id, answer.id))  # fmt: skip
 
 
-def _show_answer(answer: Annotation, labels: dict[str, str]) -> None:
-    st.markdown(f"**{escape_markdown(answer.name or answer.email)}**")
-    st.caption(escape_markdown(f"{answer.email} · {answer.source} · {_minute(answer.created_at)}"))
+def _show_answer(answer: Annotation, labels: dict[str, str], response: str | None = None) -> None:
+    """One answer; a correction's text as a diff against the model's `response` when given."""
+    who = f"{answer.name} · {answer.email}" if answer.name else answer.email  # the address once
+    st.markdown(f"**{escape_markdown(who)}**")
+    st.caption(escape_markdown(f"{answer.source} · {_minute(answer.created_at)}"))
     if answer.kind == "correction":
         st.markdown(f"Verdict: **{escape_markdown(VERDICTS.get(answer.verdict, answer.verdict))}**")
         text_label = "Corrected response"
@@ -204,6 +244,9 @@ def _show_answer(answer: Annotation, labels: dict[str, str]) -> None:
     if answer.corrected_response:
         st.markdown(f"*{text_label}*")
         show_response(answer.corrected_response)
+        if answer.kind == "correction" and response is not None:
+            with st.expander("Changes to the model's response"):
+                st.markdown(diff_markdown(canonical_response(response), answer.corrected_response))
     st.markdown(f"Categories: {escape_markdown(', '.join(labels.get(c, c) for c in answer.failure_categories)) or '—'}")
     st.markdown(f"Severity: {escape_markdown(answer.severity or '—')}")
     st.markdown("*Rationale*")

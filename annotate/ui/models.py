@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -35,6 +36,8 @@ from annotate.reports.model_versions import (
     variants_of,
 )
 from annotate.ui.access import require_role
+from annotate.reports.metric_rows import metric_chart_rows
+from annotate.ui.labels import readable, sample_note, table_height
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown, show_text
 
@@ -83,7 +86,7 @@ def _side_by_side(shown: list[ReportSummary]) -> None:
         digits = distinct_digits(keys[label], values)  # two different values never read the same
         rows[label] = [formatted(keys[label], v, digits) for v in values]
     table = rows.set_index(["report", "variant"])[["kind", "gate", *metrics]].T
-    st.dataframe(table.astype(str), width="stretch")
+    st.dataframe(table.astype(str), width="stretch", height=table_height(len(table), max_rows=40))  # every row shows
     directions = ", ".join(
         f"{label} {'↑' if higher else '↓'}"
         for _, label, _, higher in EVAL_METRICS
@@ -94,7 +97,8 @@ def _side_by_side(shown: list[ReportSummary]) -> None:
 
 def _table(rows: list[dict]) -> None:
     """Rows as a table, without the columns an older report leaves empty."""
-    st.dataframe(pd.DataFrame(rows).dropna(axis=1, how="all"), hide_index=True, width="stretch")
+    frame = readable(pd.DataFrame(rows).dropna(axis=1, how="all"), digits=3)
+    st.dataframe(frame, hide_index=True, width="stretch", height=table_height(len(frame), max_rows=40))
 
 
 def _details(summary: ReportSummary) -> None:
@@ -121,12 +125,25 @@ def _details(summary: ReportSummary) -> None:
         )
     elif human:
         st.caption("No blind A/B pairs were routed: every candidate answered as its baseline did.")
-    charts = [summary.folder / path for path in report.get("charts", []) if (summary.folder / path).is_file()]
-    for left, right in zip(charts[::2], charts[1::2] + [None]):
-        columns = st.columns(2)
-        columns[0].image(str(left))
-        if right is not None:
-            columns[1].image(str(right))
+    _metric_charts(report)
+
+
+def _metric_charts(report: dict) -> None:
+    """Each metric per variant, a bar with its interval, in the app's theme (the report's PNG
+    charts are for report.md); a note where a figure rests on few answers."""
+    rows = pd.DataFrame(metric_chart_rows(report))
+    if rows.empty:
+        return
+    for metric, part in rows.groupby("metric", sort=False):
+        base = alt.Chart(part).encode(x=alt.X("variant:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelLimit=200)))
+        tooltip = ["variant", alt.Tooltip("value:Q", format=".3g"), alt.Tooltip("low:Q", format=".3g"),
+                   alt.Tooltip("high:Q", format=".3g"), "n"]  # fmt: skip
+        bars = base.mark_bar().encode(y=alt.Y("value:Q", title=metric), color=alt.Color("kind:N", title=None), tooltip=tooltip)
+        interval = base.mark_rule(strokeWidth=2).encode(y="low:Q", y2="high:Q")
+        st.altair_chart((bars + interval).properties(height=220, title=metric), width="stretch")
+        small = [f"{row.variant} ({note})" for row in part.itertuples() if row.n is not None and (note := sample_note(int(row.n), "answers"))]
+        if small:
+            st.caption(escape_markdown("; ".join(small)))
 
 
 def _lineage(project, shown: list[ReportSummary]) -> None:

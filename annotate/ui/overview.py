@@ -7,6 +7,7 @@ import streamlit as st
 
 from annotate.reports.overview import store_overview
 from annotate.ui.access import require_role
+from annotate.ui.labels import readable
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown
 
@@ -32,7 +33,7 @@ def overview_page() -> None:
     columns[3].metric("No feedback", f"{feedback['no_feedback']:,}")
 
     st.subheader("Records by source and model")
-    st.dataframe(pd.DataFrame(overview.by_source_and_model), hide_index=True, width="stretch")
+    st.dataframe(readable(pd.DataFrame(overview.by_source_and_model)), hide_index=True, width="stretch")
 
     left, right = st.columns(2)
     with left:
@@ -64,24 +65,24 @@ def overview_page() -> None:
 
     st.subheader("Expert queue")
     if overview.queue:
-        st.dataframe(pd.DataFrame(overview.queue), hide_index=True, width="stretch")
+        st.dataframe(readable(pd.DataFrame(overview.queue)), hide_index=True, width="stretch")
         st.caption("Top of the review app's queue, and why each task is there:")
         head = pd.DataFrame(overview.queue_head)
         if not head.empty:
-            shown = ["id", "kind", "priority", "prompt", "why", "required_annotations", "done_annotations"]
-            st.dataframe(head[shown], hide_index=True, width="stretch")
+            columns = ["id", "kind", "priority", "prompt", "why", "required_annotations", "done_annotations"]
+            st.dataframe(readable(head[columns]), hide_index=True, width="stretch")
     else:
         st.write("No tasks yet: `flywheel select --budget N` after flagging.")
 
     st.subheader("Rounds")
-    st.dataframe(pd.DataFrame(overview.rounds), hide_index=True, width="stretch")
+    st.dataframe(readable(pd.DataFrame(overview.rounds)), hide_index=True, width="stretch")
     st.subheader("Recent ingests")
     ingests = pd.DataFrame(overview.recent_ingests)
     columns_shown = ["id", "path", "source", "format", "status", "n_read", "n_ingested", "n_present", "n_rejected", "started_at"]
     if ingests.empty:  # records can arrive without an ingest (gold items, generated sets)
         st.write("No ingests yet.")
     else:
-        st.dataframe(ingests[columns_shown], hide_index=True, width="stretch")
+        st.dataframe(readable(ingests[columns_shown]), hide_index=True, width="stretch")
     st.caption(
         "Expert review, agreement, export and training arrive with their own pages; "
         "this page only reports what is in the store."

@@ -16,12 +16,19 @@ from annotate.ui.workspace import (
     show_guidelines,
     show_why,
     submit_answer,
+    use_answer_keys,
 )
 
 # Keyed by annotate.records.CHOICES, every one and in its order (the radio shows them so).
 CHOICES: dict[Choice, str] = {
     "a": "A is better", "b": "B is better", "tie": "Tie (equally good)", "both_bad": "Both are bad",
 }
+CHOICE_LABEL = "Your judgment"  # the radio the keys 1 to 4 find by its label
+CHOICE_KEYS = ["A", "B", "tie", "both bad"]  # what keys 1 to 4 are called on screen, in CHOICES' order
+
+# One answer per comparison holds one set of categories: they describe the response that loses,
+# the one a preference dataset keeps as "rejected" (both, when both are bad).
+NOT_CHOSEN = "the response you did not choose (both, if both are bad)"
 
 
 def preference_page() -> None:
@@ -30,6 +37,7 @@ def preference_page() -> None:
 
 
 def _render(view: TaskView) -> None:
+    use_answer_keys(CHOICE_LABEL, CHOICE_KEYS)
     show_conversation(view)
     left, right = st.columns(2, gap="large")
     for column, label, text in ((left, "Response A", view.response_a), (right, "Response B", view.response_b)):
@@ -37,13 +45,12 @@ def _render(view: TaskView) -> None:
             st.markdown(f"**{escape_markdown(label)}**")
             with st.container(border=True):
                 show_response(text or "")
-    with st.expander("Why am I looking at this? / Guidelines"):
-        show_why(view)
-        show_guidelines()
+    show_why(view)
+    show_guidelines()
     key = str(view.task_id)
-    st.radio("Your judgment", options=list(CHOICES), format_func=CHOICES.get, horizontal=True, index=None, key=f"choice-{key}")
+    st.radio(CHOICE_LABEL, options=list(CHOICES), format_func=CHOICES.get, horizontal=True, index=None, key=f"choice-{key}")
     st.text_area("Optional: write a better answer (stored as a correction too)", key=f"better-{key}")
-    answer_controls(view, "Why", _on_submit)
+    answer_controls(view, "Why", _on_submit, subject=NOT_CHOSEN)
 
 
 def _on_submit(view: TaskView) -> None:

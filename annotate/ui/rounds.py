@@ -13,6 +13,7 @@ from annotate.reports.flag_precision import MIN_EVIDENCE, shown_rows
 from annotate.reports.model_versions import NOT_ENOUGH_EVIDENCE, SHIP, what_shipped
 from annotate.ui.access import require_role
 from annotate.ui.cached import round_report_view
+from annotate.ui.labels import FIELD_LABELS, readable
 from annotate.ui.store_access import current_project, open_store
 from annotate.ui.text import escape_markdown
 
@@ -66,9 +67,8 @@ def rounds_page() -> None:
     st.subheader("Agreement")
     fields = report["agreement"]["fields"]
     if fields:
-        st.dataframe(
-            pd.DataFrame([{"field": field, **row} for field, row in fields.items()]), hide_index=True, width="stretch"
-        )
+        st.dataframe(readable(pd.DataFrame([{"field": FIELD_LABELS.get(field, field), **row} for field, row in fields.items()])),
+                     hide_index=True, width="stretch")  # fmt: skip
         st.caption(f"Over {report['agreement']['tasks_with_overlap']:,} tasks with overlap.")
     else:
         st.write("No overlapping tasks answered yet.")
@@ -103,11 +103,17 @@ def rounds_page() -> None:
     if drift is None:
         st.write("No previous round to compare with." if report["previous_round"] is None else "No prompts to compare.")
         return
+    ranked = sorted(drift["clusters"], key=lambda c: abs(c["this"] - c["previous"]), reverse=True)
     clusters = pd.DataFrame([{"prompt cluster (top terms)": ", ".join(c["terms"]), drift["against"]: c["previous"], chosen["name"]: c["this"]}
-                             for c in drift["clusters"]]).set_index("prompt cluster (top terms)")  # fmt: skip
-    st.bar_chart(clusters, horizontal=True, stack=False)
+                             for c in ranked[:TOP_CLUSTERS]]).set_index("prompt cluster (top terms)")  # fmt: skip
+    st.bar_chart(clusters, horizontal=True, stack=False, sort=False)
+    if len(ranked) > TOP_CLUSTERS:
+        st.caption(f"The {TOP_CLUSTERS} clusters whose share moved most, and {len(ranked) - TOP_CLUSTERS:,} more.")
     st.caption(f"Each cluster's share of {drift['prompts']['previous']:,} prompts of {escape_markdown(drift['against'])} and "
                f"{drift['prompts']['this']:,} of {escape_markdown(chosen['name'])} (TF-IDF, k-means, fitted on both).")  # fmt: skip
+
+
+TOP_CLUSTERS = 15  # the drift chart's bars: more are unreadable
 
 
 def _flags_judged(section: dict) -> None:

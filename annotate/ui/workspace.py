@@ -5,27 +5,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import streamlit as st
 
 from annotate.errors import ClaimLost, FlywheelError, Paused, StoreBusy
-from annotate.records import FlagReason
 from annotate.review.claims import TaskView, next_task, progress_of, release, submit
+from annotate.review.progress import round_progress
+from annotate.review.why import REASON_LABELS  # noqa: F401 (the labels experts see, defined in the domain)
+from annotate.ui.hotkeys import Key, choice_keys, skip_key, submit_key, use_hotkeys
 from annotate.ui.steps import show_turns
 from annotate.ui.store_access import current_project, open_store
-from annotate.ui.text import escape_markdown, show_text
+from annotate.ui.text import escape_markdown
+from annotate.ui.why_box import category_help, show_category_meanings, show_guidelines, show_why  # noqa: F401 (pages import them from here)
 
-REASON_LABELS: dict[FlagReason, str] = {  # keyed by annotate.records.FLAG_REASONS, every one
-    "negative_feedback": "The user was unhappy",
-    "low_confidence": "The model was unsure",
-    "inconsistency": "Answers to similar questions disagree",
-    "format": "Format or policy check failed",
-    "pii": "Personal data in the response",
-    "refusal": "The model refused",
-    "tool_call": "A tool call looks wrong",
-    "manual": "Flagged by a colleague",
-}
 
 
 def claim_next(kind: str) -> TaskView | None:
@@ -40,6 +32,10 @@ def claim_next(kind: str) -> TaskView | None:
 def show_progress(kind: str) -> None:
     with open_store() as store:
         progress = progress_of(store, st.session_state.user["email"], kind)
+        mine = round_progress(store, st.session_state.user["email"], kind)
+    part = f"this round ({escape_markdown(mine.round_name)})" if mine.round_name else "every round"
+    figures = f"**{mine.done:,}** done of **{mine.total:,}** ({mine.left:,} left)"
+    st.progress(mine.share_done, text=f"Your part of {part}: {figures}")
     st.caption(f"Done today: **{progress.done_today:,}** · open tasks in the queue: **{escape_markdown(progress.open_label())}**")
 
 
@@ -68,23 +64,6 @@ def show_conversation(view: TaskView) -> None:
         with st.expander("System prompt"):
             show_turns(view.messages, system=True)
     show_turns(view.messages)
-
-
-def show_why(view: TaskView) -> None:
-    if not view.flags:
-        return
-    with st.container(border=True):
-        st.markdown("**Why am I looking at this?**")
-        for reason, detail in view.flags:
-            st.markdown(f"- **{escape_markdown(REASON_LABELS.get(reason, reason))}**")
-            show_text(detail)
-
-
-def show_guidelines() -> None:
-    project = current_project()
-    path = project.root / project.config.project.guidelines
-    with st.popover("Guidelines"):
-        st.markdown(_read(path))  # trusted markdown: the project's own guidelines file, written as markdown
 
 
 def submit_answer(view: TaskView, answer: dict, kept_text: str) -> None:
@@ -118,32 +97,45 @@ def show_form_error() -> None:
         st.session_state.form_error = ""
 
 
+SKIP = "Skip"  # the popover the S key opens
+SKIP_REASON = "Why skip? (your lead sees this)"  # the box the S key puts the cursor in
+
+
 def skip_form(view: TaskView) -> None:
-    with st.popover("Skip"):
+    """A reason and a button, in a form: the button works as soon as a reason is typed (no Enter needed)."""
+    with st.popover(SKIP), st.form(f"skip-form-{view.task_id}", border=False):
         reason_key = f"skip-reason-{view.task_id}"
-        reason = st.text_input("Why skip? (your lead sees this)", key=reason_key)
-        st.button("Skip this task", key=f"skip-{view.task_id}", disabled=not reason.strip(), on_click=_skip, args=(view, reason_key))
+        st.text_input(SKIP_REASON, key=reason_key)
+        st.form_submit_button("Skip this task", key=f"skip-{view.task_id}", on_click=_skip, args=(view, reason_key))
 
 
 def _skip(view: TaskView, reason_key: str) -> None:
+    if not st.session_state[reason_key].strip():
+        st.session_state.form_error = "Say why you skip this task (your lead reads it), then press Skip this task."
+        return
     with open_store() as store:
         release(store, view.task_id, st.session_state.user["email"], st.session_state[reason_key])
     st.session_state.task_started.pop(view.task_id, None)
     st.session_state.flash = "Skipped."
 
 
-def taxonomy_inputs(key: str) -> tuple[list[str], str | None]:
+def taxonomy_inputs(key: str, subject: str = "") -> tuple[list[str], str | None]:
+    """The failure categories (described beside the choice) and severity; `subject` says which response they are about."""
     taxonomy = current_project().config.taxonomy
     labels = {category.id: category.label for category in taxonomy.failure_categories}
-    categories = st.multiselect("What is wrong", options=list(labels), format_func=labels.get, key=f"categories-{key}")
-    severity = st.selectbox("Severity", options=[None, *taxonomy.severity], format_func=lambda s: s or "—", key=f"severity-{key}")
+    about = f" with {escape_markdown(subject)}" if subject else ""
+    categories = st.multiselect(f"What is wrong{about}", options=list(labels), format_func=labels.get, key=f"categories-{key}",
+                                help=escape_markdown(category_help()))  # fmt: skip
+    show_category_meanings()
+    severity = st.selectbox(f"Severity{' for ' + escape_markdown(subject) if subject else ''}", options=[None, *taxonomy.severity],
+                            format_func=lambda s: s or "—", key=f"severity-{key}")  # fmt: skip
     return categories, severity
 
 
-def answer_controls(view: TaskView, rationale_label: str, on_submit: Callable[[TaskView], None]) -> None:
-    """What every answer ends with: taxonomy, rationale, any refusal message, Submit and Skip."""
+def answer_controls(view: TaskView, rationale_label: str, on_submit: Callable[[TaskView], None], subject: str = "") -> None:
+    """What every answer ends with: taxonomy (about `subject` when given), rationale, any refusal message, Submit and Skip."""
     key = str(view.task_id)
-    taxonomy_inputs(key)
+    taxonomy_inputs(key, subject)
     st.text_area(escape_markdown(rationale_label), key=f"rationale-{key}")
     show_form_error()
     submit_column, skip_column = st.columns([1, 5])
@@ -161,6 +153,8 @@ def answer_fields(view: TaskView) -> dict:
 
 def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
     show_flash_and_lost_answer()
+    if not _asked_for_work(kind):
+        return
     try:
         view = claim_next(kind)
     except Paused as exc:  # gold accuracy under the bar, or a lead's decision: no new tasks
@@ -170,11 +164,26 @@ def run_workspace(kind: str, render: Callable[[TaskView], None]) -> None:
     if view is None:
         st.success("Nothing waiting for you here. Thank you!")
         return
+    st.markdown(f"**Task #{view.task_id:d}**")
     render(view)
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        return f"No guidelines at {path}. Ask your lead."
+def use_answer_keys(radio_label: str, names: list[str]) -> None:
+    """The workspace's keys on screen and in the browser: a number per option of the radio
+    labelled `radio_label` (named `names`), Ctrl+Enter to submit, S to skip."""
+    keys: list[Key] = [*choice_keys(radio_label, names), submit_key("Submit"), skip_key(SKIP, SKIP_REASON)]
+    use_hotkeys(keys)
+
+
+def _asked_for_work(kind: str) -> bool:
+    """Annotators get their next task straight away; a lead or admin, for whom answering is a side
+    job, claims nothing (no slot held for the lease) until they press Start."""
+    state = st.session_state
+    if state.user["role"] == "annotator" or kind in state.working_on:
+        return True
+    st.info("Claiming a task holds it for you for the lease (other experts cannot take it meanwhile). "
+            "Start when you mean to answer.")  # fmt: skip
+    verb = "correcting" if kind == "correction" else "comparing"
+    st.button(f"Start {verb}", type="primary", key=f"start-{kind}", on_click=state.working_on.add, args=(kind,))
+    return False
+

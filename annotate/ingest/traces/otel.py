@@ -21,6 +21,10 @@ semantic-conventions-genai repository after it), and the event-based form of **v
   record's `body`, an attribute `body` / `event.body` / `gen_ai.event.content`) or from its
   attributes; and v1.27's `gen_ai.content.prompt` / `gen_ai.content.completion` events
   (`gen_ai.prompt` / `gen_ai.completion`: OpenAI-style message lists as JSON).
+- **OpenLLMetry / Traceloop** (the flattened form many instrumentations still write):
+  `gen_ai.prompt.{i}.role` / `.content` / `.tool_call_id` / `.tool_calls.{j}.id|name|arguments`,
+  `gen_ai.completion.{i}...` (the first choice is the answer, its `finish_reason` to metadata) and
+  `llm.request.functions.{i}.name|description|parameters` (the tools offered).
 - **Tool execution**: `gen_ai.operation.name` = `execute_tool`: `gen_ai.tool.name`,
   `gen_ai.tool.call.id`, `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result` (an error status
   without a result: the status message as the result).
@@ -39,6 +43,7 @@ from typing import Any
 
 from annotate.ingest.traces.assemble import Document, ModelCall, Step, ToolRun, Unreadable, json_text, unreadable_step
 from annotate.ingest.traces.messages import assistant_output, chat_messages, parsed
+from annotate.ingest.traces.openinference import take
 from annotate.ingest.traces.otlp import RawSpan, read_requests
 
 MODEL_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
@@ -47,6 +52,8 @@ SYSTEM, TOOLS = "gen_ai.system_instructions", "gen_ai.tool.definitions"
 MESSAGE_EVENTS = {"gen_ai.system.message": "system", "gen_ai.user.message": "user",
                   "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool"}  # fmt: skip
 EVENTS = frozenset({*MESSAGE_EVENTS, "gen_ai.choice", "gen_ai.content.prompt", "gen_ai.content.completion"})
+# OpenLLMetry (Traceloop) writes the messages flattened into indexed attributes, before the conventions had them
+INDEXED_PROMPT, INDEXED_COMPLETION, INDEXED_FUNCTIONS = "gen_ai.prompt", "gen_ai.completion", "llm.request.functions"
 FIELDS = {"messages": f"attributes.{INPUT}", "response": f"attributes.{OUTPUT}", "tools": f"attributes.{TOOLS}"}  # a record's, in a span
 
 
@@ -59,7 +66,8 @@ def span_step(span: RawSpan) -> Step:
     step = span.step()
     attrs = dict(span.attributes)
     operation = _text(attrs.get("gen_ai.operation.name"))
-    carries = INPUT in attrs or OUTPUT in attrs or any(_text(event.get("name")) in EVENTS for event in span.events)
+    carries = (INPUT in attrs or OUTPUT in attrs or any(_text(event.get("name")) in EVENTS for event in span.events)
+               or any(key.startswith((INDEXED_PROMPT + ".", INDEXED_COMPLETION + ".")) for key in attrs))  # fmt: skip
     events = list(span.events)
     try:
         if operation == "execute_tool" or (operation is None and "gen_ai.tool.name" in attrs and not carries):
@@ -84,16 +92,53 @@ def _model_call(attrs: dict[str, Any], events: list[dict[str, Any]]) -> tuple[Mo
     if system is not None:
         messages = [_system(system), *(messages or [])]
     answer = _output(output, extras) if output is not None else None
+    if messages is None and any(key.startswith(INDEXED_PROMPT + ".") for key in attrs):
+        messages = _indexed_messages(take(attrs, INDEXED_PROMPT))
+    if answer is None and any(key.startswith(INDEXED_COMPLETION + ".") for key in attrs):
+        answer = _indexed_answer(take(attrs, INDEXED_COMPLETION), extras)
     if messages is None or answer is None:
         from_events, answer_from_events, events = _from_events(events, extras)
         messages = messages if messages is not None else from_events
         answer = answer if answer is not None else answer_from_events
     tools = _json(attrs, TOOLS)
+    if tools is None and any(key.startswith(INDEXED_FUNCTIONS + ".") for key in attrs):
+        tools = [{"type": "function", "function": {**function, "parameters": parsed(function.get("parameters"))}}
+                 if isinstance(function, dict) and function.get("parameters") is not None
+                 else {"type": "function", "function": function} for function in take(attrs, INDEXED_FUNCTIONS)]  # fmt: skip
     if tools is not None and not (isinstance(tools, list) and all(isinstance(tool, dict) for tool in tools)):
         raise Unreadable(f"attributes.{TOOLS}", "expected a list of tool definitions")
     model = attrs.get("gen_ai.response.model") or attrs.get("gen_ai.request.model")
     call = ModelCall(messages, answer, tools, str(model) if model else None, FIELDS["messages"], FIELDS["response"])
     return call, events, extras
+
+
+def _indexed_messages(entries: list[Any]) -> list[dict[str, Any]]:
+    """OpenLLMetry's flattened prompt (`gen_ai.prompt.{i}.role/content/tool_call_id`,
+    `.tool_calls.{j}.id/name/arguments`) as chat messages."""
+    return [_indexed_message(entry) for entry in entries if isinstance(entry, dict)]
+
+
+def _indexed_message(entry: dict[str, Any]) -> dict[str, Any]:
+    message = {key: value for key, value in entry.items() if key not in ("tool_calls", "finish_reason")}
+    calls = entry.get("tool_calls")
+    if isinstance(calls, list):
+        message["tool_calls"] = [{"id": call.get("id"), "type": "function",
+                                  "function": {"name": call.get("name"), "arguments": call.get("arguments")}}
+                                 for call in calls if isinstance(call, dict)]  # fmt: skip
+    return chat_messages([message])[0]
+
+
+def _indexed_answer(entries: list[Any], extras: dict[str, Any]) -> dict[str, Any] | None:
+    """OpenLLMetry's flattened completion (`gen_ai.completion.{i}...`): the first choice."""
+    choices = [entry for entry in entries if isinstance(entry, dict)]
+    if not choices:
+        return None
+    if choices[0].get("finish_reason") is not None:
+        extras["finish_reason"] = choices[0]["finish_reason"]
+    if len(choices) > 1:
+        extras["other_choices"] = choices[1:]
+    answer = _indexed_message({**choices[0], "role": "assistant"})
+    return {key: value for key, value in answer.items() if key != "role"}
 
 
 def _text(value: Any) -> str | None:
