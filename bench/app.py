@@ -6,8 +6,8 @@
 
 Setup (timed, printed, not part of the figures):
 - demo: the project `make demo-data` builds, up to its first snapshot (no model steps): `flywheel
-  init`, the demo validators, `ingest data/sample/records.jsonl`, `flag`, `gold import`, `select
-  --budget 120` and `--budget 40 --kind preference`, the four demo accounts, `annotations import
+  init`, the demo validators and guidelines, `ingest data/sample/records.jsonl`, `flag`, `gold import`,
+  `select --budget 120 --spot-check 10%` and `--budget 40 --kind preference`, the four demo accounts, `annotations import
   data/sample/demo_answers.jsonl --add-annotators`, `export --kind sft --name support-sft`; each
   through the `flywheel` command in this process (typer's CliRunner).
 - large: `bench/agreement.py`'s project (`build_project`: `--tasks` tasks, 20% preference, five
@@ -96,12 +96,12 @@ def demo_project(workdir: Path) -> Project:
         sys.exit(result.output)
     with (root / "flywheel.toml").open("a", encoding="utf-8") as config:
         config.write((REPO / "data/sample/demo-validators.toml").read_text(encoding="utf-8"))
-    for schema in ("triage.schema.json", "invoice.schema.json"):
-        (root / schema).write_bytes((REPO / "data/sample" / schema).read_bytes())
+    for name in ("triage.schema.json", "invoice.schema.json", "guidelines.md"):
+        (root / name).write_bytes((REPO / "data/sample" / name).read_bytes())
     run("ingest", str(REPO / "data/sample/records.jsonl"), "--source", "ledgerly-prod")
     run("flag")
     run("gold", "import", str(REPO / "data/sample/gold.jsonl"))
-    run("select", "--budget", "120")
+    run("select", "--budget", "120", "--spot-check", "10%")
     run("select", "--budget", "40", "--kind", "preference")
     for role, email in DEMO_ACCOUNTS.items():
         run("users", "add", email, "--role", role, "--password-stdin", "--if-missing", stdin=DEMO_PASSWORD + "\n")

@@ -11,10 +11,12 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from annotate.clock import utc_now
+from annotate.errors import SignInError
 from annotate.review.annotators import OPERATOR, add_annotator, deactivate
 from annotate.review.auth import sign_in
 from annotate.review.sessions import (
-    HANDOFF_SECONDS, MAX_SESSION_HOURS, SESSION_COOKIE, end_session, exchange_handoff, resume_session, start_session,
+    HANDOFF_SECONDS, MAX_SESSION_HOURS, SESSION_COOKIE, end_session, exchange_handoff, resume_session, session_in_force,
+    start_session,
 )  # fmt: skip
 from annotate.ui.session_routes import END_PATH, ROUTES, START_PATH
 from tests.conftest import EXPERT, REPO
@@ -84,7 +86,7 @@ def test_activity_keeps_a_session_alive_only_up_to_its_maximum_age(store, ana):
 def test_a_locked_account_cookie_no_longer_signs_in(store, ana):
     token = signed_in_token(store, ana)
     for _ in range(3):
-        with pytest.raises(Exception):
+        with pytest.raises(SignInError):
             sign_in(store, EXPERT, "wrong password", max_failed=3, lockout_minutes=15)
     assert resume_session(store, token, idle_minutes=IDLE) is None
 
@@ -159,3 +161,42 @@ def test_signing_in_through_the_form_starts_a_session_and_signing_out_ends_it(st
     next(button for button in app.sidebar.button if button.label == "Sign out").click().run()
     assert list(store.db.query("SELECT * FROM sessions")) == []
     assert app.session_state["user"] is None and app.session_state["cookie_end"] is False, "told the browser"
+
+
+def test_an_open_tab_follows_its_session_a_lock_stops_only_new_resumes(store, ana):
+    session_id, code = start_session(store, ana["id"], idle_minutes=IDLE)
+    token = exchange_handoff(store, code)
+    assert session_in_force(store, session_id, idle_minutes=IDLE, touch=False)["email"] == EXPERT
+    for _ in range(3):
+        with pytest.raises(SignInError):
+            sign_in(store, EXPERT, "wrong password", max_failed=3, lockout_minutes=15)
+    assert session_in_force(store, session_id, idle_minutes=IDLE, touch=False) is not None, "the open tab goes on"
+    assert resume_session(store, token, idle_minutes=IDLE) is None, "a reload is refused while locked"
+    assert session_in_force(store, session_id, idle_minutes=IDLE, touch=False) is None, "and the session is over"
+
+
+def test_a_session_idle_in_every_tab_ends_activity_in_one_keeps_it(store, ana):
+    now = utc_now()
+    session_id, _ = start_session(store, ana["id"], idle_minutes=IDLE, now=now)
+    later = now + timedelta(minutes=IDLE - 5)
+    assert session_in_force(store, session_id, idle_minutes=IDLE, touch=True, now=later) is not None
+    assert session_in_force(store, session_id, idle_minutes=IDLE, touch=False, now=later + timedelta(minutes=IDLE - 5)) is not None
+    assert session_in_force(store, session_id, idle_minutes=IDLE, touch=False, now=later + timedelta(minutes=IDLE + 1)) is None
+
+
+def test_signing_out_in_one_tab_signs_the_other_tab_out_at_its_next_run(store, ana, env):
+    first = AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30).run()
+    first.text_input(key="sign_in_email").input(EXPERT)
+    first.text_input(key="sign_in_password").input(PASSWORD)
+    first.button[0].click().run()
+    other = AppTest.from_file(str(REPO / "review_app.py"), default_timeout=30)
+    other.session_state["user"] = first.session_state["user"]  # what the cookie's resume puts there
+    other.session_state["session_id"] = first.session_state["session_id"]
+    other.session_state["last_active"] = first.session_state["last_active"]
+    other.run()
+    assert any("Signed in as" in caption.value for caption in other.sidebar.caption)
+
+    next(button for button in first.sidebar.button if button.label == "Sign out").click().run()
+    other.run()
+    assert other.session_state["user"] is None and "signed out in another tab" in other.info[0].value
+    assert other.session_state["cookie_end"] is False, "the other tab told its browser to drop the cookie too"

@@ -13,6 +13,8 @@ Contract:
   token is unknown or altered, the session has been idle longer than the project's
   `[app] session_idle_minutes`, is older than `MAX_SESSION_HOURS`, or the account is deactivated,
   removed or locked out; every refusal but an unknown token deletes the session.
+- `session_in_force` (every page run of a tab signed in this way) holds the tab to the same
+  session: signing out in one tab, or the whole browser going idle, ends it in every tab.
 - `end_session` (signing out) deletes it: the cookie, if the browser keeps it, signs nobody in.
 """
 
@@ -52,23 +54,34 @@ def exchange_handoff(store: Store, code: str, *, now: datetime | None = None) ->
 
 def resume_session(store: Store, token: str, *, idle_minutes: int, now: datetime | None = None) -> tuple[int, dict] | None:
     """(session id, annotator row without its hash) for a cookie's token still good now, or None."""
-    now = now or utc_now()
     session = store.session_by_token(_digest(token)) if token else None
     if session is None:
         return None
+    annotator = _in_force(store, session, idle_minutes, now or utc_now(), touch=True, refuse_locked=True)
+    return (session["id"], annotator) if annotator is not None else None
+
+
+def session_in_force(store: Store, session_id: int, *, idle_minutes: int, touch: bool, now: datetime | None = None) -> dict | None:
+    """The annotator of an open tab's session while it stands (not signed out in another tab, not idle
+    in every tab, not too old, the account active), else None; `touch` records activity now.
+    A lockout does not end a session already open: it stops new sign-ins and cookie resumes."""
+    session = store.session_by_id(session_id)
+    if session is None:
+        return None
+    return _in_force(store, session, idle_minutes, now or utc_now(), touch=touch, refuse_locked=False)
+
+
+def _in_force(store: Store, session: dict, idle_minutes: int, now: datetime, *, touch: bool, refuse_locked: bool) -> dict | None:
     annotator = store.annotator_by_id(session["annotator_id"])
     idle = datetime.fromisoformat(session["last_seen_at"]) < now - timedelta(minutes=idle_minutes)
     too_old = datetime.fromisoformat(session["created_at"]) < now - timedelta(hours=MAX_SESSION_HOURS)
-    if idle or too_old or annotator is None or not annotator["active"] or lock_ends(annotator, now) is not None:
+    locked = refuse_locked and annotator is not None and lock_ends(annotator, now) is not None
+    if idle or too_old or locked or annotator is None or not annotator["active"]:
         store.delete_session(session["id"])
         return None
-    store.touch_session(session["id"], _iso(now))
-    return session["id"], without_password_hash(annotator)
-
-
-def touch_session(store: Store, session_id: int, *, now: datetime | None = None) -> None:
-    """The annotator was active in this session now (the idle timeout starts again)."""
-    store.touch_session(session_id, _iso(now or utc_now()))
+    if touch:
+        store.touch_session(session["id"], _iso(now))
+    return without_password_hash(annotator)
 
 
 def end_session(store: Store, session_id: int) -> None:

@@ -38,6 +38,10 @@ class SessionQueries:
         rows = list(self.db.query("SELECT * FROM sessions WHERE token_hash = ?", [token_hash]))
         return rows[0] if rows else None
 
+    def session_by_id(self, session_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
+        return rows[0] if rows else None
+
     def session_handoff_pending(self, session_id: int) -> bool:
         rows = list(self.db.query("SELECT handoff_hash IS NOT NULL AS pending FROM sessions WHERE id = ?", [session_id]))
         return bool(rows and rows[0]["pending"])

@@ -21,8 +21,8 @@ from annotate.errors import FlywheelError
 from annotate.review.annotators import find_annotator
 from annotate.review.auth import sign_in
 from annotate.review.sessions import (
-    HANDOFF_SECONDS, SESSION_COOKIE, TOUCH_EVERY_SECONDS, end_session, handoff_pending, resume_session, start_session,
-    touch_session,
+    HANDOFF_SECONDS, SESSION_COOKIE, TOUCH_EVERY_SECONDS, end_session, handoff_pending, resume_session,
+    session_in_force, start_session,
 )  # fmt: skip
 from annotate.ui.session_routes import END_PATH, START_PATH
 from annotate.ui.store_access import current_project, open_store
@@ -45,14 +45,14 @@ def current_user() -> dict | None:
         user = _user_from_cookie()
     if user is None:
         return None
-    idle_limit = current_project().config.app.session_idle_minutes * 60
-    if time.time() - st.session_state.last_active > idle_limit:
-        sign_out(f"You were signed out after {idle_limit // 60} idle minutes.")
+    idle_minutes = current_project().config.app.session_idle_minutes
+    if st.session_state.session_id is not None:  # a password sign-in: the session row decides, for every tab
+        return _user_of_session(idle_minutes)
+    if time.time() - st.session_state.last_active > idle_minutes * 60:
+        sign_out(f"You were signed out after {idle_minutes} idle minutes.")
         return None
     with open_store() as store:
         fresh = find_annotator(store, user["email"])
-        if fresh is not None and fresh["active"]:
-            _keep_session_alive(store)
     if fresh is None or not fresh["active"]:
         sign_out("This account has been deactivated; ask your lead.")
         return None
@@ -154,11 +154,25 @@ def _user_from_cookie() -> dict | None:
     return st.session_state.user
 
 
-def _keep_session_alive(store) -> None:
-    """Write the session's last activity now and then, so a new tab's cookie is judged by it."""
-    if st.session_state.session_id is not None and time.time() - st.session_state.session_touched > TOUCH_EVERY_SECONDS:
-        touch_session(store, st.session_state.session_id)
+def _user_of_session(idle_minutes: int) -> dict | None:
+    """The annotator of this tab's session while it stands; activity is written every
+    `TOUCH_EVERY_SECONDS`, so a reload or another tab finds the session alive."""
+    touch = time.time() - st.session_state.session_touched > TOUCH_EVERY_SECONDS
+    with open_store() as store:
+        fresh = session_in_force(store, st.session_state.session_id, idle_minutes=idle_minutes, touch=touch)
+    if fresh is None:  # the row is gone already: only this tab's state and the browser's cookie are left
+        st.session_state.session_id, st.session_state.cookie_end = None, True
+        with open_store() as store:
+            annotator = find_annotator(store, st.session_state.user["email"])
+        deactivated = annotator is None or not annotator["active"]
+        sign_out("This account has been deactivated; ask your lead." if deactivated else
+                 f"Your session ended: you signed out in another tab, or were idle for {idle_minutes} minutes.")  # fmt: skip
+        return None
+    if touch:
         st.session_state.session_touched = time.time()
+    st.session_state.user = _public(fresh)
+    st.session_state.last_active = time.time()
+    return st.session_state.user
 
 
 def _user_from_sso() -> dict | None:
