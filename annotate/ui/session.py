@@ -46,11 +46,13 @@ def current_user() -> dict | None:
     if user is None:
         return None
     idle_minutes = current_project().config.app.session_idle_minutes
+    if time.time() - st.session_state.last_active > idle_minutes * 60:
+        # This tab only: another tab of the browser may be keeping the session alive (a reload then
+        # resumes it); with none, the session's own idle check refuses the reload too.
+        sign_out(f"You were signed out after {idle_minutes} idle minutes.", end_session_row=False)
+        return None
     if st.session_state.session_id is not None:  # a password sign-in: the session row decides, for every tab
         return _user_of_session(idle_minutes)
-    if time.time() - st.session_state.last_active > idle_minutes * 60:
-        sign_out(f"You were signed out after {idle_minutes} idle minutes.")
-        return None
     with open_store() as store:
         fresh = find_annotator(store, user["email"])
     if fresh is None or not fresh["active"]:
@@ -61,13 +63,14 @@ def current_user() -> dict | None:
     return st.session_state.user
 
 
-def sign_out(reason: str = "") -> None:
-    if st.session_state.session_id is not None:
+def sign_out(reason: str = "", *, end_session_row: bool = True) -> None:
+    """End this tab's sign-in and, unless told otherwise, the session behind it (every tab's)."""
+    if st.session_state.session_id is not None and end_session_row:
         with open_store() as store:
             end_session(store, st.session_state.session_id)
-        st.session_state.session_id = None
-        st.session_state.cookie_handoff = None
         st.session_state.cookie_end = True
+    st.session_state.session_id = None
+    st.session_state.cookie_handoff = None
     st.session_state.user = None
     st.session_state.signed_out_reason = reason
     st.session_state.task_started = {}
