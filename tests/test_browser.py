@@ -297,6 +297,8 @@ def test_the_preference_workspace_stores_a_judgment(app, new_page):
 def test_only_a_lead_reaches_the_store_overview(app, new_page):
     lead = new_page()
     sign_in(lead, app.url, LEA, PASSWORD)
+    expect(lead.get_by_role("button", name="Start correcting")).to_be_visible()  # a lead claims nothing on landing
+    lead.get_by_role("button", name="Start correcting").click()
     correction_workspace(lead)
     lead.get_by_test_id("stSidebarNav").get_by_text("Store overview", exact=True).click()
     expect(lead.get_by_role("heading", name="Store overview")).to_be_visible()

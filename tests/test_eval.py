@@ -379,6 +379,7 @@ def sample_snapshot(project, cli):
     experts (so overlapping tasks resolve unanimously); exported as an SFT snapshot."""
     from annotate.review.annotators import add_annotator
     from annotate.review.claims import next_task, submit
+    from annotate.text.refusal import is_refusal
 
     for args in (("ingest", str(SAMPLE / "records.jsonl"), "--source", "ledgerly-prod"), ("flag",), ("select", "--budget", "150")):
         result = cli("--quiet", *args)
@@ -387,9 +388,10 @@ def sample_snapshot(project, cli):
         for email in EXPERTS:
             add_annotator(store, email)
             while (view := next_task(store, email, "correction")) is not None:
+                fixed = "" if is_refusal(view.response) else f"{view.response} "  # a refusal kept would fail the refusal check
                 answer = {"kind": "correction", "verdict": "acceptable"} if view.task_id % 3 else {
                     "kind": "correction", "verdict": "corrected", "failure_categories": ["incomplete"], "severity": "minor",
-                    "corrected_response": f"{view.response} You can find it under Settings > Billing."}  # fmt: skip
+                    "corrected_response": f"{fixed}You can find it under Settings > Billing."}  # fmt: skip
                 submit(store, view.task_id, email, answer)
     spec = project.root / "spec.toml"
     spec.write_text("[split]\neval_fraction = 0.25\n")  # a quarter held out: a small export

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotate.consensus.adjudication import adjudication_queue
-from annotate.project import init_project
+from annotate.project import find_project, init_project
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import submit
 from tests.browser import (
@@ -51,6 +51,8 @@ BEN_FIX = "No: a sent invoice keeps its currency. Void it and send a new one in 
 
 
 def correction(verdict: str, text: str | None = None, rationale: str = "", seconds: float = 40.0, **extra) -> dict:
+    if verdict == "unusable" and not rationale:
+        rationale = "Does not answer the question."  # the default rules ask an unusable verdict for a reason
     return {"kind": "correction", "verdict": verdict, "corrected_response": text, "rationale": rationale,
             "seconds_spent": seconds, **extra}  # fmt: skip
 
@@ -61,6 +63,7 @@ def build_project(root: Path):
     project = init_project(root / "project", name="Lead browser test")
     config = project.config_path.read_text()  # thin majorities stay out of the queue (tests/test_lead_queue.py)
     project.config_path.write_text(config.replace("low_agreement_below = 0.7", "low_agreement_below = 0"))
+    project = find_project(project.root)  # read the config again (init_project's copy was read before the edit)
     with project.open_store() as store:
         for email, role in ((ANA, "annotator"), (BEN, "annotator"), (CYD, "annotator"), (LEA, "lead")):
             add_annotator(store, email, role=role, name=email.split("@")[0].title(), password=PASSWORD)

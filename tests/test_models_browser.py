@@ -87,7 +87,7 @@ def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
             expect(page.get_by_text("snapshot support-sft v1").first).to_be_visible()
             expect(page.get_by_text("from 12 expert tasks on 12 production records")).to_have_count(2)  # one per report
             page.get_by_text("round-2: gate checks, human evaluation, charts").click()
-            expect(page.get_by_test_id("stImage").first).to_be_visible()
+            expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()  # charts that follow the theme, no PNGs
             expect(page.get_by_text("Degenerate answers (share")).to_be_visible()
             expect(page.get_by_text(f"1 of {len(tasks)} judged")).to_be_visible()  # live from the store
 

@@ -137,8 +137,8 @@ def test_the_keys_script_is_the_same_whatever_the_task_holds(env, people):
     assert not any("pwned" in script for script in shown)
 
 
-def test_only_the_hotkeys_module_puts_script_on_a_page():
+def test_only_the_hotkeys_and_session_modules_put_script_on_a_page():
     pages = [*sorted((REPO / "annotate" / "ui").glob("*.py")), REPO / "review_app.py"]
     embedding = [path.name for path in pages
                  if re.search(r"\bst\.(iframe|html)\(|components\.v1|components\.v2", path.read_text(encoding="utf-8"))]  # fmt: skip
-    assert embedding == ["hotkeys.py"]
+    assert embedding == ["hotkeys.py", "session.py"]  # the keys, and the sign-in cookie's one-time handoff (no task text)
