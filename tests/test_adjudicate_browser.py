@@ -48,7 +48,7 @@ def test_a_conflict_the_export_preview_finds_waits_on_adjudicate(tmp_path):
             sign_in(lead, server.url, LEAD, PASSWORD, path="/adjudicate")
             expect(lead.get_by_role("heading", name=f"Task #{tasks[0]} (correction)")).to_be_visible()
             settle(lead)
-            expect(lead.get_by_text("conflict 1 (sft)").first).to_be_visible()  # why it needs the lead
-            expect(lead.get_by_text(ANSWERS[1], exact=True).first).to_be_visible()  # the answer it conflicts with
+            expect(lead.get_by_text("conflict 1 (sft)").filter(visible=True).first).to_be_visible()  # why it needs the lead
+            expect(lead.get_by_text(ANSWERS[1], exact=True).filter(visible=True).first).to_be_visible()  # the answer it conflicts with
         finally:
             browser.close()

@@ -84,7 +84,7 @@ def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
             expect(page.get_by_role("heading", name="Model versions")).to_be_visible()
             expect(page.get_by_text("round-2: every candidate passed the gate")).to_be_visible()
             expect(page.get_by_text("round-1: gate failed for sft-1")).to_be_visible()
-            expect(page.get_by_text("snapshot support-sft v1").first).to_be_visible()
+            expect(page.get_by_text("snapshot support-sft v1").filter(visible=True).first).to_be_visible()
             expect(page.get_by_text("from 12 expert tasks on 12 production records")).to_have_count(2)  # one per report
             page.get_by_text("round-2: gate checks, human evaluation, charts").click()
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()  # charts that follow the theme, no PNGs
@@ -94,7 +94,7 @@ def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
             _, prompt, reference, _, answers = PRODUCTION[0]
             # The prompt (again in its collapsed conversation, hence `first`), the reference, both answers:
             for text in (prompt, reference, answers["base"][0], answers["sft-1"][0]):
-                expect(page.get_by_text(text, exact=True).first).to_be_visible()
+                expect(page.get_by_text(text, exact=True).filter(visible=True).first).to_be_visible()
             expect(page.get_by_text("degenerate: repetition")).to_have_count(1)  # sft-1's answer to the second prompt
             settle(page)
             screenshot(page, SCREENSHOTS / "model-versions.png")
@@ -104,7 +104,7 @@ def test_an_engineer_compares_model_versions_in_the_browser(tmp_path):
             page.wait_for_timeout(300)
             chooser.get_by_role("button", name="Open").click()
             page.get_by_role("option", name="safety", exact=True).click()
-            expect(page.get_by_text(SAFETY_PROMPT, exact=True).first).to_be_visible()
+            expect(page.get_by_text(SAFETY_PROMPT, exact=True).filter(visible=True).first).to_be_visible()
             expect(page.get_by_text(prompt, exact=True)).to_have_count(0)
             expect(page.get_by_text("degenerate: repetition")).to_have_count(0)
 
