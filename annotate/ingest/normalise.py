@@ -20,7 +20,7 @@ from annotate.config import IngestLimits
 from annotate.ingest.openai_shapes import flatten_message, from_choice, from_responses_api, is_responses_api, take_assistant_message, unwrap_request
 from annotate.ingest.readers import LineProblem, parse_json_object
 from annotate.records import RecordIn
-from annotate.text.clean import SUSPECT_JSON, first_problem, load_json
+from annotate.text.clean import first_problem, load_json, looks_unclean
 from annotate.text.tool_calls import response_text
 
 RECORD_FIELDS = frozenset(RecordIn.model_fields)
@@ -250,7 +250,7 @@ def check_limits(data: Any, text: str, limits: IngestLimits) -> LineProblem | No
     """
     long_line = len(text) > limits.max_field_chars or not text
     deep_line = text.count("{") + text.count("[") > limits.max_depth or not text
-    if not (long_line or deep_line or SUSPECT_JSON.search(text)):
+    if not (long_line or deep_line or looks_unclean(text)):
         return None
     if data is None:
         return LineProblem(None, "needs the deep checks")

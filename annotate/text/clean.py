@@ -31,9 +31,27 @@ DEFAULT_MAX_DEPTH = 32
 DEFAULT_MAX_CHARS = 1_000_000
 BOM = "\ufeff"
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# What a JSON text must contain for a value in it to break the number or text rules: the raw line
-# lets clean lines skip the deep checks (a false alarm only costs the slower, exact path).
-SUSPECT_JSON = re.compile(r"NaN|Infinity|\d{19}|\d[eE][+-]?\d{3}|\\u[dD][89a-fA-F]|\\u0000|\x00")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+# Number marks in a JSON text's bytes: each digit as "0", an exponent mark as "e", a sign as "+",
+# anything else a space, so that long digit runs and 3-digit exponents are plain substrings.
+_NUMBER_MARKS = bytes(
+    ord("0") if chr(byte).isdigit() and byte < 128 else ord("e") if chr(byte) in "eE" else ord("+") if chr(byte) in "+-" else ord(" ")
+    for byte in range(256)
+)  # fmt: skip
+
+
+def looks_unclean(text: str) -> bool:
+    """Whether a JSON text may hold a value that breaks the number or text rules: NaN, Infinity,
+    a run of 19 digits, a 3-digit exponent (`1e400`), an escaped lone surrogate or NUL, or a NUL.
+    A clean line skips the deep checks; a false alarm only costs the slower, exact path.
+    (Substring tests over the text and over its number marks: about 20 times faster than one
+    regular expression with these alternatives, which was a third of ingest's time.)"""
+    if "NaN" in text or "Infinity" in text or "\x00" in text or "\\u0000" in text:
+        return True
+    if ("\\ud" in text or "\\uD" in text) and _ESCAPED_SURROGATE.search(text):
+        return True
+    marks = text.encode("utf-8", "surrogatepass").translate(_NUMBER_MARKS)  # JSON numbers are ASCII digits
+    return b"0000000000000000000" in marks or b"0e000" in marks or b"0e+000" in marks
 
 
 @dataclass(frozen=True, slots=True)

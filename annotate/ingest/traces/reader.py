@@ -28,7 +28,7 @@ from annotate.ingest.readers import Row, _ByteStream
 from annotate.ingest.traces import langfuse, langsmith, openinference, otel
 from annotate.ingest.traces.assemble import Document, Step, assemble, at
 from annotate.records import RecordIn
-from annotate.text.clean import SUSPECT_JSON, LineProblem, decode_line
+from annotate.text.clean import LineProblem, decode_line, looks_unclean
 
 READERS: dict[str, Callable[[Iterable[Document]], list[Step]]] = {
     "otel": otel.steps, "openinference": openinference.steps, "langfuse": langfuse.steps, "langsmith": langsmith.steps,
@@ -110,7 +110,7 @@ def _documents(lines: Iterator[bytes], stream: BinaryIO) -> Iterator[Document | 
         data = first + stream.read()  # one document over several lines: the whole of it is needed
         try:
             text = data.decode("utf-8").removeprefix("\ufeff")
-            yield Document(number, json.loads(text), text, SUSPECT_JSON.search(text) is not None)
+            yield Document(number, json.loads(text), text, looks_unclean(text))
             return
         except json.JSONDecodeError as exc:
             if not exc.msg.startswith("Extra data") and not _parses(data.split(b"\n")[1:]):
@@ -136,7 +136,7 @@ def _document(number: int, raw: bytes) -> Document | Row:
     if isinstance(text, LineProblem):
         return Row(number, None, raw[:120].decode("utf-8", "replace"), text)
     try:
-        return Document(number, json.loads(text), suspect=SUSPECT_JSON.search(text) is not None)
+        return Document(number, json.loads(text), suspect=looks_unclean(text))
     except (ValueError, RecursionError) as exc:
         return Row(number, None, text[:200], _unparsable(exc))
 
