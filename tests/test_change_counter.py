@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import annotate.ui.cached as cached
+from annotate.config import IngestLimits
 from annotate.flagging import run_flaggers
 from annotate.ingest import ingest_files
 from annotate.review.annotators import OPERATOR, add_annotator, deactivate, pause
@@ -47,6 +48,16 @@ def test_ingesting_and_flagging_move_the_count(store, project, write_jsonl):
     assert after_ingest > before
     run_flaggers(store, project.config, project.root, only=["negative_feedback"])
     assert store.change_count() > after_ingest, "flags were written"
+
+
+def test_records_count_once_a_batch_by_their_new_rows(store, write_jsonl):
+    rows = [record(id=str(n), prompt=f"question {n}") for n in range(7)]
+    before = store.change_count()
+    ingest_files(store, [write_jsonl(rows)], source="web", limits=IngestLimits(batch_size=3))
+    assert store.change_count() - before == 7
+    again = store.change_count()
+    ingest_files(store, [write_jsonl(rows, name="again.jsonl")], source="web")
+    assert store.change_count() == again, "nothing new was stored, so nothing changed"
 
 
 def test_the_stores_own_counts_leave_out_the_counters_writes(store, write_jsonl):

@@ -47,9 +47,13 @@ class RecordQueries:
     def insert_new_records(self, rows: Sequence[Sequence[Any]]) -> int:
         """Insert rows (tuples in `RECORD_COLUMNS` order) whose id is new; return how many were.
 
-        Runs inside the caller's transaction when there is one.
+        Runs inside the caller's transaction, which must be open (`atomic`, `transaction`), and
+        counts the new rows in `changes.n` there (records have no counting trigger).
         """
-        return self.db.conn.executemany(_INSERT_NEW, rows).rowcount  # (not total_changes: triggers add to it)
+        inserted = self.db.conn.executemany(_INSERT_NEW, rows).rowcount  # (not total_changes: triggers add to it)
+        if inserted:
+            self.db.execute("UPDATE changes SET n = n + ? WHERE id = 1", [inserted])
+        return inserted
 
     def record_count(self) -> int:
         return next(self.db.query("SELECT COUNT(*) AS n FROM records"))["n"]
