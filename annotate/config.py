@@ -302,6 +302,10 @@ class IngestLimits(Section):
     max_field_chars: int = Field(default=100_000, ge=1, description="Longest accepted text field.")
     max_depth: int = Field(default=32, ge=2, description="Deepest accepted JSON nesting.")
     batch_size: int = Field(default=20_000, ge=1, description="Lines per committed batch.")
+    workers: int = Field(
+        default=0, ge=0, le=64,
+        description="Processes that validate lines in parallel (0: one per CPU core; 1: validate in the ingest process itself).",
+    )  # fmt: skip
     keep_token_logprobs: bool = Field(
         default=False, description="Keep each response's per-token log-probabilities (not only their mean and minimum)."
     )

@@ -123,3 +123,17 @@ def test_concurrent_exports_of_one_name_run_one_after_the_other(project):
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
     assert not any("Traceback" in output for output in outputs)
     assert _consistent(project) == [1, 2, 3]
+
+
+def test_an_ingest_killed_while_workers_check_its_lines_resumes_without_loss_or_duplicates(project, tmp_path):
+    config = project.config_path.read_text().replace("batch_size = 20000", "batch_size = 1000")
+    project.config_path.write_text(config.replace("workers = 0", "workers = 2"))
+    logs = _logs(tmp_path / "logs.jsonl", 9_000)  # more than two blocks: the worker pool is running
+    killed = _flywheel(project, "ingest", str(logs), crash_at="ingest:batch-committed")
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    again = _flywheel(project, "ingest", str(logs))
+    assert again.returncode == 0 and "interrupted" in again.stderr, again.stdout + again.stderr
+    with project.open_store() as store:
+        newest, first = store.recent_ingests()
+        assert store.db["records"].count == 9_000  # every line once
+        assert first["n_ingested"] == 1_000 and newest["n_present"] == 1_000 and newest["n_ingested"] == 8_000

@@ -27,6 +27,7 @@ from typing import IO, Any
 from annotate.config import IngestLimits
 from annotate.crash_points import crash_point
 from annotate.errors import IngestError
+from annotate.ingest.pipeline import checked_rows
 from annotate.ingest.normalise import from_table_row, record_from_data, record_from_json_line, tabular_columns
 from annotate.ingest.readers import LineProblem, Row, detect_format, open_reader
 from annotate.ingest.rows import to_row
@@ -172,26 +173,27 @@ def _ingest_one(
     batch: list[tuple[Any, ...]] = []
     batch_read = batch_rejected = 0
     status = "failed"
+    def check(row: Row) -> tuple[Any, ...] | LineProblem:
+        outcome = _validate(row, columns, summary.format, limits)
+        return outcome if isinstance(outcome, LineProblem) else to_row(outcome, source=source, round_id=round_id, ingest_id=ingest_id)
+
     try:
-        rows = iter(reader)
+        checked = checked_rows(iter(reader), check, _workers(limits))
         while True:
             try:
-                row = next(rows, None)
+                row, outcome = next(checked, (None, None))
             except IngestError as exc:  # the file stops being readable: keep what was read before
                 _commit(store, ingest_id, summary, batch, batch_read, batch_rejected, rejects)
                 kept = summary.ingested + summary.present
                 raise IngestError(f"{exc}; " + (f"the {kept:,} good lines before it were kept" if kept else "no line before it was kept")) from exc
             if row is None:
                 break
-            if row.data is None and row.problem is None and not row.text:
-                continue  # a blank line
             batch_read += 1
-            outcome = _validate(row, columns, summary.format, limits)
             if isinstance(outcome, LineProblem):
                 batch_rejected += 1
                 rejects.write(_reject(path, row, outcome))
             else:
-                batch.append(to_row(outcome, source=source, round_id=round_id, ingest_id=ingest_id))
+                batch.append(outcome)
             if batch_read >= limits.batch_size:
                 _commit(store, ingest_id, summary, batch, batch_read, batch_rejected, rejects)
                 crash_point("ingest:batch-committed")
@@ -206,6 +208,10 @@ def _ingest_one(
         store.finish_ingest(ingest_id, status)
         if progress:
             progress(str(path), reader.total, reader.total)
+
+
+def _workers(limits: IngestLimits) -> int:
+    return limits.workers or os.cpu_count() or 1
 
 
 def _columns_for(reader: Any, path: Path, fmt: str, mapping: dict[str, str]) -> dict[str, str] | None:
