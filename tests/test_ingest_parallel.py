@@ -20,7 +20,8 @@ pytestmark = pytest.mark.usefixtures("small_blocks")
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(pipeline, "BLOCK_ROWS", 7)  # a pool starts from the third block
+    monkeypatch.setattr(pipeline, "BLOCK_BYTES", 700)  # a pool starts from the third block
+    monkeypatch.setattr(pipeline, "BLOCK_ROWS", 7)
 
 
 def mixed_lines(n: int) -> list[str]:
@@ -46,10 +47,14 @@ def stored(store: Store) -> list[tuple]:
     return list(store.db.execute("SELECT rowid, id, external_id, messages, response, metadata, ingest_id FROM records ORDER BY rowid").fetchall())
 
 
-@pytest.mark.parametrize("batch_size", [5, 1000])
-def test_workers_store_and_reject_exactly_what_the_ingest_process_would(tmp_path, batch_size):
+@pytest.mark.parametrize(
+    ("batch_size", "bom", "line_end", "last_end"), [(5, "", "\n", "\n"), (1000, "\ufeff", "\r\n", ""), (7, "", "\n", "")]
+)
+def test_workers_store_and_reject_exactly_what_the_ingest_process_would(tmp_path, batch_size, bom, line_end, last_end):
     logs = tmp_path / "logs.jsonl"
-    logs.write_text("\n".join(mixed_lines(120)) + "\n")
+    lines = mixed_lines(120)
+    lines[3] = "\xff not UTF-8"
+    logs.write_bytes((bom + line_end.join(lines) + last_end).encode("utf-8", "surrogateescape").replace(b"\xc3\xbf not", b"\xff not"))
     results = {}
     for workers in (1, 2):
         folder = tmp_path / f"workers{workers}"
@@ -62,6 +67,8 @@ def test_workers_store_and_reject_exactly_what_the_ingest_process_would(tmp_path
     _, (read, ingested, present, rejected), rejects = results[2]
     assert (read, rejected) == (120, len(rejects.splitlines())) and rejected > 10 and present > 0
     assert ingested + present + rejected == read
+    reasons = {entry["line"]: entry["reason"] for entry in map(json.loads, rejects.splitlines())}
+    assert "invalid UTF-8" in reasons[4] and "malformed JSON" in reasons[14]  # line numbers survive the blocks
 
 
 def test_a_file_that_breaks_part_way_keeps_every_good_line_before_the_break(tmp_path):

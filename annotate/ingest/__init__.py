@@ -27,8 +27,8 @@ from typing import IO, Any
 from annotate.config import IngestLimits
 from annotate.crash_points import crash_point
 from annotate.errors import IngestError
-from annotate.ingest.pipeline import checked_rows
 from annotate.ingest.normalise import from_table_row, record_from_data, record_from_json_line, tabular_columns
+from annotate.ingest.pipeline import blocks_of, checked
 from annotate.ingest.readers import LineProblem, Row, detect_format, open_reader
 from annotate.ingest.rows import to_row
 from annotate.ingest.traces import TRACE_FORMATS
@@ -173,25 +173,28 @@ def _ingest_one(
     batch: list[tuple[Any, ...]] = []
     batch_read = batch_rejected = 0
     status = "failed"
-    def check(row: Row) -> tuple[Any, ...] | LineProblem:
+
+    def check(row: Row) -> tuple[Any, ...] | Reject:
         outcome = _validate(row, columns, summary.format, limits)
-        return outcome if isinstance(outcome, LineProblem) else to_row(outcome, source=source, round_id=round_id, ingest_id=ingest_id)
+        if isinstance(outcome, LineProblem):
+            return _reject(path, row, outcome)
+        return to_row(outcome, source=source, round_id=round_id, ingest_id=ingest_id)
 
     try:
-        checked = checked_rows(iter(reader), check, _workers(limits))
+        outcomes = checked(blocks_of(reader), check, _workers(limits))
         while True:
             try:
-                row, outcome = next(checked, (None, None))
+                outcome = next(outcomes, None)
             except IngestError as exc:  # the file stops being readable: keep what was read before
                 _commit(store, ingest_id, summary, batch, batch_read, batch_rejected, rejects)
                 kept = summary.ingested + summary.present
                 raise IngestError(f"{exc}; " + (f"the {kept:,} good lines before it were kept" if kept else "no line before it was kept")) from exc
-            if row is None:
+            if outcome is None:
                 break
             batch_read += 1
-            if isinstance(outcome, LineProblem):
+            if isinstance(outcome, Reject):
                 batch_rejected += 1
-                rejects.write(_reject(path, row, outcome))
+                rejects.write(outcome)
             else:
                 batch.append(outcome)
             if batch_read >= limits.batch_size:

@@ -1,11 +1,12 @@
-"""Checking a file's rows in worker processes while the ingest process reads and stores, in order.
+"""Checking a file's lines in worker processes while the ingest process reads and stores them, in order.
 
-Validating a line (pydantic) and building its row cost about twice what reading and inserting
-it does, so `checked_rows` sends blocks of rows to a pool of forked workers and yields each row
-with its outcome (a `records` row tuple, or the `LineProblem` that rejects it) in file order,
-a few blocks ahead of the caller. A small file (two blocks or less) never starts a pool. When
-the reader fails part-way (`IngestError`), every row read before it is yielded first, then the
-error is raised, so the caller keeps exactly what it would have kept reading line by line.
+Validating a line (pydantic) and building its row cost far more than storing it, so `checked`
+sends blocks of input (a JSONL file's bytes, whole lines, or a list of other readers' rows) to
+a pool of forked workers, which decode, validate and build rows, and yields each non-blank
+line's outcome (a `records` row tuple, or the `Reject` that names what is wrong) in file order,
+a few blocks ahead of the caller. A small file (two blocks or less) never starts a pool. When the
+reader fails part-way (`IngestError`), the outcome of every line read before it comes first,
+then the error, so the caller keeps exactly what it would have kept reading line by line.
 
 Workers only compute: they never touch the store, so a killed ingest process leaves nothing
 half-written (its workers see the pipe close and exit).
@@ -17,56 +18,81 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from annotate.errors import IngestError
-from annotate.ingest.readers import LineProblem, Row
+from annotate.ingest.readers import JsonlReader, Row
+from annotate.records import Reject
 
-BLOCK_ROWS = 2_000  # rows sent to a worker at a time
-Outcome = tuple[Any, ...] | LineProblem
+BLOCK_BYTES = 1 << 20  # a JSONL file's bytes sent to a worker at a time (whole lines)
+BLOCK_ROWS = 2_000  # or rows of a table or a trace
+Outcome = tuple[Any, ...] | Reject
 Check = Callable[[Row], Outcome]
 
-_check: Check | None = None  # the worker's check, set when the pool forks
+
+class Block(Protocol):
+    def rows(self) -> Iterable[Row]: ...
 
 
-def checked_rows(rows: Iterator[Row], check: Check, workers: int) -> Iterator[tuple[Row, Outcome]]:
-    """Each non-blank row with `check(row)`, in order; `workers` > 1 (and a file longer than two
-    blocks, on a system that can fork) checks blocks in that many worker processes."""
-    pool = None
-    pending: deque[tuple[list[Row], Any]] = deque()
+@dataclass(frozen=True, slots=True)
+class RowBlock:
+    """Rows a reader has already parsed."""
+
+    parsed: list[Row]
+
+    def rows(self) -> Iterable[Row]:
+        return self.parsed
+
+
+def blocks_of(reader: Any) -> Iterator[Block]:
+    """A reader's input in blocks: a JSONL file's lines as bytes (decoded by the workers), other
+    readers' rows in lists."""
+    return reader.blocks(BLOCK_BYTES) if isinstance(reader, JsonlReader) else _row_blocks(iter(reader))
+
+
+def _row_blocks(rows: Iterator[Row]) -> Iterator[RowBlock]:
+    """Rows in blocks of `BLOCK_ROWS`; when the reader fails, the rows before it come first."""
     block: list[Row] = []
+    try:
+        for row in rows:
+            block.append(row)
+            if len(block) >= BLOCK_ROWS:
+                yield RowBlock(block)
+                block = []
+    except IngestError:
+        yield RowBlock(block)
+        raise
+    yield RowBlock(block)
 
-    def send(rows_of_block: list[Row]) -> None:
+
+def checked(blocks: Iterator[Block], check: Check, workers: int) -> Iterator[Outcome]:
+    """`check(row)` of each non-blank row of the blocks, in order; with `workers` > 1 (and more
+    than two blocks, on a system that can fork), computed in that many worker processes."""
+    pool = None
+    pending: deque[Any] = deque()
+
+    def send(block: Block) -> None:
         nonlocal pool
         if pool is None and workers > 1 and len(pending) >= 2 and "fork" in multiprocessing.get_all_start_methods():
-            pool = _start_pool(check, workers)
-        if pool is None:
-            pending.append((rows_of_block, [check(row) for row in rows_of_block]))
-        else:
-            pending.append((rows_of_block, pool.apply_async(_check_block, (rows_of_block,))))
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_become_worker, initargs=(check,))
+        pending.append(_outcomes(block, check) if pool is None else pool.apply_async(_worker_outcomes, (block,)))
 
-    def take() -> Iterator[tuple[Row, Outcome]]:
-        rows_of_block, outcomes = pending.popleft()
-        yield from zip(rows_of_block, outcomes if isinstance(outcomes, list) else outcomes.get())
+    def take() -> list[Outcome]:
+        outcomes = pending.popleft()
+        return outcomes if isinstance(outcomes, list) else outcomes.get()
 
     try:
         try:
-            for row in rows:
-                if row.data is None and row.problem is None and not row.text:
-                    continue  # a blank line
-                block.append(row)
-                if len(block) == BLOCK_ROWS:
-                    send(block)
-                    block = []
-                    while len(pending) > 2 * max(workers, 1):
-                        yield from take()
+            for block in blocks:
+                send(block)
+                while len(pending) > 2 * max(workers, 1):
+                    yield from take()
         except IngestError:
-            send(block)
             while pending:
                 yield from take()
             raise
-        send(block)
         while pending:
             yield from take()
     finally:
@@ -75,17 +101,20 @@ def checked_rows(rows: Iterator[Row], check: Check, workers: int) -> Iterator[tu
             pool.join()
 
 
-def _start_pool(check: Check, workers: int) -> Any:
-    return multiprocessing.get_context("fork").Pool(workers, initializer=_become_worker, initargs=(check,))
+def _outcomes(block: Block, check: Check) -> list[Outcome]:
+    return [check(row) for row in block.rows() if row.data is not None or row.problem is not None or row.text]
+
+
+_check: Check | None = None  # a worker's check, set when the pool forks
 
 
 def _become_worker(check: Check) -> None:
     global _check
     _check = check
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the ingest process's to handle
-    os.environ.pop("FLYWHEEL_CRASH_AT", None)  # crash points are the ingest process's
+    os.environ.pop("FLYWHEEL_CRASH_AT", None)  # and so are its crash points
 
 
-def _check_block(rows: list[Row]) -> list[Outcome]:
+def _worker_outcomes(block: Block) -> list[Outcome]:
     assert _check is not None
-    return [_check(row) for row in rows]
+    return _outcomes(block, _check)

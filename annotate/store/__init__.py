@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from annotate.errors import StoreBusy, StoreError
+from annotate.store._sqlite_utils import Database
 from annotate.store.agreement import AgreementQueries
 from annotate.store.annotators import AnnotatorQueries
 from annotate.store.answers import AnswerQueries

@@ -4,7 +4,7 @@ Never edit a migration once it has been released: add a new one. Each runs in a 
 together with the record of it having been applied (sqlite-utils `Migrations`).
 """
 
-from sqlite_utils import Database, Migrations
+from annotate.store._sqlite_utils import Database, Migrations
 
 migrations = Migrations("flywheel")
 
