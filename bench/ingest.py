@@ -33,12 +33,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from annotate.config import IngestLimits
-from annotate.project import init_project
-from annotate.sample.generator import generate_records
-from annotate.sample.write import write_jsonl
-from annotate.store import Store
-from annotate.store.records import RECORD_COLUMNS
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/ (see bench/common.py)
+
+from annotate.config import IngestLimits  # noqa: E402 (after the sys.path line)
+from annotate.project import init_project  # noqa: E402
+from annotate.sample.generator import generate_records  # noqa: E402
+from annotate.sample.write import write_jsonl  # noqa: E402
+from annotate.store import Store  # noqa: E402
+from annotate.store.records import RECORD_COLUMNS  # noqa: E402
 
 BATCH = IngestLimits().batch_size  # the same batch size as flywheel ingest
 INSERT = "INSERT OR IGNORE INTO records ({}) VALUES ({})".format(", ".join(RECORD_COLUMNS), ", ".join("?" * len(RECORD_COLUMNS)))
