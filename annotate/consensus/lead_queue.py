@@ -49,9 +49,9 @@ def adjudication_queue(store: Store, config: ProjectConfig, filters: AnswerFilte
     resolution = resolve(frame, config.resolution, decisions)
     per_task = _task_facts(frame, resolution, store)
     waiting = resolution[resolution["status"] == NEEDS_ADJUDICATION]
-    rows = [{"task_id": task_id, "kind": row.kind, "n_answers": int(row.n_answers), "reason": row.reason,
-             "reason_kind": _reason_kind(row.reason), "conflict_id": None} for task_id, row in waiting.iterrows()]  # fmt: skip
-    queued = {row["task_id"]: row for row in rows}
+    queued = {task_id: {"task_id": task_id, "kind": kind, "n_answers": int(n_answers), "reason": reason,
+                        "reason_kind": _reason_kind(reason), "conflict_id": None}
+              for task_id, kind, n_answers, reason in zip(waiting.index, waiting["kind"], waiting["n_answers"], waiting["reason"])}  # fmt: skip
     for row in _conflict_rows(store, decisions):
         if row["task_id"] not in resolution.index:  # outside the filters
             continue
@@ -63,13 +63,15 @@ def adjudication_queue(store: Store, config: ProjectConfig, filters: AnswerFilte
         queued[row["task_id"]] = {**row, "kind": task["kind"], "n_answers": int(task["n_answers"]), "reason_kind": "conflict"}
     below = config.resolution.low_agreement_below
     thin = resolution[(resolution["status"] == RESOLVED) & resolution["method"].isin(LOW_AGREEMENT_METHODS)]
-    for task_id, task in thin.iterrows():
-        share = per_task["agreement"].get(task_id, np.nan)
-        if task_id in queued or not share < below:
-            continue
-        queued[task_id] = {"task_id": task_id, "kind": task["kind"], "n_answers": int(task["n_answers"]),
-                           "reason": f"low agreement: {share:.0%} of {int(task['n_answers'])} answers say "
-                                     f"'{task['value']}' (decided by {task['method']}; the queue takes tasks under "
+    shares = per_task["agreement"].reindex(thin.index).to_numpy(dtype=float)  # NaN: no share, never "low"
+    is_low = (shares < below) & ~thin.index.isin(list(queued))
+    low = thin[is_low]
+    for task_id, kind, n_answers, value, method, share in zip(
+        low.index, low["kind"], low["n_answers"], low["value"], low["method"], shares[is_low]
+    ):
+        queued[task_id] = {"task_id": task_id, "kind": kind, "n_answers": int(n_answers),
+                           "reason": f"low agreement: {share:.0%} of {int(n_answers)} answers say "
+                                     f"'{value}' (decided by {method}; the queue takes tasks under "
                                      f"{below:.0%}); the decision stands until you decide",
                            "reason_kind": "low_agreement", "conflict_id": None}  # fmt: skip
     queue = pd.DataFrame(list(queued.values()), columns=COLUMNS)

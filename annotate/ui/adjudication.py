@@ -12,7 +12,6 @@ import streamlit as st
 
 from annotate.consensus.adjudication import (
     adjudicate,
-    adjudication_queue,
     case_of,
     conflict_cases,
     current_answer,
@@ -27,6 +26,7 @@ from annotate.review.tool_answers import canonical_response
 from annotate.store.rows import Adjudication, Annotation
 from annotate.ui.access import require_role
 from annotate.ui.adjudication_filters import queue_filter
+from annotate.ui.cached import adjudication_queue_view
 from annotate.ui.labels import table_height
 from annotate.ui.correction import VERDICTS
 from annotate.ui.preference import CHOICES
@@ -48,7 +48,7 @@ def adjudication_page() -> None:
     st.title("Adjudicate")
     _show_flash()
     with open_store() as store:
-        queue = adjudication_queue(store, current_project().config)
+        queue = adjudication_queue_view()
         feedback = feedback_conflicts(store)
         decided = decided_tasks(store)
     conflicts = f" · conflicts in production feedback: **{len(feedback):,}**" if feedback else ""
