@@ -63,7 +63,7 @@ def judged_records(store: Store, resolution: pd.DataFrame) -> JudgedRecords:
     """Each record's outcome from a resolution table (`resolve`), as the module docstring says."""
     if resolution.empty:
         return JudgedRecords({}, set(), set())
-    tasks = store.tasks_by_id([int(task_id) for task_id in resolution.index])
+    tasks = store.task_subjects([int(task_id) for task_id in resolution.index])
     corrections: dict[str, bool] = {}
     comparisons: dict[str, list[bool]] = defaultdict(list)
     spot_checked, undecided = set(), set()

@@ -18,7 +18,6 @@ users do.
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 from annotate.consensus.agreement import report_from_frame
 from annotate.consensus.answer_table import AnswerFilter
@@ -66,7 +65,7 @@ def round_store_report(store: Store, config, name: str | None = None) -> dict:
         "records": records,
         "flag_rate": {reason: {"records": count, "rate": count / records if records else None} for reason, count in flags.items()},
         "tasks": store.round_task_counts(chosen["id"]),
-        "failure_categories": dict(Counter(c for categories in store.round_failure_categories(chosen["id"]) for c in categories).most_common()),
+        "failure_categories": store.round_failure_category_counts(chosen["id"]),
         "agreement": {"tasks_with_overlap": agreement.n_tasks,
                       "fields": {field: {"measure": value.measure, "alpha": value.alpha, "items": value.n_items}
                                  for field, value in agreement.fields.items()}},

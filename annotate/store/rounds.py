@@ -71,11 +71,16 @@ class RoundQueries:
             "SELECT kind, status, COUNT(*) AS tasks, SUM(done_annotations) AS answers FROM tasks WHERE round_id = ? "
             "GROUP BY kind, status ORDER BY kind, status", [round_id]))  # fmt: skip
 
-    def round_failure_categories(self, round_id: int) -> list[list[str]]:
-        """The failure categories of every current answer to the round's tasks."""
-        return [json.loads(row["failure_categories"]) for row in self.db.query(
-            "SELECT current_answers.failure_categories FROM current_answers JOIN tasks ON tasks.id = current_answers.task_id "
-            "WHERE tasks.round_id = ? AND tasks.origin != 'human_eval'", [round_id])]  # fmt: skip
+    def round_failure_category_counts(self, round_id: int) -> dict[str, int]:
+        """How many current answers to the round's tasks name each failure category, most first
+        (ties by name); counted in SQL, not by decoding each answer's list."""
+        rows = self.db.conn.execute(
+            "SELECT category.value, COUNT(*) AS n FROM current_answers JOIN tasks ON tasks.id = current_answers.task_id, "
+            "json_each(current_answers.failure_categories) AS category "
+            "WHERE tasks.round_id = ? AND tasks.origin != 'human_eval' GROUP BY category.value ORDER BY n DESC, category.value",
+            [round_id],
+        )  # fmt: skip
+        return dict(rows.fetchall())
 
     def round_prompts(self, round_id: int, limit: int) -> list[list[dict]]:
         """The conversations (`messages`) of up to `limit` production records of the round, spread evenly."""

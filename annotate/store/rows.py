@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def _decoded(text: str | None, empty: Any = None) -> Any:
@@ -44,6 +44,16 @@ class Task:
     @classmethod
     def from_row(cls, row: dict) -> Task:
         return cls(**{**_known(cls, row), "is_gold": bool(row["is_gold"]), "gold_answer": _decoded(row["gold_answer"])})
+
+
+class TaskSubject(NamedTuple):
+    """The part of a task that says what it asks about (`AgreementQueries.task_subjects`)."""
+
+    kind: str
+    origin: str
+    is_gold: bool
+    record_id: str
+    record_b_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
