@@ -229,7 +229,9 @@ def annotate_all(url: str, token: str, tasks: list[tuple[int, str]]) -> tuple[fl
         result = [
             {"from_name": "verdict", "to_name": "response", "type": "choices", "value": {"choices": ["corrected"]}},
             {"from_name": "correction", "to_name": "response", "type": "textarea", "value": {"text": [f"{response} {CORRECTION}"]}},
-        ]  # fmt: skip
+            {"from_name": "failure_categories", "to_name": "response", "type": "choices", "value": {"choices": ["incomplete"]}},
+            {"from_name": "severity", "to_name": "response", "type": "choices", "value": {"choices": ["minor"]}},
+        ]  # fmt: skip  (a 'corrected' verdict needs a category and a severity: the answer rules)
         reply = session.post(f"{url}/api/tasks/{ls_task_id}/annotations/", json={"result": result, "lead_time": 30.0},
                              timeout=120)  # fmt: skip
         reply.raise_for_status()

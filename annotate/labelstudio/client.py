@@ -132,6 +132,25 @@ class LabelStudioClient:
                 row["updated_at"] = cursor_text(row.get("updated_at"))
                 yield row
 
+    def exported_tasks(self, project_id: int, task_ids: list[int]) -> list[dict]:
+        """The tasks `task_ids` as plain dicts, in id order, with every annotation (skipped ones too),
+        through the server's JSON export in one request: far cheaper per task than the task list
+        with annotations. `updated_at` is normalised as in `tasks`; a task deleted meanwhile is absent."""
+        if not task_ids:
+            return []
+        options = {"additional_query_parameters": {"ids[]": [str(task_id) for task_id in task_ids]},
+                   "timeout_in_seconds": self.import_timeout}  # fmt: skip
+        with self._explained(f"exporting {len(task_ids)} tasks of project {project_id}", project_id=project_id,
+                             timeout=self.import_timeout):  # fmt: skip
+            body = b"".join(self._sdk.projects.exports.download_sync(
+                project_id, export_type="JSON", download_all_tasks=True, request_options=options))  # fmt: skip
+            tasks = json.loads(body)
+        if not isinstance(tasks, list) or not all(isinstance(task, dict) and "id" in task for task in tasks):
+            raise self._not_the_api(f"exporting tasks of project {project_id}", "no list of tasks")
+        for task in tasks:
+            task["updated_at"] = cursor_text(task.get("updated_at"))
+        return sorted(tasks, key=lambda task: task["id"])
+
     @contextmanager
     def _explained(self, action: str, *, project_id: int | None = None, timeout: float | None = None) -> Iterator[None]:
         """Turn transport, HTTP and parsing failures into one `LabelStudioError` that says what to do,
