@@ -61,14 +61,7 @@ def batches_of(store: Store, scorer: str, tokenizer, model, batch_size: int) -> 
     for start in range(0, len(records), batch_size):
         encoded = [scoring.encode(tokenizer, r["messages"], r["response"], max_positions)
                    for r in records[start : start + batch_size]]  # fmt: skip
-        width = max(len(ids) for ids, _ in encoded)
-        input_ids = torch.full((len(encoded), width), pad, dtype=torch.long)
-        mask = torch.zeros_like(input_ids)
-        for row, (ids, _) in enumerate(encoded):
-            input_ids[row, width - len(ids) :] = torch.tensor(ids)
-            mask[row, width - len(ids) :] = 1
-        position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
-        keep = max(n for _, n in encoded) + 1
+        input_ids, mask, position_ids, keep = scoring.padded_batch(encoded, pad)
         batches.append({"input_ids": input_ids, "attention_mask": mask, "position_ids": position_ids, "keep": keep})
     return batches
 
