@@ -5,21 +5,32 @@ the real server (tests/labelstudio_server.py)."""
 
 from __future__ import annotations
 
+import pytest
+from label_studio_sdk import LabelStudio
+
 import annotate.labelstudio.pull
 from annotate.labelstudio.client import LabelStudioClient
 from annotate.labelstudio.pull import pull
 from annotate.labelstudio.push import push
 from tests.conftest import make_tasks
-from tests.labelstudio_server import ADMIN_TOKEN
-from tests.test_labelstudio import EXPERTS, as_expert, correction_result, expert_tokens, ls_task_ids  # noqa: F401 (fixture)
+from tests.labelstudio_server import ADMIN_TOKEN, sign_up
+from tests.test_labelstudio import correction_result, ls_task_ids
+
+EXPERT = "lin@ledgerly.test"
 
 
-def test_a_pull_over_several_export_requests_stores_each_annotation_once(store, project, labelstudio, expert_tokens, monkeypatch):
+@pytest.fixture(scope="module")
+def expert(labelstudio) -> LabelStudio:
+    """An expert who joined through the invite link, annotating with their own token."""
+    return LabelStudio(base_url=labelstudio.url, api_key=sign_up(labelstudio.url, EXPERT, "expert-password-123"))
+
+
+def test_a_pull_over_several_export_requests_stores_each_annotation_once(store, project, labelstudio, expert, monkeypatch):
     client = LabelStudioClient(labelstudio.url, ADMIN_TOKEN)
     task_ids = make_tasks(store, 5, route="labelstudio")
     push(store, client, project.config)
     pushed = ls_task_ids(store)
-    ada = as_expert(labelstudio, expert_tokens, EXPERTS[0])
+    ada = expert
     made = [ada.annotations.create(id=pushed[t], result=correction_result("corrected", f"Fix {t}.")) for t in task_ids]
     ada.annotations.create(id=pushed[task_ids[1]], result=correction_result("acceptable"), was_cancelled=True)
     monkeypatch.setattr(annotate.labelstudio.pull, "EXPORT_TASKS", 2)

@@ -96,9 +96,9 @@ def _pull_project(store, client, link, label_config, users, taxonomy, report, on
     list showed: a task updated after the list was read is read again next time."""
     cursor = link["pull_cursor"]
     ids: list[int] = []
-    for task in client.tasks(link["ls_project_id"], updated_after=_rewound(link["pull_cursor"]), fields="task_only"):
-        ids.append(task["id"])
-        cursor = max(cursor or "", task.get("updated_at") or "") or None
+    for task_id, updated_at in client.updated_task_ids(link["ls_project_id"], updated_after=_rewound(link["pull_cursor"])):
+        ids.append(task_id)
+        cursor = max(cursor or "", updated_at or "") or None
     for start in range(0, len(ids), EXPORT_TASKS):
         tasks = client.exported_tasks(link["ls_project_id"], ids[start : start + EXPORT_TASKS])
         for first in range(0, len(tasks), PAGE_TASKS):
