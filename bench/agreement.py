@@ -30,10 +30,11 @@ JSON and its columns, source 'app'):
     `agreement_report(store, project.config)` then `.model_dump_json(indent=2)` (what the CLI
     prints). The first run is the process's first (cold: a new connection's empty page cache and
     first-call costs), so each run is printed as well as the median.
-    And end to end, as a user runs it: `.venv/bin/flywheel --project DIR --quiet agreement --json`
-    in a child process with its stdout to /dev/null, `--repeats` times: interpreter start-up and
-    imports included, printed beside the time of `python -c "import annotate.cli"` so they can be
-    told apart.
+    And end to end, as a user runs it: `python -m annotate --project DIR --quiet agreement --json`
+    (this checkout's code; the `flywheel` script may import another checkout's) in a child process
+    with its stdout to /dev/null, `--repeats` times: interpreter start-up and imports included,
+    printed beside the time of `python -m annotate --project DIR agreement --help` (start-up: the
+    imports the command needs, no report) and as a ratio over the in-process report, same run.
 (b) Baseline: `krippendorff.alpha(reliability_data=M, level_of_measurement="nominal")` on the
     verdict matrix (annotators x correction tasks, codes 0..2, NaN where no answer), built from the
     generated answers beforehand (not timed), `--repeats` times. It must equal the report's verdict
@@ -443,11 +444,9 @@ def main() -> None:
         size_mb = project.db_path.stat().st_size / 1e6
 
         report_times, report, json_chars = measure_report(project, args.repeats)
-        flywheel = str(Path(sys.executable).with_name("flywheel"))
-        cli_times = measure_command(
-            [flywheel, "--project", str(project.root), "--quiet", "agreement", "--json"], args.repeats
-        )
-        startup_times = measure_command([sys.executable, "-c", "import annotate.cli"], args.repeats)
+        flywheel = [sys.executable, "-m", "annotate", "--project", str(project.root)]
+        cli_times = measure_command([*flywheel, "--quiet", "agreement", "--json"], args.repeats)
+        startup_times = measure_command([*flywheel, "agreement", "--help"], args.repeats)
         baseline_times, baseline_alpha = measure_baseline(matrix, args.repeats)
         stage_runs, frame_rows = measure_stages(project, args.repeats)
         profile = profile_report(project, args.profile) if args.profile else ""
@@ -467,8 +466,10 @@ def main() -> None:
           f"{setup['tasks']:.1f} s, generate answers {setup['generate']:.1f} s, insert answers {setup['annotations']:.1f} s")  # fmt: skip
     print(f"database file        {size_mb:,.0f} MB; report JSON {json_chars / 1e3:,.0f} kB")
     print(f"(a) report           {runs_line(report_times)}   agreement_report + model_dump_json, in-process")
-    print(f"(a) CLI              {runs_line(cli_times)}   flywheel --quiet agreement --json > /dev/null")
-    print(f"    start-up         {runs_line(startup_times)}   python -c 'import annotate.cli' (in the CLI's time)")
+    print(f"(a) CLI              {runs_line(cli_times)}   python -m annotate --quiet agreement --json > /dev/null")
+    print(f"    start-up         {runs_line(startup_times)}   python -m annotate agreement --help (in the CLI's time)")
+    print(f"    CLI / report     {cli_s / report_s:.2f} (median over median, same run): start-up and output "
+          f"{cli_s - report_s:.2f} s over the in-process report")
     print(
         f"(b) krippendorff     {runs_line(baseline_times)}   alpha(reliability_data={matrix.shape[0]}x{matrix.shape[1]:,}, nominal)"
     )

@@ -4,12 +4,18 @@ Commands parse their options, call the domain layer and show the result; they ho
 and no business rules. Domain errors (`FlywheelError`) become a one-line message on stderr
 and exit code 1 (ingest documents its own codes), never a traceback; an unexpected exception (a
 bug) becomes one line and exit code 70, its traceback kept in a file.
+
+Start-up: `main()` imports only the module of the command being run (`flywheel agreement` does not
+load training, Label Studio or Streamlit code); `app`, the whole command tree (help, reference,
+tests), is built on first use.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import sys
 import tempfile
 import traceback
 
@@ -18,13 +24,9 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from annotate.cli import (agreement, annotation_import, app_server, evaluate, export, flag, gold, ingest, labelstudio, models,
-                          project, queue, sample, schemas, score, train, users)  # fmt: skip
 from annotate.cli.context import CliContext, err_console, print_error
 from annotate.errors import FlywheelError
 from annotate.text.secrets import redact
-
-
 
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in Flywheel, never an input's fault
 _PASS_THROUGH = (typer.Exit, typer.Abort, typer.TyperException)  # exits, Ctrl-C, usage errors: typer shows them
@@ -61,18 +63,17 @@ def _keep_traceback(exc: Exception) -> str:
     return handle.name
 
 
-app = typer.Typer(
-    cls=_FlywheelGroup,
-    name="flywheel",
-    help="Turn a deployed LLM's production failures into better fine-tuning data.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+COMMAND_MODULES = ("project", "ingest", "flag", "score", "queue", "gold", "schemas", "sample", "app_server", "users",
+                   "labelstudio", "agreement", "annotation_import", "export", "models", "train", "evaluate")  # the help's order
+MODULE_OF_COMMAND = {
+    "init": "project", "db": "project", "round": "project", "ingest": "ingest", "flag": "flag", "score": "score",
+    "select": "queue", "queue": "queue", "gold": "gold", "schemas": "schemas", "sample": "sample", "app": "app_server",
+    "users": "users", "ls": "labelstudio", "agreement": "agreement", "adjudicate": "agreement",
+    "annotations": "annotation_import", "export": "export", "models": "models", "train": "train", "eval": "evaluate",
+}  # fmt: skip
+_VALUED_OPTIONS = ("--project", "-p", "--db")  # the global options that take a value
 
 
-@app.callback()
 def _global_options(
     ctx: typer.Context,
     project_dir: str = typer.Option(
@@ -84,26 +85,45 @@ def _global_options(
     ctx.obj = CliContext(project_dir=project_dir, db=db, quiet=quiet)
 
 
-project.register(app)
-ingest.register(app)
-flag.register(app)
-score.register(app)
-queue.register(app)
-gold.register(app)
-schemas.register(app)
-sample.register(app)
-app_server.register(app)
-users.register(app)
-labelstudio.register(app)
-agreement.register(app)
-annotation_import.register(app)
-export.register(app)
-models.register(app)
-train.register(app)
-evaluate.register(app)
+def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
+    """The `flywheel` command with the commands of `modules` (all by default)."""
+    app = typer.Typer(
+        cls=_FlywheelGroup,
+        name="flywheel",
+        help="Turn a deployed LLM's production failures into better fine-tuning data.",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_global_options)
+    for name in modules:
+        importlib.import_module(f"annotate.cli.{name}").register(app)
+    return app
+
+
+def command_modules(args: list[str]) -> tuple[str, ...]:
+    """The modules a command line needs: its command's, or all of them (top-level help, an unknown
+    command, no command) so typer answers exactly as with the whole tree."""
+    position = 0
+    while position < len(args) and args[position].startswith("-"):
+        position += 2 if args[position] in _VALUED_OPTIONS else 1
+    if position < len(args) and args[position] in MODULE_OF_COMMAND:
+        return (MODULE_OF_COMMAND[args[position]],)
+    return COMMAND_MODULES
+
+
+def __getattr__(name: str):
+    """`app` (the whole command tree, built once) and the command modules, on first use."""
+    if name == "app":
+        globals()["app"] = built = build_app()
+        return built
+    if name in COMMAND_MODULES:
+        return importlib.import_module(f"annotate.cli.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Console entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[RichHandler(console=err_console, show_path=False)])
-    app()
+    build_app(command_modules(sys.argv[1:]))()

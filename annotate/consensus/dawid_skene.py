@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 PRIOR_ACCURACY = 0.7  # the prior's share of an annotator's answers that are right, before any data
 MAX_STEPS = 100
@@ -45,6 +44,8 @@ def dawid_skene(tasks: np.ndarray, annotators: np.ndarray, answers: np.ndarray, 
     """The estimate from one row per answer: `tasks[r]` (0..n_tasks-1, every task answered at
     least once), `annotators[r]` (0..n_annotators-1) and `answers[r]` (0..n_values-1). `gold[i]`
     is task i's known value, or -1."""
+    from scipy import sparse  # a tenth of a second to import: only when a fit runs ('weighted' resolution)
+
     n_tasks, n_annotators = len(gold), int(annotators.max()) + 1 if len(annotators) else 0
     known = gold >= 0
     votes = np.bincount(tasks * n_values + answers, minlength=n_tasks * n_values).reshape(n_tasks, n_values)

@@ -145,16 +145,8 @@ def prompt_ids(tokenizer, messages: list[dict]) -> list[int]:
 
 def score_batch(model, record_ids: list[str], encoded: list[tuple[list[int], int]], pad_id: int) -> list[SignalRow]:
     """One forward pass over left-padded sequences; signals of each sequence's last `n` tokens."""
-    import torch
-
-    width = max(len(ids) for ids, _ in encoded)
-    input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros_like(input_ids)
-    for row, (ids, _) in enumerate(encoded):
-        input_ids[row, width - len(ids) :] = torch.tensor(ids)
-        attention_mask[row, width - len(ids) :] = 1
-    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    keep = max(n for _, n in encoded) + 1
+    input_ids, attention_mask, position_ids, keep = padded_batch(encoded, pad_id)
+    width = input_ids.shape[1]
     logits = model(
         input_ids=input_ids,
         attention_mask=attention_mask,
@@ -166,6 +158,21 @@ def score_batch(model, record_ids: list[str], encoded: list[tuple[list[int], int
         (record_id, *_signals(logits[row, keep - 1 - n : keep - 1], input_ids[row, width - n :]), n)
         for row, (record_id, (_, n)) in enumerate(zip(record_ids, encoded))
     ]
+
+
+def padded_batch(encoded: list[tuple[list[int], int]], pad_id: int):
+    """(input_ids, attention_mask, position_ids, keep): the sequences left-padded to the longest,
+    positions counted from the mask, and how many last positions' logits the signals need."""
+    import torch
+
+    width = max(len(ids) for ids, _ in encoded)
+    input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros_like(input_ids)
+    for row, (ids, _) in enumerate(encoded):
+        input_ids[row, width - len(ids) :] = torch.tensor(ids)
+        attention_mask[row, width - len(ids) :] = 1
+    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    return input_ids, attention_mask, position_ids, max(n for _, n in encoded) + 1
 
 
 def _signals(logits, targets) -> tuple[float, float, float]:

@@ -1,7 +1,8 @@
 """`pull`: bring the experts' Label Studio work back as Flywheel annotations, incrementally.
 
 For each project Flywheel made, the server is asked for the tasks updated since the project's
-cursor (`updated_at` changes when an annotation is added, edited, skipped or deleted). Each
+cursor (`updated_at` changes when an annotation is added, edited, skipped or deleted), and
+their annotations are fetched through the server's JSON export. Each
 annotation on them is then, by what Flywheel last saw of it (`ls_annotations`):
 
 - new and valid: a first annotation (`source = labelstudio`), filling one of the task's slots;
@@ -37,7 +38,8 @@ from annotate.review.tool_answers import offered_tools
 from annotate.store import Store
 
 CURSOR_OVERLAP = timedelta(seconds=2)  # re-read the last moments: a transaction may commit after a later one
-PAGE_TASKS = 500
+PAGE_TASKS = 500  # tasks written in one transaction
+EXPORT_TASKS = 900  # task ids in one export request: Django refuses a request of over 1,000 query fields
 
 
 @dataclass
@@ -85,18 +87,22 @@ def pull(
 
 
 def _pull_project(store, client, link, label_config, users, taxonomy, report, on_task) -> None:
-    """Pages of tasks are written as they come; the cursor moves only once every page is read
-    (a task not yet read may have been updated before one already read), so a pull cut off
-    starts again from the old cursor and finds what it wrote unchanged."""
+    """The ids of the tasks updated since the cursor come from the task list without annotations
+    (cheap); their annotations from the server's JSON export, `EXPORT_TASKS` tasks a request (one
+    request costs the server far less than listing the same tasks with annotations). Pages of
+    tasks are written as they come; the cursor moves only once every page is written (a task not
+    yet read may have been updated before one already read), so a pull cut off starts again from
+    the old cursor and finds what it wrote unchanged. The cursor is the latest `updated_at` the
+    list showed: a task updated after the list was read is read again next time."""
     cursor = link["pull_cursor"]
-    page: list[dict] = []
-    for task in client.tasks(link["ls_project_id"], updated_after=_rewound(link["pull_cursor"])):
-        page.append(task)
-        cursor = max(cursor or "", task.get("updated_at") or "") or None
-        if len(page) >= PAGE_TASKS:
-            _write_page(store, link, label_config, page, users, taxonomy, report, on_task)
-            page = []
-    _write_page(store, link, label_config, page, users, taxonomy, report, on_task)
+    ids: list[int] = []
+    for task_id, updated_at in client.updated_task_ids(link["ls_project_id"], updated_after=_rewound(link["pull_cursor"])):
+        ids.append(task_id)
+        cursor = max(cursor or "", updated_at or "") or None
+    for start in range(0, len(ids), EXPORT_TASKS):
+        tasks = client.exported_tasks(link["ls_project_id"], ids[start : start + EXPORT_TASKS])
+        for first in range(0, len(tasks), PAGE_TASKS):
+            _write_page(store, link, label_config, tasks[first : first + PAGE_TASKS], users, taxonomy, report, on_task)
     store.update_ls_project(link["id"], pull_cursor=cursor, last_pull_at=utc_now_text())
 
 
