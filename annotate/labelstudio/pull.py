@@ -16,12 +16,14 @@ annotation on them is then, by what Flywheel last saw of it (`ls_annotations`):
 An annotation Flywheel had that is gone from its task was deleted on the server: it is reported,
 and Flywheel's copy is kept (annotations are never deleted). Label Studio users map to
 annotators by email; a new email becomes an annotator with role `annotator`. Each page of tasks
-is written in one transaction; the cursor moves when the whole list has been read.
+is written in one transaction; the cursor moves when the whole list has been read. The next
+export request runs while a page is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -99,11 +101,26 @@ def _pull_project(store, client, link, label_config, users, taxonomy, report, on
     for task_id, updated_at in client.updated_task_ids(link["ls_project_id"], updated_after=_rewound(link["pull_cursor"])):
         ids.append(task_id)
         cursor = max(cursor or "", updated_at or "") or None
-    for start in range(0, len(ids), EXPORT_TASKS):
-        tasks = client.exported_tasks(link["ls_project_id"], ids[start : start + EXPORT_TASKS])
+    for tasks in _exported(client, link["ls_project_id"], ids):
         for first in range(0, len(tasks), PAGE_TASKS):
             _write_page(store, link, label_config, tasks[first : first + PAGE_TASKS], users, taxonomy, report, on_task)
     store.update_ls_project(link["id"], pull_cursor=cursor, last_pull_at=utc_now_text())
+
+
+def _exported(client: LabelStudioClient, ls_project_id: int, ids: list[int]) -> Iterator[list[dict]]:
+    """The tasks `ids` with their annotations, `EXPORT_TASKS` a request, in order; the next
+    request is on its way while the caller writes the tasks before it (the server works while
+    Flywheel stores: a pull takes about as long as the larger of the two, not their sum)."""
+    chunks = [ids[start : start + EXPORT_TASKS] for start in range(0, len(ids), EXPORT_TASKS)]
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ls-export") as fetcher:
+        fetching = fetcher.submit(client.exported_tasks, ls_project_id, chunks[0])
+        for following in [*chunks[1:], None]:
+            tasks = fetching.result()
+            if following is not None:
+                fetching = fetcher.submit(client.exported_tasks, ls_project_id, following)
+            yield tasks
 
 
 def _write_page(store: Store, link: dict, label_config: str, tasks: list[dict], users: UserDirectory, taxonomy,
