@@ -30,6 +30,7 @@ from annotate.flagging.confidence import flag_low_confidence
 from annotate.flagging.consistency import PreferencePair, flag_inconsistency
 from annotate.flagging.feedback import flag_negative_feedback
 from annotate.flagging.formats import flag_format
+from annotate.flagging.kept_vectors import StoreVectors
 from annotate.flagging.pii import flag_pii
 from annotate.flagging.prompt_groups import group_similar_prompts
 from annotate.flagging.refusal import flag_refusals
@@ -37,6 +38,7 @@ from annotate.flagging.tool_calls import flag_tool_calls
 from annotate.flagging.versions import model_version_pairs
 from annotate.records import FLAG_REASONS, FlagReason
 from annotate.store import Store
+from annotate.text.refusal_reference import vectors_kept_in
 from annotate.text.similarity import similarity_for
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,8 @@ def run_flaggers(
     summary = FlagSummary()
     per_record = [reason for reason in reasons if reason in RECORD_FLAGGERS]
     if per_record:
-        _run_record_flaggers(store, config, project_root, per_record, recheck, summary, progress)
+        with vectors_kept_in(StoreVectors(store)):  # the refusal judge embeds only requests never seen
+            _run_record_flaggers(store, config, project_root, per_record, recheck, summary, progress)
     if GROUP_FLAGGER in reasons:
         _run_group_flagger(store, config, recheck, summary)
     summary.seconds = time.perf_counter() - started

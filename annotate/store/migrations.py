@@ -553,3 +553,21 @@ def create_change_counter(db: Database) -> None:
                 f"CREATE TRIGGER {table}_{event.lower()}_counts AFTER {event} ON {table} "
                 "BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END"
             )
+
+
+@migrations()
+def create_text_vectors(db: Database) -> None:
+    """Sentence embeddings the flaggers computed (the refusal judge's requests and reference), by
+    model (name, package version, token limit) and the text's 16-byte BLAKE2b digest: a re-run or a
+    re-check embeds only texts never seen. `vector` holds float32 values, little-endian. Only a cache:
+    deleting rows costs time, never a different flag."""
+    db.execute(
+        """
+        CREATE TABLE text_vectors (
+            model TEXT NOT NULL,
+            text_hash BLOB NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model, text_hash)
+        ) WITHOUT ROWID
+        """
+    )
