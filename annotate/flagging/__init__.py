@@ -148,8 +148,11 @@ def _run_group_flagger(store: Store, config: ProjectConfig, recheck: bool, summa
             flags.append(item.as_row())
     pairs += [pair.as_row() for pair in model_version_pairs(store.conversations(), new_after_rowid=mark)]
     store.save_preference_candidates(pairs)
-    grouped_ids = [record["id"] for members in groups.values() for record in members] if recheck else []
-    store.save_flags(flags, progress={GROUP_FLAGGER: last}, clear=([GROUP_FLAGGER], grouped_ids) if recheck else None)
+    # Every member of a re-scored group loses its old inconsistency flag first, so a group that gained
+    # records ends as one run over all of them leaves it (an answer no longer odd one out is unflagged).
+    flagged = store.record_ids_flagged(GROUP_FLAGGER)
+    grouped_ids = [record["id"] for members in groups.values() for record in members if record["id"] in flagged]
+    store.save_flags(flags, progress={GROUP_FLAGGER: last}, clear=([GROUP_FLAGGER], grouped_ids))
     summary.flags[GROUP_FLAGGER] += len(flags)
     summary.preference_pairs.update(row[2] for row in pairs)
 
@@ -163,7 +166,7 @@ def _groups_touched(store: Store, config: ProjectConfig, mark: int) -> dict[str,
     groups: dict[str, list[RecordView]] = {}
     for row in store.grouped_records(touched_after_rowid=mark):
         groups.setdefault(f"group {row['group_id']}", []).append(RecordView(row))
-    for round_id in store.rounds_with_records_after(mark):
+    for round_id in store.rounds_with_ungrouped_records_after(mark):  # a found group holds only ungrouped records
         ungrouped = [RecordView(row) for row in store.ungrouped_records(round_id)]
         prompts = [record.last_user_message for record in ungrouped]
         for members in group_similar_prompts(prompts, config.flagging.same_prompt_above):

@@ -97,9 +97,13 @@ class FlagQueries:
             )
         )
 
-    def rounds_with_records_after(self, rowid: int) -> list[int]:
+    def record_ids_flagged(self, reason: str) -> set[str]:
+        return {row[0] for row in self.db.conn.execute("SELECT record_id FROM flags WHERE reason = ?", [reason])}
+
+    def rounds_with_ungrouped_records_after(self, rowid: int) -> list[int]:
         return [row["round_id"] for row in self.db.query(
-            "SELECT DISTINCT round_id FROM records WHERE rowid > ? ORDER BY round_id", [rowid]
+            "SELECT DISTINCT round_id FROM records WHERE rowid > ? AND group_id IS NULL AND source != ? ORDER BY round_id",
+            [rowid, EVAL_SOURCE],
         )]  # fmt: skip
 
     def ungrouped_records(self, round_id: int) -> list[dict]:
