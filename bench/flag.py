@@ -208,14 +208,14 @@ def main() -> None:
         label = f"(b) {reason}"
         print(f"{label:<23} {args.records / seconds:,.0f} records/s ({seconds:.2f} s, {made:,} flags), "
               f"{seconds / scan_seconds:.1f}x slower than reading the records")
-    if more:
-        print(f"(d) re-run, {more:,} new     {rerun_seconds:.1f} s = {rerun_seconds / flag_seconds:.1%} of (a) "
-              f"(target at most 5%; ingest of the new records {more_ingest_seconds:.1f} s, not counted)")
     print(f"(b) pii engine build    {pii_engine_seconds:.2f} s (once per process, before (b); counted in (a), not in (b) pii)")
     if alone:
         print(f"(b) sum of flaggers     {sum(seconds for seconds, _ in alone.values()):.1f} s (each reads the records on its own)")
     print(f"(c) bare scan           {scanned / scan_seconds:,.0f} records/s ({scan_seconds:.2f} s, json.loads of messages per row)")
     print(f"ratio (a)/(c)           {flag_seconds / scan_seconds:.1f}x slower than reading the records")
+    if more:
+        print(f"(d) re-run, {more:,} new  {rerun_seconds:.1f} s = {rerun_seconds / flag_seconds:.1%} of (a) "
+              f"(target at most 5%; ingest of the new records {more_ingest_seconds:.1f} s, not counted)")
     print("flags by reason         " + ", ".join(f"{row['reason']} {row['records']:,} (mean {row['mean_score']})" for row in counts))
     print(f"flagged records         {flagged:,} of {args.records:,} ({flagged / args.records:.1%})")
     print("preference pairs        " + (", ".join(f"{origin} {n:,}" for origin, n in sorted(pairs.items())) or "none"))
