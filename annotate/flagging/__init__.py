@@ -30,6 +30,7 @@ from annotate.flagging.confidence import flag_low_confidence
 from annotate.flagging.consistency import PreferencePair, flag_inconsistency
 from annotate.flagging.feedback import flag_negative_feedback
 from annotate.flagging.formats import flag_format
+from annotate.flagging.kept_vectors import StoreVectors
 from annotate.flagging.pii import flag_pii
 from annotate.flagging.prompt_groups import group_similar_prompts
 from annotate.flagging.refusal import flag_refusals
@@ -37,6 +38,7 @@ from annotate.flagging.tool_calls import flag_tool_calls
 from annotate.flagging.versions import model_version_pairs
 from annotate.records import FLAG_REASONS, FlagReason
 from annotate.store import Store
+from annotate.text.refusal_reference import vectors_kept_in
 from annotate.text.similarity import similarity_for
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,8 @@ def run_flaggers(
     summary = FlagSummary()
     per_record = [reason for reason in reasons if reason in RECORD_FLAGGERS]
     if per_record:
-        _run_record_flaggers(store, config, project_root, per_record, recheck, summary, progress)
+        with vectors_kept_in(StoreVectors(store)):  # the refusal judge embeds only requests never seen
+            _run_record_flaggers(store, config, project_root, per_record, recheck, summary, progress)
     if GROUP_FLAGGER in reasons:
         _run_group_flagger(store, config, recheck, summary)
     summary.seconds = time.perf_counter() - started
@@ -135,7 +138,7 @@ def _run_group_flagger(store: Store, config: ProjectConfig, recheck: bool, summa
     last = store.max_record_rowid()
     if last <= mark:
         return
-    groups = _groups_touched(store, config, mark)
+    groups, rescored = _groups_touched(store, config, mark)
     similarity = similarity_for(config.flagging)
     flags, pairs = [], []
     for item in flag_inconsistency(groups, similarity, config.flagging.inconsistent_below):
@@ -145,29 +148,38 @@ def _run_group_flagger(store: Store, config: ProjectConfig, recheck: bool, summa
             flags.append(item.as_row())
     pairs += [pair.as_row() for pair in model_version_pairs(store.conversations(), new_after_rowid=mark)]
     store.save_preference_candidates(pairs)
-    grouped_ids = [record["id"] for members in groups.values() for record in members] if recheck else []
-    store.save_flags(flags, progress={GROUP_FLAGGER: last}, clear=([GROUP_FLAGGER], grouped_ids) if recheck else None)
+    # The records re-scored lose their old inconsistency flags first, in the same transaction, so a
+    # re-run ends where one run over all the records ends (an answer no longer odd one out is unflagged).
+    flagged = store.record_ids_flagged(GROUP_FLAGGER)
+    store.save_flags(flags, progress={GROUP_FLAGGER: last}, clear=([GROUP_FLAGGER], sorted(rescored & flagged)))
     summary.flags[GROUP_FLAGGER] += len(flags)
     summary.preference_pairs.update(row[2] for row in pairs)
 
 
-def _groups_touched(store: Store, config: ProjectConfig, mark: int) -> dict[str, list[RecordView]]:
-    """Named groups with a record newer than `mark`, plus found groups of ungrouped records likewise.
+def _groups_touched(store: Store, config: ProjectConfig, mark: int) -> tuple[dict[str, list[RecordView]], set[str]]:
+    """The groups to score, and the ids of the records they re-score: the named groups with a record
+    newer than `mark`, and every found group of each round with an ungrouped record newer than `mark`.
 
     Groups are found within a round (one round's production logs), so the work per run is bounded
-    by the size of the rounds that received new records, not by the whole store.
+    by the size of the rounds that received new records, not by the whole store. A round's groups
+    are found again over all its ungrouped records, and new ones can move old records between
+    groups, so all of them are scored again (and every ungrouped record of the round re-scored):
+    scoring only the groups that gained records would leave an old record's flag from a group it
+    is no longer in.
     """
     groups: dict[str, list[RecordView]] = {}
+    rescored: set[str] = set()
     for row in store.grouped_records(touched_after_rowid=mark):
         groups.setdefault(f"group {row['group_id']}", []).append(RecordView(row))
-    for round_id in store.rounds_with_records_after(mark):
+        rescored.add(row["id"])
+    for round_id in store.rounds_with_ungrouped_records_after(mark):  # a found group holds only ungrouped records
         ungrouped = [RecordView(row) for row in store.ungrouped_records(round_id)]
+        rescored.update(record["id"] for record in ungrouped)
         prompts = [record.last_user_message for record in ungrouped]
         for members in group_similar_prompts(prompts, config.flagging.same_prompt_above):
             records = [ungrouped[index] for index in members]
-            if any(record["rowid"] > mark for record in records):
-                groups[f"similar prompts of {_label(records[0])}"] = records
-    return groups
+            groups[f"similar prompts of {_label(records[0])}"] = records
+    return groups, rescored
 
 
 def _label(record: RecordView) -> str:

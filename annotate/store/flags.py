@@ -1,4 +1,5 @@
-"""Named queries over `flags` (why a record deserves an expert) and the flaggers' progress marks."""
+"""Named queries over `flags` (why a record deserves an expert), the flaggers' progress marks and the
+embeddings they keep (`text_vectors`)."""
 
 from __future__ import annotations
 
@@ -96,9 +97,13 @@ class FlagQueries:
             )
         )
 
-    def rounds_with_records_after(self, rowid: int) -> list[int]:
+    def record_ids_flagged(self, reason: str) -> set[str]:
+        return {row[0] for row in self.db.conn.execute("SELECT record_id FROM flags WHERE reason = ?", [reason])}
+
+    def rounds_with_ungrouped_records_after(self, rowid: int) -> list[int]:
         return [row["round_id"] for row in self.db.query(
-            "SELECT DISTINCT round_id FROM records WHERE rowid > ? ORDER BY round_id", [rowid]
+            "SELECT DISTINCT round_id FROM records WHERE rowid > ? AND group_id IS NULL AND source != ? ORDER BY round_id",
+            [rowid, EVAL_SOURCE],
         )]  # fmt: skip
 
     def ungrouped_records(self, round_id: int) -> list[dict]:
@@ -152,3 +157,22 @@ class FlagQueries:
     def preference_candidate_counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT origin, COUNT(*) AS n FROM preference_candidates GROUP BY origin")
         return {row["origin"]: row["n"] for row in rows}
+
+    def kept_vectors(self, model: str, text_hashes: Sequence[bytes]) -> dict[bytes, bytes]:
+        """{text hash: float32 vector bytes} of the texts this model embedded before (chunked under the variable limit)."""
+        found: dict[bytes, bytes] = {}
+        for start in range(0, len(text_hashes), 500):
+            chunk = list(text_hashes[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            found.update(self.db.conn.execute(
+                f"SELECT text_hash, vector FROM text_vectors WHERE model = ? AND text_hash IN ({marks})", [model, *chunk]
+            ).fetchall())  # fmt: skip
+        return found
+
+    def keep_vectors(self, model: str, rows: Iterable[tuple[bytes, bytes]]) -> None:
+        """Keep (text hash, float32 vector bytes) for this model; a text kept before keeps its vector."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO text_vectors (model, text_hash, vector) VALUES (?, ?, ?)",
+                [(model, text_hash, vector) for text_hash, vector in rows],
+            )

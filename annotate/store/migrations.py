@@ -562,3 +562,21 @@ def count_records_per_batch(db: Database) -> None:
     row (the per-row trigger was a third of the insert's time in `bench/ingest.py`)."""
     for event in ("insert", "update", "delete"):
         db.execute(f"DROP TRIGGER IF EXISTS records_{event}_counts")
+
+
+@migrations()
+def create_text_vectors(db: Database) -> None:
+    """Sentence embeddings the flaggers computed (the refusal judge's requests and reference), by
+    model (name, package version, token limit) and the text's 16-byte BLAKE2b digest: a re-run or a
+    re-check embeds only texts never seen. `vector` holds float32 values, little-endian. Only a cache:
+    deleting rows costs time, never a different flag."""
+    db.execute(
+        """
+        CREATE TABLE text_vectors (
+            model TEXT NOT NULL,
+            text_hash BLOB NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model, text_hash)
+        ) WITHOUT ROWID
+        """
+    )

@@ -27,11 +27,13 @@ questions, so closeness decides scope (topic), not harm. Measured in bench/refus
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -149,13 +151,48 @@ def bundled_reference() -> Reference:
     return parse_reference(text, BUNDLED)
 
 
+class VectorCache(Protocol):
+    """Embeddings kept between processes (the flaggers keep them in the store), by model and text."""
+
+    def get(self, model: str, texts: Sequence[str]) -> Mapping[str, np.ndarray]: ...
+
+    def put(self, model: str, vectors: Mapping[str, np.ndarray]) -> None: ...
+
+
+_kept: list[VectorCache] = []  # the cache `embed_with_model` reads and fills, while `vectors_kept_in` holds
+
+
+@contextmanager
+def vectors_kept_in(cache: VectorCache) -> Iterator[None]:
+    """While inside, `embed_with_model` takes known texts' vectors from `cache` and adds the ones it
+    computes, so a later run (a re-run, a re-check, the next round) embeds only texts never seen."""
+    _kept.append(cache)
+    try:
+        yield
+    finally:
+        _kept.remove(cache)
+
+
 def embed_with_model(texts: Sequence[str]) -> np.ndarray:
-    """Sentence embeddings with the installed all-MiniLM-L6-v2; `FlaggingError` when it is missing."""
-    folder = sentence_model.installed_folder()
-    if folder is None:
-        raise FlaggingError(sentence_model.missing_message("the refusal validator's reference") +
-                            f', or set reference = "{NONE}" to judge refusals by harmful-request phrases alone')
-    return sentence_model.embed(texts, folder)
+    """Sentence embeddings with the installed all-MiniLM-L6-v2; `FlaggingError` when it is missing.
+    Texts the kept vectors (`vectors_kept_in`) know are not embedded again, and the model is loaded
+    only when some text is new: a cached vector is the one the same model computed for that text."""
+    cache = _kept[-1] if _kept else None
+    known = dict(cache.get(sentence_model.model_id(), texts)) if cache and texts else {}
+    missing = [text for text in texts if text not in known]
+    if missing or not texts:
+        folder = sentence_model.installed_folder()
+        if folder is None:
+            raise FlaggingError(sentence_model.missing_message("the refusal validator's reference") +
+                                f', or set reference = "{NONE}" to judge refusals by harmful-request phrases alone')
+        computed = sentence_model.embed(missing, folder)
+        if not texts:
+            return computed
+        new = dict(zip(missing, computed))
+        if cache:
+            cache.put(sentence_model.model_id(), new)
+        known.update(new)
+    return np.stack([known[text] for text in texts])
 
 
 @lru_cache(maxsize=4)

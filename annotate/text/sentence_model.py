@@ -39,6 +39,17 @@ def installed_folder() -> Path | None:
     return folder if (folder / "config.json").is_file() else None
 
 
+@lru_cache(maxsize=1)
+def model_id() -> str:
+    """What a kept vector was computed with: the model, its package version and the token limit."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{MODEL_NAME} {version(PACKAGE)} max {MAX_TOKENS} tokens"
+    except PackageNotFoundError:
+        return f"{MODEL_NAME} not installed"
+
+
 def missing_message(needed_by: str) -> str:
     """What to say when the model is not installed, naming what needs it."""
     return (f"{needed_by} needs the embedding model {MODEL_NAME}, shipped as the package {PACKAGE}, which is not "
