@@ -276,10 +276,12 @@ def format_failures(
     if not enabled:
         return list(examples), GateReport("formats", False)
     check = FormatCheck(validators, project_root)
+    checked = {index: (example.answer, system_prompt(example.prompt), last_user_turn(example.prompt))
+               for index, example in enumerate(examples) if example.origin in ANSWER_ORIGINS}  # fmt: skip
+    check.prepare(checked.values())  # the refused requests judged in one batch, not one model call each
     kept, dropped, failures = [], [], Counter()
-    for example in examples:
-        problems = (check.problems(example.answer, system_prompt(example.prompt), last_user_turn(example.prompt))
-                    if example.origin in ANSWER_ORIGINS else [])  # fmt: skip
+    for index, example in enumerate(examples):
+        problems = check.problems(*checked[index]) if index in checked else []
         if example.label is not False:  # an undesirable answer may well call a tool wrongly
             problems += [(TOOL_CALLS, problem) for problem in tool_call_problems(example.answer, example.tools)]
         if problems:
