@@ -31,7 +31,7 @@ from annotate.contracts.lineage import code_version, file_sha256
 from annotate.contracts.manifest import MANIFEST_FILE, read_manifest
 from annotate.crash_points import crash_point
 from annotate.errors import FlywheelError, ManifestError
-from annotate.export.build import ExportPlan
+from annotate.export.build import ExportPlan, paused_gc
 from annotate.export.examples import Example
 from annotate.export.formats import trl_row
 from annotate.project import Project
@@ -72,7 +72,7 @@ def write_snapshot(store: Store, project: Project, name: str, plan: ExportPlan) 
         raise FlywheelError(f"{name!r} is not a dataset name (letters, digits, '-' and '_')")
     root = exports_dir(project) / name
     root.mkdir(parents=True, exist_ok=True)
-    with _export_lock(root, wait=True):
+    with _export_lock(root, wait=True), paused_gc():
         for line in _recover(store, project, root):
             log.warning("%s", line)
         version = max(store.next_dataset_version(name), _next_folder_version(root))
