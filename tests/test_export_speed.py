@@ -17,3 +17,16 @@ def test_the_quick_scan_rules_out_no_text_the_personal_data_prefilter_passes():
     disagreeing = [text for text in texts if could_be_personal(text) != bool(_COULD_BE_PERSONAL.search(text))]
     assert disagreeing == []
     assert sum(could_be_personal(text) for text in texts) > 1000  # the sample holds both kinds
+
+
+def test_the_exact_duplicate_key_strips_the_ends_as_the_pattern_did():
+    from annotate.export.gates import _ENDS, _normalise
+    from annotate.export.near_duplicates import collapse
+
+    rng = random.Random(5)
+    alphabet = "aZ9_ .,!?-'\"()\u00e9\u0663\u00bd\u2019\u3002\u4e2d\U0001f600\t\n"  # word and non-word characters of several scripts
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    texts += ["  Hello, world!  ", "___", "", "¿Qué?", "½ off", "ok\n"]
+    differing = [text for text in texts if _normalise(text) != _ENDS.sub("", collapse(text))]
+    assert differing == []
+    assert len({_normalise(text) for text in texts}) > 1000

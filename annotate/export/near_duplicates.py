@@ -247,9 +247,14 @@ def _densify(signatures: np.ndarray) -> np.ndarray:
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer: every input bit reaches every output bit."""
-    values = values ^ (values >> np.uint32(16))
-    values = values * np.uint32(0x85EBCA6B)
-    values = values ^ (values >> np.uint32(13))
-    values = values * np.uint32(0xC2B2AE35)
-    return values ^ (values >> np.uint32(16))
+    """MurmurHash3's 32-bit finalizer: every input bit reaches every output bit (in place on a copy:
+    the hashes of 100,000 texts' shingles are tens of millions of values)."""
+    values = values.astype(np.uint32, copy=True)
+    shifted = np.empty_like(values)
+    for shift, multiplier in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
+        np.right_shift(values, np.uint32(shift), out=shifted)
+        values ^= shifted
+        values *= np.uint32(multiplier)
+    np.right_shift(values, np.uint32(16), out=shifted)
+    values ^= shifted
+    return values
