@@ -30,3 +30,34 @@ def test_the_exact_duplicate_key_strips_the_ends_as_the_pattern_did():
     differing = [text for text in texts if _normalise(text) != _ENDS.sub("", collapse(text))]
     assert differing == []
     assert len({_normalise(text) for text in texts}) > 1000
+
+
+def test_the_manifest_text_is_the_standard_librarys_indented_json():
+    import json
+
+    import numpy as np
+
+    from annotate.export import indented_json
+
+    rng = random.Random(11)
+    scalars = [None, True, False, 0, -7, 2**70, 0.1, 1e-05, 1e16, -0.0, 123456789.0, float("nan"), float("inf"),
+               float("-inf"), np.float64(0.25), "", "é中😀\"\\\n\t\x00\u2028", "plain"]  # fmt: skip
+
+    def value(depth: int):
+        if depth > 3 or rng.random() < 0.4:
+            return rng.choice(scalars)
+        if rng.random() < 0.5:
+            return {rng.choice(["a", "é", "", "key \"q\""]) + str(i): value(depth + 1) for i in range(rng.randint(0, 4))}
+        return (list if rng.random() < 0.8 else tuple)(value(depth + 1) for _ in range(rng.randint(0, 4)))
+
+    values = [value(0) for _ in range(2000)] + [{1: "an int key"}, {"set": {1, 2}}, []]
+    for item in values:
+        try:
+            expected = json.dumps(item, indent=2, ensure_ascii=False)
+        except TypeError:
+            expected = TypeError
+        try:
+            got = indented_json.dumps(item)
+        except TypeError:
+            got = TypeError
+        assert got == expected, item

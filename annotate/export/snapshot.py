@@ -31,6 +31,7 @@ from annotate.contracts.lineage import code_version, file_sha256
 from annotate.contracts.manifest import MANIFEST_FILE, read_manifest
 from annotate.crash_points import crash_point
 from annotate.errors import FlywheelError, ManifestError
+from annotate.export import indented_json
 from annotate.export.build import ExportPlan, paused_gc
 from annotate.export.examples import Example
 from annotate.export.formats import trl_row
@@ -82,7 +83,7 @@ def write_snapshot(store: Store, project: Project, name: str, plan: ExportPlan) 
             files = _write_files(staging, plan)
             crash_point("export:files-written")
             manifest = _manifest(name, version, plan, files)
-            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            (staging / MANIFEST_FILE).write_text(indented_json.dumps(manifest) + "\n", encoding="utf-8")
             (staging / "README.md").write_text(_card(name, version, plan, manifest), encoding="utf-8")
             crash_point("export:staged")
             os.rename(staging, final)
