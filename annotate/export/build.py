@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_for_lead
@@ -176,7 +176,5 @@ def _mix_rehearsal(kind: str, train_size: int, rehearsal: list[Rehearsal], seed:
 
 
 def _renamed(example: Example, number: int) -> Example:
-    example = Example(**{**example.__dict__, "lineage": dict(example.lineage)})
-    example.id = f"{example.id}#{number}"
-    return example
+    return replace(example, id=f"{example.id}#{number}", lineage=dict(example.lineage))
 
