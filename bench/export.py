@@ -665,7 +665,8 @@ def _load() -> str:
 # --- main -----------------------------------------------------------------------------------------
 
 
-def main() -> None:
+def options() -> argparse.ArgumentParser:
+    """The command line (bench/export_identical.py builds the same project from it)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=100_000, help="correction tasks, one resolved answer each")
     parser.add_argument("--annotators", type=int, default=12)
@@ -681,7 +682,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs of (a) and of the CLI (the median is the figure)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also profile one more export: top N calls")
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = options().parse_args()
 
     loads = {"start": _load()}
     with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as folder:
