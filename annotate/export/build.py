@@ -7,9 +7,12 @@ can preview it; `annotate.export.snapshot.write_snapshot` writes it.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from annotate.consensus.conflicts import record_conflicts, settled_conflicts, waiting_for_lead
@@ -21,7 +24,7 @@ from annotate.export.formats import examples_from, feedback_examples, rehearsal_
 from annotate.export.profile import quality_profile
 from annotate.export.spec import ExportSpec
 from annotate.export.frozen import FrozenEval, frozen_eval
-from annotate.export.near_duplicates import verified_pairs
+from annotate.export.near_duplicates import shared_signatures, verified_pairs
 from annotate.export.split import settle_leakage, split
 from annotate.project import Project
 from annotate.records import last_user_turn
@@ -67,6 +70,26 @@ def build_export(store: Store, project: Project, kind: str, spec: ExportSpec, *,
     versions stay eval (`spec.split.frozen_eval`): see `annotate.export.frozen`."""
     if kind not in KINDS:
         raise FlywheelError(f"unknown export kind {kind!r}: {', '.join(KINDS)}")
+    with paused_gc(), shared_signatures():
+        return _build(store, project, kind, spec, seed, rehearsal, name)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside: an export makes millions of small objects and few
+    cycles, and each full collection walks all of them (measured: 10 to 15% of a 20,000-task
+    export). Reference counting still frees everything; the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(store: Store, project: Project, kind: str, spec: ExportSpec, seed: int, rehearsal: list[Rehearsal],
+           name: str | None) -> ExportPlan:  # fmt: skip
     config = project.config
     made, skipped = decisions(store, config, spec.selection)
     records = store.records_for_export()
@@ -153,7 +176,5 @@ def _mix_rehearsal(kind: str, train_size: int, rehearsal: list[Rehearsal], seed:
 
 
 def _renamed(example: Example, number: int) -> Example:
-    example = Example(**{**example.__dict__, "lineage": dict(example.lineage)})
-    example.id = f"{example.id}#{number}"
-    return example
+    return replace(example, id=f"{example.id}#{number}", lineage=dict(example.lineage))
 

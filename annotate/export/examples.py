@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 _TASK_ID = re.compile(r"t(\d+)(?:\D|$)")
 
@@ -37,9 +38,11 @@ class Example:
         """The text the example teaches (completion, or the chosen response)."""
         return (self.completion if self.kind != "dpo" else self.chosen) or ""
 
-    @property
+    @cached_property
     def prompt_text(self) -> str:
-        """The prompt's user turns, joined: what duplicate, conflict and leakage checks compare."""
+        """The prompt's user turns, joined: what duplicate, conflict and leakage checks compare
+        (made once: the gates, the split and the profile ask for it about 15 times an example;
+        an example with other messages is a new one, `dataclasses.replace`)."""
         return "\n".join(message.get("content") or "" for message in self.prompt if message.get("role") == "user")
 
     @property

@@ -89,7 +89,7 @@ def _from_correction(decision: Decision, record: dict, kind: str, spec: ExportSp
         Example(id=f"t{task_id}-original", kind="kto", completion=original, label=False, origin="correction", **base),
         Example(id=f"t{task_id}", kind="kto", completion=corrected, label=True, origin="correction", **base),
     ]
-    if 1 - fuzz.ratio(corrected, original) / 100 >= spec.dpo.min_edit:
+    if kind == "dpo" and 1 - fuzz.ratio(corrected, original) / 100 >= spec.dpo.min_edit:  # other kinds drop it anyway
         made.append(Example(id=f"t{task_id}-edit", kind="dpo", chosen=corrected, rejected=original, origin="correction", **base))
     return made
 

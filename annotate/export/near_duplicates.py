@@ -15,7 +15,9 @@ more shingles. Measured recall and cost: `bench/defects.py`, `bench/export.py`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -24,6 +26,19 @@ SHINGLE = 4  # characters per shingle
 _BUCKET_NEIGHBOURS = 64  # bounds the pairs a huge LSH bucket makes; its members still chain together
 _EMPTY = np.uint32(0xFFFFFFFF)
 _BAND_MIX = np.uint64(0x100000001B3)
+_SHARED: ContextVar[dict | None] = ContextVar("shared_signatures", default=None)
+
+
+@contextmanager
+def shared_signatures() -> Iterator[None]:
+    """Inside, a text's signature is computed once and reused: an export compares the same prompts
+    in its prompt clusters, its conflict gate and its leakage check. A text's signature depends on
+    that text alone, so reuse changes no result."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
 
 
 def cluster_members(labels: list[int]) -> list[list[int]]:
@@ -168,6 +183,18 @@ def band_pairs(signatures: np.ndarray, rows: int) -> np.ndarray:
 
 
 def shingle_signatures(texts: list[str], num_perm: int) -> np.ndarray:
+    """`signatures` of the texts, reusing those already made inside `shared_signatures`."""
+    shared = _SHARED.get()
+    if shared is None:
+        return _signatures_of(texts, num_perm)
+    known = shared.setdefault(num_perm, {})
+    missing = [text for text in dict.fromkeys(texts) if text not in known]
+    if missing:
+        known.update(zip(missing, _signatures_of(missing, num_perm)))
+    return np.stack([known[text] for text in texts]) if texts else _signatures_of(texts, num_perm)
+
+
+def _signatures_of(texts: list[str], num_perm: int) -> np.ndarray:
     """A one-permutation MinHash signature per text (every text needs a character; `num_perm` bins):
     each character 4-gram (a shorter text is one shingle) is hashed once; its hash picks a bin and
     the bin keeps its smallest value. Two texts agree on a bin with probability about the Jaccard
@@ -220,9 +247,14 @@ def _densify(signatures: np.ndarray) -> np.ndarray:
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer: every input bit reaches every output bit."""
-    values = values ^ (values >> np.uint32(16))
-    values = values * np.uint32(0x85EBCA6B)
-    values = values ^ (values >> np.uint32(13))
-    values = values * np.uint32(0xC2B2AE35)
-    return values ^ (values >> np.uint32(16))
+    """MurmurHash3's 32-bit finalizer: every input bit reaches every output bit (in place on a copy:
+    the hashes of 100,000 texts' shingles are tens of millions of values)."""
+    values = values.astype(np.uint32, copy=True)
+    shifted = np.empty_like(values)
+    for shift, multiplier in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
+        np.right_shift(values, np.uint32(shift), out=shifted)
+        values ^= shifted
+        values *= np.uint32(multiplier)
+    np.right_shift(values, np.uint32(16), out=shifted)
+    values ^= shifted
+    return values

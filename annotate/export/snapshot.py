@@ -31,7 +31,8 @@ from annotate.contracts.lineage import code_version, file_sha256
 from annotate.contracts.manifest import MANIFEST_FILE, read_manifest
 from annotate.crash_points import crash_point
 from annotate.errors import FlywheelError, ManifestError
-from annotate.export.build import ExportPlan
+from annotate.export import indented_json
+from annotate.export.build import ExportPlan, paused_gc
 from annotate.export.examples import Example
 from annotate.export.formats import trl_row
 from annotate.project import Project
@@ -72,7 +73,7 @@ def write_snapshot(store: Store, project: Project, name: str, plan: ExportPlan) 
         raise FlywheelError(f"{name!r} is not a dataset name (letters, digits, '-' and '_')")
     root = exports_dir(project) / name
     root.mkdir(parents=True, exist_ok=True)
-    with _export_lock(root, wait=True):
+    with _export_lock(root, wait=True), paused_gc():
         for line in _recover(store, project, root):
             log.warning("%s", line)
         version = max(store.next_dataset_version(name), _next_folder_version(root))
@@ -82,7 +83,7 @@ def write_snapshot(store: Store, project: Project, name: str, plan: ExportPlan) 
             files = _write_files(staging, plan)
             crash_point("export:files-written")
             manifest = _manifest(name, version, plan, files)
-            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            (staging / MANIFEST_FILE).write_text(indented_json.dumps(manifest) + "\n", encoding="utf-8")
             (staging / "README.md").write_text(_card(name, version, plan, manifest), encoding="utf-8")
             crash_point("export:staged")
             os.rename(staging, final)

