@@ -11,7 +11,7 @@ from annotate.flagging import run_flaggers
 from annotate.flagging.kept_vectors import StoreVectors
 from annotate.ingest import ingest_files
 from annotate.project import init_project
-from annotate.text import sentence_model
+from annotate.text import refusal_reference, sentence_model
 from annotate.text.refusal_reference import embed_with_model, vectors_kept_in
 from tests.conftest import record
 
@@ -95,6 +95,7 @@ def test_kept_vectors_are_the_models_own_and_spare_loading_it(store, monkeypatch
 
 @needs_model
 def test_a_recheck_judges_refusals_from_kept_vectors_and_flags_the_same(store, project, tmp_path):
+    refusal_reference._reference_vectors.cache_clear()  # as in a fresh process: an earlier test may have embedded it
     ingest(store, tmp_path, FIRST + MORE, "all.jsonl")
     run_flaggers(store, project.config, project.root, only=["format"])
     first = flags_and_pairs(store)[0]
