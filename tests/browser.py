@@ -18,6 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from annotate.project import Project
@@ -25,6 +27,8 @@ from annotate.project import Project
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = "Chromium is not installed: run `make browser` (apt-get install chromium)"
+# Every browser test module's marks: `pytestmark = BROWSER_TEST`.
+BROWSER_TEST = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",

@@ -4,21 +4,16 @@ settles them") are in the lead's Adjudicate queue, with the answers they conflic
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotate.project import init_project
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import submit
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, VIEWPORT, ReviewServer, launch_chromium, settle, sign_in
+from tests.browser import BROWSER_TEST, VIEWPORT, ReviewServer, launch_chromium, settle, sign_in
 from tests.conftest import EXPERT, OTHER, make_tasks
 from tests.test_conflict_queue import ANSWERS, LEAD, PROMPTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
-]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "correct horse battery"
 ENGINEER = "eng@x.test"

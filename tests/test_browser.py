@@ -22,8 +22,7 @@ from annotate.records import RecordIn
 from annotate.review.annotators import add_annotator
 from annotate.store import Store
 from tests.browser import (
-    CHROMIUM,
-    CHROMIUM_MISSING,
+    BROWSER_TEST,
     SCREENSHOTS,
     VIEWPORT,
     ReviewServer,
@@ -35,11 +34,7 @@ from tests.browser import (
     sign_in,
 )  # fmt: skip
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
-]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "correct horse battery"
 ANA, BEN, EVE, LEA = "ana@example.com", "ben@example.com", "eve@example.com", "lea@example.com"

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotate.ingest.rows import to_row
 from annotate.project import init_project
 from annotate.records import RecordIn
 from annotate.review.annotators import add_annotator
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, VIEWPORT, ReviewServer, launch_chromium, settle, sign_in
+from tests.browser import BROWSER_TEST, VIEWPORT, ReviewServer, launch_chromium, settle, sign_in
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
+pytestmark = BROWSER_TEST
 PASSWORD = "gold browser pass"
 GOLD_EXPERT, EXPERT = "gina@example.com", "omar@example.com"
 # The page's sections: every Streamlit element's test id in the main area, and the labels experts read on its

@@ -16,14 +16,10 @@ from playwright.sync_api import expect
 from annotate.project import init_project
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import next_task, submit
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, ReviewServer, sign_in
+from tests.browser import BROWSER_TEST, ReviewServer, sign_in
 from tests.test_browser import App, add_tasks, browser, new_page  # noqa: F401 (the browser and its pages, shared)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
-]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "correct horse battery"
 ANA, BEN, CAL = "ana@example.com", "ben@example.com", "cal@example.com"

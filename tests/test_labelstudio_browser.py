@@ -9,17 +9,16 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotate.labelstudio.client import LabelStudioClient
 from annotate.labelstudio.pull import pull
 from annotate.labelstudio.push import push
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, SCREENSHOTS, launch_chromium
+from tests.browser import BROWSER_TEST, SCREENSHOTS, launch_chromium
 from tests.conftest import make_tasks
 from tests.labelstudio_server import ADMIN_TOKEN, sign_up
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
+pytestmark = BROWSER_TEST
 
 EXPERT, PASSWORD = "mia@ledgerly.test", "mia-label-studio-pw"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotate.consensus.adjudication import adjudication_queue
@@ -15,8 +14,7 @@ from annotate.project import find_project, init_project
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import submit
 from tests.browser import (
-    CHROMIUM,
-    CHROMIUM_MISSING,
+    BROWSER_TEST,
     SCREENSHOTS,
     VIEWPORT,
     ReviewServer,
@@ -27,11 +25,7 @@ from tests.browser import (
 )
 from tests.conftest import make_tasks
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
-]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "correct horse battery"
 ANA, BEN, CYD, LEA = "ana@example.com", "ben@example.com", "cyd@example.com", "lea@example.com"

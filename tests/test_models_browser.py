@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotate.export.build import build_export
@@ -22,8 +21,7 @@ from annotate.review.annotators import add_annotator
 from annotate.review.claims import submit
 from annotate.tasks.human_eval import pairs_to_route, route_pairs
 from tests.browser import (
-    CHROMIUM,
-    CHROMIUM_MISSING,
+    BROWSER_TEST,
     SCREENSHOTS,
     VIEWPORT,
     ReviewServer,
@@ -35,11 +33,7 @@ from tests.browser import (
 from tests.conftest import _texts, make_tasks
 from tests.test_eval import BASE, SAMPLE, _metrics, _write_report
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
-]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "correct horse battery"
 ENGINEER, EXPERT = "eng@example.com", "ana@example.com"

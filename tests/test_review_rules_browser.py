@@ -9,19 +9,14 @@ the default answer rules ask for, chosen as an expert chooses them.
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotate.project import init_project
 from annotate.review.annotators import add_annotator
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, VIEWPORT, ReviewServer, choose, launch_chromium, settle, sign_in
+from tests.browser import BROWSER_TEST, VIEWPORT, ReviewServer, choose, launch_chromium, settle, sign_in
 from tests.test_browser import add_tasks
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
-]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "correct horse battery"
 ANA = "ana@example.com"

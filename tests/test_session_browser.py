@@ -12,9 +12,9 @@ from playwright.sync_api import expect, sync_playwright
 from annotate.project import init_project
 from annotate.review.annotators import add_annotator
 from annotate.review.sessions import SESSION_COOKIE
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, VIEWPORT, ReviewServer, launch_chromium, settle, sign_in
+from tests.browser import BROWSER_TEST, VIEWPORT, ReviewServer, launch_chromium, settle, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "correct horse battery"
 ANA = "ana@example.com"

@@ -17,7 +17,6 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotate.flagging import flag_manually
@@ -25,13 +24,9 @@ from annotate.ingest import ingest_files
 from annotate.project import Project, init_project
 from annotate.review.annotators import add_annotator
 from annotate.review.claims import submit
-from tests.browser import CHROMIUM, CHROMIUM_MISSING, VIEWPORT, ReviewServer, launch_chromium, settle, sign_in
+from tests.browser import BROWSER_TEST, VIEWPORT, ReviewServer, launch_chromium, settle, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING),
-]
+pytestmark = BROWSER_TEST
 
 PASSWORD = "correct horse battery"
 LEA = "lea@example.com"
